@@ -1,0 +1,96 @@
+// createApp(deps): the HTTP server. Routes each request to ops endpoints, the gateway's
+// own endpoints under /t/{slug}/, or the proxy pipeline (SPEC §3), and upgrades alike.
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Deps } from './deps.js';
+import { GatewayError, isGatewayError } from './errors.js';
+import { findGatewayRoute } from './http/gateway-routes.js';
+import { handleOps, OPS_PATHS } from './http/handlers/ops.js';
+import { handleProxied, handleUpgrade } from './http/proxy-handler.js';
+import { sendError } from './http/respond.js';
+import { createForwarder } from './proxy/forward.js';
+import { hostnameOf } from './registry.js';
+import { StoreUnavailableError } from './store/types.js';
+import { clientIp } from './util/client-ip.js';
+
+export interface App {
+  server: http.Server;
+  /** Ops-only listener handler (for server.ops.listen). */
+  opsHandler: http.RequestListener;
+  close(): void;
+}
+
+const TENANT_PREFIX = /^\/t\/([a-z0-9-]{1,63})(\/[^?#]*)?(?:\?.*)?$/;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createApp(deps: Deps): App {
+  const forwarder = createForwarder(deps);
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const rid = req.headers['x-request-id'];
+    if (typeof rid !== 'string' || !REQUEST_ID.test(rid)) req.headers['x-request-id'] = randomUUID();
+    res.setHeader('x-request-id', req.headers['x-request-id'] as string);
+    const url = req.url ?? '/';
+    const registry = deps.registry;
+    const m = TENANT_PREFIX.exec(url);
+    const tenant = m ? registry.tenants.get(m[1]!) : undefined;
+    if (m && tenant) {
+      const found = findGatewayRoute(req.method ?? 'GET', m[2] ?? '/');
+      if (!found) return sendError(req, res, 'ERR_GK_NOT_FOUND', { slug: tenant.slug });
+      if ('methodNotAllowed' in found) return sendError(req, res, 'ERR_GK_METHOD_NOT_ALLOWED', { slug: tenant.slug });
+      const publicUrl = registry.config.server.publicUrl;
+      return found.handler({ req, res, deps, tenant, url: new URL(url, publicUrl), params: found.params, clientIp: clientIp(req, deps.trust), publicUrl });
+    }
+    const path = url.split('?', 1)[0]!;
+    if (OPS_PATHS.has(path)) {
+      const host = hostnameOf(req.headers.host);
+      if (!host || !registry.appForHost(host)) return handleOps(path, req, res, deps);
+    }
+    return handleProxied(req, res, deps, forwarder);
+  }
+
+  function fail(req: http.IncomingMessage, res: http.ServerResponse, err: unknown): void {
+    if (isGatewayError(err)) {
+      deps.log.info({ reqId: req.headers['x-request-id'], code: err.code, detail: err.detail }, 'request refused');
+      return sendError(req, res, err);
+    }
+    if (err instanceof StoreUnavailableError) {
+      deps.metrics.storeErrors.inc({ op: 'endpoint' });
+      return sendError(req, res, 'ERR_GK_STORE_UNAVAILABLE');
+    }
+    deps.log.error({ reqId: req.headers['x-request-id'], err }, 'unhandled error');
+    sendError(req, res, 'ERR_GK_INTERNAL');
+  }
+
+  const server = http.createServer({ maxHeaderSize: deps.registry.config.server.maxHeaderBytes }, (req, res) => {
+    route(req, res).catch((err: unknown) => fail(req, res, err));
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    handleUpgrade(req, socket, head, deps, forwarder).catch((err: unknown) => {
+      deps.log.error({ err }, 'upgrade failed');
+      socket.destroy();
+    });
+  });
+  // Malformed HTTP never crashes the process: answer 400 (431 for oversized headers).
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable) return socket.destroy();
+    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  });
+
+  const opsHandler: http.RequestListener = (req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0]!;
+    if (!OPS_PATHS.has(path)) return sendError(req, res, new GatewayError('ERR_GK_NOT_FOUND'));
+    handleOps(path, req, res, deps).catch((err: unknown) => fail(req, res, err));
+  };
+
+  return {
+    server,
+    opsHandler,
+    close() {
+      forwarder.close();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+// Authenticates by the tenant's session cookie: `<sessionId>.<secret>`, the secret's
+// SHA-256 compared in constant time with the stored hash. A wrong secret for a real id
+// is the same as no session.
+import { timingSafeEqual } from 'node:crypto';
+import { parse as parseCookies } from 'cookie';
+import type { Deps } from '../deps.js';
+import type { TenantRuntime } from '../registry.js';
+import { parseCookieValue } from '../session/cookie.js';
+import { hashSecret } from '../session/ids.js';
+import type { SessionRecord } from '../store/types.js';
+import type { Scope } from '../pipeline/scope.js';
+import { NOT_RESPONSIBLE, type AuthnResult, type Authenticator } from './types.js';
+
+export function readSessionCookie(cookieHeader: string | undefined, name: string): string | undefined {
+  if (!cookieHeader) return undefined;
+  return parseCookies(cookieHeader)[name];
+}
+
+/** Looks up the session a cookie value names and checks its secret; null when it is not valid. */
+export async function sessionFromCookie(raw: string, tenant: TenantRuntime, deps: Deps): Promise<SessionRecord | null> {
+  const value = parseCookieValue(raw);
+  if (!value) return null;
+  if (deps.revocations.has(value.sessionId)) return null;
+  const session = await deps.store.getSession(tenant.slug, value.sessionId);
+  if (!session || session.tenant !== tenant.slug) return null;
+  const presented = Buffer.from(hashSecret(value.secret), 'hex');
+  const stored = Buffer.from(session.secretHash, 'hex');
+  if (presented.length !== stored.length || !timingSafeEqual(presented, stored)) return null;
+  return session;
+}
+
+export const cookieSession: Authenticator = {
+  name: 'cookie-session',
+  async authenticate(scope: Scope, deps: Deps): Promise<AuthnResult> {
+    const tenant = scope.tenant;
+    if (!tenant) throw new TypeError('cookie-session: tenant not resolved');
+    const header = scope.input.headers.cookie;
+    const raw = readSessionCookie(typeof header === 'string' ? header : undefined, tenant.cookie.name);
+    if (raw === undefined) return NOT_RESPONSIBLE;
+    const session = await sessionFromCookie(raw, tenant, deps);
+    if (!session) return { ok: false, reason: 'invalid_session_cookie' };
+    const user = tenant.usersById.get(session.userId);
+    if (!user) return { ok: false, reason: 'user_no_longer_exists' };
+    return { ok: true, credential: 'cookie', session, user };
+  },
+};

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+// The command line (SPEC §1): start, check-config, hash-password, keys generate.
+// Entry point only: each command calls into the library.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile } from './config/load.js';
+import type { GatewayConfig } from './config/types.js';
+import { createDemoApp } from './demo/demo-app.js';
+import { hashPassword } from './session/password.js';
+import { startGateway } from './server.js';
+
+const EXAMPLE_CONFIG = fileURLToPath(new URL('../config/gateway.example.yaml', import.meta.url));
+const USAGE = `usage: gatekeeper [start] [--config FILE]
+       gatekeeper check-config --config FILE
+       gatekeeper hash-password            (password on stdin)
+       gatekeeper keys generate [--alg RS256|ES256|EdDSA]`;
+
+async function load(path: string): Promise<GatewayConfig | null> {
+  try {
+    return await loadConfigFile(path);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`invalid configuration ${path}:`);
+      for (const e of err.errors) console.error(`  ${e.path}: ${e.message}`);
+      return null;
+    }
+    throw err;
+  }
+}
+
+async function start(configArg: string | undefined): Promise<number> {
+  const configPath = configArg ?? process.env.GATEWAY_CONFIG;
+  const demo = configPath === undefined;
+  const config = await load(configPath ?? EXAMPLE_CONFIG);
+  if (!config) return 1;
+  let demoApp: ReturnType<typeof createDemoApp> | null = null;
+  if (demo) {
+    const tenant = Object.values(config.tenants)[0];
+    const upstream = tenant?.apps[0] ? new URL(tenant.apps[0].upstream) : null;
+    if (tenant && upstream) {
+      demoApp = createDemoApp({ tenantSlug: tenant.slug });
+      await new Promise<void>((resolve, reject) => demoApp!.once('error', reject).listen(Number(upstream.port), upstream.hostname, resolve));
+      console.log(`demo app listening on ${upstream.origin} (behind the gateway)`);
+    }
+  }
+  const gw = await startGateway(config);
+  console.log(`listening on ${gw.url}`);
+  if (gw.opsUrl) console.log(`listening on ${gw.opsUrl} (ops)`);
+  if (demo) {
+    console.log(`\nDemo: open ${config.server.publicUrl}/ and sign in as alice / alice-password (admin) or bob / bob-password.\n`);
+  }
+  return new Promise<number>((resolve) => {
+    const shutdown = (signal: string): void => {
+      gw.deps.log.info({ signal }, 'shutting down');
+      demoApp?.close();
+      demoApp?.closeAllConnections();
+      gw.stop().then(
+        () => resolve(0),
+        (err: unknown) => {
+          gw.deps.log.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function generateKeys(alg: string): Promise<number> {
+  const { generateKeyPair, exportJWK, calculateJwkThumbprint } = await import('jose');
+  if (!['RS256', 'ES256', 'EdDSA'].includes(alg)) {
+    console.error(`unsupported algorithm ${alg}: use RS256, ES256 or EdDSA`);
+    return 1;
+  }
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
+  const jwk = await exportJWK(privateKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  console.log(JSON.stringify({ keys: [{ ...jwk, kid, alg, use: 'sig' }] }, null, 2));
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string', short: 'c' }, alg: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const [command = 'start', sub] = positionals;
+  switch (command) {
+    case 'start':
+      return start(values.config);
+    case 'check-config': {
+      const path = values.config ?? process.env.GATEWAY_CONFIG;
+      if (!path) {
+        console.error('check-config needs --config FILE');
+        return 2;
+      }
+      const config = await load(path);
+      if (!config) return 1;
+      console.log(`${path}: valid (${Object.keys(config.tenants).length} tenant(s))`);
+      return 0;
+    }
+    case 'hash-password': {
+      const input = await readStdin();
+      const password = input.endsWith('\r\n') ? input.slice(0, -2) : input.endsWith('\n') ? input.slice(0, -1) : input;
+      if (password.length === 0) {
+        console.error('hash-password: empty password on stdin');
+        return 1;
+      }
+      console.log(await hashPassword(password));
+      return 0;
+    }
+    case 'keys':
+      if (sub === 'generate') return generateKeys(values.alg ?? 'RS256');
+      console.error(USAGE);
+      return 2;
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+/** Runs the CLI and exits with its code (used by the `gatekeeper` bin and main.ts). */
+export function run(argv: string[]): void {
+  main(argv).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : String(err));
+      process.exit(1);
+    },
+  );
+}
+
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) run(process.argv.slice(2));

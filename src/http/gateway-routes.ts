@@ -1,0 +1,54 @@
+// The gateway's own endpoints under /t/{slug}/ (SPEC §5): one table, exact paths with
+// `:param` segments. Anything else under a tenant prefix is 404.
+import type { Handler } from './context.js';
+import { getLogin, postLogin } from './handlers/login.js';
+import { getLogout, postLogout } from './handlers/logout.js';
+import { getSession } from './handlers/session-api.js';
+import { getStylesheet } from './handlers/static.js';
+
+interface RouteDef {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  handler: Handler;
+}
+
+export const GATEWAY_ROUTES: readonly RouteDef[] = [
+  { method: 'GET', path: '/login', handler: getLogin },
+  { method: 'POST', path: '/login', handler: postLogin },
+  { method: 'GET', path: '/logout', handler: getLogout },
+  { method: 'POST', path: '/logout', handler: postLogout },
+  { method: 'GET', path: '/api/v1/session', handler: getSession },
+  { method: 'GET', path: '/static/gatekeeper.css', handler: getStylesheet },
+];
+
+interface Compiled {
+  def: RouteDef;
+  segments: string[];
+}
+
+const COMPILED: Compiled[] = GATEWAY_ROUTES.map((def) => ({ def, segments: def.path.split('/').slice(1) }));
+
+export type RouteLookup = { handler: Handler; params: Record<string, string> } | { methodNotAllowed: true } | null;
+
+/** `rest` is the path after `/t/{slug}` (e.g. `/login`). HEAD is served by GET routes. */
+export function findGatewayRoute(method: string, rest: string): RouteLookup {
+  const parts = rest.split('/').slice(1);
+  let pathMatched = false;
+  for (const c of COMPILED) {
+    if (c.segments.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    let ok = true;
+    for (let i = 0; i < parts.length && ok; i++) {
+      const seg = c.segments[i]!;
+      const part = parts[i]!;
+      if (seg.startsWith(':')) {
+        if (part === '' || !/^[A-Za-z0-9._~-]{1,200}$/.test(part)) ok = false;
+        else params[seg.slice(1)] = part;
+      } else if (seg !== part) ok = false;
+    }
+    if (!ok) continue;
+    pathMatched = true;
+    if (c.def.method === method || (method === 'HEAD' && c.def.method === 'GET')) return { handler: c.def.handler, params };
+  }
+  return pathMatched ? { methodNotAllowed: true } : null;
+}

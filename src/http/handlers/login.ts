@@ -1,0 +1,100 @@
+// GET/POST /t/{slug}/login: the login form, password check, fixation-safe session start,
+// re-authentication for prompt=login / max_age, and the safe `rd` redirect.
+import type { GatewayContext } from '../context.js';
+import { GatewayError } from '../../errors.js';
+import { loginCookieName, serializeLoginCookie, serializeSessionCookie } from '../../session/cookie.js';
+import { newLoginNonce, safeEqual } from '../../session/csrf.js';
+import { isFresh } from '../../session/model.js';
+import { burnVerify, verifyPassword } from '../../session/password.js';
+import { reauthenticate, revokeSession, startSession } from '../../session/service.js';
+import { loginPage } from '../../ui/login-page.js';
+import { readSessionCookie } from '../../authn/cookie-session.js';
+import { field, readForm } from '../body.js';
+import { currentSession } from '../current-session.js';
+import { isSameSiteRequest } from '../origin-guard.js';
+import { safeRedirect } from '../redirect.js';
+import { redirect, sendError, sendHtml } from '../respond.js';
+
+const GENERIC_FAILURE = 'Invalid username or password.';
+
+function rdOf(ctx: GatewayContext, raw: string | null | undefined): string {
+  return safeRedirect(raw ?? undefined, { publicUrl: ctx.publicUrl, hosts: ctx.tenant.appHosts });
+}
+
+/** max_age=N in seconds, or null when absent or malformed (malformed is ignored, not trusted). */
+function maxAgeOf(raw: string | null): number | null {
+  return raw !== null && /^\d{1,9}$/.test(raw) ? Number(raw) : null;
+}
+
+function renderForm(ctx: GatewayContext, status: number, opts: { rd: string; reauthUsername?: string; maxAge?: number | null; error?: string; username?: string }): void {
+  const nonce = newLoginNonce();
+  const page = loginPage({
+    slug: ctx.tenant.slug,
+    tenantName: ctx.tenant.config.displayName,
+    csrfToken: nonce,
+    rd: opts.rd,
+    rememberMeEnabled: ctx.tenant.settings.rememberMe.enabled,
+    ...(opts.reauthUsername !== undefined ? { reauthUsername: opts.reauthUsername } : {}),
+    ...(opts.error !== undefined ? { error: opts.error } : {}),
+    ...(opts.username !== undefined ? { username: opts.username } : {}),
+  });
+  sendHtml(ctx.res, status, page, { 'set-cookie': serializeLoginCookie(ctx.tenant.cookie, nonce) });
+}
+
+export async function getLogin(ctx: GatewayContext): Promise<void> {
+  const rd = rdOf(ctx, ctx.url.searchParams.get('rd'));
+  const prompt = ctx.url.searchParams.get('prompt');
+  const maxAge = maxAgeOf(ctx.url.searchParams.get('max_age'));
+  const current = await currentSession(ctx.req, ctx.tenant, ctx.deps);
+  if (current) {
+    const fresh = maxAge === null || isFresh(current.session, maxAge, ctx.deps.clock.now());
+    if (prompt !== 'login' && fresh) return redirect(ctx.res, 302, rd);
+    return renderForm(ctx, 200, { rd, reauthUsername: current.user.username, maxAge });
+  }
+  renderForm(ctx, 200, { rd });
+}
+
+export async function postLogin(ctx: GatewayContext): Promise<void> {
+  const { req, res, tenant, deps } = ctx;
+  if (!isSameSiteRequest(req, ctx.publicUrl, tenant)) return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'cross-site login post'));
+  const form = await readForm(req);
+  const nonce = readSessionCookie(req.headers.cookie, loginCookieName(tenant.cookie.name));
+  const token = field(form, 'csrf_token', 256);
+  if (!nonce || !token || !safeEqual(nonce, token)) return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'login csrf mismatch'));
+
+  const rd = rdOf(ctx, field(form, 'rd', 4096));
+  const username = field(form, 'username', 256);
+  const password = field(form, 'password', 1024);
+  const reauth = field(form, 'prompt', 16) === 'login';
+  const rememberMe = field(form, 'remember_me', 8) !== '';
+
+  const user = tenant.usersByName.get(username);
+  // Same work for an unknown user as for a wrong password: no user enumeration by timing.
+  const ok = user ? await verifyPassword(password, user.passwordHash) : await burnVerify(password);
+  const current = await currentSession(req, tenant, deps);
+  if (!user || !ok) {
+    deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user?.id ?? null, ip: ctx.clientIp, reason: user ? 'bad_password' : 'unknown_user' });
+    const again = reauth && current ? { reauthUsername: current.user.username } : { username };
+    return renderForm(ctx, 401, { rd, error: GENERIC_FAILURE, ...again });
+  }
+
+  if (reauth && current && current.user.id === user.id) {
+    const rotated = await reauthenticate(deps, current.session, ctx.clientIp);
+    if (rotated) {
+      const maxAge = rotated.session.rememberMe ? Math.max(0, Math.floor((rotated.session.expiresAt - deps.clock.now()) / 1000)) : null;
+      return redirect(res, 302, rd, { 'set-cookie': [serializeSessionCookie(tenant.cookie, rotated.cookieValue, maxAge), serializeLoginCookie(tenant.cookie, '')] });
+    }
+  }
+
+  // A browser that was signed in (as anyone) gets a fresh session; the old one ends.
+  if (current) await revokeSession(deps, current.session, 'replaced_by_login', ctx.clientIp);
+  const started = await startSession(deps, tenant, user, { ip: ctx.clientIp, userAgent: String(req.headers['user-agent'] ?? ''), rememberMe });
+  if (!started.ok) {
+    deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user.id, ip: ctx.clientIp, reason: 'concurrent_session_limit' });
+    return renderForm(ctx, 409, { rd, username, error: new GatewayError('ERR_GK_SESSION_LIMIT').message });
+  }
+  deps.audit.emit('login_succeeded', { tenant: tenant.slug, userId: user.id, sessionId: started.session.id, ip: ctx.clientIp });
+  redirect(res, 302, rd, {
+    'set-cookie': [serializeSessionCookie(tenant.cookie, started.cookieValue, started.maxAgeSeconds), serializeLoginCookie(tenant.cookie, '')],
+  });
+}

@@ -1,0 +1,22 @@
+// /healthz, /readyz and /metrics for probes and Prometheus.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Deps } from '../../deps.js';
+import { sendJson } from '../respond.js';
+
+export const OPS_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+
+export async function handleOps(path: string, _req: IncomingMessage, res: ServerResponse, deps: Deps): Promise<void> {
+  if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
+  if (path === '/readyz') {
+    if (deps.shuttingDown) return sendJson(res, 503, { status: 'shutting_down' });
+    try {
+      await deps.store.ping();
+      return sendJson(res, 200, { status: 'ready', store: deps.store.kind });
+    } catch {
+      return sendJson(res, 503, { status: 'store_unavailable', store: deps.store.kind });
+    }
+  }
+  const body = await deps.metrics.registry.metrics();
+  res.writeHead(200, { 'content-type': deps.metrics.registry.contentType, 'cache-control': 'no-store' });
+  res.end(body);
+}

@@ -1,0 +1,64 @@
+// Proxied traffic: build the pipeline input from the request, run the pipeline, then
+// forward (HTTP or WebSocket) or answer the refusal.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Deps } from '../deps.js';
+import { runPipeline } from '../pipeline/run.js';
+import type { Decision, PipelineInput } from '../pipeline/scope.js';
+import type { Forwarder } from '../proxy/forward.js';
+import { hostnameOf } from '../registry.js';
+import { clientIp, peerIsTrusted } from '../util/client-ip.js';
+import { ERRORS } from '../errors.js';
+import { answerDenied } from './deny.js';
+import { sendError } from './respond.js';
+
+function inputOf(req: IncomingMessage, deps: Deps): PipelineInput {
+  return { method: req.method ?? 'GET', hostname: hostnameOf(req.headers.host), target: req.url ?? '/', headers: req.headers, clientIp: clientIp(req, deps.trust) };
+}
+
+/** The URL the browser asked for, for `rd` after login. */
+function originalUrl(req: IncomingMessage, deps: Deps): string {
+  const fwdProto = peerIsTrusted(req, deps.trust) ? req.headers['x-forwarded-proto'] : undefined;
+  const proto = typeof fwdProto === 'string' ? fwdProto.split(',')[0]!.trim() : (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  return `${proto}://${req.headers.host ?? ''}${req.url ?? '/'}`;
+}
+
+function observe(deps: Deps, decision: Decision, tenant: string | undefined, started: bigint): void {
+  const label = decision.kind === 'allow' ? 'allow' : ERRORS[decision.code].error;
+  const t = tenant ?? 'none';
+  deps.metrics.requests.inc({ decision: label, tenant: t });
+  deps.metrics.latency.observe({ decision: label, tenant: t }, Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+export async function handleProxied(req: IncomingMessage, res: ServerResponse, deps: Deps, forwarder: Forwarder): Promise<void> {
+  const started = process.hrtime.bigint();
+  const input = inputOf(req, deps);
+  const { decision, scope } = await runPipeline(input, deps);
+  observe(deps, decision, scope.tenant?.slug, started);
+  if (decision.kind === 'deny') {
+    if (decision.code !== 'ERR_GK_UNAUTHENTICATED') deps.log.info({ reqId: req.headers['x-request-id'], reason: decision.reason, code: decision.code, ip: input.clientIp }, 'request refused');
+    return answerDenied(req, res, decision, scope.tenant?.slug, originalUrl(req, deps));
+  }
+  const app = scope.app!;
+  forwarder.web(req, res, {
+    app,
+    target: scope.target!,
+    identity: decision.identity,
+    clientIp: input.clientIp,
+    onError: (err) => {
+      deps.log.warn({ reqId: req.headers['x-request-id'], app: app.name, code: err.code, detail: err.detail }, 'upstream error');
+      sendError(req, res, err, { slug: app.tenant.slug });
+    },
+  });
+}
+
+export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, deps: Deps, forwarder: Forwarder): Promise<void> {
+  const input = inputOf(req, deps);
+  const { decision, scope } = await runPipeline(input, deps);
+  if (decision.kind === 'deny') {
+    const e = ERRORS[decision.code];
+    socket.end(`HTTP/1.1 ${e.status} ${e.error}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    return;
+  }
+  forwarder.ws(req, socket, head, { app: scope.app!, target: scope.target!, identity: decision.identity, clientIp: input.clientIp, onError: () => socket.destroy() });
+}

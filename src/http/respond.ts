@@ -1,0 +1,78 @@
+// Writing responses: JSON, HTML pages, redirects and errors, with the headers every
+// gateway answer carries (no-store, strict CSP on pages).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ERRORS, GatewayError, type ErrorCode } from '../errors.js';
+import { html } from '../ui/html.js';
+import { layout } from '../ui/layout.js';
+
+const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+export function wantsHtml(req: Pick<IncomingMessage, 'headers'>): boolean {
+  const accept = req.headers.accept;
+  return typeof accept === 'string' && accept.includes('text/html');
+}
+
+/** SPEC §3: accepts text/html and is not an XHR. */
+export function isBrowserRequest(req: Pick<IncomingMessage, 'headers'>): boolean {
+  return wantsHtml(req) && req.headers['x-requested-with'] === undefined;
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-length': Buffer.byteLength(payload),
+    ...headers,
+  });
+  res.end(payload);
+}
+
+export function sendHtml(res: ServerResponse, status: number, page: string, headers: Record<string, string | string[]> = {}): void {
+  res.writeHead(status, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(page), ...headers });
+  res.end(page);
+}
+
+export function redirect(res: ServerResponse, status: 302 | 303, location: string, headers: Record<string, string | string[]> = {}): void {
+  res.writeHead(status, { location, 'cache-control': 'no-store', 'content-length': 0, ...headers });
+  res.end();
+}
+
+export function sendNoContent(res: ServerResponse, headers: Record<string, string | string[]> = {}): void {
+  res.writeHead(204, { 'cache-control': 'no-store', ...headers });
+  res.end();
+}
+
+/** An error as HTML for browsers, JSON `{error, error_description}` otherwise. */
+export function sendError(
+  req: Pick<IncomingMessage, 'headers' | 'method'>,
+  res: ServerResponse,
+  err: GatewayError | ErrorCode,
+  opts: { slug?: string; headers?: Record<string, string>; extra?: Record<string, unknown> } = {},
+): void {
+  const e = typeof err === 'string' ? new GatewayError(err) : err;
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers = opts.headers ?? {};
+  if (wantsHtml(req)) {
+    const page = layout(
+      { slug: opts.slug ?? '_', title: `${e.status} ${e.message}` },
+      html`<h1>${String(e.status)}</h1><p>${e.message}</p>`,
+    );
+    sendHtml(res, e.status, req.method === 'HEAD' ? '' : page, headers);
+    return;
+  }
+  sendJson(res, e.status, { error: e.error, error_description: e.message, ...opts.extra }, headers);
+}
+
+export { ERRORS };

@@ -1,0 +1,24 @@
+// THE pipeline: every proxied request, WebSocket upgrade and forward-auth decision runs
+// these steps in this order (SPEC §3). Read top to bottom.
+import type { Step } from './scope.js';
+import { resolveApp } from './steps/resolve-app.js';
+import { normalizeTarget } from './steps/normalize-target.js';
+import { matchRoute } from './steps/match-route.js';
+import { allowAnonymous } from './steps/allow-anonymous.js';
+import { authenticate } from './steps/authenticate.js';
+import { checkExpiry } from './steps/check-expiry.js';
+import { enforcePolicy } from './steps/enforce-policy.js';
+import { recordActivity } from './steps/record-activity.js';
+import { allow } from './steps/allow.js';
+
+export const PIPELINE: readonly Step[] = [
+  resolveApp, //      Host → app and tenant (404 when none)
+  normalizeTarget, // SPEC §2 path normalisation (400 when unsafe)
+  matchRoute, //      first matching route policy, default "authenticated"
+  allowAnonymous, //  anonymous routes: forward without credentials
+  authenticate, //    session cookie (then bearer token); revoked ids refused from the LRU
+  checkExpiry, //     absolute and idle expiry
+  enforcePolicy, //   roles, then freshAuth
+  recordActivity, //  throttled idle refresh
+  allow, //           identity for the upstream
+];

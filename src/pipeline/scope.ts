@@ -1,0 +1,69 @@
+// What the pipeline knows about one request as its steps run. The proxy and the
+// forward-auth endpoint differ only in how they build `PipelineInput`.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RouteRequirement, RouteRule, UserRecord } from '../config/types.js';
+import type { ErrorCode } from '../errors.js';
+import type { AppRuntime, TenantRuntime } from '../registry.js';
+import type { SessionRecord } from '../store/types.js';
+
+export interface PipelineInput {
+  method: string;
+  /** Lower-case hostname without port. */
+  hostname: string | null;
+  /** The request-target as received (path and query). */
+  target: string;
+  headers: IncomingHttpHeaders;
+  clientIp: string;
+  /** Forward-auth is asked under one tenant: an app of another tenant is unknown there. */
+  tenantSlug?: string;
+}
+
+export interface NormalizedTarget {
+  path: string;
+  matchPath: string;
+  query: string;
+}
+
+export interface Identity {
+  userId: string;
+  email: string;
+  name: string;
+  roles: readonly string[];
+  tenant: string;
+  sessionId: string;
+  /** epoch ms */
+  authTime: number;
+}
+
+export interface Scope {
+  readonly input: PipelineInput;
+  app?: AppRuntime;
+  tenant?: TenantRuntime;
+  target?: NormalizedTarget;
+  route?: RouteRule | null;
+  requirement?: RouteRequirement | null;
+  session?: SessionRecord;
+  user?: UserRecord;
+  credential?: 'cookie' | 'bearer';
+}
+
+export type Decision =
+  | { kind: 'allow'; identity: Identity | null }
+  | {
+      kind: 'deny';
+      code: ErrorCode;
+      /** Logged with the refusal; never sent. */
+      reason: string;
+      /** freshAuth: the max_age the login must satisfy (seconds). */
+      maxAge?: number;
+    };
+
+export function deny(code: ErrorCode, reason: string, extra: { maxAge?: number } = {}): Decision {
+  return { kind: 'deny', code, reason, ...extra };
+}
+
+/** A step returns a decision to stop the pipeline, or nothing to go on. */
+export interface Step {
+  readonly name: string;
+  run(scope: Scope, deps: import('../deps.js').Deps): Decision | void | Promise<Decision | void>;
+}

@@ -1,0 +1,24 @@
+// Asks each authenticator in turn; the first that is responsible decides. No credential
+// at all is "unauthenticated"; a bad one is too, with its reason logged.
+import { cookieSession } from '../../authn/cookie-session.js';
+import { NOT_RESPONSIBLE, type Authenticator } from '../../authn/types.js';
+import type { Step } from '../scope.js';
+import { deny } from '../scope.js';
+
+export const AUTHENTICATORS: readonly Authenticator[] = [cookieSession];
+
+export const authenticate: Step = {
+  name: 'authenticate',
+  async run(scope, deps) {
+    for (const authn of AUTHENTICATORS) {
+      const result = await authn.authenticate(scope, deps);
+      if (result === NOT_RESPONSIBLE) continue;
+      if (!result.ok) return deny('ERR_GK_UNAUTHENTICATED', result.reason);
+      scope.session = result.session;
+      scope.user = result.user;
+      scope.credential = result.credential;
+      return;
+    }
+    return deny('ERR_GK_UNAUTHENTICATED', 'no_credential');
+  },
+};

@@ -1,0 +1,65 @@
+// Identity headers for the upstream (SPEC §7), and the removal of every client-sent
+// header that could impersonate them.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Identity } from '../pipeline/scope.js';
+
+/**
+ * Values must be single-line ASCII. Anything else (CR/LF, non-ASCII, or a `%` that would
+ * make decoding ambiguous) is sent percent-encoded (UTF-8), so an app may always apply
+ * decodeURIComponent.
+ */
+export function headerValue(v: string): string {
+  return /^[\x20-\x24\x26-\x7e]*$/.test(v) ? v : encodeURIComponent(v);
+}
+
+export function identityHeaders(id: Identity): Record<string, string> {
+  return {
+    'x-auth-user': headerValue(id.userId),
+    'x-auth-email': headerValue(id.email),
+    'x-auth-name': headerValue(id.name),
+    'x-auth-roles': id.roles.map(headerValue).join(','),
+    'x-auth-tenant': id.tenant,
+    'x-auth-session': id.sessionId,
+    'x-auth-time': String(Math.floor(id.authTime / 1000)),
+  };
+}
+
+/** `X-Auth-User`, `x_auth_user`, `X_AUTH-user`… all name the same header to an app. */
+export function isSpoofableName(name: string): boolean {
+  return name.toLowerCase().replace(/_/g, '-').startsWith('x-auth-');
+}
+
+/**
+ * Removes, in place, every header that is hop-by-hop per the client's `Connection`
+ * header (RFC 9110 §7.6.1) and every `X-Auth-*` spelling. The Connection header is
+ * consumed here so a client can never make the upstream drop a header we set.
+ */
+export function stripClientHeaders(headers: IncomingHttpHeaders, keepUpgrade: boolean): void {
+  const connection = headers.connection;
+  if (typeof connection === 'string') {
+    for (const token of connection.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name && name !== 'upgrade' && name !== 'keep-alive' && name !== 'close') delete headers[name];
+    }
+  }
+  delete headers.connection;
+  delete headers['keep-alive'];
+  delete headers['proxy-connection'];
+  if (keepUpgrade) headers.connection = 'upgrade';
+  for (const name of Object.keys(headers)) {
+    if (isSpoofableName(name)) delete headers[name];
+  }
+}
+
+/** The Cookie header without the gateway's own cookies (the upstream never sees them). */
+export function withoutCookies(cookieHeader: string | undefined, names: ReadonlySet<string>): string | undefined {
+  if (!cookieHeader) return undefined;
+  const kept = cookieHeader
+    .split(';')
+    .map((c) => c.trim())
+    .filter((c) => {
+      const eq = c.indexOf('=');
+      return c.length > 0 && !names.has((eq < 0 ? c : c.slice(0, eq)).trim());
+    });
+  return kept.length > 0 ? kept.join('; ') : undefined;
+}

@@ -1,0 +1,97 @@
+// The runtime view of the configuration, built once per (re)load: tenants with their
+// user maps and cookie spec, apps with compiled route matchers, and the Host → app index.
+import type { AppConfig, GatewayConfig, TenantConfig, TenantSettings, UserRecord } from './config/types.js';
+import { compileRoutes } from './policy/matcher.js';
+import { cookieSpec, type CookieSpec } from './session/cookie.js';
+
+export interface TenantRuntime {
+  slug: string;
+  config: TenantConfig;
+  settings: TenantSettings;
+  issuer: string;
+  cookie: CookieSpec;
+  usersById: ReadonlyMap<string, UserRecord>;
+  usersByName: ReadonlyMap<string, UserRecord>;
+  apps: readonly AppRuntime[];
+  /** Hostnames `rd` may point at (SPEC §5). */
+  appHosts: readonly string[];
+}
+
+export interface AppRuntime {
+  name: string;
+  tenant: TenantRuntime;
+  config: AppConfig;
+  target: string;
+  matcher: ReturnType<typeof compileRoutes>;
+}
+
+export interface Registry {
+  config: GatewayConfig;
+  tenants: ReadonlyMap<string, TenantRuntime>;
+  appForHost(hostname: string): AppRuntime | null;
+}
+
+export function buildRegistry(config: GatewayConfig): Registry {
+  const tenants = new Map<string, TenantRuntime>();
+  const exact = new Map<string, AppRuntime>();
+  const wildcards: { suffix: string; app: AppRuntime }[] = [];
+  for (const t of Object.values(config.tenants)) {
+    const tenant = buildTenant(config, t);
+    tenants.set(t.slug, tenant);
+    for (const app of tenant.apps) {
+      for (const host of app.config.hosts) {
+        const h = host.toLowerCase();
+        if (h.startsWith('*.')) wildcards.push({ suffix: h.slice(1), app });
+        else exact.set(h, app);
+      }
+    }
+  }
+  return {
+    config,
+    tenants,
+    appForHost(hostname) {
+      const h = hostname.toLowerCase();
+      const hit = exact.get(h);
+      if (hit) return hit;
+      for (const w of wildcards) {
+        // `*.x.y` matches exactly one extra label.
+        if (h.endsWith(w.suffix) && h.length > w.suffix.length && !h.slice(0, -w.suffix.length).includes('.')) return w.app;
+      }
+      return null;
+    },
+  };
+}
+
+function buildTenant(config: GatewayConfig, t: TenantConfig): TenantRuntime {
+  const tenant: TenantRuntime = {
+    slug: t.slug,
+    config: t,
+    settings: t.settings,
+    issuer: `${config.server.publicUrl}/t/${t.slug}`,
+    cookie: cookieSpec(config.server.publicUrl, t.slug, t.settings),
+    usersById: new Map(t.users.map((u) => [u.id, u])),
+    usersByName: new Map(t.users.map((u) => [u.username, u])),
+    apps: [],
+    appHosts: t.apps.flatMap((a) => a.hosts),
+  };
+  tenant.apps = t.apps.map((a) => ({
+    name: a.name,
+    tenant,
+    config: a,
+    target: a.upstream,
+    matcher: compileRoutes(a.routes, { caseInsensitive: a.caseInsensitivePaths }),
+  }));
+  return tenant;
+}
+
+/** Host header → lower-case hostname without port ("[::1]:8080" → "[::1]"). */
+export function hostnameOf(hostHeader: string | undefined): string | null {
+  if (!hostHeader) return null;
+  const h = hostHeader.trim().toLowerCase();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    return end > 0 ? h.slice(0, end + 1) : null;
+  }
+  const colon = h.indexOf(':');
+  return colon >= 0 ? h.slice(0, colon) : h;
+}

@@ -1,0 +1,64 @@
+// Starting and stopping a gateway instance: listeners, demo upstream, graceful shutdown
+// (stop accepting, let in-flight requests finish within shutdownTimeout, close the store).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type App } from './app.js';
+import type { GatewayConfig, ListenAddress } from './config/types.js';
+import { buildDeps, type Deps, type DepsOverrides } from './deps.js';
+
+export interface RunningGateway {
+  deps: Deps;
+  app: App;
+  /** `http://host:port` of the main listener (and the ops listener when set). */
+  url: string;
+  opsUrl: string | null;
+  stop(): Promise<void>;
+}
+
+function listen(server: http.Server, addr: ListenAddress): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(addr.port, addr.host, () => {
+      server.off('error', reject);
+      const a = server.address() as AddressInfo;
+      const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+      resolve(`http://${host}:${a.port}`);
+    });
+  });
+}
+
+export async function startGateway(config: GatewayConfig, overrides: DepsOverrides & { listen?: ListenAddress } = {}): Promise<RunningGateway> {
+  const deps = buildDeps(config, overrides);
+  const app = createApp(deps);
+  const url = await listen(app.server, overrides.listen ?? config.server.listen);
+  let ops: http.Server | null = null;
+  let opsUrl: string | null = null;
+  if (config.server.ops.listen) {
+    ops = http.createServer(app.opsHandler);
+    opsUrl = await listen(ops, config.server.ops.listen);
+  }
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      deps.shuttingDown = true;
+      const closed = Promise.all([closeServer(app.server), ops ? closeServer(ops) : Promise.resolve()]);
+      app.server.closeIdleConnections();
+      const timer = setTimeout(() => {
+        deps.log.warn('shutdown timeout reached: closing remaining connections');
+        app.server.closeAllConnections();
+        ops?.closeAllConnections();
+      }, config.server.shutdownTimeout * 1000);
+      timer.unref();
+      await closed;
+      clearTimeout(timer);
+      app.close();
+      await deps.store.close();
+    })();
+    return stopping;
+  };
+  return { deps, app, url, opsUrl, stop };
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}

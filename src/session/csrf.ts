@@ -1,0 +1,18 @@
+// CSRF tokens without server-side state. For a session: an HMAC of the session id keyed
+// by the session's own cookie secret, so only a holder of the cookie can know it. Before
+// login: a double-submit nonce in its own cookie, echoed in the form.
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export function sessionCsrfToken(sessionId: string, secret: string): string {
+  return createHmac('sha256', secret).update(`csrf:${sessionId}`).digest('base64url');
+}
+
+export function newLoginNonce(): string {
+  return randomBytes(24).toString('base64url');
+}
+
+export function safeEqual(a: string, b: string): boolean {
+  const ba = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ba.length === bb.length && timingSafeEqual(ba, bb);
+}

@@ -1,0 +1,79 @@
+// The login-session life cycle as operations on the store: start (fixation-safe, with
+// the concurrency limit), re-authenticate (rotate the secret), revoke. Transport-free.
+import type { UserRecord } from '../config/types.js';
+import type { Deps } from '../deps.js';
+import type { TenantRuntime } from '../registry.js';
+import type { SessionRecord } from '../store/types.js';
+import { formatCookieValue } from './cookie.js';
+import { hashSecret, newSecret, newSessionId } from './ids.js';
+
+export interface LoginContext {
+  ip: string;
+  userAgent: string;
+  rememberMe: boolean;
+  authMethod?: string;
+}
+
+export type StartResult =
+  | { ok: true; session: SessionRecord; cookieValue: string; maxAgeSeconds: number | null }
+  | { ok: false; reason: 'limit' };
+
+/** Always a new id and secret: nothing the client sent can become this session (fixation). */
+export async function startSession(deps: Deps, tenant: TenantRuntime, user: UserRecord, ctx: LoginContext): Promise<StartResult> {
+  const s = tenant.settings;
+  const now = deps.clock.now();
+  const remember = ctx.rememberMe && s.rememberMe.enabled;
+  const secret = newSecret();
+  const session: SessionRecord = {
+    id: newSessionId(tenant.slug, user.id),
+    tenant: tenant.slug,
+    userId: user.id,
+    kind: 'browser',
+    secretHash: hashSecret(secret),
+    clientId: null,
+    ipAddress: ctx.ip,
+    userAgent: ctx.userAgent.slice(0, 512),
+    authMethod: ctx.authMethod ?? 'password',
+    rememberMe: remember,
+    createdAt: now,
+    lastActiveAt: now,
+    authTime: now,
+    expiresAt: now + (remember ? s.rememberMe.duration : s.sessionLifetime) * 1000,
+    // Remember-me sessions have no idle timeout (SPEC §4).
+    idleTimeoutMs: remember ? null : s.idleTimeout * 1000,
+  };
+  const result = await deps.store.createSession(session, { max: s.maxConcurrentSessions, policy: s.concurrentSessionPolicy }, now);
+  if (!result.ok) return { ok: false, reason: 'limit' };
+  for (const id of result.evicted) {
+    deps.revocations.add(id);
+    deps.metrics.sessionsRevoked.inc({ tenant: tenant.slug, reason: 'evicted' });
+    deps.audit.emit('session_revoked', { tenant: tenant.slug, userId: user.id, sessionId: id, ip: ctx.ip, reason: 'concurrent_limit' });
+  }
+  deps.metrics.sessionsCreated.inc({ tenant: tenant.slug });
+  deps.audit.emit('session_created', { tenant: tenant.slug, userId: user.id, sessionId: session.id, ip: ctx.ip, rememberMe: remember });
+  return { ok: true, session, cookieValue: formatCookieValue(session.id, secret), maxAgeSeconds: remember ? s.rememberMe.duration : null };
+}
+
+/**
+ * prompt=login: a new secret (the old cookie stops working at once) and a new auth_time.
+ * Returns null when the session vanished meanwhile.
+ */
+export async function reauthenticate(deps: Deps, session: SessionRecord, ip: string): Promise<{ session: SessionRecord; cookieValue: string } | null> {
+  const secret = newSecret();
+  const now = deps.clock.now();
+  const patch = { secretHash: hashSecret(secret), authTime: now, lastActiveAt: now };
+  if (!(await deps.store.updateSession(session.tenant, session.id, patch))) return null;
+  deps.audit.emit('login_succeeded', { tenant: session.tenant, userId: session.userId, sessionId: session.id, ip, reason: 'reauthentication' });
+  return { session: { ...session, ...patch }, cookieValue: formatCookieValue(session.id, secret) };
+}
+
+/** Removes the session and refuses its id locally at once. */
+export async function revokeSession(deps: Deps, session: Pick<SessionRecord, 'tenant' | 'userId' | 'id'>, reason: string, ip: string | null): Promise<boolean> {
+  deps.revocations.add(session.id);
+  const existed = await deps.store.deleteSession(session.tenant, session.id);
+  if (existed) {
+    deps.metrics.sessionsRevoked.inc({ tenant: session.tenant, reason });
+    deps.audit.emit('session_revoked', { tenant: session.tenant, userId: session.userId, sessionId: session.id, ip, reason });
+  }
+  return existed;
+}

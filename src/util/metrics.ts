@@ -1,0 +1,31 @@
+// Prometheus metrics (prom-client), one registry per gateway instance so tests and
+// several in-process instances never share counters.
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  requests: Counter<'decision' | 'tenant'>;
+  latency: Histogram<'decision' | 'tenant'>;
+  sessionsCreated: Counter<'tenant'>;
+  sessionsRevoked: Counter<'tenant' | 'reason'>;
+  storeErrors: Counter<'op'>;
+}
+
+export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'gatekeeper_' });
+  return {
+    registry,
+    requests: new Counter({ name: 'gatekeeper_requests_total', help: 'Requests by decision and tenant', labelNames: ['decision', 'tenant'], registers: [registry] }),
+    latency: new Histogram({
+      name: 'gatekeeper_decision_seconds',
+      help: 'Time to reach a decision (excludes the upstream)',
+      labelNames: ['decision', 'tenant'],
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
+    sessionsCreated: new Counter({ name: 'gatekeeper_sessions_created_total', help: 'Login sessions created', labelNames: ['tenant'], registers: [registry] }),
+    sessionsRevoked: new Counter({ name: 'gatekeeper_sessions_revoked_total', help: 'Sessions revoked or expired', labelNames: ['tenant', 'reason'], registers: [registry] }),
+    storeErrors: new Counter({ name: 'gatekeeper_store_errors_total', help: 'Store calls that failed', labelNames: ['op'], registers: [registry] }),
+  };
+}

@@ -1,0 +1,111 @@
+// Starts a real gateway in-process for end-to-end tests: a YAML config like a user's,
+// a real upstream, a manual clock, and captured log lines.
+import { Writable } from 'node:stream';
+import { loadConfigText } from '../../src/config/load.js';
+import type { GatewayConfig } from '../../src/config/types.js';
+import { hashPassword } from '../../src/session/password.js';
+import { startGateway, type RunningGateway } from '../../src/server.js';
+import type { SessionStore } from '../../src/store/types.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { createLogger } from '../../src/util/log.js';
+import { startUpstream, type Upstream } from './upstream.js';
+
+export const PASSWORDS = { alice: 'alice-password', bob: 'bob-password', eve: 'eve-password' } as const;
+
+let hashes: Promise<Record<keyof typeof PASSWORDS, string>> | null = null;
+function cheapHashes(): Promise<Record<keyof typeof PASSWORDS, string>> {
+  // ln=10: fast for tests; production hashes come from `hash-password` (ln=15).
+  hashes ??= (async () => ({
+    alice: await hashPassword(PASSWORDS.alice, { ln: 10 }),
+    bob: await hashPassword(PASSWORDS.bob, { ln: 10 }),
+    eve: await hashPassword(PASSWORDS.eve, { ln: 10 }),
+  }))();
+  return hashes;
+}
+
+export interface TestGateway {
+  url: string;
+  gw: RunningGateway;
+  config: GatewayConfig;
+  clock: ManualClock;
+  upstream: Upstream;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+export interface TestGatewayOptions {
+  publicUrl?: string;
+  /** Extra YAML merged under tenants.acme.settings. */
+  settings?: string;
+  store?: SessionStore;
+  storeYaml?: string;
+  trustedProxies?: string;
+}
+
+export async function testConfigYaml(upstreamUrl: string, o: TestGatewayOptions = {}): Promise<string> {
+  const h = await cheapHashes();
+  const settings = o.settings ? o.settings.replace(/^/gm, '      ') : '';
+  return `
+server:
+  listen: 127.0.0.1:0
+  publicUrl: ${o.publicUrl ?? 'http://gw.acme.test'}
+  trustedProxies: ${o.trustedProxies ?? '[loopback]'}
+  shutdownTimeout: 2s
+${o.storeYaml ?? ''}
+tenants:
+  acme:
+    displayName: Acme Inc
+    settings:
+      idleTimeout: 30m
+${settings}
+    users:
+      - { id: u-alice, username: alice, email: alice@acme.test, name: Alice Admin, roles: [admin], passwordHash: "${h.alice}" }
+      - { id: u-bob, username: bob, email: bob@acme.test, name: "Bob Builder", roles: [], passwordHash: "${h.bob}" }
+    apps:
+      - name: dashboard
+        hosts: [dashboard.acme.test, "*.dash.acme.test"]
+        upstream: ${upstreamUrl}
+        timeout: 1s
+        routes:
+          - { path: /healthz, allow: anonymous }
+          - { path: /public/**, allow: anonymous }
+          - { path: /billing/**, methods: [POST, PUT, PATCH, DELETE], require: { freshAuth: 5m } }
+          - { path: /admin/**, require: { roles: [admin], freshAuth: 15m } }
+          - { path: /**, require: authenticated }
+  globex:
+    displayName: Globex
+    users:
+      - { id: u-alice, username: alice, email: alice@globex.test, name: Other Alice, roles: [], passwordHash: "${h.eve}" }
+    apps:
+      - name: portal
+        hosts: [portal.globex.test]
+        upstream: ${upstreamUrl}
+`;
+}
+
+export async function startTestGateway(o: TestGatewayOptions = {}): Promise<TestGateway> {
+  const upstream = await startUpstream();
+  const config = loadConfigText(await testConfigYaml(upstream.url, o), { source: 'test.yaml' });
+  const clock = new ManualClock(Date.UTC(2026, 10, 26, 12));
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  const log = createLogger({ level: 'debug', destination });
+  const gw = await startGateway(config, { clock, log, ...(o.store ? { store: o.store } : {}) });
+  return {
+    url: gw.url,
+    gw,
+    config,
+    clock,
+    upstream,
+    logs,
+    stop: async () => {
+      await gw.stop();
+      await upstream.close();
+    },
+  };
+}
