@@ -34,9 +34,6 @@ export function buildDeps(config: GatewayConfig, overrides: DepsOverrides = {}):
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? createLogger();
   const store = overrides.store ?? createStore(config.store, { clock, log });
-  if (store.kind === 'memory') {
-    log.warn('the embedded in-memory store is in use: sessions live in this process only and are lost on restart; set store.redis for production or more than one instance');
-  }
   if (!config.server.publicUrl.startsWith('https:')) {
     log.warn({ publicUrl: config.server.publicUrl }, 'publicUrl is plain http: session cookies are sent without Secure; use https in production');
   }
