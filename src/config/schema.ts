@@ -1,0 +1,439 @@
+// The closed schema of the YAML config (SPEC §2): validates, normalises, fills DEFAULTS; every problem gets its path.
+import { isIPv4, isIPv6 } from 'node:net';
+import proxyaddr from 'proxy-addr';
+import { z } from 'zod';
+import { parsePasswordHash } from '../session/password.js';
+import { checkDuration, formatDuration } from '../util/duration.js';
+import { DEFAULTS } from './defaults.js';
+import type { ClientConfig, ListenAddress, RedisConfig, RouteRule, TenantSettings, UserRecord } from './types.js';
+
+export type IssuePath = readonly PropertyKey[];
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+type Check<T> = { ok: true; value: T } | { ok: false; message: string };
+type Add = (path: PropertyKey[], message: string) => void;
+
+/** `tenants.acme.apps[0].routes[2]`: dotted keys, `[i]` for list indices, quoted keys when odd. */
+export function formatPath(path: IssuePath): string {
+  let out = '';
+  for (const seg of path) {
+    if (typeof seg === 'number') out += `[${seg}]`;
+    else if (/^[\w-]+$/.test(String(seg))) out += (out ? '.' : '') + String(seg);
+    else out += `[${JSON.stringify(String(seg))}]`;
+  }
+  return out || '(root)';
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : isObj(v) ? 'a mapping' : typeof v);
+const echo = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? ` ${JSON.stringify(v)}` : '');
+const EXPECTED: Record<string, string> = { object: 'a mapping', array: 'a list', int: 'an integer' };
+
+// Messages a person can act on; values are echoed only as quoted scalars, which the
+// loader blanks out when they came from an environment variable.
+const errorMap: z.core.$ZodErrorMap = (iss) => {
+  switch (iss.code) {
+    case 'invalid_type':
+      return iss.input === undefined ? 'required' : `expected ${EXPECTED[iss.expected] ?? iss.expected}, got ${typeName(iss.input)}`;
+    case 'invalid_value':
+      return `invalid value${echo(iss.input)} (expected one of: ${iss.values.map(String).join(', ')})`;
+    case 'too_small':
+      if (iss.origin === 'array') return `must have at least ${iss.minimum} item(s)`;
+      if (iss.origin === 'string') return Number(iss.minimum) <= 1 ? 'must not be empty' : `must be at least ${iss.minimum} characters`;
+      return `must be at least ${iss.minimum}`;
+    case 'too_big':
+      return iss.origin === 'string' ? `must be at most ${iss.maximum} characters` : `must be at most ${iss.maximum}`;
+    default:
+      return undefined;
+  }
+};
+
+/** Zod issues → `{path, message}`, one per unknown key, each path prefixed. */
+function flatten(issues: readonly z.core.$ZodIssue[], prefix: IssuePath = []): { path: PropertyKey[]; message: string }[] {
+  return issues.flatMap((iss) =>
+    iss.code === 'unrecognized_keys'
+      ? iss.keys.map((k) => ({ path: [...prefix, ...iss.path, k], message: 'unknown key' }))
+      : iss.code === 'invalid_key'
+        ? [{ path: [...prefix, ...iss.path], message: iss.issues[0]?.message ?? iss.message }]
+        : [{ path: [...prefix, ...iss.path], message: iss.message }],
+  );
+}
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; issues: { path: PropertyKey[]; message: string }[] };
+/** Runs a schema with our messages; issue paths are arrays (see formatPath). */
+export function validate<T>(schema: z.ZodType<T>, input: unknown, prefix: IssuePath = []): Validated<T> {
+  const r = schema.safeParse(input, { error: errorMap });
+  return r.success ? { ok: true, value: r.data } : { ok: false, issues: flatten(r.error.issues, prefix) };
+}
+
+/** A schema from a plain checker function: a value of any type in, one message out on failure. */
+function from<T>(check: (v: unknown) => Check<T>) {
+  return z.unknown().transform((v, ctx): T => {
+    // Optional fields wrap this in .optional(), so undefined here means a required key is missing.
+    const r = v === undefined ? fail('required') : check(v);
+    if (r.ok) return r.value;
+    ctx.addIssue({ code: 'custom', message: r.message });
+    return z.NEVER;
+  });
+}
+
+/** Picks the schema by the value's shape (clear errors where a union would list every branch), then
+ * runs `extra` over the raw value even when the schema failed, so cross-field errors come out too. */
+function pick<T>(choose: (v: unknown) => z.ZodType<T> | string, extra?: (raw: unknown, add: Add) => void) {
+  return z.unknown().transform((v, ctx): T => {
+    const add: Add = (path, message) => ctx.addIssue({ code: 'custom', path, message });
+    const schema = choose(v);
+    const r = typeof schema === 'string' ? { ok: false as const, issues: [{ path: [], message: schema }] } : validate(schema, v);
+    if (!r.ok) for (const iss of r.issues) add(iss.path, iss.message);
+    extra?.(v, add);
+    return r.ok ? r.value : z.NEVER;
+  });
+}
+const checked = <T>(schema: z.ZodType<T>, extra: (raw: unknown, add: Add) => void) => pick(() => schema, extra);
+
+const ok = <T>(value: T): Check<T> => ({ ok: true, value });
+const fail = (message: string): Check<never> => ({ ok: false, message });
+
+function duration(minSeconds = 0) {
+  return from((v) => {
+    const r = checkDuration(v);
+    if (!r.ok) return r;
+    return r.seconds < minSeconds ? fail(`must be at least ${formatDuration(minSeconds)}`) : ok(r.seconds);
+  });
+}
+
+const HOSTNAME_RE = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
+
+function checkListen(v: unknown): Check<ListenAddress> {
+  const bad = fail('invalid listen address (expected host:port, e.g. 0.0.0.0:8080 or [::1]:8080)');
+  if (typeof v !== 'string') return bad;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(v);
+  if (!m) return bad;
+  const host = m[1] ?? m[2] ?? '';
+  const port = Number(m[3]);
+  if (port > 65535) return fail('port must be 0–65535');
+  if (m[1] !== undefined ? !isIPv6(host) : !isIPv4(host) && !HOSTNAME_RE.test(host.toLowerCase())) return bad;
+  return ok({ host, port });
+}
+const listen = from(checkListen);
+
+/** An app host as the Host header carries it, without port: name, `*.` wildcard, IPv4 or IPv6 (kept bracketed). */
+function checkHost(v: unknown): Check<string> {
+  if (typeof v !== 'string') return fail(`expected a host name, got ${typeName(v)}`);
+  const h = v.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (isIPv6(h)) return ok(`[${h}]`);
+  if (isIPv4(h) || (HOSTNAME_RE.test(h.replace(/^\*\./, '')) && !h.endsWith('.'))) return ok(h);
+  return fail(`invalid host${echo(v)} (a host name, *.domain or an IP address, without port)`);
+}
+
+function checkHttpUrl(v: unknown, what: string, originOnly: boolean): Check<string> {
+  const bad = fail(originOnly ? `${what} must be an http(s) origin such as https://auth.example.com (no path, query or credentials)`
+    : `${what} must be an http(s) URL without query, fragment or credentials`);
+  if (typeof v !== 'string' || v.includes('?') || v.includes('#')) return bad;
+  let u: URL;
+  try { u = new URL(v); } catch { return bad; }
+  if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.username || u.password) return bad;
+  if (originOnly && u.pathname !== '/') return bad;
+  return ok(u.origin + u.pathname.replace(/\/+$/, ''));
+}
+
+const trustedProxy = from((v) => {
+  if (typeof v !== 'string') return fail(`expected an address, got ${typeName(v)}`);
+  try {
+    proxyaddr.compile([v]);
+    return ok(v);
+  } catch {
+    return fail(`invalid trusted proxy${echo(v)} (an IP, a CIDR, or loopback / linklocal / uniquelocal)`);
+  }
+});
+
+const server = z.strictObject({
+  listen: listen.optional(),
+  publicUrl: from((v) => checkHttpUrl(v, 'publicUrl', true)).optional(),
+  trustedProxies: z.array(trustedProxy).optional(),
+  shutdownTimeout: duration().optional(),
+  maxHeaderBytes: z.number().int().min(1024).max(1_048_576).optional(),
+  ops: z.strictObject({ listen: from((v) => (v === null ? ok(null) : checkListen(v))).optional() }).optional(),
+}).transform((s): typeof DEFAULTS.server => ({
+  listen: s.listen ?? DEFAULTS.server.listen,
+  publicUrl: s.publicUrl ?? DEFAULTS.server.publicUrl,
+  trustedProxies: s.trustedProxies ?? DEFAULTS.server.trustedProxies,
+  shutdownTimeout: s.shutdownTimeout ?? DEFAULTS.server.shutdownTimeout,
+  maxHeaderBytes: s.maxHeaderBytes ?? DEFAULTS.server.maxHeaderBytes,
+  ops: { listen: s.ops?.listen ?? DEFAULTS.server.ops.listen },
+}));
+
+const hostPort = z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
+const redisUrl = from((v): Check<RedisConfig> => {
+  // Never echo a Redis URL: it may carry a password.
+  const bad = fail('invalid Redis URL (expected redis://HOST:PORT/DB or rediss://…)');
+  try {
+    const u = new URL(String(v));
+    return u.protocol === 'redis:' || u.protocol === 'rediss:' ? ok({ url: String(v) }) : bad;
+  } catch {
+    return bad;
+  }
+});
+const redis = pick<RedisConfig | null>((v) =>
+  v === null ? z.null()
+  : typeof v === 'string' ? redisUrl
+  : isObj(v) && 'sentinels' in v ? z.strictObject({ sentinels: z.array(hostPort).min(1), name: z.string().min(1) })
+  : isObj(v) && 'cluster' in v ? z.strictObject({ cluster: z.array(hostPort).min(1) })
+  : 'expected null, a redis:// URL, { sentinels: [{host, port}], name } or { cluster: [{host, port}] }');
+
+const store = z.strictObject({
+  redis: redis.optional(),
+  keyPrefix: z.string().max(64).optional(),
+  failureMode: z.enum(['closed']).optional(),
+}).transform((s): typeof DEFAULTS.store => ({
+  redis: s.redis ?? DEFAULTS.store.redis,
+  keyPrefix: s.keyPrefix ?? DEFAULTS.store.keyPrefix,
+  failureMode: s.failureMode ?? DEFAULTS.store.failureMode,
+}));
+
+const filePath = z.string().min(1);
+const keys = z.strictObject({ file: filePath.nullable().optional(), algorithm: z.enum(['RS256', 'ES256', 'EdDSA']).optional() });
+const geoip = z.strictObject({ file: filePath.nullable().optional() });
+
+// ---- tenant settings: every key optional, so one schema serves the config file and the PATCH API.
+
+const cookieDomain = from((v) =>
+  v === null ? ok(null)
+  : typeof v === 'string' && HOSTNAME_RE.test(v.toLowerCase().replace(/^\./, '')) ? ok(v.toLowerCase().replace(/^\./, '').replace(/\.$/, ''))
+  : fail('cookie domain must be a host name such as acme.test, or null'));
+
+/** A deep-partial of the tenant settings (SPEC §2 shape, durations as strings or seconds → seconds). */
+export const tenantSettingsPatchSchema = z.strictObject({
+  sessionLifetime: duration(1).optional(),
+  accessTokenLifetime: duration(1).optional(),
+  refreshTokenLifetime: duration(1).optional(),
+  idleTimeout: duration(1).optional(),
+  rememberMe: z.strictObject({ enabled: z.boolean().optional(), duration: duration(1).optional() }).optional(),
+  maxConcurrentSessions: z.number().int().min(0).max(10_000).optional(),
+  concurrentSessionPolicy: z.enum(['evict-oldest', 'reject']).optional(),
+  ipBinding: z.enum(['off', 'exact', 'subnet']).optional(),
+  ipBindingAction: z.enum(['reject', 'revoke']).optional(),
+  cookie: z.strictObject({ sameSite: z.enum(['strict', 'lax']).optional(), domain: cookieDomain.optional() }).optional(),
+  loginThrottle: z.strictObject({
+    maxFailures: z.number().int().min(1).max(1000).optional(),
+    window: duration(1).optional(),
+    lockout: duration(1).optional(),
+  }).optional(),
+  refreshGrace: duration().optional(),
+});
+export type TenantSettingsPatch = z.output<typeof tenantSettingsPatchSchema>;
+
+/** The settings `patch` makes of `base` (nested objects merged key by key). */
+export function applySettingsPatch(base: TenantSettings, patch: TenantSettingsPatch): TenantSettings {
+  const { rememberMe, cookie, loginThrottle, ...flat } = patch;
+  const defined = <T extends object>(o: T | undefined) =>
+    Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
+  return {
+    ...base,
+    ...defined(flat),
+    rememberMe: { ...base.rememberMe, ...defined(rememberMe) },
+    cookie: { ...base.cookie, ...defined(cookie) },
+    loginThrottle: { ...base.loginThrottle, ...defined(loginThrottle) },
+  };
+}
+
+/** Settings in the YAML shape, durations as strings ("24h", "30m"): what GET auth-settings answers. */
+export function formatSettings(s: TenantSettings) {
+  const d = formatDuration;
+  return {
+    ...s,
+    sessionLifetime: d(s.sessionLifetime),
+    accessTokenLifetime: d(s.accessTokenLifetime),
+    refreshTokenLifetime: d(s.refreshTokenLifetime),
+    idleTimeout: d(s.idleTimeout),
+    rememberMe: { ...s.rememberMe, duration: d(s.rememberMe.duration) },
+    cookie: { ...s.cookie },
+    loginThrottle: { ...s.loginThrottle, window: d(s.loginThrottle.window), lockout: d(s.loginThrottle.lockout) },
+    refreshGrace: d(s.refreshGrace),
+  };
+}
+
+/** For the auth-settings PATCH API: `{ok, value}` or `{ok: false, errors: [{path, message}]}`. */
+export function validateSettingsPatch(input: unknown): { ok: true; value: TenantSettingsPatch } | { ok: false; errors: ConfigIssue[] } {
+  const r = validate(tenantSettingsPatchSchema, input);
+  return r.ok ? r : { ok: false, errors: r.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
+}
+
+// ---- users, clients, apps, routes
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$/;
+const ident = (what: string) => z.string().regex(NAME_RE, { error: `invalid ${what} (letters, digits and . _ @ : -, at most 128)` });
+const role = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, { error: 'invalid role name (letters, digits and . _ : -; no commas)' });
+const printable = z.string().regex(/^[^\p{Cc}]*$/u, { error: 'must not contain control characters' });
+const secretHash = z.string().refine((s) => parsePasswordHash(s) !== null, {
+  error: 'not a valid scrypt hash ($scrypt$ln=..,r=..,p=..$salt$hash within safe bounds; create one with `gatekeeper hash-password`)',
+});
+const fileRef = z.strictObject({ file: filePath });
+export type FileRef = z.output<typeof fileRef>;
+
+/** The fields whose values must be unique within a list of `what`s (case-insensitive where `fold`). */
+function unique(what: string, fields: readonly string[], fold: readonly string[] = []) {
+  return (raw: unknown, add: Add): void => {
+    if (!Array.isArray(raw)) return;
+    for (const f of fields) {
+      const seen = new Map<string, number>();
+      raw.forEach((item, i) => {
+        const v = isObj(item) ? item[f] : undefined;
+        if (typeof v !== 'string') return;
+        const key = fold.includes(f) ? v.toLowerCase() : v;
+        const first = seen.get(key);
+        if (first === undefined) seen.set(key, i);
+        else add([i, f], `duplicate ${f === 'username' ? f : `${what} ${f}`}${echo(v)} (also at [${first}])`);
+      });
+    }
+  };
+}
+
+const user = z.strictObject({
+  id: ident('user id'),
+  username: printable.min(1).max(128).refine((s) => s.trim() === s, { error: 'must not start or end with spaces' }),
+  email: printable.max(254).regex(/^[^\s@]+@[^\s@]+$/, { error: 'invalid email address' }).optional(),
+  name: printable.max(200).optional(),
+  roles: z.array(role).optional(),
+  passwordHash: secretHash,
+}).transform((u): UserRecord => ({
+  id: u.id, username: u.username, email: u.email ?? DEFAULTS.user.email, name: u.name ?? u.username,
+  roles: u.roles ?? DEFAULTS.user.roles, passwordHash: u.passwordHash,
+}));
+/** A user list, inline or the content of a `users.file`. Usernames are unique ignoring case. */
+export const usersListSchema = checked(z.array(user), unique('user', ['id', 'username'], ['username']));
+
+const GRANTS = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+const redirectUri = from((v) => {
+  if (typeof v !== 'string') return fail(`expected a URI, got ${typeName(v)}`);
+  try {
+    const u = new URL(v);
+    // RFC 6749 §3.1.2: absolute, no fragment; script-ish schemes are never a redirect target.
+    if (u.hash || v.includes('#') || ['javascript:', 'data:', 'vbscript:', 'file:'].includes(u.protocol)) throw new Error();
+    return ok(v);
+  } catch {
+    return fail(`invalid redirect URI${echo(v)} (absolute, no fragment)`);
+  }
+});
+const audienceList = pick<readonly string[]>((v) => (typeof v === 'string' ? z.string().min(1).transform((s) => [s]) : z.array(z.string().min(1)).min(1)));
+
+const client = checked(z.strictObject({
+  id: z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, { error: 'invalid client id (letters, digits and . _ ~ -, at most 128)' }),
+  public: z.boolean().optional(),
+  secretHash: secretHash.nullable().optional(),
+  redirectUris: z.array(redirectUri).optional(),
+  grants: z.array(z.enum(GRANTS)).min(1).optional(),
+  // RFC 6749 §3.3 scope-token.
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'invalid scope (no spaces, quotes or backslashes)' })).optional(),
+  audience: audienceList.nullable().optional(),
+}).transform((c): ClientConfig => ({
+  id: c.id,
+  public: c.public ?? DEFAULTS.client.public,
+  secretHash: c.secretHash ?? DEFAULTS.client.secretHash,
+  redirectUris: c.redirectUris ?? DEFAULTS.client.redirectUris,
+  grants: [...new Set(c.grants ?? DEFAULTS.client.grants)],
+  scopes: c.scopes ?? DEFAULTS.client.scopes,
+  audience: c.audience ?? DEFAULTS.client.audience,
+})), (raw, add) => {
+  if (!isObj(raw)) return;
+  const hasSecret = raw.secretHash !== undefined && raw.secretHash !== null;
+  if (raw.public === true && hasSecret) add(['secretHash'], 'a public client must not have a secret (remove secretHash or set public: false)');
+  if (raw.public !== true && !hasSecret) add(['secretHash'], 'required for a confidential client (or set public: true)');
+  if (raw.public === true && Array.isArray(raw.grants) && raw.grants.includes('client_credentials')) {
+    add(['grants'], 'a public client cannot use client_credentials (it has no secret)');
+  }
+});
+
+function checkRoutePath(v: unknown): Check<string> {
+  if (typeof v !== 'string') return fail(`expected a path, got ${typeName(v)}`);
+  const why = !v.startsWith('/') ? 'must start with /'
+    : /[^A-Za-z0-9\-._~!$&'()+,=:@*/]/.test(v) ? 'may hold only unreserved characters, sub-delimiters (no ;), : @ / and *'
+    : v.split('/').slice(1, -1).some((s) => s === '') ? 'must not contain an empty segment (//)'
+    : v.split('/').some((s) => s === '.' || s === '..') ? 'must not contain . or .. segments'
+    : v.split('/').some((s) => s.includes('*') && s !== '*' && s !== '**') ? 'wildcards are whole segments: * (one) or ** (zero or more)'
+    : null;
+  return why ? fail(`invalid route path${echo(v)}: ${why}`) : ok(v);
+}
+
+const requirement = pick<RouteRule['require']>((v) =>
+  v === 'authenticated' ? z.literal('authenticated').transform(() => ({ roles: [], freshAuth: null }))
+  : isObj(v) ? z.strictObject({ roles: z.array(role).optional(), freshAuth: duration(1).optional() })
+    .transform((r) => ({ roles: r.roles ?? [], freshAuth: r.freshAuth ?? null }))
+  : `invalid requirement${echo(v)} (expected authenticated or { roles: [...], freshAuth: DURATION })`);
+
+const route = checked(z.strictObject({
+  path: from(checkRoutePath),
+  methods: z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'invalid HTTP method' })).min(1).optional(),
+  allow: z.literal('anonymous').optional(),
+  require: requirement.optional(),
+}).transform((r): RouteRule => ({
+  path: r.path,
+  methods: r.methods ? [...new Set(r.methods.map((m) => m.toUpperCase()))] : DEFAULTS.route.methods,
+  require: r.allow === 'anonymous' ? null : r.require ?? { roles: [], freshAuth: null },
+})), (raw, add) => {
+  if (isObj(raw) && ('allow' in raw) === ('require' in raw)) add([], 'a route needs exactly one of allow: anonymous or require: …');
+});
+/** A route list, inline or the content of a `routes.file`. */
+export const routesListSchema = z.array(route);
+
+const app = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: 'invalid app name (letters, digits and . _ -, at most 63)' }),
+  hosts: z.array(from(checkHost)).min(1),
+  upstream: from((v) => checkHttpUrl(v, 'upstream', false)),
+  identityHeaders: z.boolean().optional(),
+  audience: z.string().min(1).nullable().optional(),
+  caseInsensitivePaths: z.boolean().optional(),
+  timeout: duration(1).optional(),
+  routes: pick<readonly RouteRule[] | FileRef>((v) => (isObj(v) ? fileRef : routesListSchema)).optional(),
+}).transform((a) => ({
+  name: a.name,
+  hosts: a.hosts,
+  upstream: a.upstream,
+  identityHeaders: a.identityHeaders ?? DEFAULTS.app.identityHeaders,
+  audience: a.audience ?? DEFAULTS.app.audience,
+  caseInsensitivePaths: a.caseInsensitivePaths ?? DEFAULTS.app.caseInsensitivePaths,
+  timeout: a.timeout ?? DEFAULTS.app.timeout,
+  routes: a.routes ?? [],
+}));
+
+const tenant = z.strictObject({
+  displayName: printable.min(1).max(200).optional(),
+  settings: tenantSettingsPatchSchema.optional().transform((s) => applySettingsPatch(DEFAULTS.settings, s ?? {})),
+  users: pick<readonly UserRecord[] | FileRef>((v) => (isObj(v) ? fileRef : usersListSchema)).optional(),
+  clients: checked(z.array(client), unique('client', ['id'])).optional(),
+  apps: checked(z.array(app), unique('app', ['name'])).optional(),
+});
+
+const SLUG_RE = /^[a-z0-9-]{1,63}$/;
+
+/** A host belongs to one app across all tenants: the Host header alone picks the app. */
+function uniqueHosts(raw: unknown, add: Add): void {
+  const seen = new Map<string, string>();
+  if (!isObj(raw) || !isObj(raw.tenants)) return;
+  for (const [slug, t] of Object.entries(raw.tenants)) {
+    if (!isObj(t) || !Array.isArray(t.apps)) continue;
+    t.apps.forEach((a, i) => {
+      if (!isObj(a) || !Array.isArray(a.hosts)) return;
+      a.hosts.forEach((h, j) => {
+        const c = checkHost(h);
+        if (!c.ok) return;
+        const where = formatPath(['tenants', slug, 'apps', i]);
+        const first = seen.get(c.value);
+        if (first !== undefined) add(['tenants', slug, 'apps', i, 'hosts', j], `host${echo(h)} already belongs to ${first}`);
+        else seen.set(c.value, where);
+      });
+    });
+  }
+}
+
+/** The whole config file. Users and routes may still be `{file}` references for the loader to read. */
+export const configSchema = checked(z.strictObject({
+  server: server.optional().transform((s) => s ?? DEFAULTS.server),
+  store: store.optional().transform((s) => s ?? DEFAULTS.store),
+  keys: keys.optional(),
+  geoip: geoip.optional(),
+  tenants: z.record(z.string().regex(SLUG_RE, { error: 'invalid tenant slug (lower-case letters, digits and -, at most 63)' }), tenant).optional(),
+}), uniqueHosts);
+export type ParsedConfig = z.output<typeof configSchema>;
