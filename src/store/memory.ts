@@ -1,0 +1,132 @@
+// MemoryStore: the embedded single-instance SessionStore (the default and the demo's).
+// Everything lives in two Maps; JavaScript runs each call to completion, so every
+// method is atomic without locks, which is what the Redis store gets from Lua.
+import { isSessionId, tagOfSessionId, userTag } from '../session/ids.js';
+import { isAlive } from '../session/model.js';
+import type { Clock } from '../util/clock.js';
+import type { ConcurrencyLimit, CreateSessionResult, SessionPatch, SessionRecord, SessionStore } from './types.js';
+
+export interface MemoryStoreOptions {
+  clock: Clock;
+  /** How often dead sessions are dropped (ms); they are never returned as alive meanwhile. */
+  sweepIntervalMs?: number;
+}
+
+const sessionKey = (tenant: string, id: string): string => `${tenant}\0${id}`;
+const userKey = (tenant: string, userId: string): string => `${tenant}\0${userId}`;
+
+export class MemoryStore implements SessionStore {
+  readonly kind = 'memory' as const;
+  readonly #clock: Clock;
+  readonly #sessions = new Map<string, SessionRecord>();
+  /** tenant\0userId → the user's session ids. */
+  readonly #byUser = new Map<string, Set<string>>();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(opts: MemoryStoreOptions) {
+    this.#clock = opts.clock;
+    this.#timer = setInterval(() => this.sweep(), opts.sweepIntervalMs ?? 60_000);
+    // The sweep is housekeeping: it must never keep the process alive.
+    this.#timer.unref();
+  }
+
+  /** Drops every session that is dead now; returns how many. */
+  sweep(): number {
+    const now = this.#clock.now();
+    let dropped = 0;
+    for (const s of this.#sessions.values()) {
+      if (!isAlive(s, now)) {
+        this.#remove(s);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  #remove(s: SessionRecord): void {
+    this.#sessions.delete(sessionKey(s.tenant, s.id));
+    const ids = this.#byUser.get(userKey(s.tenant, s.userId));
+    ids?.delete(s.id);
+    if (ids?.size === 0) this.#byUser.delete(userKey(s.tenant, s.userId));
+  }
+
+  /** The user's stored sessions (alive or not yet swept). */
+  #userSessions(tenant: string, userId: string): SessionRecord[] {
+    const ids = this.#byUser.get(userKey(tenant, userId)) ?? new Set<string>();
+    return [...ids].flatMap((id) => this.#sessions.get(sessionKey(tenant, id)) ?? []);
+  }
+
+  async createSession(session: SessionRecord, limit: ConcurrencyLimit, now: number): Promise<CreateSessionResult> {
+    // Same rule as the Redis store, whose keys depend on it: the id carries the user's tag.
+    if (!isSessionId(session.id) || tagOfSessionId(session.id) !== userTag(session.tenant, session.userId)) {
+      throw new TypeError('session id does not carry the user tag of (tenant, userId)');
+    }
+    const live: SessionRecord[] = [];
+    for (const s of this.#userSessions(session.tenant, session.userId)) {
+      if (isAlive(s, now)) live.push(s);
+      else this.#remove(s);
+    }
+    const evicted: string[] = [];
+    if (limit.max > 0 && live.length >= limit.max) {
+      if (limit.policy === 'reject') return { ok: false, reason: 'limit' };
+      // Least recently active first; ties broken by id, as Redis orders equal scores.
+      live.sort((a, b) => a.lastActiveAt - b.lastActiveAt || (a.id < b.id ? -1 : 1));
+      for (const s of live.slice(0, live.length - limit.max + 1)) {
+        this.#remove(s);
+        evicted.push(s.id);
+      }
+    }
+    this.#sessions.set(sessionKey(session.tenant, session.id), { ...session });
+    const key = userKey(session.tenant, session.userId);
+    const ids = this.#byUser.get(key) ?? new Set<string>();
+    ids.add(session.id);
+    this.#byUser.set(key, ids);
+    return { ok: true, evicted };
+  }
+
+  async getSession(tenant: string, id: string): Promise<SessionRecord | null> {
+    const s = this.#sessions.get(sessionKey(tenant, id));
+    return s ? { ...s } : null;
+  }
+
+  async updateSession(tenant: string, id: string, patch: SessionPatch): Promise<boolean> {
+    const s = this.#sessions.get(sessionKey(tenant, id));
+    // A dead session is not updated: writing lastActiveAt would bring it back to life.
+    if (!s || !isAlive(s, this.#clock.now())) return false;
+    if (patch.secretHash !== undefined) s.secretHash = patch.secretHash;
+    if (patch.authTime !== undefined) s.authTime = patch.authTime;
+    if (patch.lastActiveAt !== undefined) s.lastActiveAt = patch.lastActiveAt;
+    if (patch.ipAddress !== undefined) s.ipAddress = patch.ipAddress;
+    return true;
+  }
+
+  async deleteSession(tenant: string, id: string): Promise<boolean> {
+    const s = this.#sessions.get(sessionKey(tenant, id));
+    if (!s) return false;
+    this.#remove(s);
+    return true;
+  }
+
+  async listUserSessions(tenant: string, userId: string, now: number): Promise<SessionRecord[]> {
+    return this.#userSessions(tenant, userId)
+      .filter((s) => isAlive(s, now))
+      .sort((a, b) => b.lastActiveAt - a.lastActiveAt || (a.id < b.id ? -1 : 1))
+      .map((s) => ({ ...s }));
+  }
+
+  async deleteUserSessions(tenant: string, userId: string, exceptId?: string): Promise<string[]> {
+    const removed: string[] = [];
+    for (const s of this.#userSessions(tenant, userId)) {
+      if (s.id === exceptId) continue;
+      this.#remove(s);
+      removed.push(s.id);
+    }
+    return removed;
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+  }
+}

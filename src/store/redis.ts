@@ -1,0 +1,248 @@
+// RedisStore: the SessionStore over ioredis (standalone, Sentinel or Cluster), failing fast.
+//
+// Key layout (ioredis adds `keyPrefix`, default "gk:", in front of every key):
+//   {<tenant>:<tag>}:s:<sessionId>  HASH  one SessionRecord. Numbers as decimal strings,
+//                                         booleans "1"/"0", a null field is left out.
+//                                         TTL = the session's effective expiry.
+//   {<tenant>:<tag>}:u:<userId>     ZSET  the user's sessions: member = session id,
+//                                         score = lastActiveAt. TTL ≥ every member's TTL.
+// <tag> = userTag(tenant, userId), which every session id embeds: a session is found from
+// its id alone, and a user's sessions and index share one hash tag, so one Cluster slot.
+//
+// TTLs are set relative to the gateway's clock (PEXPIRE effectiveExpiry − now) rather than
+// with PEXPIREAT, so a clock skew between gateway and Redis cannot expire a key early.
+// Liveness is always judged from the record (session/model.ts); the TTL only cleans up.
+import { Cluster, Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { RedisConfig } from '../config/types.js';
+import { isSessionId, tagOfSessionId, userTag } from '../session/ids.js';
+import { effectiveExpiry, isAlive } from '../session/model.js';
+import type { Clock } from '../util/clock.js';
+import { SCRIPTS } from './redis-scripts.js';
+import {
+  StoreUnavailableError,
+  type ConcurrencyLimit,
+  type CreateSessionResult,
+  type SessionPatch,
+  type SessionRecord,
+  type SessionStore,
+} from './types.js';
+
+const CONNECT_TIMEOUT_MS = 1000;
+const COMMAND_TIMEOUT_MS = 1000;
+/** Reconnect forever, backing off to at most 1 s, so a Redis that comes back is used again. */
+const backoff = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), 1000);
+
+/**
+ * The request path must not queue behind a dead Redis: no offline queue, one retry, short
+ * timeouts. Every call then rejects within about a second while Redis is away.
+ */
+export function connectRedis(cfg: RedisConfig, keyPrefix: string): Redis | Cluster {
+  const node = { keyPrefix, maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: COMMAND_TIMEOUT_MS };
+  if ('cluster' in cfg) {
+    return new Cluster(cfg.cluster, { enableOfflineQueue: false, clusterRetryStrategy: backoff, redisOptions: node });
+  }
+  const failFast = { ...node, enableOfflineQueue: false, retryStrategy: backoff };
+  if ('sentinels' in cfg) {
+    return new Redis({ sentinels: cfg.sentinels, name: cfg.name, sentinelRetryStrategy: backoff, ...failFast });
+  }
+  return new Redis(cfg.url, failFast);
+}
+
+const PATCH_FIELDS = ['secretHash', 'authTime', 'lastActiveAt', 'ipAddress'] as const satisfies readonly (keyof SessionPatch)[];
+const TENANT_RE = /^[a-z0-9-]{1,63}$/;
+
+function slot(tenant: string, tag: string): string {
+  // A tenant slug never holds braces; checking keeps the hash tag intact.
+  if (!TENANT_RE.test(tenant)) throw new TypeError(`invalid tenant slug: ${JSON.stringify(tenant)}`);
+  return `{${tenant}:${tag}}:`;
+}
+
+function encode(s: SessionRecord): string[] {
+  const fields: [string, string | number | boolean | null][] = [
+    ['v', 1], ['id', s.id], ['tenant', s.tenant], ['userId', s.userId], ['kind', s.kind],
+    ['secretHash', s.secretHash], ['clientId', s.clientId], ['ipAddress', s.ipAddress],
+    ['userAgent', s.userAgent], ['authMethod', s.authMethod], ['rememberMe', s.rememberMe],
+    ['createdAt', s.createdAt], ['lastActiveAt', s.lastActiveAt], ['authTime', s.authTime],
+    ['expiresAt', s.expiresAt], ['idleTimeoutMs', s.idleTimeoutMs],
+  ];
+  return fields.flatMap(([k, v]) => (v === null ? [] : [k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v)]));
+}
+
+/** A hash back into a record; null when it is absent or not one of ours. */
+function decode(h: Record<string, string>): SessionRecord | null {
+  const num = (k: string): number | null => {
+    const v = h[k];
+    return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : null;
+  };
+  const { id, tenant, userId, kind, secretHash, ipAddress, userAgent, authMethod, rememberMe } = h;
+  const createdAt = num('createdAt'), lastActiveAt = num('lastActiveAt'), authTime = num('authTime'), expiresAt = num('expiresAt');
+  if (
+    id === undefined || tenant === undefined || userId === undefined || secretHash === undefined ||
+    ipAddress === undefined || userAgent === undefined || authMethod === undefined ||
+    (kind !== 'browser' && kind !== 'token') || (rememberMe !== '1' && rememberMe !== '0') ||
+    createdAt === null || lastActiveAt === null || authTime === null || expiresAt === null
+  ) return null;
+  return {
+    id, tenant, userId, kind, secretHash, ipAddress, userAgent, authMethod,
+    clientId: h.clientId ?? null,
+    rememberMe: rememberMe === '1',
+    createdAt, lastActiveAt, authTime, expiresAt,
+    idleTimeoutMs: num('idleTimeoutMs'),
+  };
+}
+
+export interface RedisStoreOptions {
+  keyPrefix: string;
+  clock: Clock;
+  log: Logger;
+}
+
+export class RedisStore implements SessionStore {
+  readonly kind = 'redis' as const;
+  readonly #client: Redis | Cluster;
+  readonly #prefix: string;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  #connected = false;
+  readonly #firstReady: Promise<void>;
+  #initialWait: Promise<void> | undefined;
+
+  constructor(cfg: RedisConfig, opts: RedisStoreOptions) {
+    this.#prefix = opts.keyPrefix;
+    this.#clock = opts.clock;
+    this.#log = opts.log;
+    const client = connectRedis(cfg, opts.keyPrefix);
+    for (const [name, [lua, numberOfKeys]] of Object.entries(SCRIPTS)) client.defineCommand(name, { lua, numberOfKeys });
+    let up = false;
+    this.#firstReady = new Promise((resolve) => client.once('ready', resolve));
+    client.on('ready', () => {
+      this.#connected = up = true;
+      this.#log.info('redis store connected');
+    });
+    // Log the transition, not every reconnect attempt of an outage.
+    client.on('error', (err: Error) => {
+      if (up) this.#log.warn({ err: err.message }, 'redis store unavailable');
+      up = false;
+    });
+    this.#client = client;
+  }
+
+  /** The ioredis client (standalone/Sentinel `Redis` or `Cluster`), for pub/sub and more scripts. */
+  get client(): Redis | Cluster {
+    return this.#client;
+  }
+
+  /**
+   * Runs one Redis call; any failure becomes StoreUnavailableError so that no caller can
+   * mistake an outage for "no session". Before the very first connection, waits for it
+   * (bounded), because without an offline queue a command sent while connecting fails.
+   */
+  async #run<T>(what: string, call: () => Promise<T>): Promise<T> {
+    if (!this.#connected) await (this.#initialWait ??= this.#waitForFirstConnect());
+    try {
+      return await call();
+    } catch (err) {
+      throw new StoreUnavailableError(`redis ${what} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** One shared wait: once it has run out, calls fail fast like during any other outage. */
+  async #waitForFirstConnect(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#firstReady, new Promise((resolve) => (timer = setTimeout(resolve, CONNECT_TIMEOUT_MS)))]);
+    clearTimeout(timer);
+  }
+
+  #sessionKey(tenant: string, id: string): string {
+    return `${slot(tenant, tagOfSessionId(id))}s:${id}`;
+  }
+
+  async createSession(session: SessionRecord, limit: ConcurrencyLimit, now: number): Promise<CreateSessionResult> {
+    const tag = userTag(session.tenant, session.userId);
+    if (!isSessionId(session.id) || tagOfSessionId(session.id) !== tag) {
+      throw new TypeError('session id does not carry the user tag of (tenant, userId)');
+    }
+    const base = slot(session.tenant, tag);
+    const ttl = Math.max(1, effectiveExpiry(session) - now);
+    const reply = await this.#run('createSession', () =>
+      this.#client.gkCreateSession(
+        `${base}s:${session.id}`, `${base}u:${session.userId}`,
+        String(now), String(limit.max), limit.policy, `${this.#prefix}${base}s:`,
+        session.id, String(session.lastActiveAt), String(ttl), ...encode(session),
+      ),
+    );
+    return reply[0] === 'ok' ? { ok: true, evicted: reply[1] } : { ok: false, reason: 'limit' };
+  }
+
+  async getSession(tenant: string, id: string): Promise<SessionRecord | null> {
+    if (!isSessionId(id)) return null;
+    const key = this.#sessionKey(tenant, id);
+    const hash = await this.#run('getSession', () => this.#client.hgetall(key));
+    const record = decode(hash);
+    if (record === null && Object.keys(hash).length > 0) this.#log.warn({ sessionId: id }, 'unreadable session record ignored');
+    return record !== null && record.tenant === tenant && record.id === id ? record : null;
+  }
+
+  async updateSession(tenant: string, id: string, patch: SessionPatch): Promise<boolean> {
+    if (!isSessionId(id)) return false;
+    // Only the patchable fields, even if a caller's object carries more.
+    const fields = PATCH_FIELDS.flatMap((k) => (patch[k] === undefined ? [] : [k, String(patch[k])]));
+    const now = this.#clock.now();
+    const updated = await this.#run('updateSession', () =>
+      this.#client.gkUpdateSession(this.#sessionKey(tenant, id), String(now), id, `${this.#prefix}${slot(tenant, tagOfSessionId(id))}u:`, ...fields),
+    );
+    return updated === 1;
+  }
+
+  async deleteSession(tenant: string, id: string): Promise<boolean> {
+    if (!isSessionId(id)) return false;
+    const indexBase = `${this.#prefix}${slot(tenant, tagOfSessionId(id))}u:`;
+    return (await this.#run('deleteSession', () => this.#client.gkDeleteSession(this.#sessionKey(tenant, id), id, indexBase))) === 1;
+  }
+
+  async listUserSessions(tenant: string, userId: string, now: number): Promise<SessionRecord[]> {
+    const base = slot(tenant, userTag(tenant, userId));
+    const ids = await this.#run('listUserSessions', () => this.#client.zrange(`${base}u:${userId}`, 0, -1));
+    if (ids.length === 0) return [];
+    // One round trip for all hashes; they share the slot, so this works on a Cluster too.
+    const replies = await this.#run('listUserSessions', async () => {
+      const pipeline = this.#client.pipeline();
+      for (const id of ids) pipeline.hgetall(`${base}s:${id}`);
+      const results = (await pipeline.exec()) ?? [];
+      return results.map(([err, hash]) => {
+        if (err) throw err;
+        return hash as Record<string, string>;
+      });
+    });
+    return replies
+      .map(decode)
+      .filter((s): s is SessionRecord => s !== null && s.tenant === tenant && s.userId === userId && isAlive(s, now))
+      .sort((a, b) => b.lastActiveAt - a.lastActiveAt || (a.id < b.id ? -1 : 1));
+  }
+
+  async deleteUserSessions(tenant: string, userId: string, exceptId?: string): Promise<string[]> {
+    const base = slot(tenant, userTag(tenant, userId));
+    return this.#run('deleteUserSessions', () =>
+      this.#client.gkDeleteUserSessions(`${base}u:${userId}`, `${this.#prefix}${base}s:`, exceptId ?? ''),
+    );
+  }
+
+  async ping(): Promise<void> {
+    await this.#run('ping', () => this.#client.ping());
+  }
+
+  async close(): Promise<void> {
+    // quit() lets pending replies arrive; while Redis is away, just drop the connection
+    // (this also stops the reconnect loop).
+    if (this.#client.status === 'ready') {
+      try {
+        await this.#client.quit();
+        return;
+      } catch {
+        // fall through
+      }
+    }
+    this.#client.disconnect();
+  }
+}

@@ -1,0 +1,155 @@
+// The Redis store against private redis-server processes: the shared contract on a
+// standalone server and on a Cluster, a Sentinel round trip, TTLs, and outages.
+import { once } from 'node:events';
+import t from 'tap';
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { tagOfSessionId } from '../../src/session/ids.js';
+import { effectiveExpiry } from '../../src/session/model.js';
+import { createStore } from '../../src/store/index.js';
+import { RedisStore } from '../../src/store/redis.js';
+import { StoreUnavailableError, type SessionRecord, type SessionStore } from '../../src/store/types.js';
+import type { RedisConfig } from '../../src/config/types.js';
+import { ManualClock } from '../../src/util/clock.js';
+import { freePort, redisCli, startCluster, startRedis, startSentinel } from '../helpers/redis.js';
+import { runStoreContract, sessionFor } from './contract.js';
+
+const log = pino({ level: 'silent' });
+const unlimited = { max: 0, policy: 'evict-oldest' } as const;
+const MIN = 60_000;
+
+const server = await startRedis();
+t.teardown(() => server.stop());
+
+let n = 0;
+/** Each store gets its own key prefix on the shared server, so tests cannot see each other. */
+function fixture(cfg: RedisConfig) {
+  return async () => {
+    const clock = new ManualClock();
+    const store = new RedisStore(cfg, { keyPrefix: `gk:c${++n}:`, clock, log });
+    await store.ping();
+    return { store, clock, cleanup: () => store.close() };
+  };
+}
+
+runStoreContract(t, 'redis', fixture({ url: server.url }));
+
+t.test('key layout, and every key carries a TTL', async (t) => {
+  const clock = new ManualClock();
+  const store = new RedisStore({ url: server.url }, { keyPrefix: 'gk:ttl:', clock, log });
+  const raw = new Redis(server.url);
+  t.teardown(async () => {
+    await store.close();
+    await raw.quit();
+  });
+  const two = { max: 2, policy: 'evict-oldest' } as const;
+  // Three logins with a limit of two: the first is evicted, then one is deleted.
+  const [evicted, s0, s1] = [2, 1, 0].map((ago) => sessionFor(clock, { lastActiveAt: clock.now() - ago * MIN })) as [SessionRecord, SessionRecord, SessionRecord];
+  for (const s of [evicted, s0, s1]) await store.createSession(s, two, clock.now());
+  const remember = sessionFor(clock, { userId: 'u2', idleTimeoutMs: null, rememberMe: true, expiresAt: clock.now() + 30 * 24 * 60 * MIN });
+  await store.createSession(remember, unlimited, clock.now());
+  await store.createSession(sessionFor(clock, { userId: 'u3' }), unlimited, clock.now());
+  await store.deleteUserSessions('acme', 'u3');
+  clock.advance(MIN);
+  t.ok(await store.updateSession('acme', s0.id, { lastActiveAt: clock.now() }));
+  t.ok(await store.deleteSession('acme', s1.id));
+
+  const tag = tagOfSessionId(s0.id);
+  const keys = (await raw.keys('gk:ttl:*')).sort();
+  t.same(keys, [`gk:ttl:{acme:${tag}}:s:${s0.id}`, `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:s:${remember.id}`, `gk:ttl:{acme:${tag}}:u:u1`, `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:u:u2`].sort());
+  for (const key of keys) t.ok((await raw.pttl(key)) > 0, `${key} has a TTL`);
+  t.equal(await raw.type(`gk:ttl:{acme:${tag}}:s:${s0.id}`), 'hash');
+  t.same(await raw.zrange(`gk:ttl:{acme:${tag}}:u:u1`, 0, -1, 'WITHSCORES'), [s0.id, String(clock.now())]);
+  t.notOk(await raw.hexists(`gk:ttl:{acme:${tag}}:s:${s0.id}`, 'clientId'), 'null is left out');
+
+  // The TTL follows the effective expiry, and the index outlives its members.
+  const idleTtl = await raw.pttl(`gk:ttl:{acme:${tag}}:s:${s0.id}`);
+  t.ok(idleTtl <= 30 * MIN && idleTtl > 29 * MIN, `idle session TTL ${idleTtl}`);
+  // Read a moment later than the session's TTL, so allow for the time between the reads.
+  const indexTtl = await raw.pttl(`gk:ttl:{acme:${tag}}:u:u1`);
+  t.ok(indexTtl >= idleTtl - 100, `index TTL ${indexTtl} ≥ member TTL ${idleTtl}`);
+  const rememberTtl = await raw.pttl(`gk:ttl:{acme:${tagOfSessionId(remember.id)}}:s:${remember.id}`);
+  t.ok(rememberTtl > 29 * 24 * 60 * MIN, `remember-me TTL ${rememberTtl}`);
+  t.equal(effectiveExpiry(remember), remember.expiresAt);
+});
+
+t.test('createStore builds a RedisStore from a url', async (t) => {
+  const store: SessionStore = createStore({ redis: { url: server.url }, keyPrefix: 'gk:factory:' }, { clock: new ManualClock(), log });
+  t.teardown(() => store.close());
+  t.equal(store.kind, 'redis');
+  await t.resolves(store.ping());
+});
+
+t.test('Redis unreachable from the start: calls reject, nothing hangs', async (t) => {
+  const port = await freePort(); // nobody listens here
+  const store = new RedisStore({ url: `redis://127.0.0.1:${port}` }, { keyPrefix: 'gk:', clock: new ManualClock(), log });
+  t.teardown(() => store.close());
+  await t.rejects(store.getSession('acme', sessionFor(new ManualClock()).id), StoreUnavailableError);
+  await t.rejects(store.ping(), StoreUnavailableError);
+});
+
+t.test('cluster', async (t) => {
+  const cluster = await startCluster();
+  t.teardown(() => cluster.stop());
+  runStoreContract(t, 'redis cluster', fixture({ cluster: cluster.nodes }));
+  t.test("a user's session and index share one slot", async (t) => {
+    const s = sessionFor(new ManualClock());
+    const [node] = cluster.nodes;
+    const slotOf = async (key: string) => (await redisCli(node!.port, 'cluster', 'keyslot', key)).trim();
+    t.equal(await slotOf(`gk:{acme:${tagOfSessionId(s.id)}}:s:${s.id}`), await slotOf(`gk:{acme:${tagOfSessionId(s.id)}}:u:u1`));
+  });
+});
+
+t.test('sentinel: create/get round trip', async (t) => {
+  const sentinel = await startSentinel();
+  t.teardown(() => sentinel.stop());
+  const clock = new ManualClock();
+  const store = new RedisStore({ sentinels: sentinel.sentinels, name: sentinel.name }, { keyPrefix: 'gk:', clock, log });
+  t.teardown(() => store.close());
+  const s = sessionFor(clock);
+  t.same(await store.createSession(s, unlimited, clock.now()), { ok: true, evicted: [] });
+  t.strictSame(await store.getSession('acme', s.id), s);
+  t.match(await redisCli(sentinel.master.port, 'keys', '*'), s.id, 'written to the master the sentinel names');
+});
+
+// Fail-fast is shown by order, not by timing: each call rejects while Redis is still
+// stopped (a queued call would hang until tap's timeout).
+t.test('Redis hung: calls time out, then work again', async (t) => {
+  const clock = new ManualClock();
+  const store = new RedisStore({ url: server.url }, { keyPrefix: 'gk:hung:', clock, log });
+  t.teardown(() => store.close());
+  const s = sessionFor(clock);
+  await store.createSession(s, unlimited, clock.now());
+  server.pause();
+  await t.rejects(store.getSession('acme', s.id), StoreUnavailableError);
+  server.resume();
+  t.strictSame(await store.getSession('acme', s.id), s);
+});
+
+// Last: it takes the shared server down.
+t.test('Redis down: fail fast, delete nothing, recover without a restart', async (t) => {
+  const clock = new ManualClock();
+  const store = new RedisStore({ url: server.url }, { keyPrefix: 'gk:down:', clock, log });
+  t.teardown(() => store.close());
+  const s = sessionFor(clock);
+  await store.createSession(s, unlimited, clock.now());
+  await server.kill({ keepData: true });
+
+  const calls: [string, () => Promise<unknown>][] = [
+    ['getSession', () => store.getSession('acme', s.id)],
+    ['createSession', () => store.createSession(sessionFor(clock), unlimited, clock.now())],
+    ['updateSession', () => store.updateSession('acme', s.id, { lastActiveAt: clock.now() })],
+    ['deleteSession', () => store.deleteSession('acme', s.id)],
+    ['listUserSessions', () => store.listUserSessions('acme', 'u1', clock.now())],
+    ['deleteUserSessions', () => store.deleteUserSessions('acme', 'u1')],
+    ['ping', () => store.ping()],
+  ];
+  for (const [name, call] of calls) {
+    await t.rejects(call(), { name: 'StoreUnavailableError', code: 'ERR_GK_STORE_UNAVAILABLE' }, `${name} rejects`);
+  }
+
+  await server.restart();
+  if (store.client.status !== 'ready') await once(store.client, 'ready');
+  t.strictSame(await store.getSession('acme', s.id), s, 'the session survived the outage');
+  t.same((await store.listUserSessions('acme', 'u1', clock.now())).map((x) => x.id), [s.id]);
+});
