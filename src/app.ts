@@ -10,7 +10,7 @@ import { handleOps, OPS_PATHS } from './http/handlers/ops.js';
 import { handleProxied, handleUpgrade } from './http/proxy-handler.js';
 import { sendError } from './http/respond.js';
 import { createForwarder } from './proxy/forward.js';
-import { hostnameOf } from './registry.js';
+import { hasSingleHost, hostnameOf } from './registry.js';
 import { StoreUnavailableError } from './store/types.js';
 import { clientIp } from './util/client-ip.js';
 
@@ -31,6 +31,9 @@ export function createApp(deps: Deps): App {
     const rid = req.headers['x-request-id'];
     if (typeof rid !== 'string' || !REQUEST_ID.test(rid)) req.headers['x-request-id'] = randomUUID();
     res.setHeader('x-request-id', req.headers['x-request-id'] as string);
+    if (!hasSingleHost(req.rawHeaders) || (req.headers.host !== undefined && hostnameOf(req.headers.host) === null)) {
+      return sendError(req, res, new GatewayError('ERR_GK_BAD_REQUEST', 'missing, repeated or malformed Host'));
+    }
     const url = req.url ?? '/';
     const registry = deps.registry;
     const m = TENANT_PREFIX.exec(url);
@@ -68,6 +71,7 @@ export function createApp(deps: Deps): App {
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    if (!hasSingleHost(req.rawHeaders)) return void socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     handleUpgrade(req, socket, head, deps, forwarder).catch((err: unknown) => {
       deps.log.error({ err }, 'upgrade failed');
       socket.destroy();

@@ -40,7 +40,11 @@ export function createForwarder(deps: Deps): Forwarder {
     proxyReq.once('timeout', () => timedOut.add(req));
   });
 
-  proxy.on('proxyRes', (proxyRes, req) => {
+  proxy.on('proxyRes', (proxyRes, req, res) => {
+    // Connection management is hop-by-hop: the client's connection follows the client's
+    // request (Node decided keep-alive from it), never the upstream's Connection header.
+    delete proxyRes.headers['keep-alive'];
+    proxyRes.headers.connection = (res as http.ServerResponse).shouldKeepAlive ? 'keep-alive' : 'close';
     const names = cookieNamesOf.get(req);
     const setCookie = proxyRes.headers['set-cookie'];
     if (names && setCookie) {

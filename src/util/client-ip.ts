@@ -1,6 +1,7 @@
 // The client's address: the right-most address not in `trustedProxies` (proxy-addr).
 // X-Forwarded-* headers are believed only when the peer itself is trusted.
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import proxyaddr from 'proxy-addr';
 
 export type TrustFn = (addr: string, i: number) => boolean;
@@ -10,7 +11,9 @@ export function compileTrust(trusted: readonly string[]): TrustFn {
 }
 
 export function clientIp(req: IncomingMessage, trust: TrustFn): string {
-  return stripV4Mapped(proxyaddr(req, trust));
+  const addr = stripV4Mapped(proxyaddr(req, trust));
+  // A trusted proxy that forwards garbage ("not-an-ip") is not believed: use the peer.
+  return isIP(addr) ? addr : stripV4Mapped(req.socket.remoteAddress ?? '');
 }
 
 /** True when the direct peer is a trusted proxy (so its X-Forwarded-* may be read). */
