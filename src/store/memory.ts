@@ -1,10 +1,24 @@
 // MemoryStore: the embedded single-instance SessionStore (the default and the demo's).
-// Everything lives in two Maps; JavaScript runs each call to completion, so every
-// method is atomic without locks, which is what the Redis store gets from Lua.
+// Everything lives in Maps; JavaScript runs each call to completion, so every method is
+// atomic without locks, which is what the Redis store gets from Lua. Tokens, throttles and
+// settings live in memory-tokens.ts, events in memory-events.ts.
 import { isSessionId, tagOfSessionId, userTag } from '../session/ids.js';
 import { isAlive } from '../session/model.js';
 import type { Clock } from '../util/clock.js';
-import type { ConcurrencyLimit, CreateSessionResult, SessionPatch, SessionRecord, SessionStore } from './types.js';
+import { MemoryEvents } from './memory-events.js';
+import { checkThrottleRule, checkTtl, MemoryTokenState } from './memory-tokens.js';
+import type {
+  ConcurrencyLimit,
+  CreateSessionResult,
+  RefreshChain,
+  RotateArgs,
+  RotateResult,
+  SessionPatch,
+  SessionRecord,
+  SessionStore,
+  ThrottleRule,
+  ThrottleState,
+} from './types.js';
 
 export interface MemoryStoreOptions {
   clock: Clock;
@@ -21,6 +35,8 @@ export class MemoryStore implements SessionStore {
   readonly #sessions = new Map<string, SessionRecord>();
   /** tenant\0userId → the user's session ids. */
   readonly #byUser = new Map<string, Set<string>>();
+  readonly #tokens = new MemoryTokenState();
+  readonly #events = new MemoryEvents();
   readonly #timer: NodeJS.Timeout;
 
   constructor(opts: MemoryStoreOptions) {
@@ -30,9 +46,10 @@ export class MemoryStore implements SessionStore {
     this.#timer.unref();
   }
 
-  /** Drops every session that is dead now; returns how many. */
+  /** Drops every session that is dead now (and expired tokens and throttles); returns how many sessions. */
   sweep(): number {
     const now = this.#clock.now();
+    this.#tokens.sweep(now);
     let dropped = 0;
     for (const s of this.#sessions.values()) {
       if (!isAlive(s, now)) {
@@ -43,8 +60,10 @@ export class MemoryStore implements SessionStore {
     return dropped;
   }
 
+  /** A session leaves with its refresh-token chain, however it leaves. */
   #remove(s: SessionRecord): void {
     this.#sessions.delete(sessionKey(s.tenant, s.id));
+    this.#tokens.dropChain(s.tenant, s.id);
     const ids = this.#byUser.get(userKey(s.tenant, s.userId));
     ids?.delete(s.id);
     if (ids?.size === 0) this.#byUser.delete(userKey(s.tenant, s.userId));
@@ -102,6 +121,8 @@ export class MemoryStore implements SessionStore {
 
   async deleteSession(tenant: string, id: string): Promise<boolean> {
     const s = this.#sessions.get(sessionKey(tenant, id));
+    // A chain whose session was swept already goes too.
+    this.#tokens.dropChain(tenant, id);
     if (!s) return false;
     this.#remove(s);
     return true;
@@ -124,9 +145,68 @@ export class MemoryStore implements SessionStore {
     return removed;
   }
 
+  async saveRefreshChain(tenant: string, sessionId: string, chain: RefreshChain, _now: number): Promise<void> {
+    this.#tokens.saveChain(tenant, sessionId, chain);
+  }
+
+  async getRefreshChain(tenant: string, sessionId: string): Promise<RefreshChain | null> {
+    return this.#tokens.getChain(tenant, sessionId);
+  }
+
+  async rotateRefreshToken(tenant: string, sessionId: string, args: RotateArgs): Promise<RotateResult> {
+    return this.#tokens.rotate(tenant, sessionId, args);
+  }
+
+  async saveAuthCode(tenant: string, codeHash: string, payload: string, ttlMs: number): Promise<void> {
+    checkTtl(ttlMs);
+    this.#tokens.saveCode(tenant, codeHash, payload, this.#clock.now() + ttlMs);
+  }
+
+  async takeAuthCode(tenant: string, codeHash: string): Promise<string | null> {
+    return this.#tokens.takeCode(tenant, codeHash, this.#clock.now());
+  }
+
+  async denyToken(tenant: string, jti: string, expiresAt: number, now: number): Promise<void> {
+    this.#tokens.deny(tenant, jti, expiresAt, now);
+  }
+
+  async isTokenDenied(tenant: string, jti: string): Promise<boolean> {
+    return this.#tokens.isDenied(tenant, jti, this.#clock.now());
+  }
+
+  async getThrottle(tenant: string, key: string, now: number): Promise<ThrottleState> {
+    return this.#tokens.getThrottle(tenant, key, now);
+  }
+
+  async addThrottleFailure(tenant: string, key: string, rule: ThrottleRule, now: number): Promise<ThrottleState> {
+    checkThrottleRule(rule);
+    return this.#tokens.addFailure(tenant, key, rule, now);
+  }
+
+  async clearThrottle(tenant: string, key: string): Promise<void> {
+    this.#tokens.clearThrottle(tenant, key);
+  }
+
+  async getTenantSettings(tenant: string): Promise<string | null> {
+    return this.#tokens.getSettings(tenant);
+  }
+
+  async setTenantSettings(tenant: string, json: string): Promise<void> {
+    this.#tokens.setSettings(tenant, json);
+  }
+
+  async publish(message: string): Promise<void> {
+    this.#events.publish(message);
+  }
+
+  async subscribe(onMessage: (message: string) => void, onReconnect: () => void): Promise<() => Promise<void>> {
+    return this.#events.subscribe({ onMessage, onReconnect });
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    this.#events.clear();
   }
 }

@@ -1,9 +1,11 @@
-// The Lua scripts behind RedisStore's multi-key changes, and their ioredis typings.
+// The Lua scripts behind RedisStore's session changes, and their ioredis typings.
 // Each script touches only keys of one user's hash tag `{tenant:tag}`, so in Cluster
 // mode it runs inside one slot. Keys that scripts build themselves (a session key from
 // an index member, the index key from a session's userId) get the full key prefix from
-// ARGV, because ioredis prefixes only the keys passed in KEYS.
+// ARGV, because ioredis prefixes only the keys passed in KEYS. Token scripts are in
+// redis-scripts-tokens.ts.
 import type { Result } from 'ioredis';
+import { TOKEN_SCRIPTS } from './redis-scripts-tokens.js';
 
 /**
  * Shared Lua helpers. `alive` and `expiry` must mirror session/model.ts exactly:
@@ -34,11 +36,17 @@ local function int(n) return string.format('%d', n) end
 local function extend(key, ttl)
   if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, int(ttl)) end
 end
+-- Deletes a session and its refresh-token chain (base = the slot's full key prefix,
+-- "<keyPrefix>{tenant:tag}:"); returns 1 when the session hash existed.
+local function drop(base, id)
+  redis.call('DEL', base .. 'rt:' .. id, base .. 'rtu:' .. id)
+  return redis.call('DEL', base .. 's:' .. id)
+end
 `;
 
 /**
  * KEYS[1] session hash, KEYS[2] user index.
- * ARGV: now, max (0 = unlimited), policy ('evict-oldest'|'reject'), session key base,
+ * ARGV: now, max (0 = unlimited), policy ('evict-oldest'|'reject'), slot key base,
  * session id, lastActiveAt (index score), ttl ms, then the hash's field/value pairs.
  * Returns {'ok', {evicted ids}} or {'limit'}.
  */
@@ -47,10 +55,9 @@ local now = tonumber(ARGV[1])
 local max = tonumber(ARGV[2])
 local base = ARGV[4]
 for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
-  local key = base .. id
-  if not alive(key, now) then
+  if not alive(base .. 's:' .. id, now) then
     redis.call('ZREM', KEYS[2], id)
-    redis.call('DEL', key)
+    drop(base, id)
   end
 end
 local evicted = {}
@@ -60,7 +67,7 @@ if max > 0 then
     if ARGV[3] == 'reject' then return {'limit'} end
     -- lowest score = least recently active
     for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, count - max)) do
-      redis.call('DEL', base .. id)
+      drop(base, id)
       redis.call('ZREM', KEYS[2], id)
       evicted[#evicted + 1] = id
     end
@@ -93,8 +100,13 @@ extend(index, ttl)
 return 1
 `;
 
-/** KEYS[1] session hash. ARGV: session id, index key base. Returns 1 when it existed. */
+/**
+ * KEYS[1] session hash, KEYS[2] its chain hash, KEYS[3] its used-hash set.
+ * ARGV: session id, index key base. Returns 1 when the session existed.
+ * The chain goes even when the session hash has already expired.
+ */
 export const DELETE_SESSION = `
+redis.call('DEL', KEYS[2], KEYS[3])
 local uid = redis.call('HGET', KEYS[1], 'userId')
 if not uid then return redis.call('DEL', KEYS[1]) end
 redis.call('DEL', KEYS[1])
@@ -102,12 +114,15 @@ redis.call('ZREM', ARGV[2] .. uid, ARGV[1])
 return 1
 `;
 
-/** KEYS[1] user index. ARGV: session key base, except id ('' = none). Returns removed ids. */
-export const DELETE_USER_SESSIONS = `
+/**
+ * KEYS[1] user index. ARGV: slot key base, except id ('' = none). Returns the ids of the
+ * removed sessions that still existed; their refresh-token chains go with them.
+ */
+export const DELETE_USER_SESSIONS = `${PRELUDE}
 local removed = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if id ~= ARGV[2] then
-    if redis.call('DEL', ARGV[1] .. id) == 1 then removed[#removed + 1] = id end
+    if drop(ARGV[1], id) == 1 then removed[#removed + 1] = id end
     redis.call('ZREM', KEYS[1], id)
   end
 end
@@ -118,8 +133,9 @@ return removed
 export const SCRIPTS = {
   gkCreateSession: [CREATE_SESSION, 2],
   gkUpdateSession: [UPDATE_SESSION, 1],
-  gkDeleteSession: [DELETE_SESSION, 1],
+  gkDeleteSession: [DELETE_SESSION, 3],
   gkDeleteUserSessions: [DELETE_USER_SESSIONS, 1],
+  ...TOKEN_SCRIPTS,
 } as const;
 
 // Typed commands, as in ioredis examples/typescript/scripts.ts.
@@ -127,7 +143,7 @@ declare module 'ioredis' {
   interface RedisCommander<Context> {
     gkCreateSession(sessionKey: string, indexKey: string, ...args: string[]): Result<['ok', string[]] | ['limit'], Context>;
     gkUpdateSession(sessionKey: string, ...args: string[]): Result<number, Context>;
-    gkDeleteSession(sessionKey: string, id: string, indexBase: string): Result<number, Context>;
-    gkDeleteUserSessions(indexKey: string, sessionBase: string, exceptId: string): Result<string[], Context>;
+    gkDeleteSession(sessionKey: string, chainKey: string, usedKey: string, id: string, indexBase: string): Result<number, Context>;
+    gkDeleteUserSessions(indexKey: string, slotBase: string, exceptId: string): Result<string[], Context>;
   }
 }

@@ -6,8 +6,19 @@
 //                                         TTL = the session's effective expiry.
 //   {<tenant>:<tag>}:u:<userId>     ZSET  the user's sessions: member = session id,
 //                                         score = lastActiveAt. TTL ≥ every member's TTL.
+//   {<tenant>:<tag>}:rt:<sessionId> HASH  the session's refresh-token chain: clientId, cur,
+//                                         exp, and after a rotation prev, rotatedAt, box.
+//   {<tenant>:<tag>}:rtu:<sessionId> SET  the chain's used token hashes.
+//                                         Both TTL = exp − now; deleted with the session.
+//   {<tenant>}:code:<codeHash>      STRING an authorization code's payload; PX = its ttl.
+//   {<tenant>}:jti:<jti>            STRING "1": a denied access token; TTL = until its exp.
+//   {<tenant>}:thr:<key>            HASH  login throttle: failures + windowEnd, or
+//                                         lockedUntil; TTL = rest of the window / lockout.
+//   {<tenant>}:settings             STRING the tenant's settings JSON. The only key
+//                                         without a TTL: saved settings do not expire.
+//   channel <keyPrefix>events       pub/sub between instances (redis-pubsub.ts).
 // <tag> = userTag(tenant, userId), which every session id embeds: a session is found from
-// its id alone, and a user's sessions and index share one hash tag, so one Cluster slot.
+// its id alone, and a user's sessions, index and chains share one hash tag, so one slot.
 //
 // TTLs are set relative to the gateway's clock (PEXPIRE effectiveExpiry − now) rather than
 // with PEXPIREAT, so a clock skew between gateway and Redis cannot expire a key early.
@@ -18,14 +29,21 @@ import type { RedisConfig } from '../config/types.js';
 import { isSessionId, tagOfSessionId, userTag } from '../session/ids.js';
 import { effectiveExpiry, isAlive } from '../session/model.js';
 import type { Clock } from '../util/clock.js';
+import { checkThrottleRule, checkTtl } from './memory-tokens.js';
+import { openSubscriber, RedisSubscriber } from './redis-pubsub.js';
 import { SCRIPTS } from './redis-scripts.js';
 import {
   StoreUnavailableError,
   type ConcurrencyLimit,
   type CreateSessionResult,
+  type RefreshChain,
+  type RotateArgs,
+  type RotateResult,
   type SessionPatch,
   type SessionRecord,
   type SessionStore,
+  type ThrottleRule,
+  type ThrottleState,
 } from './types.js';
 
 const CONNECT_TIMEOUT_MS = 1000;
@@ -52,11 +70,23 @@ export function connectRedis(cfg: RedisConfig, keyPrefix: string): Redis | Clust
 const PATCH_FIELDS = ['secretHash', 'authTime', 'lastActiveAt', 'ipAddress'] as const satisfies readonly (keyof SessionPatch)[];
 const TENANT_RE = /^[a-z0-9-]{1,63}$/;
 
-function slot(tenant: string, tag: string): string {
+function checkTenant(tenant: string): void {
   // A tenant slug never holds braces; checking keeps the hash tag intact.
   if (!TENANT_RE.test(tenant)) throw new TypeError(`invalid tenant slug: ${JSON.stringify(tenant)}`);
+}
+
+function slot(tenant: string, tag: string): string {
+  checkTenant(tenant);
   return `{${tenant}:${tag}}:`;
 }
+
+/** Tenant-wide keys (codes, deny list, throttles, settings) share the tenant's hash tag. */
+function tenantSlot(tenant: string): string {
+  checkTenant(tenant);
+  return `{${tenant}}:`;
+}
+
+const int = (n: number): string => String(Math.ceil(n));
 
 function encode(s: SessionRecord): string[] {
   const fields: [string, string | number | boolean | null][] = [
@@ -64,7 +94,7 @@ function encode(s: SessionRecord): string[] {
     ['secretHash', s.secretHash], ['clientId', s.clientId], ['ipAddress', s.ipAddress],
     ['userAgent', s.userAgent], ['authMethod', s.authMethod], ['rememberMe', s.rememberMe],
     ['createdAt', s.createdAt], ['lastActiveAt', s.lastActiveAt], ['authTime', s.authTime],
-    ['expiresAt', s.expiresAt], ['idleTimeoutMs', s.idleTimeoutMs],
+    ['expiresAt', s.expiresAt], ['idleTimeoutMs', s.idleTimeoutMs], ['scope', s.scope ?? null],
   ];
   return fields.flatMap(([k, v]) => (v === null ? [] : [k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v)]));
 }
@@ -89,6 +119,7 @@ function decode(h: Record<string, string>): SessionRecord | null {
     rememberMe: rememberMe === '1',
     createdAt, lastActiveAt, authTime, expiresAt,
     idleTimeoutMs: num('idleTimeoutMs'),
+    ...(h.scope !== undefined ? { scope: h.scope } : {}),
   };
 }
 
@@ -101,7 +132,10 @@ export interface RedisStoreOptions {
 export class RedisStore implements SessionStore {
   readonly kind = 'redis' as const;
   readonly #client: Redis | Cluster;
+  readonly #cfg: RedisConfig;
   readonly #prefix: string;
+  #subscriber: RedisSubscriber | null = null;
+  #closed = false;
   readonly #clock: Clock;
   readonly #log: Logger;
   #connected = false;
@@ -109,6 +143,7 @@ export class RedisStore implements SessionStore {
   #initialWait: Promise<void> | undefined;
 
   constructor(cfg: RedisConfig, opts: RedisStoreOptions) {
+    this.#cfg = cfg;
     this.#prefix = opts.keyPrefix;
     this.#clock = opts.clock;
     this.#log = opts.log;
@@ -168,7 +203,7 @@ export class RedisStore implements SessionStore {
     const reply = await this.#run('createSession', () =>
       this.#client.gkCreateSession(
         `${base}s:${session.id}`, `${base}u:${session.userId}`,
-        String(now), String(limit.max), limit.policy, `${this.#prefix}${base}s:`,
+        String(now), String(limit.max), limit.policy, `${this.#prefix}${base}`,
         session.id, String(session.lastActiveAt), String(ttl), ...encode(session),
       ),
     );
@@ -197,8 +232,11 @@ export class RedisStore implements SessionStore {
 
   async deleteSession(tenant: string, id: string): Promise<boolean> {
     if (!isSessionId(id)) return false;
-    const indexBase = `${this.#prefix}${slot(tenant, tagOfSessionId(id))}u:`;
-    return (await this.#run('deleteSession', () => this.#client.gkDeleteSession(this.#sessionKey(tenant, id), id, indexBase))) === 1;
+    const base = slot(tenant, tagOfSessionId(id));
+    const deleted = await this.#run('deleteSession', () =>
+      this.#client.gkDeleteSession(`${base}s:${id}`, `${base}rt:${id}`, `${base}rtu:${id}`, id, `${this.#prefix}${base}u:`),
+    );
+    return deleted === 1;
   }
 
   async listUserSessions(tenant: string, userId: string, now: number): Promise<SessionRecord[]> {
@@ -224,8 +262,135 @@ export class RedisStore implements SessionStore {
   async deleteUserSessions(tenant: string, userId: string, exceptId?: string): Promise<string[]> {
     const base = slot(tenant, userTag(tenant, userId));
     return this.#run('deleteUserSessions', () =>
-      this.#client.gkDeleteUserSessions(`${base}u:${userId}`, `${this.#prefix}${base}s:`, exceptId ?? ''),
+      this.#client.gkDeleteUserSessions(`${base}u:${userId}`, `${this.#prefix}${base}`, exceptId ?? ''),
     );
+  }
+
+  // ---- refresh-token chains: beside the session, in its slot
+
+  #chainKeys(tenant: string, sessionId: string): [string, string] {
+    const base = slot(tenant, tagOfSessionId(sessionId));
+    return [`${base}rt:${sessionId}`, `${base}rtu:${sessionId}`];
+  }
+
+  async saveRefreshChain(tenant: string, sessionId: string, chain: RefreshChain, now: number): Promise<void> {
+    if (!isSessionId(sessionId)) throw new TypeError('not a session id');
+    const [rt, rtu] = this.#chainKeys(tenant, sessionId);
+    const ttl = int(Math.max(1, chain.expiresAt - now));
+    await this.#run('saveRefreshChain', () =>
+      this.#client.gkSaveRefreshChain(rt, rtu, chain.clientId, chain.currentHash, int(chain.expiresAt), ttl),
+    );
+  }
+
+  async getRefreshChain(tenant: string, sessionId: string): Promise<RefreshChain | null> {
+    if (!isSessionId(sessionId)) return null;
+    const [rt] = this.#chainKeys(tenant, sessionId);
+    const [clientId, currentHash, exp] = await this.#run('getRefreshChain', () => this.#client.hmget(rt, 'clientId', 'cur', 'exp'));
+    if (!clientId || !currentHash || !exp || !/^\d+$/.test(exp)) return null;
+    return { clientId, currentHash, expiresAt: Number(exp) };
+  }
+
+  async rotateRefreshToken(tenant: string, sessionId: string, a: RotateArgs): Promise<RotateResult> {
+    if (!isSessionId(sessionId)) return { result: 'unknown' };
+    const [rt, rtu] = this.#chainKeys(tenant, sessionId);
+    const reply = await this.#run('rotateRefreshToken', () =>
+      this.#client.gkRotateRefreshToken(rt, rtu, a.presentedHash, a.nextHash, a.successorBox, int(a.expiresAt), int(a.now), int(Math.max(0, a.graceMs))),
+    );
+    switch (reply[0]) {
+      case 'rotated':
+        return { result: 'rotated', clientId: reply[1] };
+      case 'grace':
+        return { result: 'grace', clientId: reply[1], successorBox: reply[2] };
+      case 'reuse':
+        return { result: 'reuse', clientId: reply[1] };
+      default:
+        return { result: 'unknown' };
+    }
+  }
+
+  // ---- authorization codes, deny list, throttles, settings: tenant-wide keys
+
+  async saveAuthCode(tenant: string, codeHash: string, payload: string, ttlMs: number): Promise<void> {
+    checkTtl(ttlMs);
+    const key = `${tenantSlot(tenant)}code:${codeHash}`;
+    await this.#run('saveAuthCode', () => this.#client.set(key, payload, 'PX', int(ttlMs)));
+  }
+
+  /** GETDEL (Redis ≥ 6.2): of any number of parallel takes, exactly one gets the payload. */
+  async takeAuthCode(tenant: string, codeHash: string): Promise<string | null> {
+    const key = `${tenantSlot(tenant)}code:${codeHash}`;
+    return this.#run('takeAuthCode', () => this.#client.getdel(key));
+  }
+
+  async denyToken(tenant: string, jti: string, expiresAt: number, now: number): Promise<void> {
+    const key = `${tenantSlot(tenant)}jti:${jti}`;
+    // An expired token is refused anyway: nothing to remember.
+    if (expiresAt <= now) return;
+    await this.#run('denyToken', () => this.#client.set(key, '1', 'PX', int(expiresAt - now)));
+  }
+
+  async isTokenDenied(tenant: string, jti: string): Promise<boolean> {
+    const key = `${tenantSlot(tenant)}jti:${jti}`;
+    return (await this.#run('isTokenDenied', () => this.#client.exists(key))) === 1;
+  }
+
+  async getThrottle(tenant: string, key: string, now: number): Promise<ThrottleState> {
+    const k = `${tenantSlot(tenant)}thr:${key}`;
+    const [f, windowEnd, locked] = await this.#run('getThrottle', () => this.#client.hmget(k, 'failures', 'windowEnd', 'lockedUntil'));
+    const lockedUntil = locked ? Number(locked) : null;
+    if (lockedUntil !== null && lockedUntil > now) return { failures: Number(f ?? 0), lockedUntil };
+    return { failures: windowEnd && now < Number(windowEnd) ? Number(f ?? 0) : 0, lockedUntil: null };
+  }
+
+  async addThrottleFailure(tenant: string, key: string, rule: ThrottleRule, now: number): Promise<ThrottleState> {
+    checkThrottleRule(rule);
+    const k = `${tenantSlot(tenant)}thr:${key}`;
+    const [failures, lockedUntil] = await this.#run('addThrottleFailure', () =>
+      this.#client.gkAddThrottleFailure(k, int(now), int(rule.windowMs), int(rule.maxFailures), int(rule.lockoutMs)),
+    );
+    return { failures, lockedUntil: lockedUntil >= 0 ? lockedUntil : null };
+  }
+
+  async clearThrottle(tenant: string, key: string): Promise<void> {
+    const k = `${tenantSlot(tenant)}thr:${key}`;
+    await this.#run('clearThrottle', () => this.#client.del(k));
+  }
+
+  async getTenantSettings(tenant: string): Promise<string | null> {
+    const key = `${tenantSlot(tenant)}settings`;
+    return this.#run('getTenantSettings', () => this.#client.get(key));
+  }
+
+  /** No TTL: settings saved through the API do not expire (SPEC §4). */
+  async setTenantSettings(tenant: string, json: string): Promise<void> {
+    const key = `${tenantSlot(tenant)}settings`;
+    await this.#run('setTenantSettings', () => this.#client.set(key, json));
+  }
+
+  // ---- events
+
+  get #channel(): string {
+    return `${this.#prefix}events`;
+  }
+
+  async publish(message: string): Promise<void> {
+    await this.#run('publish', () => this.#client.publish(this.#channel, message));
+  }
+
+  async subscribe(onMessage: (message: string) => void, onReconnect: () => void): Promise<() => Promise<void>> {
+    if (this.#closed) throw new StoreUnavailableError('redis subscribe failed: store closed');
+    this.#subscriber ??= new RedisSubscriber({
+      channel: this.#channel,
+      open: () => openSubscriber(this.#client, this.#cfg, { connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: COMMAND_TIMEOUT_MS }),
+      backoff,
+      log: this.#log,
+    });
+    try {
+      const remove = await this.#subscriber.add({ onMessage, onReconnect }, 2 * CONNECT_TIMEOUT_MS);
+      return async () => remove();
+    } catch (err) {
+      throw new StoreUnavailableError(`redis subscribe failed: ${(err as Error).message}`, { cause: err });
+    }
   }
 
   async ping(): Promise<void> {
@@ -233,6 +398,9 @@ export class RedisStore implements SessionStore {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
+    this.#subscriber?.close();
+    this.#subscriber = null;
     // quit() lets pending replies arrive; while Redis is away, just drop the connection
     // (this also stops the reconnect loop).
     if (this.#client.status === 'ready') {

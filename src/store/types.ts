@@ -24,6 +24,8 @@ export interface SessionRecord {
   expiresAt: number;
   /** Idle timeout in ms; null = no idle expiry (remember-me, token sessions). */
   idleTimeoutMs: number | null;
+  /** Token sessions: the scope granted to the client (kept for refreshes). */
+  scope?: string | null;
 }
 
 export interface ConcurrencyLimit {
@@ -52,6 +54,46 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** The refresh-token chain of one `kind: token` session (SPEC §4). Hashes are SHA-256 hex. */
+export interface RefreshChain {
+  clientId: string;
+  currentHash: string;
+  /** min(issued + refreshTokenLifetime, session expiry) of the current token. */
+  expiresAt: number;
+}
+
+export type RotateResult =
+  | { result: 'rotated'; clientId: string }
+  /** Within refreshGrace of the last rotation: the box holding the successor secret. */
+  | { result: 'grace'; clientId: string; successorBox: string }
+  /** A token of this chain that was already used (outside the grace window): theft. */
+  | { result: 'reuse'; clientId: string }
+  /** No chain for this session, or a hash this chain never issued. */
+  | { result: 'unknown' };
+
+export interface RotateArgs {
+  presentedHash: string;
+  nextHash: string;
+  /** The successor's secret encrypted under a key derived from the presented secret. */
+  successorBox: string;
+  /** Expiry of the successor token. */
+  expiresAt: number;
+  now: number;
+  graceMs: number;
+}
+
+export interface ThrottleState {
+  failures: number;
+  /** epoch ms until which logins for this key are refused; null when not locked. */
+  lockedUntil: number | null;
+}
+
+export interface ThrottleRule {
+  windowMs: number;
+  maxFailures: number;
+  lockoutMs: number;
+}
+
 export interface SessionStore {
   readonly kind: 'memory' | 'redis';
   /**
@@ -69,6 +111,48 @@ export interface SessionStore {
   listUserSessions(tenant: string, userId: string, now: number): Promise<SessionRecord[]>;
   /** Removes all of the user's sessions except `exceptId`; returns the removed ids. */
   deleteUserSessions(tenant: string, userId: string, exceptId?: string): Promise<string[]>;
+
+  // ---- Refresh tokens: one chain per token session, stored beside the session (same
+  // hash slot); deleting the session (or all of a user's sessions) deletes its chain.
+  /** Starts (or replaces) the session's chain with its first token. */
+  saveRefreshChain(tenant: string, sessionId: string, chain: RefreshChain, now: number): Promise<void>;
+  getRefreshChain(tenant: string, sessionId: string): Promise<RefreshChain | null>;
+  /**
+   * Atomically: presented == current → rotate to nextHash (remember the presented hash as
+   * used, keep the box and the rotation time); presented == the previous token and
+   * now - rotatedAt <= graceMs → 'grace' with the stored box, no change; presented is any
+   * other used hash → 'reuse'; else 'unknown'.
+   */
+  rotateRefreshToken(tenant: string, sessionId: string, args: RotateArgs): Promise<RotateResult>;
+
+  // ---- Authorization codes: one-time (take = get and delete atomically), hashed key.
+  saveAuthCode(tenant: string, codeHash: string, payload: string, ttlMs: number): Promise<void>;
+  takeAuthCode(tenant: string, codeHash: string): Promise<string | null>;
+
+  // ---- Access-token deny list (RFC 7009 revocation of an access token), until its exp.
+  denyToken(tenant: string, jti: string, expiresAt: number, now: number): Promise<void>;
+  isTokenDenied(tenant: string, jti: string): Promise<boolean>;
+
+  // ---- Login throttling: a failure counter per key in a fixed window, then a lockout.
+  getThrottle(tenant: string, key: string, now: number): Promise<ThrottleState>;
+  /** Counts one failure; when it reaches maxFailures the key is locked for lockoutMs. */
+  addThrottleFailure(tenant: string, key: string, rule: ThrottleRule, now: number): Promise<ThrottleState>;
+  clearThrottle(tenant: string, key: string): Promise<void>;
+
+  // ---- Tenant settings saved through the API (JSON, never expires).
+  getTenantSettings(tenant: string): Promise<string | null>;
+  setTenantSettings(tenant: string, json: string): Promise<void>;
+
+  // ---- Events between instances (revocations, settings changes). The memory store
+  // delivers in-process; Redis uses pub/sub on a channel under keyPrefix.
+  publish(message: string): Promise<void>;
+  /**
+   * `onMessage` gets every published message (also this instance's own). `onReconnect`
+   * runs after the subscription was lost and re-established: messages may have been
+   * missed, so positive caches must be dropped. Returns an unsubscribe function.
+   */
+  subscribe(onMessage: (message: string) => void, onReconnect: () => void): Promise<() => Promise<void>>;
+
   /** Resolves when the backend answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -4,10 +4,13 @@ import { hashSecret, newSecret, newSessionId } from '../../src/session/ids.js';
 import { isAlive } from '../../src/session/model.js';
 import type { SessionRecord, SessionStore } from '../../src/store/types.js';
 import type { ManualClock } from '../../src/util/clock.js';
+import { runTokenContract } from './contract-tokens.js';
 
 export interface StoreFixture {
   store: SessionStore;
   clock: ManualClock;
+  /** Another instance on the same backend (closed by cleanup); absent for a single-instance store. */
+  peer?: () => Promise<SessionStore>;
   cleanup(): Promise<void>;
 }
 
@@ -220,4 +223,6 @@ export function runStoreContract(t: Test, name: string, makeStore: () => Promise
     await t.rejects(store.createSession(s, unlimited, clock.now()), TypeError);
     await t.rejects(store.createSession(sessionFor(clock, { id: 'sess_nope' }), unlimited, clock.now()), TypeError);
   });
+
+  runTokenContract(t, name, makeStore);
 }

@@ -28,6 +28,39 @@ t.test('the sweep drops dead sessions and keeps live ones', async (t) => {
   t.same(await store.deleteUserSessions('acme', 'u1'), [remember.id], 'the index forgot the swept session');
 });
 
+t.test('codes and denied tokens expire by the clock; the sweep drops expired token state', async (t) => {
+  const clock = new ManualClock();
+  const store = new MemoryStore({ clock });
+  t.teardown(() => store.close());
+  await store.saveAuthCode('acme', 'c1', 'p1', 60_000);
+  await store.saveAuthCode('acme', 'c2', 'p2', 60_000);
+  await store.denyToken('acme', 'j1', clock.now() + 60_000, clock.now());
+  const s = sessionFor(clock, { kind: 'token', idleTimeoutMs: null });
+  await store.createSession(s, { max: 0, policy: 'reject' }, clock.now());
+  await store.saveRefreshChain('acme', s.id, { clientId: 'c', currentHash: 'h0', expiresAt: clock.now() + 60_000 }, clock.now());
+  t.equal(await store.takeAuthCode('acme', 'c1'), 'p1');
+  clock.advance(60_000);
+  t.equal(await store.takeAuthCode('acme', 'c2'), null, 'an expired code is not handed out');
+  t.equal(await store.isTokenDenied('acme', 'j1'), false, 'denied until its exp only');
+  t.ok(await store.getRefreshChain('acme', s.id), 'an expired chain is kept until the sweep (rotation refuses it)');
+  store.sweep();
+  t.equal(await store.getRefreshChain('acme', s.id), null);
+  t.ok(await store.getSession('acme', s.id), 'the session itself lives on');
+});
+
+t.test('events: a throwing handler does not stop the others', async (t) => {
+  const store = new MemoryStore({ clock: new ManualClock() });
+  t.teardown(() => store.close());
+  const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
+  await store.subscribe(() => {
+    throw new Error('boom');
+  }, () => {});
+  const got = new Promise<string>((resolve) => void store.subscribe(resolve, () => {}));
+  await store.publish('m');
+  t.equal(await got, 'm');
+  t.match((await warned).message, /boom/);
+});
+
 t.test('the sweep runs on its timer', async (t) => {
   const clock = new ManualClock();
   const store = new MemoryStore({ clock, sweepIntervalMs: 5 });

@@ -22,13 +22,24 @@ const server = await startRedis();
 t.teardown(() => server.stop());
 
 let n = 0;
-/** Each store gets its own key prefix on the shared server, so tests cannot see each other. */
+/**
+ * Each store gets its own key prefix on the shared server, so tests cannot see each other;
+ * a peer is a second instance with the same prefix (another gateway of the same cluster).
+ */
 function fixture(cfg: RedisConfig) {
   return async () => {
     const clock = new ManualClock();
-    const store = new RedisStore(cfg, { keyPrefix: `gk:c${++n}:`, clock, log });
+    const keyPrefix = `gk:c${++n}:`;
+    const store = new RedisStore(cfg, { keyPrefix, clock, log });
+    const peers: RedisStore[] = [];
     await store.ping();
-    return { store, clock, cleanup: () => store.close() };
+    const peer = async (): Promise<SessionStore> => {
+      const p = new RedisStore(cfg, { keyPrefix, clock, log });
+      peers.push(p);
+      await p.ping();
+      return p;
+    };
+    return { store, clock, peer, cleanup: async () => void (await Promise.all([store, ...peers].map((s) => s.close()))) };
   };
 }
 
@@ -54,10 +65,50 @@ t.test('key layout, and every key carries a TTL', async (t) => {
   t.ok(await store.updateSession('acme', s0.id, { lastActiveAt: clock.now() }));
   t.ok(await store.deleteSession('acme', s1.id));
 
+  // Token state: a chain rotated once, a chain deleted with its session, a code, a denied
+  // token, a throttle, and the tenant settings.
+  const tokenSession = (userId: string) => sessionFor(clock, { userId, kind: 'token', clientId: 'c', idleTimeoutMs: null });
+  const [ts, gone] = [tokenSession('u4'), tokenSession('u5')];
+  const chain = { clientId: 'c', currentHash: 'h0', expiresAt: clock.now() + 10 * MIN };
+  for (const x of [ts, gone]) {
+    await store.createSession(x, unlimited, clock.now());
+    await store.saveRefreshChain('acme', x.id, chain, clock.now());
+  }
+  const rotate = { presentedHash: 'h0', nextHash: 'h1', successorBox: 'box', expiresAt: clock.now() + 60 * MIN, now: clock.now(), graceMs: 0 };
+  t.equal((await store.rotateRefreshToken('acme', ts.id, rotate)).result, 'rotated');
+  t.ok(await store.deleteSession('acme', gone.id));
+  await store.saveAuthCode('acme', 'codehash', 'payload', 5 * MIN);
+  await store.denyToken('acme', 'jti-1', clock.now() + 2 * MIN, clock.now());
+  await store.denyToken('acme', 'jti-expired', clock.now(), clock.now());
+  await store.addThrottleFailure('acme', 'user:alice', { windowMs: 15 * MIN, maxFailures: 5, lockoutMs: MIN }, clock.now());
+  await store.setTenantSettings('acme', '{}');
+
   const tag = tagOfSessionId(s0.id);
+  const tsBase = `gk:ttl:{acme:${tagOfSessionId(ts.id)}}:`;
   const keys = (await raw.keys('gk:ttl:*')).sort();
-  t.same(keys, [`gk:ttl:{acme:${tag}}:s:${s0.id}`, `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:s:${remember.id}`, `gk:ttl:{acme:${tag}}:u:u1`, `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:u:u2`].sort());
-  for (const key of keys) t.ok((await raw.pttl(key)) > 0, `${key} has a TTL`);
+  t.same(keys, [
+    `gk:ttl:{acme:${tag}}:s:${s0.id}`, `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:s:${remember.id}`,
+    `gk:ttl:{acme:${tag}}:u:u1`, `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:u:u2`,
+    `${tsBase}s:${ts.id}`, `${tsBase}u:u4`, `${tsBase}rt:${ts.id}`, `${tsBase}rtu:${ts.id}`,
+    'gk:ttl:{acme}:code:codehash', 'gk:ttl:{acme}:jti:jti-1', 'gk:ttl:{acme}:thr:user:alice', 'gk:ttl:{acme}:settings',
+  ].sort());
+  // Tenant settings saved through the API never expire (SPEC §4); nothing else lives forever.
+  for (const key of keys) {
+    if (key === 'gk:ttl:{acme}:settings') t.equal(await raw.pttl(key), -1, `${key} has no TTL`);
+    else t.ok((await raw.pttl(key)) > 0, `${key} has a TTL`);
+  }
+  t.strictSame(await raw.hgetall(`${tsBase}rt:${ts.id}`), { clientId: 'c', cur: 'h1', exp: String(rotate.expiresAt), prev: 'h0', rotatedAt: String(clock.now()), box: 'box' });
+  t.same(await raw.smembers(`${tsBase}rtu:${ts.id}`), ['h0']);
+  for (const k of ['rt', 'rtu']) {
+    const ttl = await raw.pttl(`${tsBase}${k}:${ts.id}`);
+    t.ok(ttl > 59 * MIN && ttl <= 60 * MIN, `${k} TTL ${ttl} follows the successor's expiry`);
+  }
+  const codeTtl = await raw.pttl('gk:ttl:{acme}:code:codehash');
+  t.ok(codeTtl > 4 * MIN && codeTtl <= 5 * MIN, `code TTL ${codeTtl}`);
+  const jtiTtl = await raw.pttl('gk:ttl:{acme}:jti:jti-1');
+  t.ok(jtiTtl > MIN && jtiTtl <= 2 * MIN, `deny TTL ${jtiTtl}`);
+  const thrTtl = await raw.pttl('gk:ttl:{acme}:thr:user:alice');
+  t.ok(thrTtl > 14 * MIN && thrTtl <= 15 * MIN, `throttle TTL ${thrTtl} = the window`);
   t.equal(await raw.type(`gk:ttl:{acme:${tag}}:s:${s0.id}`), 'hash');
   t.same(await raw.zrange(`gk:ttl:{acme:${tag}}:u:u1`, 0, -1, 'WITHSCORES'), [s0.id, String(clock.now())]);
   t.notOk(await raw.hexists(`gk:ttl:{acme:${tag}}:s:${s0.id}`, 'clientId'), 'null is left out');
@@ -96,7 +147,9 @@ t.test('cluster', async (t) => {
     const s = sessionFor(new ManualClock());
     const [node] = cluster.nodes;
     const slotOf = async (key: string) => (await redisCli(node!.port, 'cluster', 'keyslot', key)).trim();
-    t.equal(await slotOf(`gk:{acme:${tagOfSessionId(s.id)}}:s:${s.id}`), await slotOf(`gk:{acme:${tagOfSessionId(s.id)}}:u:u1`));
+    const base = `gk:{acme:${tagOfSessionId(s.id)}}:`;
+    const slots = await Promise.all(['u:u1', `rt:${s.id}`, `rtu:${s.id}`].map((k) => slotOf(base + k)));
+    t.same(slots, Array(3).fill(await slotOf(`${base}s:${s.id}`)), 'index and refresh-token chain share the session slot');
   });
 });
 
@@ -142,6 +195,19 @@ t.test('Redis down: fail fast, delete nothing, recover without a restart', async
     ['deleteSession', () => store.deleteSession('acme', s.id)],
     ['listUserSessions', () => store.listUserSessions('acme', 'u1', clock.now())],
     ['deleteUserSessions', () => store.deleteUserSessions('acme', 'u1')],
+    ['saveRefreshChain', () => store.saveRefreshChain('acme', s.id, { clientId: 'c', currentHash: 'h', expiresAt: clock.now() + MIN }, clock.now())],
+    ['getRefreshChain', () => store.getRefreshChain('acme', s.id)],
+    ['rotateRefreshToken', () => store.rotateRefreshToken('acme', s.id, { presentedHash: 'h', nextHash: 'h2', successorBox: 'b', expiresAt: clock.now() + MIN, now: clock.now(), graceMs: 0 })],
+    ['saveAuthCode', () => store.saveAuthCode('acme', 'c', 'p', MIN)],
+    ['takeAuthCode', () => store.takeAuthCode('acme', 'c')],
+    ['denyToken', () => store.denyToken('acme', 'j', clock.now() + MIN, clock.now())],
+    ['isTokenDenied', () => store.isTokenDenied('acme', 'j')],
+    ['getThrottle', () => store.getThrottle('acme', 'k', clock.now())],
+    ['addThrottleFailure', () => store.addThrottleFailure('acme', 'k', { windowMs: MIN, maxFailures: 3, lockoutMs: MIN }, clock.now())],
+    ['clearThrottle', () => store.clearThrottle('acme', 'k')],
+    ['getTenantSettings', () => store.getTenantSettings('acme')],
+    ['setTenantSettings', () => store.setTenantSettings('acme', '{}')],
+    ['publish', () => store.publish('m')],
     ['ping', () => store.ping()],
   ];
   for (const [name, call] of calls) {
