@@ -9,6 +9,7 @@ import type { GatewayConfig } from './config/types.js';
 import { createDemoApp } from './demo/demo-app.js';
 import { hashPassword } from './session/password.js';
 import { startGateway } from './server.js';
+import { generateJwks } from './tokens/keys.js';
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../config/gateway.example.yaml', import.meta.url));
 const USAGE = `usage: gatekeeper [start] [--config FILE]
@@ -75,15 +76,11 @@ async function readStdin(): Promise<string> {
 }
 
 async function generateKeys(alg: string): Promise<number> {
-  const { generateKeyPair, exportJWK, calculateJwkThumbprint } = await import('jose');
-  if (!['RS256', 'ES256', 'EdDSA'].includes(alg)) {
+  if (alg !== 'RS256' && alg !== 'ES256' && alg !== 'EdDSA') {
     console.error(`unsupported algorithm ${alg}: use RS256, ES256 or EdDSA`);
     return 1;
   }
-  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
-  const jwk = await exportJWK(privateKey);
-  const kid = await calculateJwkThumbprint(jwk);
-  console.log(JSON.stringify({ keys: [{ ...jwk, kid, alg, use: 'sig' }] }, null, 2));
+  console.log(JSON.stringify(await generateJwks(alg), null, 2));
   return 0;
 }
 

@@ -1,9 +1,13 @@
 // Everything a request handler needs, built once and injected: no module-level state.
 import type { GatewayConfig } from './config/types.js';
 import { buildRegistry, type Registry } from './registry.js';
+import { RevocationBus } from './revocation/bus.js';
 import { RevocationCache } from './revocation/cache.js';
 import { createStore } from './store/index.js';
 import type { SessionStore } from './store/types.js';
+import { loadKeySet, type KeySet } from './tokens/keys.js';
+import { VerifiedTokenCache } from './tokens/token-cache.js';
+import { AssertionSigner } from './tokens/assertion.js';
 import { type Clock, systemClock } from './util/clock.js';
 import { compileTrust, type TrustFn } from './util/client-ip.js';
 import { createLogger, type Logger } from './util/log.js';
@@ -19,6 +23,10 @@ export interface Deps {
   audit: AuditLog;
   metrics: Metrics;
   revocations: RevocationCache;
+  bus: RevocationBus;
+  keys: KeySet;
+  tokenCache: VerifiedTokenCache;
+  assertions: AssertionSigner;
   trust: TrustFn;
   /** Set during graceful shutdown: /readyz answers 503. */
   shuttingDown: boolean;
@@ -28,23 +36,39 @@ export interface DepsOverrides {
   store?: SessionStore;
   clock?: Clock;
   log?: Logger;
+  keys?: KeySet;
 }
 
-export function buildDeps(config: GatewayConfig, overrides: DepsOverrides = {}): Deps {
+export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides = {}): Promise<Deps> {
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? createLogger();
+  if (config.store.redis !== null && config.keys.file === null && !overrides.keys) {
+    // Several instances share sessions through Redis; with a key per process they would
+    // reject each other's tokens. Refuse rather than fail at random later.
+    throw new Error('keys.file is required when store.redis is set (generate one with: npx gatekeeper keys generate)');
+  }
+  const keys = overrides.keys ?? (await loadKeySet(config.keys, log, clock.now()));
   const store = overrides.store ?? createStore(config.store, { clock, log });
   if (!config.server.publicUrl.startsWith('https:')) {
     log.warn({ publicUrl: config.server.publicUrl }, 'publicUrl is plain http: session cookies are sent without Secure; use https in production');
   }
+  const metrics = createMetrics({ defaultMetrics: true });
+  const revocations = new RevocationCache();
+  const tokenCache = new VerifiedTokenCache();
+  const bus = new RevocationBus(store, revocations, log, () => clock.now(), (ms) => metrics.propagationDelay.observe(ms / 1000));
+  bus.listen({ onReconnect: () => tokenCache.clear() });
   return {
     registry: buildRegistry(config),
     store,
     clock,
     log,
     audit: new AuditLog(log),
-    metrics: createMetrics({ defaultMetrics: true }),
-    revocations: new RevocationCache(),
+    metrics,
+    revocations,
+    bus,
+    keys,
+    tokenCache,
+    assertions: new AssertionSigner(keys),
     trust: compileTrust(config.server.trustedProxies),
     shuttingDown: false,
   };

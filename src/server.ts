@@ -28,7 +28,8 @@ function listen(server: http.Server, addr: ListenAddress): Promise<string> {
 }
 
 export async function startGateway(config: GatewayConfig, overrides: DepsOverrides & { listen?: ListenAddress } = {}): Promise<RunningGateway> {
-  const deps = buildDeps(config, overrides);
+  const deps = await buildDeps(config, overrides);
+  await deps.bus.start();
   const app = createApp(deps);
   const url = await listen(app.server, overrides.listen ?? config.server.listen);
   let ops: http.Server | null = null;
@@ -52,6 +53,7 @@ export async function startGateway(config: GatewayConfig, overrides: DepsOverrid
       await closed;
       clearTimeout(timer);
       app.close();
+      await deps.bus.stop();
       await deps.store.close();
     })();
     return stopping;

@@ -9,7 +9,9 @@ export const NOT_RESPONSIBLE = Symbol('not-responsible');
 
 export type AuthnResult =
   | typeof NOT_RESPONSIBLE
-  | { ok: true; credential: 'cookie' | 'bearer'; session: SessionRecord; user: UserRecord }
+  | { ok: true; credential: 'cookie'; session: SessionRecord; user: UserRecord }
+  /** A bearer token; session and user are null for a client_credentials token. */
+  | { ok: true; credential: 'bearer'; session: SessionRecord | null; user: UserRecord | null }
   | { ok: false; reason: string };
 
 export interface Authenticator {

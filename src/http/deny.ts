@@ -21,6 +21,7 @@ export function challenge(slug: string, d: Deny): string {
   if (d.code === 'ERR_GK_REAUTH_REQUIRED') {
     return `Bearer realm="${slug}", error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age=${d.maxAge ?? 0}`;
   }
+  if (d.bearer) return `Bearer realm="${slug}", error="invalid_token", error_description="The access token is invalid, expired or revoked"`;
   return `Bearer realm="${slug}"`;
 }
 

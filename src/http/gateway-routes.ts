@@ -1,10 +1,17 @@
 // The gateway's own endpoints under /t/{slug}/ (SPEC §5): one table, exact paths with
 // `:param` segments. Anything else under a tenant prefix is 404.
 import type { Handler } from './context.js';
+import { forwardAuth } from './handlers/forward-auth.js';
 import { getLogin, postLogin } from './handlers/login.js';
 import { getLogout, postLogout } from './handlers/logout.js';
 import { getSession } from './handlers/session-api.js';
 import { getStylesheet } from './handlers/static.js';
+import { getAuthorize } from './handlers/authorize.js';
+import { postIntrospect } from './handlers/introspect.js';
+import { postRevoke } from './handlers/revoke.js';
+import { postSessionToken } from './handlers/session-token.js';
+import { postToken } from './handlers/token.js';
+import { getJwks, getMetadata } from './handlers/well-known.js';
 
 interface RouteDef {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -19,6 +26,14 @@ export const GATEWAY_ROUTES: readonly RouteDef[] = [
   { method: 'POST', path: '/logout', handler: postLogout },
   { method: 'GET', path: '/api/v1/session', handler: getSession },
   { method: 'GET', path: '/static/gatekeeper.css', handler: getStylesheet },
+  { method: 'POST', path: '/api/v1/session/token', handler: postSessionToken },
+  { method: 'GET', path: '/oauth/authorize', handler: getAuthorize },
+  { method: 'POST', path: '/api/v1/oauth/token', handler: postToken },
+  { method: 'POST', path: '/api/v1/oauth/revoke', handler: postRevoke },
+  { method: 'POST', path: '/api/v1/oauth/introspect', handler: postIntrospect },
+  { method: 'GET', path: '/.well-known/jwks.json', handler: getJwks },
+  { method: 'GET', path: '/.well-known/oauth-authorization-server', handler: getMetadata },
+  { method: 'GET', path: '/auth', handler: forwardAuth },
 ];
 
 interface Compiled {

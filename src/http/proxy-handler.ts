@@ -9,6 +9,7 @@ import type { Forwarder } from '../proxy/forward.js';
 import { hostnameOf } from '../registry.js';
 import { clientIp, peerIsTrusted } from '../util/client-ip.js';
 import { ERRORS } from '../errors.js';
+import { signIdentity } from '../proxy/sign-identity.js';
 import { answerDenied } from './deny.js';
 import { sendError } from './respond.js';
 
@@ -40,10 +41,11 @@ export async function handleProxied(req: IncomingMessage, res: ServerResponse, d
     return answerDenied(req, res, decision, scope.tenant?.slug, originalUrl(req, deps));
   }
   const app = scope.app!;
+  const identity = await signIdentity(deps, decision.identity, app);
   forwarder.web(req, res, {
     app,
     target: scope.target!,
-    identity: decision.identity,
+    identity,
     clientIp: input.clientIp,
     onError: (err) => {
       deps.log.warn({ reqId: req.headers['x-request-id'], app: app.name, code: err.code, detail: err.detail }, 'upstream error');
@@ -60,5 +62,6 @@ export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: 
     socket.end(`HTTP/1.1 ${e.status} ${e.error}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     return;
   }
-  forwarder.ws(req, socket, head, { app: scope.app!, target: scope.target!, identity: decision.identity, clientIp: input.clientIp, onError: () => socket.destroy() });
+  const identity = await signIdentity(deps, decision.identity, scope.app!);
+  forwarder.ws(req, socket, head, { app: scope.app!, target: scope.target!, identity, clientIp: input.clientIp, onError: () => socket.destroy() });
 }

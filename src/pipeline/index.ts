@@ -16,7 +16,7 @@ export const PIPELINE: readonly Step[] = [
   normalizeTarget, // SPEC §2 path normalisation (400 when unsafe)
   matchRoute, //      first matching route policy, default "authenticated"
   allowAnonymous, //  anonymous routes: forward without credentials
-  authenticate, //    session cookie (then bearer token); revoked ids refused from the LRU
+  authenticate, //    session cookie, else bearer JWT; revoked ids refused from the LRU
   checkExpiry, //     absolute and idle expiry
   enforcePolicy, //   roles, then freshAuth
   recordActivity, //  throttled idle refresh

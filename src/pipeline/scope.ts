@@ -5,6 +5,7 @@ import type { RouteRequirement, RouteRule, UserRecord } from '../config/types.js
 import type { ErrorCode } from '../errors.js';
 import type { AppRuntime, TenantRuntime } from '../registry.js';
 import type { SessionRecord } from '../store/types.js';
+import type { AccessTokenClaims } from '../tokens/access-token.js';
 
 export interface PipelineInput {
   method: string;
@@ -25,14 +26,20 @@ export interface NormalizedTarget {
 }
 
 export interface Identity {
+  /** The user id, or the client id for a client_credentials token. */
   userId: string;
   email: string;
   name: string;
   roles: readonly string[];
   tenant: string;
-  sessionId: string;
-  /** epoch ms */
-  authTime: number;
+  /** null for a client_credentials token. */
+  sessionId: string | null;
+  /** epoch ms; null for a client_credentials token. */
+  authTime: number | null;
+  clientId: string | null;
+  scope: string | null;
+  /** X-Auth-Jwt, added once the decision is to allow (SPEC §7). */
+  jwt?: string;
 }
 
 export interface Scope {
@@ -45,6 +52,8 @@ export interface Scope {
   session?: SessionRecord;
   user?: UserRecord;
   credential?: 'cookie' | 'bearer';
+  /** The verified access token, when the credential was a bearer token. */
+  token?: AccessTokenClaims;
 }
 
 export type Decision =
@@ -56,9 +65,11 @@ export type Decision =
       reason: string;
       /** freshAuth: the max_age the login must satisfy (seconds). */
       maxAge?: number;
+      /** A bearer token was presented: the challenge carries error="invalid_token" (RFC 6750). */
+      bearer?: boolean;
     };
 
-export function deny(code: ErrorCode, reason: string, extra: { maxAge?: number } = {}): Decision {
+export function deny(code: ErrorCode, reason: string, extra: { maxAge?: number; bearer?: boolean } = {}): Decision {
   return { kind: 'deny', code, reason, ...extra };
 }
 

@@ -13,15 +13,18 @@ export function headerValue(v: string): string {
 }
 
 export function identityHeaders(id: Identity): Record<string, string> {
-  return {
+  const h: Record<string, string> = {
     'x-auth-user': headerValue(id.userId),
     'x-auth-email': headerValue(id.email),
     'x-auth-name': headerValue(id.name),
     'x-auth-roles': id.roles.map(headerValue).join(','),
     'x-auth-tenant': id.tenant,
-    'x-auth-session': id.sessionId,
-    'x-auth-time': String(Math.floor(id.authTime / 1000)),
   };
+  // A client_credentials token has neither a session nor an authentication time.
+  if (id.sessionId !== null) h['x-auth-session'] = id.sessionId;
+  if (id.authTime !== null) h['x-auth-time'] = String(Math.floor(id.authTime / 1000));
+  if (id.jwt !== undefined) h['x-auth-jwt'] = id.jwt;
+  return h;
 }
 
 /** `X-Auth-User`, `x_auth_user`, `X_AUTH-user`… all name the same header to an app. */

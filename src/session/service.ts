@@ -45,7 +45,7 @@ export async function startSession(deps: Deps, tenant: TenantRuntime, user: User
   const result = await deps.store.createSession(session, { max: s.maxConcurrentSessions, policy: s.concurrentSessionPolicy }, now);
   if (!result.ok) return { ok: false, reason: 'limit' };
   for (const id of result.evicted) {
-    deps.revocations.add(id);
+    await deps.bus.revoke('sid', id);
     deps.metrics.sessionsRevoked.inc({ tenant: tenant.slug, reason: 'evicted' });
     deps.audit.emit('session_revoked', { tenant: tenant.slug, userId: user.id, sessionId: id, ip: ctx.ip, reason: 'concurrent_limit' });
   }
@@ -67,10 +67,14 @@ export async function reauthenticate(deps: Deps, session: SessionRecord, ip: str
   return { session: { ...session, ...patch }, cookieValue: formatCookieValue(session.id, secret) };
 }
 
-/** Removes the session and refuses its id locally at once. */
+/**
+ * Removes the session (and its refresh chain), refuses its id on this instance at once and
+ * tells every other instance before returning (their caches and WebSockets).
+ */
 export async function revokeSession(deps: Deps, session: Pick<SessionRecord, 'tenant' | 'userId' | 'id'>, reason: string, ip: string | null): Promise<boolean> {
   deps.revocations.add(session.id);
   const existed = await deps.store.deleteSession(session.tenant, session.id);
+  await deps.bus.revoke('sid', session.id);
   if (existed) {
     deps.metrics.sessionsRevoked.inc({ tenant: session.tenant, reason });
     deps.audit.emit('session_revoked', { tenant: session.tenant, userId: session.userId, sessionId: session.id, ip, reason });

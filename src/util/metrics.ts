@@ -9,6 +9,7 @@ export interface Metrics {
   sessionsCreated: Counter<'tenant'>;
   sessionsRevoked: Counter<'tenant' | 'reason'>;
   storeErrors: Counter<'op'>;
+  propagationDelay: Histogram;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -27,5 +28,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     sessionsCreated: new Counter({ name: 'gatekeeper_sessions_created_total', help: 'Login sessions created', labelNames: ['tenant'], registers: [registry] }),
     sessionsRevoked: new Counter({ name: 'gatekeeper_sessions_revoked_total', help: 'Sessions revoked or expired', labelNames: ['tenant', 'reason'], registers: [registry] }),
     storeErrors: new Counter({ name: 'gatekeeper_store_errors_total', help: 'Store calls that failed', labelNames: ['op'], registers: [registry] }),
+    propagationDelay: new Histogram({
+      name: 'gatekeeper_revocation_propagation_seconds',
+      help: 'Delay between a revocation on one instance and its arrival here',
+      buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers: [registry],
+    }),
   };
 }

@@ -8,19 +8,32 @@ import { startGateway, type RunningGateway } from '../../src/server.js';
 import type { SessionStore } from '../../src/store/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { createLogger } from '../../src/util/log.js';
+import { generateJwks, keySetFromJwks, type KeySet } from '../../src/tokens/keys.js';
 import { startUpstream, type Upstream } from './upstream.js';
 
 export const PASSWORDS = { alice: 'alice-password', bob: 'bob-password', eve: 'eve-password' } as const;
+/** Client secrets of the confidential test clients. */
+export const SECRETS = { billing: 'billing-secret', other: 'other-secret' } as const;
 
-let hashes: Promise<Record<keyof typeof PASSWORDS, string>> | null = null;
-function cheapHashes(): Promise<Record<keyof typeof PASSWORDS, string>> {
+type Hashes = Record<keyof typeof PASSWORDS | 'billing' | 'other', string>;
+let hashes: Promise<Hashes> | null = null;
+function cheapHashes(): Promise<Hashes> {
   // ln=10: fast for tests; production hashes come from `hash-password` (ln=15).
   hashes ??= (async () => ({
     alice: await hashPassword(PASSWORDS.alice, { ln: 10 }),
     bob: await hashPassword(PASSWORDS.bob, { ln: 10 }),
     eve: await hashPassword(PASSWORDS.eve, { ln: 10 }),
+    billing: await hashPassword(SECRETS.billing, { ln: 10 }),
+    other: await hashPassword(SECRETS.other, { ln: 10 }),
   }))();
   return hashes;
+}
+
+let sharedKeys: Promise<KeySet> | null = null;
+/** One signing key per test process, shared by every gateway it starts (as keys.file would be). */
+export function testKeys(): Promise<KeySet> {
+  sharedKeys ??= generateJwks('RS256').then((jwks) => keySetFromJwks(jwks, 'RS256', Date.now() / 1000));
+  return sharedKeys;
 }
 
 export interface TestGateway {
@@ -40,6 +53,8 @@ export interface TestGatewayOptions {
   store?: SessionStore;
   storeYaml?: string;
   trustedProxies?: string;
+  /** Listen on this port (default: any free one), e.g. to make publicUrl the real address. */
+  port?: number;
 }
 
 export async function testConfigYaml(upstreamUrl: string, o: TestGatewayOptions = {}): Promise<string> {
@@ -47,7 +62,7 @@ export async function testConfigYaml(upstreamUrl: string, o: TestGatewayOptions 
   const settings = o.settings ? o.settings.replace(/^/gm, '      ') : '';
   return `
 server:
-  listen: 127.0.0.1:0
+  listen: 127.0.0.1:${o.port ?? 0}
   publicUrl: ${o.publicUrl ?? 'http://gw.acme.test'}
   trustedProxies: ${o.trustedProxies ?? '[loopback]'}
   shutdownTimeout: 2s
@@ -61,7 +76,19 @@ ${settings}
     users:
       - { id: u-alice, username: alice, email: alice@acme.test, name: Alice Admin, roles: [admin], passwordHash: "${h.alice}" }
       - { id: u-bob, username: bob, email: bob@acme.test, name: "Bob Builder", roles: [], passwordHash: "${h.bob}" }
+    clients:
+      - { id: web-spa, public: true, redirectUris: ["http://app.acme.test/callback"] }
+      - { id: billing-service, secretHash: "${h.billing}", grants: [client_credentials], scopes: ["sessions:admin"] }
+      - id: other-client
+        secretHash: "${h.other}"
+        grants: [authorization_code, refresh_token, client_credentials]
+        redirectUris: ["http://other.acme.test/cb"]
+      - { id: billing-api-client, secretHash: "${h.other}", grants: [client_credentials], audience: [billing-api] }
     apps:
+      - name: billing
+        hosts: [billing.acme.test]
+        upstream: ${upstreamUrl}
+        audience: billing-api
       - name: dashboard
         hosts: [dashboard.acme.test, "*.dash.acme.test"]
         upstream: ${upstreamUrl}
@@ -95,7 +122,7 @@ export async function startTestGateway(o: TestGatewayOptions = {}): Promise<Test
     },
   });
   const log = createLogger({ level: 'debug', destination });
-  const gw = await startGateway(config, { clock, log, ...(o.store ? { store: o.store } : {}) });
+  const gw = await startGateway(config, { clock, log, keys: await testKeys(), ...(o.store ? { store: o.store } : {}) });
   return {
     url: gw.url,
     gw,

@@ -1,11 +1,13 @@
 // Asks each authenticator in turn; the first that is responsible decides. No credential
 // at all is "unauthenticated"; a bad one is too, with its reason logged.
+import { bearerJwt } from '../../authn/bearer-jwt.js';
 import { cookieSession } from '../../authn/cookie-session.js';
 import { NOT_RESPONSIBLE, type Authenticator } from '../../authn/types.js';
 import type { Step } from '../scope.js';
 import { deny } from '../scope.js';
 
-export const AUTHENTICATORS: readonly Authenticator[] = [cookieSession];
+/** SPEC §3: the session cookie, else `Authorization: Bearer`. */
+export const AUTHENTICATORS: readonly Authenticator[] = [cookieSession, bearerJwt];
 
 export const authenticate: Step = {
   name: 'authenticate',
@@ -13,9 +15,9 @@ export const authenticate: Step = {
     for (const authn of AUTHENTICATORS) {
       const result = await authn.authenticate(scope, deps);
       if (result === NOT_RESPONSIBLE) continue;
-      if (!result.ok) return deny('ERR_GK_UNAUTHENTICATED', result.reason);
-      scope.session = result.session;
-      scope.user = result.user;
+      if (!result.ok) return deny('ERR_GK_UNAUTHENTICATED', result.reason, { bearer: authn === bearerJwt });
+      if (result.session) scope.session = result.session;
+      if (result.user) scope.user = result.user;
       scope.credential = result.credential;
       return;
     }

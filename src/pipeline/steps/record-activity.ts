@@ -7,7 +7,7 @@ export const recordActivity: Step = {
   name: 'record-activity',
   run(scope, deps) {
     const session = scope.session;
-    if (!session) throw new TypeError('record-activity: no session');
+    if (!session) return;
     const now = deps.clock.now();
     if (!activityDue(session, now)) return;
     deps.store.updateSession(session.tenant, session.id, { lastActiveAt: now }).catch((err: unknown) => {

@@ -1,0 +1,62 @@
+// Authenticates by `Authorization: Bearer <access token>`: a verified (or recently
+// verified, cached) JWT for this tenant and app audience, whose jti is not revoked and
+// whose session is still alive. Tokens in query strings are never read.
+import type { Deps } from '../deps.js';
+import type { Scope } from '../pipeline/scope.js';
+import type { TenantRuntime } from '../registry.js';
+import { verifyAccessToken, type AccessTokenClaims } from '../tokens/access-token.js';
+import { VerifiedTokenCache } from '../tokens/token-cache.js';
+import type { SessionRecord } from '../store/types.js';
+import { NOT_RESPONSIBLE, type AuthnResult, type Authenticator } from './types.js';
+
+export function bearerToken(authorization: string | string[] | undefined): string | null {
+  if (typeof authorization !== 'string') return null;
+  const m = /^Bearer +([^ ]+) *$/i.exec(authorization);
+  return m ? m[1]! : authorization.slice(0, 7).toLowerCase() === 'bearer ' ? '' : null;
+}
+
+export type BearerCheck =
+  | { ok: true; claims: AccessTokenClaims; session: SessionRecord | null }
+  | { ok: false; reason: string };
+
+/** The whole bearer check, shared by the pipeline and the admin API. */
+export async function checkBearer(token: string, tenant: TenantRuntime, audience: string, deps: Deps): Promise<BearerCheck> {
+  const now = deps.clock.now();
+  const key = VerifiedTokenCache.key(token, tenant.issuer, audience);
+  let claims = deps.tokenCache.get(key, now);
+  if (!claims) {
+    const v = await verifyAccessToken(deps.keys, token, { issuer: tenant.issuer, audience, tenant: tenant.slug, now });
+    if (!v.ok) return v;
+    claims = v.claims;
+    deps.tokenCache.set(key, claims, now);
+  }
+  if (deps.revocations.has(claims.jti) || (claims.sid !== undefined && deps.revocations.has(claims.sid))) return { ok: false, reason: 'token_revoked' };
+  const [denied, session] = await Promise.all([
+    deps.store.isTokenDenied(tenant.slug, claims.jti),
+    claims.sid !== undefined ? deps.store.getSession(tenant.slug, claims.sid) : Promise.resolve(null),
+  ]);
+  if (denied) return { ok: false, reason: 'token_revoked' };
+  if (claims.sid !== undefined && (!session || session.userId !== claims.sub)) return { ok: false, reason: 'session_gone' };
+  return { ok: true, claims, session };
+}
+
+export const bearerJwt: Authenticator = {
+  name: 'bearer-jwt',
+  async authenticate(scope: Scope, deps: Deps): Promise<AuthnResult> {
+    const { tenant, app } = scope;
+    if (!tenant || !app) throw new TypeError('bearer-jwt: tenant and app must be resolved');
+    const token = bearerToken(scope.input.headers.authorization);
+    if (token === null) return NOT_RESPONSIBLE;
+    if (token === '') return { ok: false, reason: 'malformed_bearer' };
+    const checked = await checkBearer(token, tenant, app.config.audience ?? tenant.issuer, deps);
+    if (!checked.ok) return checked;
+    scope.token = checked.claims;
+    if (checked.session === null) {
+      // client_credentials: the client itself, no user and no session.
+      return { ok: true, credential: 'bearer', session: null, user: null };
+    }
+    const user = tenant.usersById.get(checked.session.userId);
+    if (!user) return { ok: false, reason: 'user_no_longer_exists' };
+    return { ok: true, credential: 'bearer', session: checked.session, user };
+  },
+};

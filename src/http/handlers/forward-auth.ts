@@ -1,0 +1,126 @@
+// GET /t/{slug}/auth: the forward-auth decision for nginx `auth_request` and Traefik
+// `forwardAuth` (SPEC §6). It runs the proxy's pipeline; only the input and the answer differ.
+import type { IncomingMessage } from 'node:http';
+import { ERRORS, GatewayError, type ErrorCode } from '../../errors.js';
+import { runPipeline } from '../../pipeline/run.js';
+import type { Decision } from '../../pipeline/scope.js';
+import { identityHeaders } from '../../proxy/identity-headers.js';
+import { hostnameOf } from '../../registry.js';
+import { peerIsTrusted } from '../../util/client-ip.js';
+import type { GatewayContext, Handler } from '../context.js';
+import { challenge, loginUrl } from '../deny.js';
+import { isBrowserRequest, redirect, sendError } from '../respond.js';
+
+type Deny = Extract<Decision, { kind: 'deny' }>;
+
+/** The request the proxy in front of us is asking about. */
+export interface OriginalRequest {
+  method: string;
+  /** Path and query exactly as the client sent them; the pipeline normalises. */
+  uri: string;
+  /** Host header value (with its port, if any). */
+  host: string;
+  proto: 'http' | 'https';
+}
+
+const FORWARDED = ['x-original-uri', 'x-original-method', 'x-forwarded-uri', 'x-forwarded-method', 'x-forwarded-host', 'x-forwarded-proto'] as const;
+type ForwardedName = (typeof FORWARDED)[number];
+
+// RFC 9110 §5.6.2 token: a method is nothing else.
+const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/;
+// A hostname or bracketed IPv6 literal, then an optional port: nothing that could turn the
+// absolute login URL we build from it into another origin (`a.test:80@evil.test`, `a.test/x`).
+const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$/;
+// Traefik's entrypoint reports WebSocket upgrades as ws/wss.
+const PROTO: Readonly<Record<string, 'http' | 'https'>> = { http: 'http', https: 'https', ws: 'http', wss: 'https' };
+
+export type ParsedOriginal = { ok: true; original: OriginalRequest } | { ok: false; reason: string };
+
+/**
+ * Reads the original request from the nginx or the Traefik header set. Both sets at once
+ * is refused: Traefik copies every client header into its auth request, so a client could
+ * otherwise add an `X-Original-URI` naming a harmless path while asking for another one
+ * (and nginx passes a client's `X-Forwarded-Uri` through unless the config clears it).
+ * A repeated header is refused too: we cannot tell which proxy wrote which copy.
+ */
+export function readOriginal(req: IncomingMessage): ParsedOriginal {
+  const v: Partial<Record<ForwardedName, string>> = {};
+  for (const name of FORWARDED) {
+    const values = req.headersDistinct[name];
+    if (!values) continue;
+    if (values.length !== 1) return { ok: false, reason: `repeated_${name}` };
+    v[name] = values[0]!;
+  }
+  const nginx = v['x-original-uri'];
+  const traefik = v['x-forwarded-uri'];
+  if (nginx !== undefined && traefik !== undefined) return { ok: false, reason: 'both_original_and_forwarded_uri' };
+  const uri = nginx ?? traefik;
+  if (uri === undefined || uri === '') return { ok: false, reason: 'missing_original_uri' };
+  if (!uri.startsWith('/')) return { ok: false, reason: 'bad_original_uri' };
+  // No default method: guessing GET would let a POST pass under a GET-only policy.
+  const method = nginx !== undefined ? v['x-original-method'] : v['x-forwarded-method'];
+  if (method === undefined || !METHOD.test(method)) return { ok: false, reason: 'bad_original_method' };
+  const host = v['x-forwarded-host'] ?? req.headers.host;
+  if (host === undefined || !HOST.test(host)) return { ok: false, reason: 'bad_original_host' };
+  const rawProto = v['x-forwarded-proto'];
+  const proto = rawProto !== undefined ? PROTO[rawProto.split(',', 1)[0]!.trim().toLowerCase()] : (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  if (proto === undefined) return { ok: false, reason: 'bad_original_proto' };
+  return { ok: true, original: { method, uri, host, proto } };
+}
+
+function refuse(ctx: GatewayContext, code: ErrorCode, reason: string): void {
+  ctx.deps.log.info({ reqId: ctx.req.headers['x-request-id'], code, reason, ip: ctx.clientIp }, 'forward-auth refused');
+  sendError(ctx.req, ctx.res, new GatewayError(code, reason), { slug: ctx.tenant.slug });
+}
+
+function observe(ctx: GatewayContext, decision: Decision, started: bigint): void {
+  const label = decision.kind === 'allow' ? 'allow' : ERRORS[decision.code].error;
+  const labels = { decision: label, tenant: ctx.tenant.slug };
+  ctx.deps.metrics.requests.inc(labels);
+  ctx.deps.metrics.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+}
+
+/**
+ * 401 carries the absolute login URL (nginx's `error_page 401` sends the browser there, on
+ * the app's own host); `?mode=redirect` (Traefik) turns it into 302/303 for browsers.
+ */
+function answerDenied(ctx: GatewayContext, d: Deny, o: OriginalRequest, redirectMode: boolean): void {
+  const { req, res, tenant } = ctx;
+  const slug = tenant.slug;
+  if (d.code !== 'ERR_GK_UNAUTHENTICATED' && d.code !== 'ERR_GK_REAUTH_REQUIRED') {
+    if (d.code !== 'ERR_GK_FORBIDDEN') ctx.deps.log.info({ reqId: req.headers['x-request-id'], code: d.code, reason: d.reason, ip: ctx.clientIp }, 'forward-auth refused');
+    return sendError(req, res, new GatewayError(d.code, d.reason), { slug });
+  }
+  const reauth = d.code === 'ERR_GK_REAUTH_REQUIRED';
+  const origin = `${o.proto}://${o.host}`;
+  const login = origin + loginUrl(slug, origin + o.uri, reauth ? d.maxAge : undefined);
+  // SPEC §3: a browser accepts text/html and is no XHR; the headers are the client's own,
+  // copied into the auth request by nginx and Traefik.
+  if (redirectMode && isBrowserRequest(req)) return redirect(res, o.method === 'GET' || o.method === 'HEAD' ? 302 : 303, login);
+  sendError(req, res, new GatewayError(d.code, d.reason), {
+    slug,
+    headers: { 'www-authenticate': challenge(slug, d), 'x-auth-redirect': login, location: login },
+    ...(reauth ? { extra: { max_age: d.maxAge } } : {}),
+  });
+}
+
+export const forwardAuth: Handler = async (ctx) => {
+  const started = process.hrtime.bigint();
+  const { req, res, deps, tenant } = ctx;
+  // Forwarded headers from anyone else would let a client ask about any URL it likes.
+  if (!peerIsTrusted(req, deps.trust)) return refuse(ctx, 'ERR_GK_BAD_FORWARDED', 'untrusted_peer');
+  const mode = ctx.url.searchParams.get('mode');
+  if (mode !== null && mode !== 'redirect') return refuse(ctx, 'ERR_GK_BAD_REQUEST', 'unknown_mode');
+  const parsed = readOriginal(req);
+  if (!parsed.ok) return refuse(ctx, 'ERR_GK_BAD_REQUEST', parsed.reason);
+  const o = parsed.original;
+  const { decision } = await runPipeline(
+    { method: o.method, hostname: hostnameOf(o.host), target: o.uri, headers: req.headers, clientIp: ctx.clientIp, tenantSlug: tenant.slug },
+    deps,
+  );
+  observe(ctx, decision, started);
+  if (decision.kind === 'deny') return answerDenied(ctx, decision, o, mode === 'redirect');
+  // Only the pipeline's identity goes back: nothing from the request is echoed.
+  res.writeHead(200, { 'cache-control': 'no-store', 'content-length': 0, ...(decision.identity ? identityHeaders(decision.identity) : {}) });
+  res.end();
+};

@@ -1,0 +1,48 @@
+// X-Auth-Jwt (SPEC §7): a 60 s signed assertion of the identity headers, `aud` = the app
+// name, that an app can verify against the JWKS. Signing is cached per identity and app
+// for 30 s so that it costs nothing on the hot path (RSA signing is ~1 ms).
+import { randomBytes } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import { SignJWT } from 'jose';
+import type { Identity } from '../pipeline/scope.js';
+import type { KeySet } from './keys.js';
+
+const LIFETIME_S = 60;
+const REUSE_MS = 30_000;
+
+export class AssertionSigner {
+  private readonly cache = new LRUCache<string, { jwt: string; exp: number }>({ max: 20_000, ttl: REUSE_MS });
+  constructor(private readonly keys: KeySet) {}
+
+  async assertion(id: Identity, app: string, issuer: string, nowMs: number): Promise<string> {
+    const key = `${app}\0${id.tenant}\0${id.sessionId ?? ''}\0${id.userId}\0${id.authTime ?? ''}\0${id.roles.join(',')}`;
+    const hit = this.cache.get(key);
+    // Never hand out an assertion with less than half its life left.
+    if (hit && hit.exp * 1000 - nowMs > REUSE_MS) return hit.jwt;
+    const iat = Math.floor(nowMs / 1000);
+    const exp = iat + LIFETIME_S;
+    const jwt = await new SignJWT({
+      tid: id.tenant,
+      email: id.email,
+      name: id.name,
+      roles: [...id.roles],
+      ...(id.sessionId ? { sid: id.sessionId } : {}),
+      ...(id.authTime !== null ? { auth_time: Math.floor(id.authTime / 1000) } : {}),
+      ...(id.clientId ? { client_id: id.clientId } : {}),
+    })
+      .setProtectedHeader({ alg: this.keys.alg, kid: this.keys.signing.kid, typ: 'gk-assertion+jwt' })
+      .setIssuer(issuer)
+      .setSubject(id.userId)
+      .setAudience(app)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .setJti(randomBytes(12).toString('base64url'))
+      .sign(this.keys.signing.key);
+    this.cache.set(key, { jwt, exp });
+    return jwt;
+  }
+
+  clear(): void {
+    this.cache.clear();
+  }
+}

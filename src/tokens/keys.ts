@@ -1,0 +1,81 @@
+// Signing keys (SPEC §2 `keys`): a private JWKS file (several keys = rotation, `kid` on
+// every token) or, without one, an ephemeral key with a loud warning. Verification uses
+// only keys from this set and only the configured algorithm.
+import { readFile } from 'node:fs/promises';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
+import type { Algorithm } from '../config/types.js';
+import type { Logger } from '../util/log.js';
+
+export interface KeySet {
+  alg: Algorithm;
+  signing: { kid: string; key: CryptoKey };
+  /** kid → public key; the only keys a token may name. */
+  verification: ReadonlyMap<string, CryptoKey>;
+  /** The public JWKS served at /.well-known/jwks.json. */
+  jwks: { keys: JWK[] };
+  ephemeral: boolean;
+}
+
+const PRIVATE_PARTS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
+function publicJwk(jwk: JWK, kid: string, alg: Algorithm): JWK {
+  const pub: JWK = { ...jwk };
+  for (const part of PRIVATE_PARTS) delete (pub as Record<string, unknown>)[part];
+  return { ...pub, kid, alg, use: 'sig' };
+}
+
+/** Matches a JWK to the configured algorithm (kty and curve), so a key can't change alg. */
+function fits(jwk: JWK, alg: Algorithm): boolean {
+  if (alg === 'RS256') return jwk.kty === 'RSA';
+  if (alg === 'ES256') return jwk.kty === 'EC' && jwk.crv === 'P-256';
+  return jwk.kty === 'OKP' && jwk.crv === 'Ed25519';
+}
+
+export async function generateJwks(alg: Algorithm): Promise<{ keys: JWK[] }> {
+  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
+  const jwk = await exportJWK(privateKey);
+  return { keys: [{ ...jwk, kid: await calculateJwkThumbprint(jwk), alg, use: 'sig' }] };
+}
+
+export async function keySetFromJwks(jwks: { keys?: unknown }, alg: Algorithm, nowSeconds: number, ephemeral = false): Promise<KeySet> {
+  if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) throw new Error('the JWKS has no "keys"');
+  const verification = new Map<string, CryptoKey>();
+  const publicKeys: JWK[] = [];
+  let signing: KeySet['signing'] | null = null;
+  for (const [i, raw] of (jwks.keys as JWK[]).entries()) {
+    if (!fits(raw, alg)) throw new Error(`keys[${i}] is not a ${alg} key (kty ${String(raw.kty)})`);
+    if (raw.alg !== undefined && raw.alg !== alg) throw new Error(`keys[${i}] has alg ${raw.alg}, expected ${alg}`);
+    const kid = typeof raw.kid === 'string' && raw.kid !== '' ? raw.kid : await calculateJwkThumbprint(raw);
+    if (verification.has(kid)) throw new Error(`keys[${i}]: duplicate kid ${kid}`);
+    const pub = publicJwk(raw, kid, alg);
+    verification.set(kid, (await importJWK(pub, alg)) as CryptoKey);
+    publicKeys.push(pub);
+    const expired = typeof (raw as { exp?: unknown }).exp === 'number' && (raw as { exp: number }).exp <= nowSeconds;
+    if (!signing && raw.d !== undefined && (raw.use === undefined || raw.use === 'sig') && !expired) {
+      signing = { kid, key: (await importJWK({ ...raw, kid }, alg)) as CryptoKey };
+    }
+  }
+  if (!signing) throw new Error('no usable signing key: need a private key with "use":"sig" and no past "exp"');
+  return { alg, signing, verification, jwks: { keys: publicKeys }, ephemeral };
+}
+
+export async function loadKeySet(cfg: { file: string | null; algorithm: Algorithm }, log: Logger, nowMs: number): Promise<KeySet> {
+  if (cfg.file === null) {
+    log.warn(
+      'keys.file is not set: an EPHEMERAL signing key was generated. Tokens die with this process and other instances cannot verify them; set keys.file (npx gatekeeper keys generate) for anything but the demo',
+    );
+    return keySetFromJwks(await generateJwks(cfg.algorithm), cfg.algorithm, nowMs / 1000, true);
+  }
+  const text = await readFile(cfg.file, 'utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`keys.file ${cfg.file}: not valid JSON`);
+  }
+  try {
+    return await keySetFromJwks(parsed as { keys?: unknown }, cfg.algorithm, nowMs / 1000);
+  } catch (err) {
+    throw new Error(`keys.file ${cfg.file}: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,170 @@
+// The token life cycle as operations on the store: session tokens for single-page apps,
+// the authorization-code and refresh grants (rotation, grace, reuse detection), client
+// credentials. Transport-free; handlers turn OAuthError into RFC 6749 §5.2 answers.
+import { createHash, randomBytes } from 'node:crypto';
+import type { ClientConfig, UserRecord } from '../config/types.js';
+import type { Deps } from '../deps.js';
+import type { TenantRuntime } from '../registry.js';
+import { hashSecret, newSecret, newSessionId } from '../session/ids.js';
+import { isAlive } from '../session/model.js';
+import { revokeSession } from '../session/service.js';
+import type { SessionRecord } from '../store/types.js';
+import { issueAccessToken } from './access-token.js';
+import { OAuthError } from './oauth-error.js';
+import { formatRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor } from './refresh-token.js';
+import { SESSION_CLIENT_ID } from './scopes.js';
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token?: string;
+  scope?: string;
+}
+
+export interface CodePayload {
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  userId: string;
+  browserSessionId: string;
+  scope: string;
+  authTime: number;
+}
+
+const CODE_TTL_MS = 60_000;
+
+function audienceOf(client: ClientConfig | null, tenant: TenantRuntime): string | readonly string[] {
+  return client?.audience && client.audience.length > 0 ? client.audience : tenant.issuer;
+}
+
+async function accessFor(deps: Deps, tenant: TenantRuntime, session: SessionRecord | null, user: UserRecord | null, client: ClientConfig | null, scope: string): Promise<{ token: string; expiresIn: number }> {
+  const lifetime = tenant.settings.accessTokenLifetime;
+  const { token } = await issueAccessToken(deps.keys, {
+    issuer: tenant.issuer,
+    subject: user?.id ?? client!.id,
+    audience: audienceOf(client, tenant),
+    clientId: client?.id ?? SESSION_CLIENT_ID,
+    scope,
+    sessionId: session?.id ?? null,
+    authTime: session?.authTime ?? null,
+    tenant: tenant.slug,
+    roles: user?.roles ?? [],
+    lifetimeSeconds: lifetime,
+    now: deps.clock.now(),
+  });
+  return { token, expiresIn: lifetime };
+}
+
+/** POST /api/v1/session/token: an access token bound to the caller's login session. */
+export async function sessionAccessToken(deps: Deps, tenant: TenantRuntime, session: SessionRecord, user: UserRecord): Promise<TokenResponse> {
+  const { token, expiresIn } = await accessFor(deps, tenant, session, user, null, '');
+  return { access_token: token, token_type: 'Bearer', expires_in: expiresIn };
+}
+
+export function codeHash(code: string): string {
+  return createHash('sha256').update(code).digest('hex');
+}
+
+export async function createAuthCode(deps: Deps, tenant: TenantRuntime, payload: CodePayload): Promise<string> {
+  const code = randomBytes(32).toString('base64url');
+  await deps.store.saveAuthCode(tenant.slug, codeHash(code), JSON.stringify(payload), CODE_TTL_MS);
+  return code;
+}
+
+function s256(verifier: string): string {
+  return createHash('sha256').update(verifier).digest('base64url');
+}
+
+/** grant_type=authorization_code (RFC 6749 §4.1.3 + RFC 7636). */
+export async function exchangeCode(
+  deps: Deps,
+  tenant: TenantRuntime,
+  client: ClientConfig,
+  p: { code: string; redirectUri: string; verifier: string; ip: string; userAgent: string },
+): Promise<TokenResponse> {
+  if (!p.code || p.code.length > 100) throw new OAuthError('invalid_grant', 'invalid authorization code');
+  const raw = await deps.store.takeAuthCode(tenant.slug, codeHash(p.code));
+  if (!raw) throw new OAuthError('invalid_grant', 'invalid, expired or already used authorization code');
+  const c = JSON.parse(raw) as CodePayload;
+  if (c.clientId !== client.id) throw new OAuthError('invalid_grant', 'the code was issued to another client');
+  if (c.redirectUri !== p.redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
+  if (!/^[A-Za-z0-9._~-]{43,128}$/.test(p.verifier) || s256(p.verifier) !== c.codeChallenge) throw new OAuthError('invalid_grant', 'PKCE verification failed');
+  const user = tenant.usersById.get(c.userId);
+  if (!user) throw new OAuthError('invalid_grant', 'the user no longer exists');
+  const browser = await deps.store.getSession(tenant.slug, c.browserSessionId);
+  if (!browser || !isAlive(browser, deps.clock.now())) throw new OAuthError('invalid_grant', 'the login session has ended');
+
+  const now = deps.clock.now();
+  const secret = newSecret();
+  const lifetimeMs = tenant.settings.refreshTokenLifetime * 1000;
+  const session: SessionRecord = {
+    id: newSessionId(tenant.slug, user.id),
+    tenant: tenant.slug,
+    userId: user.id,
+    kind: 'token',
+    secretHash: hashSecret(randomBytes(32).toString('base64url')), // never used as a cookie
+    clientId: client.id,
+    ipAddress: p.ip,
+    userAgent: p.userAgent.slice(0, 512),
+    authMethod: browser.authMethod,
+    rememberMe: false,
+    createdAt: now,
+    lastActiveAt: now,
+    authTime: c.authTime,
+    expiresAt: now + lifetimeMs,
+    idleTimeoutMs: null,
+    scope: c.scope,
+  };
+  // Token sessions do not evict login sessions; the limit is for interactive logins.
+  await deps.store.createSession(session, { max: 0, policy: 'evict-oldest' }, now);
+  await deps.store.saveRefreshChain(tenant.slug, session.id, { clientId: client.id, currentHash: hashSecret(secret), expiresAt: session.expiresAt }, now);
+  deps.metrics.sessionsCreated.inc({ tenant: tenant.slug });
+  deps.audit.emit('session_created', { tenant: tenant.slug, userId: user.id, sessionId: session.id, ip: p.ip, kind: 'token', clientId: client.id });
+  const { token, expiresIn } = await accessFor(deps, tenant, session, user, client, c.scope);
+  return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, refresh_token: formatRefreshToken(session.id, secret), scope: c.scope };
+}
+
+/** grant_type=refresh_token: rotation, the grace window, reuse detection (SPEC §4). */
+export async function refreshGrant(deps: Deps, tenant: TenantRuntime, client: ClientConfig, refreshToken: string, ip: string): Promise<TokenResponse> {
+  const parts = parseRefreshToken(refreshToken);
+  if (!parts) throw new OAuthError('invalid_grant', 'invalid refresh token');
+  const now = deps.clock.now();
+  const session = await deps.store.getSession(tenant.slug, parts.sessionId);
+  if (!session || session.kind !== 'token' || !isAlive(session, now) || deps.revocations.has(session.id)) throw new OAuthError('invalid_grant', 'invalid refresh token');
+  if (session.clientId !== client.id) throw new OAuthError('invalid_grant', 'the refresh token was issued to another client');
+  const user = tenant.usersById.get(session.userId);
+  if (!user) throw new OAuthError('invalid_grant', 'the user no longer exists');
+
+  const next = newSecret();
+  const expiresAt = Math.min(now + tenant.settings.refreshTokenLifetime * 1000, session.expiresAt);
+  const r = await deps.store.rotateRefreshToken(tenant.slug, session.id, {
+    presentedHash: hashSecret(parts.secret),
+    nextHash: hashSecret(next),
+    successorBox: sealSuccessor(parts.secret, session.id, next),
+    expiresAt,
+    now,
+    graceMs: tenant.settings.refreshGrace * 1000,
+  });
+  let successor: string;
+  if (r.result === 'rotated') successor = next;
+  else if (r.result === 'grace') {
+    const opened = openSuccessor(parts.secret, session.id, r.successorBox);
+    if (!opened) throw new OAuthError('invalid_grant', 'invalid refresh token');
+    successor = opened;
+  } else if (r.result === 'reuse') {
+    deps.audit.emit('refresh_token_reuse', { tenant: tenant.slug, userId: session.userId, sessionId: session.id, ip, clientId: client.id });
+    await revokeSession(deps, session, 'refresh_token_reuse', ip);
+    throw new OAuthError('invalid_grant', 'the refresh token was already used; the session is revoked');
+  } else throw new OAuthError('invalid_grant', 'invalid refresh token');
+
+  const scope = session.scope ?? '';
+  const { token, expiresIn } = await accessFor(deps, tenant, session, user, client, scope);
+  return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, refresh_token: formatRefreshToken(session.id, successor), scope };
+}
+
+/** grant_type=client_credentials: a token for the client itself (no user, no session). */
+export async function clientCredentialsGrant(deps: Deps, tenant: TenantRuntime, client: ClientConfig, scope: string): Promise<TokenResponse> {
+  const { token, expiresIn } = await accessFor(deps, tenant, null, null, client, scope);
+  return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope };
+}
