@@ -56,7 +56,10 @@ export function createApp(deps: Deps): App {
   function fail(req: http.IncomingMessage, res: http.ServerResponse, err: unknown): void {
     if (isGatewayError(err)) {
       deps.log.info({ reqId: req.headers['x-request-id'], code: err.code, detail: err.detail }, 'request refused');
-      return sendError(req, res, err);
+      const slug = TENANT_PREFIX.exec(req.url ?? '')?.[1];
+      // RFC 6750 §3: a 401 names the scheme the API expects.
+      const headers: Record<string, string> = err.status === 401 && slug ? { 'www-authenticate': `Bearer realm="${slug}"` } : {};
+      return sendError(req, res, err, slug ? { slug, headers } : { headers });
     }
     if (err instanceof StoreUnavailableError) {
       deps.metrics.storeErrors.inc({ op: 'endpoint' });

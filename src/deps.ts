@@ -13,6 +13,9 @@ import { compileTrust, type TrustFn } from './util/client-ip.js';
 import { createLogger, type Logger } from './util/log.js';
 import { createMetrics, type Metrics } from './util/metrics.js';
 import { AuditLog } from './audit.js';
+import { LiveConnections } from './proxy/live-connections.js';
+import { openGeo, type GeoLocator } from './geo/locate.js';
+import { reloadTenantSettings } from './settings/tenant-settings.js';
 
 export interface Deps {
   /** Swapped as a whole on reload; read it once per request. */
@@ -27,6 +30,10 @@ export interface Deps {
   keys: KeySet;
   tokenCache: VerifiedTokenCache;
   assertions: AssertionSigner;
+  /** Open WebSockets by session id / jti, closed on revocation. */
+  live: LiveConnections;
+  /** Session locations from geoip.file; null when none is configured. */
+  geo: GeoLocator | null;
   trust: TrustFn;
   /** Set during graceful shutdown: /readyz answers 503. */
   shuttingDown: boolean;
@@ -37,6 +44,7 @@ export interface DepsOverrides {
   clock?: Clock;
   log?: Logger;
   keys?: KeySet;
+  geo?: GeoLocator | null;
 }
 
 export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides = {}): Promise<Deps> {
@@ -56,8 +64,8 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
   const revocations = new RevocationCache();
   const tokenCache = new VerifiedTokenCache();
   const bus = new RevocationBus(store, revocations, log, () => clock.now(), (ms) => metrics.propagationDelay.observe(ms / 1000));
-  bus.listen({ onReconnect: () => tokenCache.clear() });
-  return {
+  const live = new LiveConnections();
+  const deps: Deps = {
     registry: buildRegistry(config),
     store,
     clock,
@@ -69,7 +77,21 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
     keys,
     tokenCache,
     assertions: new AssertionSigner(keys),
+    live,
+    geo: overrides.geo !== undefined ? overrides.geo : await openGeo(config.geoip.file, log),
     trust: compileTrust(config.server.trustedProxies),
     shuttingDown: false,
   };
+  bus.listen({
+    onRevoked: (_kind, id) => void live.close(id),
+    onReconnect: () => {
+      tokenCache.clear();
+      // Settings changes may have been missed too.
+      for (const slug of deps.registry.tenants.keys()) reloadTenantSettings(deps, slug).catch(() => {});
+    },
+    onSettingsChanged: (slug) => {
+      reloadTenantSettings(deps, slug).catch((err: unknown) => log.error({ err: String(err), tenant: slug }, 'could not reload tenant settings'));
+    },
+  });
+  return deps;
 }

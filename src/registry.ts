@@ -7,8 +7,10 @@ import { cookieSpec, type CookieSpec } from './session/cookie.js';
 export interface TenantRuntime {
   slug: string;
   config: TenantConfig;
+  /** Effective settings: the YAML's, with what was saved through the API on top. Swapped whole. */
   settings: TenantSettings;
   issuer: string;
+  /** Derived from settings.cookie; swapped with them. */
   cookie: CookieSpec;
   usersById: ReadonlyMap<string, UserRecord>;
   usersByName: ReadonlyMap<string, UserRecord>;

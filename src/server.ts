@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp, type App } from './app.js';
 import type { GatewayConfig, ListenAddress } from './config/types.js';
 import { buildDeps, type Deps, type DepsOverrides } from './deps.js';
+import { loadAllTenantSettings } from './settings/tenant-settings.js';
 
 export interface RunningGateway {
   deps: Deps;
@@ -30,6 +31,7 @@ function listen(server: http.Server, addr: ListenAddress): Promise<string> {
 export async function startGateway(config: GatewayConfig, overrides: DepsOverrides & { listen?: ListenAddress } = {}): Promise<RunningGateway> {
   const deps = await buildDeps(config, overrides);
   await deps.bus.start();
+  await loadAllTenantSettings(deps).catch((err: unknown) => deps.log.error({ err: String(err) }, 'could not load saved tenant settings; using the configuration file'));
   const app = createApp(deps);
   const url = await listen(app.server, overrides.listen ?? config.server.listen);
   let ops: http.Server | null = null;
@@ -54,6 +56,7 @@ export async function startGateway(config: GatewayConfig, overrides: DepsOverrid
       clearTimeout(timer);
       app.close();
       await deps.bus.stop();
+      deps.geo?.close?.();
       await deps.store.close();
     })();
     return stopping;

@@ -12,6 +12,9 @@ import { postRevoke } from './handlers/revoke.js';
 import { postSessionToken } from './handlers/session-token.js';
 import { postToken } from './handlers/token.js';
 import { getJwks, getMetadata } from './handlers/well-known.js';
+import { deleteUserSession, getUserSessions, getUsers, postRevokeAll } from './handlers/admin-users.js';
+import { deleteMySession, getMySessions, postRevokeOthers } from './handlers/me-sessions.js';
+import { getAuthSettings, patchAuthSettings } from './handlers/auth-settings.js';
 
 interface RouteDef {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -33,6 +36,15 @@ export const GATEWAY_ROUTES: readonly RouteDef[] = [
   { method: 'POST', path: '/api/v1/oauth/introspect', handler: postIntrospect },
   { method: 'GET', path: '/.well-known/jwks.json', handler: getJwks },
   { method: 'GET', path: '/.well-known/oauth-authorization-server', handler: getMetadata },
+  { method: 'GET', path: '/api/v1/users', handler: getUsers },
+  { method: 'GET', path: '/api/v1/users/:userId/sessions', handler: getUserSessions },
+  { method: 'DELETE', path: '/api/v1/users/:userId/sessions/:sessionId', handler: deleteUserSession },
+  { method: 'POST', path: '/api/v1/users/:userId/sessions/revoke-all', handler: postRevokeAll },
+  { method: 'GET', path: '/api/v1/configuration/auth-settings', handler: getAuthSettings },
+  { method: 'PATCH', path: '/api/v1/configuration/auth-settings', handler: patchAuthSettings },
+  { method: 'GET', path: '/api/v1/me/sessions', handler: getMySessions },
+  { method: 'DELETE', path: '/api/v1/me/sessions/:id', handler: deleteMySession },
+  { method: 'POST', path: '/api/v1/me/sessions/revoke-others', handler: postRevokeOthers },
   { method: 'GET', path: '/auth', handler: forwardAuth },
 ];
 

@@ -63,5 +63,7 @@ export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: 
     return;
   }
   const identity = await signIdentity(deps, decision.identity, scope.app!);
+  const keys = [identity?.sessionId, scope.token?.jti].filter((k): k is string => typeof k === 'string');
+  if (keys.length > 0) deps.live.add(keys, socket);
   forwarder.ws(req, socket, head, { app: scope.app!, target: scope.target!, identity, clientIp: input.clientIp, onError: () => socket.destroy() });
 }

@@ -3,6 +3,7 @@
 import { UAParser } from 'ua-parser-js';
 import { idleExpiresAt } from '../session/model.js';
 import type { SessionRecord } from '../store/types.js';
+import type { Deps } from '../deps.js';
 
 export interface SessionJson {
   id: string;
@@ -52,4 +53,9 @@ export function sessionJson(s: SessionRecord, opts: { current?: boolean; locatio
     rememberMe: s.rememberMe,
     ...(opts.current !== undefined ? { current: opts.current } : {}),
   };
+}
+
+/** The Session JSON with its location from the GeoIP database, when one is configured. */
+export function sessionJsonFor(deps: Deps, s: SessionRecord, currentId?: string | null): SessionJson {
+  return sessionJson(s, { location: deps.geo ? deps.geo.locate(s.ipAddress) : null, ...(currentId ? { current: s.id === currentId } : {}) });
 }

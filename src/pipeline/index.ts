@@ -7,6 +7,7 @@ import { matchRoute } from './steps/match-route.js';
 import { allowAnonymous } from './steps/allow-anonymous.js';
 import { authenticate } from './steps/authenticate.js';
 import { checkExpiry } from './steps/check-expiry.js';
+import { bindIp } from './steps/bind-ip.js';
 import { enforcePolicy } from './steps/enforce-policy.js';
 import { recordActivity } from './steps/record-activity.js';
 import { allow } from './steps/allow.js';
@@ -18,6 +19,7 @@ export const PIPELINE: readonly Step[] = [
   allowAnonymous, //  anonymous routes: forward without credentials
   authenticate, //    session cookie, else bearer JWT; revoked ids refused from the LRU
   checkExpiry, //     absolute and idle expiry
+  bindIp, //          IP binding (off | exact | subnet), audited
   enforcePolicy, //   roles, then freshAuth
   recordActivity, //  throttled idle refresh
   allow, //           identity for the upstream

@@ -59,7 +59,9 @@ export interface TestGatewayOptions {
 
 export async function testConfigYaml(upstreamUrl: string, o: TestGatewayOptions = {}): Promise<string> {
   const h = await cheapHashes();
-  const settings = o.settings ? o.settings.replace(/^/gm, '      ') : '';
+  // Tests log in many times from one address: a high throttle unless a test sets its own.
+  const throttle = o.settings?.includes('loginThrottle') ? '' : 'loginThrottle: { maxFailures: 1000 }\n';
+  const settings = (throttle + (o.settings ?? '')).replace(/^/gm, '      ');
   return `
 server:
   listen: 127.0.0.1:${o.port ?? 0}

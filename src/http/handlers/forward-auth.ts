@@ -5,6 +5,7 @@ import { ERRORS, GatewayError, type ErrorCode } from '../../errors.js';
 import { runPipeline } from '../../pipeline/run.js';
 import type { Decision } from '../../pipeline/scope.js';
 import { identityHeaders } from '../../proxy/identity-headers.js';
+import { signIdentity } from '../../proxy/sign-identity.js';
 import { hostnameOf } from '../../registry.js';
 import { peerIsTrusted } from '../../util/client-ip.js';
 import type { GatewayContext, Handler } from '../context.js';
@@ -87,10 +88,9 @@ function observe(ctx: GatewayContext, decision: Decision, started: bigint): void
 function answerDenied(ctx: GatewayContext, d: Deny, o: OriginalRequest, redirectMode: boolean): void {
   const { req, res, tenant } = ctx;
   const slug = tenant.slug;
-  if (d.code !== 'ERR_GK_UNAUTHENTICATED' && d.code !== 'ERR_GK_REAUTH_REQUIRED') {
-    if (d.code !== 'ERR_GK_FORBIDDEN') ctx.deps.log.info({ reqId: req.headers['x-request-id'], code: d.code, reason: d.reason, ip: ctx.clientIp }, 'forward-auth refused');
-    return sendError(req, res, new GatewayError(d.code, d.reason), { slug });
-  }
+  // As the proxy does: every refusal but "no credential" is logged with its reason.
+  if (d.code !== 'ERR_GK_UNAUTHENTICATED') ctx.deps.log.info({ reqId: req.headers['x-request-id'], code: d.code, reason: d.reason, ip: ctx.clientIp }, 'forward-auth refused');
+  if (d.code !== 'ERR_GK_UNAUTHENTICATED' && d.code !== 'ERR_GK_REAUTH_REQUIRED') return sendError(req, res, new GatewayError(d.code, d.reason), { slug });
   const reauth = d.code === 'ERR_GK_REAUTH_REQUIRED';
   const origin = `${o.proto}://${o.host}`;
   const login = origin + loginUrl(slug, origin + o.uri, reauth ? d.maxAge : undefined);
@@ -114,13 +114,16 @@ export const forwardAuth: Handler = async (ctx) => {
   const parsed = readOriginal(req);
   if (!parsed.ok) return refuse(ctx, 'ERR_GK_BAD_REQUEST', parsed.reason);
   const o = parsed.original;
-  const { decision } = await runPipeline(
+  const { decision, scope } = await runPipeline(
     { method: o.method, hostname: hostnameOf(o.host), target: o.uri, headers: req.headers, clientIp: ctx.clientIp, tenantSlug: tenant.slug },
     deps,
   );
   observe(ctx, decision, started);
   if (decision.kind === 'deny') return answerDenied(ctx, decision, o, mode === 'redirect');
-  // Only the pipeline's identity goes back: nothing from the request is echoed.
-  res.writeHead(200, { 'cache-control': 'no-store', 'content-length': 0, ...(decision.identity ? identityHeaders(decision.identity) : {}) });
+  // Only the pipeline's identity goes back (with its X-Auth-Jwt, as the proxy sends it, and
+  // only for apps with identityHeaders on): nothing from the request is echoed.
+  const app = scope.app!;
+  const identity = app.config.identityHeaders ? await signIdentity(deps, decision.identity, app) : null;
+  res.writeHead(200, { 'cache-control': 'no-store', 'content-length': 0, ...(identity ? identityHeaders(identity) : {}) });
   res.end();
 };

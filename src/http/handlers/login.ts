@@ -7,6 +7,7 @@ import { newLoginNonce, safeEqual } from '../../session/csrf.js';
 import { isFresh } from '../../session/model.js';
 import { burnVerify, verifyPassword } from '../../session/password.js';
 import { reauthenticate, revokeSession, startSession } from '../../session/service.js';
+import { lockedFor, recordFailure, recordSuccess } from '../../session/throttle.js';
 import { loginPage } from '../../ui/login-page.js';
 import { readSessionCookie } from '../../authn/cookie-session.js';
 import { field, readForm } from '../body.js';
@@ -26,7 +27,11 @@ function maxAgeOf(raw: string | null): number | null {
   return raw !== null && /^\d{1,9}$/.test(raw) ? Number(raw) : null;
 }
 
-function renderForm(ctx: GatewayContext, status: number, opts: { rd: string; reauthUsername?: string; maxAge?: number | null; error?: string; username?: string }): void {
+function renderForm(
+  ctx: GatewayContext,
+  status: number,
+  opts: { rd: string; reauthUsername?: string; maxAge?: number | null; error?: string; username?: string; headers?: Record<string, string> },
+): void {
   const nonce = newLoginNonce();
   const page = loginPage({
     slug: ctx.tenant.slug,
@@ -38,7 +43,7 @@ function renderForm(ctx: GatewayContext, status: number, opts: { rd: string; rea
     ...(opts.error !== undefined ? { error: opts.error } : {}),
     ...(opts.username !== undefined ? { username: opts.username } : {}),
   });
-  sendHtml(ctx.res, status, page, { 'set-cookie': serializeLoginCookie(ctx.tenant.cookie, nonce) });
+  sendHtml(ctx.res, status, page, { ...opts.headers, 'set-cookie': serializeLoginCookie(ctx.tenant.cookie, nonce) });
 }
 
 export async function getLogin(ctx: GatewayContext): Promise<void> {
@@ -69,14 +74,22 @@ export async function postLogin(ctx: GatewayContext): Promise<void> {
   const rememberMe = field(form, 'remember_me', 8) !== '';
 
   const user = tenant.usersByName.get(username);
+  const current = await currentSession(req, tenant, deps);
+  const again = reauth && current ? { reauthUsername: current.user.username } : { username };
+  const wait = await lockedFor(deps, tenant, username, ctx.clientIp);
+  if (wait > 0) {
+    deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user?.id ?? null, ip: ctx.clientIp, reason: 'locked_out' });
+    const minutes = Math.ceil(wait / 60);
+    return renderForm(ctx, 429, { rd, error: `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, headers: { 'retry-after': String(wait) }, ...again });
+  }
   // Same work for an unknown user as for a wrong password: no user enumeration by timing.
   const ok = user ? await verifyPassword(password, user.passwordHash) : await burnVerify(password);
-  const current = await currentSession(req, tenant, deps);
   if (!user || !ok) {
+    await recordFailure(deps, tenant, username, ctx.clientIp);
     deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user?.id ?? null, ip: ctx.clientIp, reason: user ? 'bad_password' : 'unknown_user' });
-    const again = reauth && current ? { reauthUsername: current.user.username } : { username };
     return renderForm(ctx, 401, { rd, error: GENERIC_FAILURE, ...again });
   }
+  await recordSuccess(deps, tenant, username);
 
   if (reauth && current && current.user.id === user.id) {
     const rotated = await reauthenticate(deps, current.session, ctx.clientIp);

@@ -1,0 +1,31 @@
+// GET/PATCH /t/{slug}/api/v1/configuration/auth-settings: the tenant's effective settings in
+// the YAML shape; PATCH validates (422 with every error), persists, applies everywhere.
+import type { GatewayContext } from '../context.js';
+import { formatSettings, validateSettingsPatch } from '../../config/schema.js';
+import { updateTenantSettings } from '../../settings/tenant-settings.js';
+import { readJson } from '../body.js';
+import { requireAdmin } from '../caller.js';
+import { sendJson } from '../respond.js';
+
+export async function getAuthSettings(ctx: GatewayContext): Promise<void> {
+  await requireAdmin(ctx);
+  sendJson(ctx.res, 200, { settings: formatSettings(ctx.tenant.settings) });
+}
+
+export async function patchAuthSettings(ctx: GatewayContext): Promise<void> {
+  const caller = await requireAdmin(ctx);
+  const body = await readJson(ctx.req);
+  const v = validateSettingsPatch(body);
+  if (!v.ok) return sendJson(ctx.res, 422, { errors: v.errors });
+  const before = formatSettings(ctx.tenant.settings);
+  const settings = formatSettings(await updateTenantSettings(ctx.deps, ctx.tenant, v.value));
+  const changed = Object.keys(settings).filter((k) => JSON.stringify(settings[k as keyof typeof settings]) !== JSON.stringify(before[k as keyof typeof before]));
+  ctx.deps.audit.emit('settings_changed', {
+    tenant: ctx.tenant.slug,
+    userId: caller.user?.id ?? caller.token?.sub ?? null,
+    sessionId: caller.session?.id ?? null,
+    ip: ctx.clientIp,
+    changed,
+  });
+  sendJson(ctx.res, 200, { settings });
+}

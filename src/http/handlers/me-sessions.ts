@@ -1,0 +1,27 @@
+// Self-service API: my sessions (this one flagged current), revoke one of mine, revoke all
+// the others.
+import type { GatewayContext } from '../context.js';
+import { GatewayError } from '../../errors.js';
+import { listSessions, revokeAllUserSessions, revokeUserSession } from '../../session/inventory.js';
+import { requireUser } from '../caller.js';
+import { sendJson, sendNoContent } from '../respond.js';
+import { sessionJsonFor } from '../session-json.js';
+
+export async function getMySessions(ctx: GatewayContext): Promise<void> {
+  const me = await requireUser(ctx);
+  const sessions = await listSessions(ctx.deps, ctx.tenant, me.user.id);
+  sendJson(ctx.res, 200, { sessions: sessions.map((s) => ({ ...sessionJsonFor(ctx.deps, s, me.session.id), current: s.id === me.session.id })) });
+}
+
+export async function deleteMySession(ctx: GatewayContext): Promise<void> {
+  const me = await requireUser(ctx);
+  const ok = await revokeUserSession(ctx.deps, ctx.tenant, me.user.id, ctx.params.id ?? '', 'self_revoked', ctx.clientIp);
+  if (!ok) throw new GatewayError('ERR_GK_NOT_FOUND', 'not one of your sessions');
+  sendNoContent(ctx.res);
+}
+
+export async function postRevokeOthers(ctx: GatewayContext): Promise<void> {
+  const me = await requireUser(ctx);
+  const revoked = await revokeAllUserSessions(ctx.deps, ctx.tenant, me.user.id, 'self_revoked_others', ctx.clientIp, me.session.id);
+  sendJson(ctx.res, 200, { revoked });
+}
