@@ -190,3 +190,17 @@ t.test('the query string never takes part in matching', async (t) => {
   t.equal(asAlice.res.status, 200);
   t.equal(asAlice.forwarded[0]?.url, '/admin?x=/public/', 'path normalised, query kept');
 });
+
+t.test('paths that only normalise to /t/{slug}/ never reach the app', async (t) => {
+  const g = await startTestGateway();
+  t.teardown(g.stop);
+  const { jar } = await login(g.url, { username: 'bob', password: PASSWORDS.bob });
+  for (const p of ['//t/acme/login', '/x/../t/acme/api/v1/session', '/%74/acme/login', '/t/./acme/login']) {
+    const before = g.upstream.seen.length;
+    const r = await request(g.url, p, { headers: { host: 'dashboard.acme.test', cookie: jar.header(), accept: 'application/json' } });
+    t.equal(r.status, 400, `${p}: 400`);
+    t.equal(g.upstream.seen.length, before, `${p}: the app never sees it`);
+  }
+  const other = await request(g.url, '//t/unknown-tenant/x', { headers: { host: 'dashboard.acme.test', cookie: jar.header() } });
+  t.equal(other.status, 200, 'a /t/ path of no configured tenant is an ordinary app path');
+});
