@@ -9,6 +9,7 @@ import { findGatewayRoute } from './http/gateway-routes.js';
 import { handleOps, OPS_PATHS } from './http/handlers/ops.js';
 import { handleProxied, handleUpgrade } from './http/proxy-handler.js';
 import { sendError } from './http/respond.js';
+import { logAccess } from './http/access-log.js';
 import { createForwarder } from './proxy/forward.js';
 import { hasSingleHost, hostnameOf } from './registry.js';
 import { StoreUnavailableError } from './store/types.js';
@@ -31,6 +32,7 @@ export function createApp(deps: Deps): App {
     const rid = req.headers['x-request-id'];
     if (typeof rid !== 'string' || !REQUEST_ID.test(rid)) req.headers['x-request-id'] = randomUUID();
     res.setHeader('x-request-id', req.headers['x-request-id'] as string);
+    logAccess(deps.log, req, res);
     if (!hasSingleHost(req.rawHeaders) || (req.headers.host !== undefined && hostnameOf(req.headers.host) === null)) {
       return sendError(req, res, new GatewayError('ERR_GK_BAD_REQUEST', 'missing, repeated or malformed Host'));
     }

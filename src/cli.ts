@@ -10,6 +10,7 @@ import { createDemoApp } from './demo/demo-app.js';
 import { hashPassword } from './session/password.js';
 import { startGateway } from './server.js';
 import { generateJwks } from './tokens/keys.js';
+import { reloadConfig } from './reload.js';
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../config/gateway.example.yaml', import.meta.url));
 const USAGE = `usage: gatekeeper [start] [--config FILE]
@@ -64,6 +65,9 @@ async function start(configArg: string | undefined): Promise<number> {
         },
       );
     };
+    process.on('SIGHUP', () => {
+      reloadConfig(gw.deps).catch((err: unknown) => gw.deps.log.error({ err: String(err) }, 'configuration reload failed'));
+    });
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });

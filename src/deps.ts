@@ -13,6 +13,7 @@ import { compileTrust, type TrustFn } from './util/client-ip.js';
 import { createLogger, type Logger } from './util/log.js';
 import { createMetrics, type Metrics } from './util/metrics.js';
 import { AuditLog } from './audit.js';
+import { instrumentStore } from './store/instrumented.js';
 import { LiveConnections } from './proxy/live-connections.js';
 import { openGeo, type GeoLocator } from './geo/locate.js';
 import { reloadTenantSettings } from './settings/tenant-settings.js';
@@ -56,13 +57,16 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
     throw new Error('keys.file is required when store.redis is set (generate one with: npx gatekeeper keys generate)');
   }
   const keys = overrides.keys ?? (await loadKeySet(config.keys, log, clock.now()));
-  const store = overrides.store ?? createStore(config.store, { clock, log });
+  const tokenCache = new VerifiedTokenCache();
+  const revocations = new RevocationCache();
+  const metrics = createMetrics({
+    defaultMetrics: true,
+    cacheStats: () => ({ verified_tokens: tokenCache.stats(), revocations: { hits: revocations.hits, misses: 0, size: revocations.size } }),
+  });
+  const store = instrumentStore(overrides.store ?? createStore(config.store, { clock, log }), metrics.storeLatency, metrics.storeErrors);
   if (!config.server.publicUrl.startsWith('https:')) {
     log.warn({ publicUrl: config.server.publicUrl }, 'publicUrl is plain http: session cookies are sent without Secure; use https in production');
   }
-  const metrics = createMetrics({ defaultMetrics: true });
-  const revocations = new RevocationCache();
-  const tokenCache = new VerifiedTokenCache();
   const bus = new RevocationBus(store, revocations, log, () => clock.now(), (ms) => metrics.propagationDelay.observe(ms / 1000));
   const live = new LiveConnections();
   const deps: Deps = {

@@ -11,8 +11,13 @@ export class RevocationCache {
   add(id: string): void {
     this.lru.set(id, true);
   }
+  /** Requests refused from the LRU (without asking the store). */
+  hits = 0;
+
   has(id: string): boolean {
-    return this.lru.has(id);
+    const found = this.lru.has(id);
+    if (found) this.hits++;
+    return found;
   }
   get size(): number {
     return this.lru.size;

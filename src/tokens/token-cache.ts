@@ -37,4 +37,8 @@ export class VerifiedTokenCache {
   clear(): void {
     this.lru.clear();
   }
+
+  stats(): { hits: number; misses: number; size: number } {
+    return { hits: this.hits, misses: this.misses, size: this.lru.size };
+  }
 }

@@ -1,6 +1,6 @@
 // Prometheus metrics (prom-client), one registry per gateway instance so tests and
 // several in-process instances never share counters.
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -10,11 +10,27 @@ export interface Metrics {
   sessionsRevoked: Counter<'tenant' | 'reason'>;
   storeErrors: Counter<'op'>;
   propagationDelay: Histogram;
+  storeLatency: Histogram<'op'>;
 }
 
-export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
+/** `cacheStats` feeds the cache gauges at scrape time (no per-request cost). */
+export function createMetrics(opts: { defaultMetrics?: boolean; cacheStats?: () => Record<string, { hits: number; misses: number; size: number }> } = {}): Metrics {
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'gatekeeper_' });
+  const stats = opts.cacheStats;
+  if (stats) {
+    for (const [name, help] of [['hits', 'Cache hits'], ['misses', 'Cache misses'], ['size', 'Cache entries']] as const) {
+      new Gauge({
+        name: `gatekeeper_cache_${name}`,
+        help: `${help} by cache`,
+        labelNames: ['cache'],
+        registers: [registry],
+        collect() {
+          for (const [cache, s] of Object.entries(stats())) this.set({ cache }, s[name]);
+        },
+      });
+    }
+  }
   return {
     registry,
     requests: new Counter({ name: 'gatekeeper_requests_total', help: 'Requests by decision and tenant', labelNames: ['decision', 'tenant'], registers: [registry] }),
@@ -28,6 +44,13 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
     sessionsCreated: new Counter({ name: 'gatekeeper_sessions_created_total', help: 'Login sessions created', labelNames: ['tenant'], registers: [registry] }),
     sessionsRevoked: new Counter({ name: 'gatekeeper_sessions_revoked_total', help: 'Sessions revoked or expired', labelNames: ['tenant', 'reason'], registers: [registry] }),
     storeErrors: new Counter({ name: 'gatekeeper_store_errors_total', help: 'Store calls that failed', labelNames: ['op'], registers: [registry] }),
+    storeLatency: new Histogram({
+      name: 'gatekeeper_store_seconds',
+      help: 'Session store call latency by operation',
+      labelNames: ['op'],
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers: [registry],
+    }),
     propagationDelay: new Histogram({
       name: 'gatekeeper_revocation_propagation_seconds',
       help: 'Delay between a revocation on one instance and its arrival here',

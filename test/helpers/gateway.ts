@@ -55,6 +55,8 @@ export interface TestGatewayOptions {
   trustedProxies?: string;
   /** Listen on this port (default: any free one), e.g. to make publicUrl the real address. */
   port?: number;
+  /** A separate ops listener (server.ops.listen), e.g. "127.0.0.1:0". */
+  opsListen?: string;
 }
 
 export async function testConfigYaml(upstreamUrl: string, o: TestGatewayOptions = {}): Promise<string> {
@@ -68,7 +70,7 @@ server:
   publicUrl: ${o.publicUrl ?? 'http://gw.acme.test'}
   trustedProxies: ${o.trustedProxies ?? '[loopback]'}
   shutdownTimeout: 2s
-${o.storeYaml ?? ''}
+${o.opsListen ? `  ops: { listen: "${o.opsListen}" }\n` : ''}${o.storeYaml ?? ''}
 tenants:
   acme:
     displayName: Acme Inc
