@@ -10,6 +10,7 @@ import { handleOps, OPS_PATHS } from './http/handlers/ops.js';
 import { handleProxied, handleUpgrade } from './http/proxy-handler.js';
 import { sendError } from './http/respond.js';
 import { logAccess } from './http/access-log.js';
+import { envoyForwardAuth } from './http/handlers/forward-auth.js';
 import { createForwarder } from './proxy/forward.js';
 import { hasSingleHost, hostnameOf } from './registry.js';
 import { StoreUnavailableError } from './store/types.js';
@@ -41,10 +42,16 @@ export function createApp(deps: Deps): App {
     const m = TENANT_PREFIX.exec(url);
     const tenant = m ? registry.tenants.get(m[1]!) : undefined;
     if (m && tenant) {
-      const found = findGatewayRoute(req.method ?? 'GET', m[2] ?? '/');
+      const publicUrl = registry.config.server.publicUrl;
+      const rest = m[2] ?? '/';
+      // Envoy ext_authz: /t/{slug}/auth + the original path, any method (raw, not re-parsed).
+      if (rest.startsWith('/auth/')) {
+        const ctx = { req, res, deps, tenant, url: new URL(`/t/${tenant.slug}/auth`, publicUrl), params: {}, clientIp: clientIp(req, deps.trust), publicUrl };
+        return envoyForwardAuth(ctx, url.slice(`/t/${tenant.slug}/auth`.length));
+      }
+      const found = findGatewayRoute(req.method ?? 'GET', rest);
       if (!found) return sendError(req, res, 'ERR_GK_NOT_FOUND', { slug: tenant.slug });
       if ('methodNotAllowed' in found) return sendError(req, res, 'ERR_GK_METHOD_NOT_ALLOWED', { slug: tenant.slug });
-      const publicUrl = registry.config.server.publicUrl;
       return found.handler({ req, res, deps, tenant, url: new URL(url, publicUrl), params: found.params, clientIp: clientIp(req, deps.trust), publicUrl });
     }
     const path = url.split('?', 1)[0]!;

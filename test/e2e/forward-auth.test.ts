@@ -257,25 +257,31 @@ t.test('exactly what Traefik forwardAuth sends (trustForwardHeader: true, behind
   assertRefusal(t, await traefik(bob.header(), '/admin', 'GET', { 'x-original-uri': '/public/x', 'x-original-method': 'GET' }), 400, 'smuggled X-Original-URI');
 });
 
-t.test("exactly what Envoy's ext_authz HTTP service sends: not supported, and it fails closed", async (t) => {
-  // Envoy (source/extensions/filters/common/ext_authz/ext_authz_http_impl.cc) keeps the
-  // ORIGINAL method and sends `path_prefix` + the original path, with the original Host,
-  // Authorization, Content-Length: 0 and the allowed_headers. Our endpoint is exactly
-  // `GET /t/{slug}/auth` and reads the original path from headers, so this shape is not
-  // served: it answers 404, which Envoy relays as a denial. Never a 2xx, never proxied.
+t.test("exactly what Envoy's ext_authz HTTP service sends", async (t) => {
+  // Envoy (ext_authz HTTP service) keeps the ORIGINAL method and sends `path_prefix` + the
+  // original path and query, with the original Host, Authorization, Content-Length: 0 and
+  // the allowed_headers. A denial is relayed to the client as it is.
   const before = g.upstream.seen.length;
-  for (const [method, path] of [
-    ['GET', '/reports?x=1'],
-    ['POST', '/reports'],
-    ['GET', '/public/x'],
-  ] as const) {
-    const res = await request(g.url, `/t/acme/auth${path}`, {
+  const envoy = (method: string, path: string, cookie: string | null, extra: Record<string, string> = {}) =>
+    request(g.url, `/t/acme/auth${path}`, {
       method,
-      // allowed_headers: [cookie]; Host, method, path, Authorization and Content-Length always.
-      headers: { host: H, 'content-length': '0', cookie: alice.header(), 'x-envoy-expected-rq-timeout-ms': '200' },
+      headers: { host: H, 'content-length': '0', 'x-envoy-expected-rq-timeout-ms': '200', ...(cookie ? { cookie } : {}), ...extra },
     });
-    t.equal(res.status, 404, `${method} ${path}: no decision`);
+  const ok = await envoy('GET', '/reports?x=1', alice.header());
+  t.equal(ok.status, 200, 'alice: allowed');
+  t.equal(ok.headers['x-auth-user'], 'u-alice');
+  t.equal((await envoy('DELETE', '/reports/1', alice.header())).status, 200, 'the original method is the one judged');
+  assertRefusal(t, await envoy('GET', '/admin/x', bob.header()), 403, 'bob on /admin');
+  assertRefusal(t, await envoy('POST', '/admin/x', bob.header()), 403, 'bob POST on /admin');
+  const anon = await envoy('GET', '/reports', null, { accept: 'text/html' });
+  assertRefusal(t, anon, 302, 'a browser without a session is sent to login');
+  t.equal(anon.headers.location, loginUrlFor('http://dashboard.acme.test', '/reports', ''));
+  assertRefusal(t, await envoy('GET', '/reports', null, { accept: 'application/json' }), 401, 'an API client gets 401');
+  t.equal((await envoy('GET', '/public/x', null)).status, 200, 'anonymous route');
+  for (const trick of ['//admin', '/x/../admin', '/%61dmin', '/admin;x']) {
+    assertRefusal(t, await envoy('GET', trick, bob.header()), 403, `bob ${trick}`);
   }
+  assertRefusal(t, await envoy('GET', '/a%2fb', alice.header()), 400, 'an encoded slash');
   t.equal(g.upstream.seen.length, before, 'nothing reached the app');
 });
 

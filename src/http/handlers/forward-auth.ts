@@ -105,25 +105,46 @@ function answerDenied(ctx: GatewayContext, d: Deny, o: OriginalRequest, redirect
 }
 
 export const forwardAuth: Handler = async (ctx) => {
-  const started = process.hrtime.bigint();
-  const { req, res, deps, tenant } = ctx;
   // Forwarded headers from anyone else would let a client ask about any URL it likes.
-  if (!peerIsTrusted(req, deps.trust)) return refuse(ctx, 'ERR_GK_BAD_FORWARDED', 'untrusted_peer');
+  if (!peerIsTrusted(ctx.req, ctx.deps.trust)) return refuse(ctx, 'ERR_GK_BAD_FORWARDED', 'untrusted_peer');
   const mode = ctx.url.searchParams.get('mode');
   if (mode !== null && mode !== 'redirect') return refuse(ctx, 'ERR_GK_BAD_REQUEST', 'unknown_mode');
-  const parsed = readOriginal(req);
+  const parsed = readOriginal(ctx.req);
   if (!parsed.ok) return refuse(ctx, 'ERR_GK_BAD_REQUEST', parsed.reason);
-  const o = parsed.original;
+  return decide(ctx, parsed.original, mode === 'redirect');
+};
+
+/**
+ * Envoy's ext_authz HTTP service: the original method, `path_prefix` + the original path
+ * and query, the original Host. Envoy hands a denial straight to the client, so browsers
+ * get the redirect to login (as Traefik's mode=redirect).
+ */
+export async function envoyForwardAuth(ctx: GatewayContext, rawRest: string): Promise<void> {
+  const { req } = ctx;
+  if (!peerIsTrusted(req, ctx.deps.trust)) return refuse(ctx, 'ERR_GK_BAD_FORWARDED', 'untrusted_peer');
+  const host = req.headers.host;
+  const method = req.method ?? '';
+  if (host === undefined || !HOST.test(host)) return refuse(ctx, 'ERR_GK_BAD_REQUEST', 'bad_original_host');
+  if (!METHOD.test(method)) return refuse(ctx, 'ERR_GK_BAD_REQUEST', 'bad_original_method');
+  const xfp = req.headersDistinct['x-forwarded-proto'];
+  const proto = xfp ? PROTO[xfp[0]!.split(',', 1)[0]!.trim().toLowerCase()] : (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  if (proto === undefined || (xfp && xfp.length !== 1)) return refuse(ctx, 'ERR_GK_BAD_REQUEST', 'bad_original_proto');
+  return decide(ctx, { method, uri: rawRest, host, proto }, true);
+}
+
+async function decide(ctx: GatewayContext, o: OriginalRequest, redirectMode: boolean): Promise<void> {
+  const started = process.hrtime.bigint();
+  const { req, res, deps, tenant } = ctx;
   const { decision, scope } = await runPipeline(
     { method: o.method, hostname: hostnameOf(o.host), target: o.uri, headers: req.headers, clientIp: ctx.clientIp, tenantSlug: tenant.slug },
     deps,
   );
   observe(ctx, decision, started);
-  if (decision.kind === 'deny') return answerDenied(ctx, decision, o, mode === 'redirect');
+  if (decision.kind === 'deny') return answerDenied(ctx, decision, o, redirectMode);
   // Only the pipeline's identity goes back (with its X-Auth-Jwt, as the proxy sends it, and
   // only for apps with identityHeaders on): nothing from the request is echoed.
   const app = scope.app!;
   const identity = app.config.identityHeaders ? await signIdentity(deps, decision.identity, app) : null;
   res.writeHead(200, { 'cache-control': 'no-store', 'content-length': 0, ...(identity ? identityHeaders(identity) : {}) });
   res.end();
-};
+}
