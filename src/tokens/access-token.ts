@@ -95,6 +95,8 @@ export async function verifyAccessToken(
       requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id', 'tid'],
     });
     if (payload.tid !== expect.tenant) return { ok: false, reason: 'wrong_tenant' };
+    // jose checks iat only with maxTokenAge; a token "issued" in the future is not ours.
+    if (typeof payload.iat !== 'number' || payload.iat > expect.now / 1000 + LEEWAY_SECONDS) return { ok: false, reason: 'iat_in_future' };
     if (typeof payload.jti !== 'string' || typeof payload.sub !== 'string' || typeof payload.client_id !== 'string') return { ok: false, reason: 'bad_claims' };
     if (payload.sid !== undefined && typeof payload.sid !== 'string') return { ok: false, reason: 'bad_claims' };
     return { ok: true, claims: payload as unknown as AccessTokenClaims };

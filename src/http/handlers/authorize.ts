@@ -7,6 +7,7 @@ import { layout } from '../../ui/layout.js';
 import { isFresh } from '../../session/model.js';
 import { grantScope, parseScope } from '../../tokens/scopes.js';
 import { createAuthCode } from '../../tokens/service.js';
+import { makeReauthMark, reauthSatisfied } from '../../tokens/reauth-mark.js';
 import { currentSession } from '../current-session.js';
 import { loginUrl } from '../deny.js';
 import { redirect, sendHtml } from '../respond.js';
@@ -49,14 +50,19 @@ export async function getAuthorize(ctx: GatewayContext): Promise<void> {
   const current = await currentSession(ctx.req, ctx.tenant, ctx.deps);
   const maxAgeRaw = q.get('max_age');
   const maxAge = maxAgeRaw !== null && /^\d{1,9}$/.test(maxAgeRaw) ? Number(maxAgeRaw) : null;
-  const mark = Number(q.get(REAUTH_MARK) ?? NaN);
-  const forced = q.get('prompt') === 'login' && !(current && Number.isFinite(mark) && current.session.authTime >= mark);
-  const stale = current !== null && maxAge !== null && !isFresh(current.session, maxAge, ctx.deps.clock.now());
+  const now = ctx.deps.clock.now();
+  // A forced login that already happened (the signed mark we set on the way out) satisfies
+  // both prompt=login and max_age, so that max_age=0 cannot loop.
+  const satisfied = current !== null && (await reauthSatisfied(ctx.deps.keys, q.get(REAUTH_MARK), current.session.id, current.session.authTime, now));
+  const forced = q.get('prompt') === 'login' && !satisfied;
+  const stale = current !== null && maxAge !== null && !isFresh(current.session, maxAge, now) && !satisfied;
   if (!current || forced || stale) {
     const back = new URL(ctx.url.toString());
-    back.searchParams.delete('prompt');
     back.searchParams.delete(REAUTH_MARK);
-    if (forced) back.searchParams.set(REAUTH_MARK, String(ctx.deps.clock.now()));
+    if (current && (forced || stale)) {
+      back.searchParams.delete('prompt');
+      back.searchParams.set(REAUTH_MARK, await makeReauthMark(ctx.deps.keys, current.session.id, now));
+    }
     const rd = back.pathname + back.search;
     return redirect(ctx.res, 302, loginUrl(ctx.tenant.slug, rd, forced || stale ? (maxAge ?? 0) : undefined));
   }

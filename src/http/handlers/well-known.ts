@@ -24,7 +24,6 @@ export async function getMetadata(ctx: GatewayContext): Promise<void> {
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       revocation_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'none'],
       introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-      token_endpoint_auth_signing_alg_values_supported: [ctx.deps.keys.alg],
       authorization_response_iss_parameter_supported: true,
       scopes_supported: [...new Set(ctx.tenant.config.clients.flatMap((c) => c.scopes))],
     },
