@@ -8,6 +8,7 @@ import { readSessionCookie, sessionFromCookie } from '../authn/cookie-session.js
 import { parseCookieValue } from '../session/cookie.js';
 import { sessionCsrfToken } from '../session/csrf.js';
 import { isAlive } from '../session/model.js';
+import { touchSession } from '../session/service.js';
 import type { SessionRecord } from '../store/types.js';
 
 export interface CurrentSession {
@@ -25,5 +26,7 @@ export async function currentSession(req: IncomingMessage, tenant: TenantRuntime
   if (!session || !isAlive(session, deps.clock.now())) return null;
   const user = tenant.usersById.get(session.userId);
   if (!user) return null;
+  // Using the gateway's own pages and APIs is activity too (an admin working in the portal).
+  touchSession(deps, session);
   return { session, user, csrfToken: sessionCsrfToken(session.id, value.secret) };
 }

@@ -15,6 +15,9 @@ import { getJwks, getMetadata } from './handlers/well-known.js';
 import { deleteUserSession, getUserSessions, getUsers, postRevokeAll } from './handlers/admin-users.js';
 import { deleteMySession, getMySessions, postRevokeOthers } from './handlers/me-sessions.js';
 import { getAuthSettings, patchAuthSettings } from './handlers/auth-settings.js';
+import { getAccountSessions, postRevokeMyOtherSessions, postRevokeMySession } from './handlers/pages-account.js';
+import { getRevokeAllConfirm, getUserPage, getUsersPage, postRevokeAllPage, postRevokeUserSessionPage } from './handlers/pages-users.js';
+import { getAuthSettingsPage, postAuthSettingsPage } from './handlers/pages-settings.js';
 
 interface RouteDef {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -46,6 +49,17 @@ export const GATEWAY_ROUTES: readonly RouteDef[] = [
   { method: 'DELETE', path: '/api/v1/me/sessions/:id', handler: deleteMySession },
   { method: 'POST', path: '/api/v1/me/sessions/revoke-others', handler: postRevokeOthers },
   { method: 'GET', path: '/auth', handler: forwardAuth },
+  // Server-rendered pages (SPEC §5): forms POST with the session's CSRF token, then redirect (PRG).
+  { method: 'GET', path: '/account/sessions', handler: getAccountSessions },
+  { method: 'POST', path: '/account/sessions/:id/revoke', handler: postRevokeMySession },
+  { method: 'POST', path: '/account/sessions/revoke-others', handler: postRevokeMyOtherSessions },
+  { method: 'GET', path: '/portal/access-management/users', handler: getUsersPage },
+  { method: 'GET', path: '/portal/access-management/users/:userId', handler: getUserPage },
+  { method: 'POST', path: '/portal/access-management/users/:userId/sessions/:sessionId/revoke', handler: postRevokeUserSessionPage },
+  { method: 'GET', path: '/portal/access-management/users/:userId/revoke-all', handler: getRevokeAllConfirm },
+  { method: 'POST', path: '/portal/access-management/users/:userId/revoke-all', handler: postRevokeAllPage },
+  { method: 'GET', path: '/portal/configuration/auth-settings', handler: getAuthSettingsPage },
+  { method: 'POST', path: '/portal/configuration/auth-settings', handler: postAuthSettingsPage },
 ];
 
 interface Compiled {
@@ -56,6 +70,18 @@ interface Compiled {
 const COMPILED: Compiled[] = GATEWAY_ROUTES.map((def) => ({ def, segments: def.path.split('/').slice(1) }));
 
 export type RouteLookup = { handler: Handler; params: Record<string, string> } | { methodNotAllowed: true } | null;
+
+/** A path parameter, percent-decoded; only the characters ids may hold (user ids allow @ and :). */
+function decodeParam(raw: string): string | null {
+  if (raw === '' || raw.length > 600) return null;
+  let v: string;
+  try {
+    v = decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+  return /^[A-Za-z0-9._~@:-]{1,200}$/.test(v) ? v : null;
+}
 
 /** `rest` is the path after `/t/{slug}` (e.g. `/login`). HEAD is served by GET routes. */
 export function findGatewayRoute(method: string, rest: string): RouteLookup {
@@ -69,8 +95,9 @@ export function findGatewayRoute(method: string, rest: string): RouteLookup {
       const seg = c.segments[i]!;
       const part = parts[i]!;
       if (seg.startsWith(':')) {
-        if (part === '' || !/^[A-Za-z0-9._~-]{1,200}$/.test(part)) ok = false;
-        else params[seg.slice(1)] = part;
+        const value = decodeParam(part);
+        if (value === null) ok = false;
+        else params[seg.slice(1)] = value;
       } else if (seg !== part) ok = false;
     }
     if (!ok) continue;

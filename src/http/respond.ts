@@ -11,7 +11,10 @@ const PAGE_HEADERS = {
   'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
+  // Not no-referrer: under it a browser sends `Origin: null` with every form POST (Fetch,
+  // "serializing a request origin") and the origin guard must refuse that. same-origin
+  // still sends nothing to other sites.
+  'referrer-policy': 'same-origin',
 };
 
 export function wantsHtml(req: Pick<IncomingMessage, 'headers'>): boolean {

@@ -6,6 +6,7 @@ import type { TenantRuntime } from '../registry.js';
 import type { SessionRecord } from '../store/types.js';
 import { formatCookieValue } from './cookie.js';
 import { hashSecret, newSecret, newSessionId } from './ids.js';
+import { activityDue } from './model.js';
 
 export interface LoginContext {
   ip: string;
@@ -80,4 +81,16 @@ export async function revokeSession(deps: Deps, session: Pick<SessionRecord, 'te
     deps.audit.emit('session_revoked', { tenant: session.tenant, userId: session.userId, sessionId: session.id, ip, reason });
   }
   return existed;
+}
+
+/**
+ * Idle refresh, throttled to once per min(60 s, idleTimeout/10) so the store is not written
+ * on every request. Not awaited by callers: a late write only shortens the idle time.
+ */
+export function touchSession(deps: Deps, session: SessionRecord): void {
+  const now = deps.clock.now();
+  if (!activityDue(session, now)) return;
+  deps.store.updateSession(session.tenant, session.id, { lastActiveAt: now }).catch((err: unknown) => {
+    deps.log.warn({ err: String(err), sessionId: session.id }, 'could not record session activity');
+  });
 }

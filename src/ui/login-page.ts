@@ -1,4 +1,5 @@
-// The login and re-authentication form. Plain HTML, no script, every value escaped.
+// The login and re-authentication form, and the logout confirmation. Plain HTML, no
+// script, every value escaped.
 import { html } from './html.js';
 import { layout } from './layout.js';
 
@@ -11,26 +12,36 @@ export interface LoginPageModel {
   reauthUsername?: string;
   maxAge?: string;
   rememberMeEnabled: boolean;
+  /** One message for the whole form (wrong credentials, lockout with its wait, session limit). */
   error?: string;
   username?: string;
 }
 
 export function loginPage(m: LoginPageModel): string {
   const reauth = m.reauthUsername !== undefined;
+  const title = reauth ? 'Confirm your password to continue' : `Sign in to ${m.tenantName}`;
+  // The error is tied to both fields so a screen reader announces it when focusing them.
+  const described = m.error ? html` aria-describedby="login-error" aria-invalid="true"` : '';
   return layout(
-    { slug: m.slug, title: reauth ? 'Confirm your password' : `Sign in to ${m.tenantName}` },
-    html`<h1>${reauth ? 'Confirm your password to continue' : `Sign in to ${m.tenantName}`}</h1>
-${m.error ? html`<p class="error" role="alert">${m.error}</p>` : ''}
+    { slug: m.slug, title: reauth ? 'Confirm your password' : `Sign in to ${m.tenantName}`, csrfToken: m.csrfToken },
+    html`<p class="eyebrow">Gatekeeper${reauth ? html` · ${m.tenantName}` : ''}</p>
+<h1>${title}</h1>
+${reauth ? html`<p>For your security, enter the password of <strong class="break">${m.reauthUsername}</strong> again.</p>` : ''}
+${m.error ? html`<div id="login-error"><p class="error" role="alert">${m.error}</p></div>` : ''}
 <form method="post" action="/t/${m.slug}/login">
 <input type="hidden" name="csrf_token" value="${m.csrfToken}">
 <input type="hidden" name="rd" value="${m.rd}">
 ${reauth ? html`<input type="hidden" name="prompt" value="login">` : ''}
 <label for="username">Username</label>
-<input id="username" name="username" type="text" autocomplete="username" required value="${reauth ? m.reauthUsername : (m.username ?? '')}" ${reauth ? html`readonly` : html`autofocus`}>
+<input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${reauth ? m.reauthUsername : (m.username ?? '')}"${reauth ? html` readonly` : html` autofocus`}${reauth ? '' : described}>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required ${reauth ? html`autofocus` : ''}>
-${m.rememberMeEnabled && !reauth ? html`<label class="check"><input type="checkbox" name="remember_me" value="1"> Remember me on this device</label>` : ''}
-<button type="submit">${reauth ? 'Continue' : 'Sign in'}</button>
+<input id="password" name="password" type="password" autocomplete="current-password" required${reauth ? html` autofocus` : ''}${described}>
+${m.rememberMeEnabled && !reauth
+    ? html`<label class="check"><input type="checkbox" name="remember_me" value="1" aria-describedby="remember-hint"> Remember me on this device</label>
+<p class="hint" id="remember-hint">Stay signed in after closing the browser. Do not use on a shared computer.</p>`
+    : ''}
+<div class="actions"><button type="submit">${reauth ? 'Continue' : 'Sign in'}</button>
+${reauth ? html`<a href="/t/${m.slug}/logout">Not you? Sign out</a>` : ''}</div>
 </form>`,
   );
 }
@@ -38,7 +49,8 @@ ${m.rememberMeEnabled && !reauth ? html`<label class="check"><input type="checkb
 export function logoutPage(m: { slug: string; csrfToken: string; username: string }): string {
   return layout(
     { slug: m.slug, title: 'Sign out', csrfToken: m.csrfToken },
-    html`<h1>Sign out</h1><p>You are signed in as <strong>${m.username}</strong>.</p>
-<form method="post" action="/t/${m.slug}/logout"><input type="hidden" name="csrf_token" value="${m.csrfToken}"><button type="submit">Sign out</button></form>`,
+    html`<h1>Sign out</h1><p>You are signed in as <strong class="break">${m.username}</strong>.</p>
+<form method="post" action="/t/${m.slug}/logout"><input type="hidden" name="csrf_token" value="${m.csrfToken}">
+<div class="actions"><button type="submit">Sign out</button><a href="/t/${m.slug}/account/sessions">My sessions</a></div></form>`,
   );
 }

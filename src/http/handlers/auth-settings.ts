@@ -1,11 +1,13 @@
 // GET/PATCH /t/{slug}/api/v1/configuration/auth-settings: the tenant's effective settings in
 // the YAML shape; PATCH validates (422 with every error), persists, applies everywhere.
 import type { GatewayContext } from '../context.js';
-import { formatSettings, validateSettingsPatch } from '../../config/schema.js';
+import { formatSettings, validateSettingsPatch, type TenantSettingsPatch } from '../../config/schema.js';
 import { updateTenantSettings } from '../../settings/tenant-settings.js';
 import { readJson } from '../body.js';
-import { requireAdmin } from '../caller.js';
+import { requireAdmin, type Caller } from '../caller.js';
 import { sendJson } from '../respond.js';
+
+export type FormattedSettings = ReturnType<typeof formatSettings>;
 
 export async function getAuthSettings(ctx: GatewayContext): Promise<void> {
   await requireAdmin(ctx);
@@ -17,8 +19,17 @@ export async function patchAuthSettings(ctx: GatewayContext): Promise<void> {
   const body = await readJson(ctx.req);
   const v = validateSettingsPatch(body);
   if (!v.ok) return sendJson(ctx.res, 422, { errors: v.errors });
+  const { settings } = await saveAuthSettings(ctx, caller, v.value);
+  sendJson(ctx.res, 200, { settings });
+}
+
+/**
+ * Saves a validated patch and audits `settings_changed` with the top-level keys whose value
+ * changed. Shared by the API (PATCH) and the portal form.
+ */
+export async function saveAuthSettings(ctx: GatewayContext, caller: Caller, patch: TenantSettingsPatch): Promise<{ settings: FormattedSettings; changed: string[] }> {
   const before = formatSettings(ctx.tenant.settings);
-  const settings = formatSettings(await updateTenantSettings(ctx.deps, ctx.tenant, v.value));
+  const settings = formatSettings(await updateTenantSettings(ctx.deps, ctx.tenant, patch));
   const changed = Object.keys(settings).filter((k) => JSON.stringify(settings[k as keyof typeof settings]) !== JSON.stringify(before[k as keyof typeof before]));
   ctx.deps.audit.emit('settings_changed', {
     tenant: ctx.tenant.slug,
@@ -27,5 +38,5 @@ export async function patchAuthSettings(ctx: GatewayContext): Promise<void> {
     ip: ctx.clientIp,
     changed,
   });
-  sendJson(ctx.res, 200, { settings });
+  return { settings, changed };
 }

@@ -61,11 +61,11 @@ export async function getLogin(ctx: GatewayContext): Promise<void> {
 
 export async function postLogin(ctx: GatewayContext): Promise<void> {
   const { req, res, tenant, deps } = ctx;
-  if (!isSameSiteRequest(req, ctx.publicUrl, tenant)) return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'cross-site login post'));
+  if (!isSameSiteRequest(req, ctx.publicUrl, tenant)) return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'cross-site login post'), { slug: tenant.slug });
   const form = await readForm(req);
   const nonce = readSessionCookie(req.headers.cookie, loginCookieName(tenant.cookie.name));
   const token = field(form, 'csrf_token', 256);
-  if (!nonce || !token || !safeEqual(nonce, token)) return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'login csrf mismatch'));
+  if (!nonce || !token || !safeEqual(nonce, token)) return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'login csrf mismatch'), { slug: tenant.slug });
 
   const rd = rdOf(ctx, field(form, 'rd', 4096));
   const username = field(form, 'username', 256);

@@ -19,13 +19,13 @@ export async function getLogout(ctx: GatewayContext): Promise<void> {
 
 export async function postLogout(ctx: GatewayContext): Promise<void> {
   const { req, res, tenant, deps } = ctx;
-  if (!isSameSiteRequest(req, ctx.publicUrl, tenant)) return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'cross-site logout'));
+  if (!isSameSiteRequest(req, ctx.publicUrl, tenant)) return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'cross-site logout'), { slug: tenant.slug });
   const current = await currentSession(req, tenant, deps);
   const login = `/t/${tenant.slug}/login`;
   if (!current) return redirect(res, 303, login, { 'set-cookie': clearSessionCookie(tenant.cookie) });
   const header = req.headers['x-csrf-token'];
   const token = typeof header === 'string' ? header : (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded') ? field(await readForm(req), 'csrf_token', 256) : '';
-  if (!token || !safeEqual(token, current.csrfToken)) return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'logout csrf mismatch'));
+  if (!token || !safeEqual(token, current.csrfToken)) return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'logout csrf mismatch'), { slug: tenant.slug });
   await revokeSession(deps, current.session, 'logout', ctx.clientIp);
   redirect(res, 303, login, { 'set-cookie': clearSessionCookie(tenant.cookie) });
 }

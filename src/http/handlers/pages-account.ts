@@ -1,0 +1,46 @@
+// The self-service sessions page: GET lists my sessions; POST revokes one of the others or
+// all the others, then redirects back (PRG) with a flash message.
+import type { GatewayContext } from '../context.js';
+import { listSessions, revokeAllUserSessions, revokeUserSession } from '../../session/inventory.js';
+import { ACCOUNT_NOTICES, accountSessionsPage } from '../../ui/account-sessions-page.js';
+import { noticeFrom } from '../../ui/format.js';
+import { sendHtml } from '../respond.js';
+import { sessionJsonFor } from '../session-json.js';
+import { backTo, pageAction, pageViewer } from './pages-common.js';
+
+const pagePath = (ctx: GatewayContext): string => `/t/${ctx.tenant.slug}/account/sessions`;
+
+export async function getAccountSessions(ctx: GatewayContext): Promise<void> {
+  const viewer = await pageViewer(ctx);
+  if (!viewer) return;
+  const { user, session } = viewer.current;
+  const sessions = await listSessions(ctx.deps, ctx.tenant, user.id);
+  sendHtml(ctx.res, 200, accountSessionsPage({
+    slug: ctx.tenant.slug,
+    nav: viewer.nav,
+    displayName: user.name,
+    sessions: sessions.map((s) => sessionJsonFor(ctx.deps, s)),
+    currentId: session.id,
+    nowMs: ctx.deps.clock.now(),
+    notice: noticeFrom(ctx.url.searchParams, ACCOUNT_NOTICES),
+  }));
+}
+
+export async function postRevokeMySession(ctx: GatewayContext): Promise<void> {
+  const action = await pageAction(ctx, 'user', pagePath(ctx));
+  if (!action) return;
+  const me = action.caller;
+  const id = ctx.params.id ?? '';
+  // This device's own session ends with Sign out (which also clears the cookie).
+  if (id === me.session?.id) return backTo(ctx, pagePath(ctx), { error: 'current-session' });
+  const ok = me.user ? await revokeUserSession(ctx.deps, ctx.tenant, me.user.id, id, 'self_revoked', ctx.clientIp) : false;
+  backTo(ctx, pagePath(ctx), ok ? { done: 'revoked' } : { error: 'unknown-session' });
+}
+
+export async function postRevokeMyOtherSessions(ctx: GatewayContext): Promise<void> {
+  const action = await pageAction(ctx, 'user', pagePath(ctx));
+  if (!action) return;
+  const me = action.caller;
+  const revoked = me.user && me.session ? await revokeAllUserSessions(ctx.deps, ctx.tenant, me.user.id, 'self_revoked_others', ctx.clientIp, me.session.id) : 0;
+  backTo(ctx, pagePath(ctx), { done: 'revoked-others', n: revoked });
+}

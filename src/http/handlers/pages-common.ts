@@ -1,0 +1,76 @@
+// What every server-rendered page handler shares: who is looking (the cookie session, or a
+// redirect to login), the admin gate (403 page), and the guard in front of every form
+// POST (same-site origin + the session's CSRF token, via requireUser/requireAdmin).
+import type { GatewayContext } from '../context.js';
+import { GatewayError, isGatewayError } from '../../errors.js';
+import type { NavModel } from '../../ui/layout.js';
+import { forbiddenPage } from '../../ui/notice-page.js';
+import { field, readForm } from '../body.js';
+import { isAdmin, requireAdmin, requireUser, type Caller } from '../caller.js';
+import { currentSession, type CurrentSession } from '../current-session.js';
+import { loginUrl } from '../deny.js';
+import { isSameSiteRequest } from '../origin-guard.js';
+import { redirect, sendHtml } from '../respond.js';
+
+export interface Viewer {
+  current: CurrentSession;
+  isAdmin: boolean;
+  nav: NavModel;
+}
+
+/** The signed-in viewer of a page, or null after answering 302 to login (back here after). */
+export async function pageViewer(ctx: GatewayContext): Promise<Viewer | null> {
+  const current = await currentSession(ctx.req, ctx.tenant, ctx.deps);
+  if (!current) {
+    redirect(ctx.res, 302, loginUrl(ctx.tenant.slug, ctx.url.pathname + ctx.url.search));
+    return null;
+  }
+  const admin = isAdmin({ via: 'cookie', user: current.user, session: current.session, token: null });
+  return {
+    current,
+    isAdmin: admin,
+    nav: { tenantName: ctx.tenant.config.displayName, username: current.user.username, isAdmin: admin, csrfToken: current.csrfToken },
+  };
+}
+
+/** As pageViewer, and a 403 page for a signed-in user who is not an admin. */
+export async function adminViewer(ctx: GatewayContext): Promise<Viewer | null> {
+  const viewer = await pageViewer(ctx);
+  if (viewer && !viewer.isAdmin) {
+    sendHtml(ctx.res, 403, forbiddenPage({ slug: ctx.tenant.slug, nav: viewer.nav }));
+    return null;
+  }
+  return viewer;
+}
+
+/**
+ * Reads a page form and checks it may change state: a cross-site origin is refused before
+ * the body is read; then the session's CSRF token from the `csrf_token` field (SPEC §5).
+ * Without any session the browser is sent to login (303) and nothing happens.
+ * `back` is the page to return to after login.
+ */
+export async function pageAction(ctx: GatewayContext, need: 'user' | 'admin', back: string): Promise<{ caller: Caller; form: URLSearchParams } | null> {
+  if (!isSameSiteRequest(ctx.req, ctx.publicUrl, ctx.tenant)) throw new GatewayError('ERR_GK_CSRF', 'cross-site page form');
+  const form = await readForm(ctx.req);
+  const token = field(form, 'csrf_token', 256);
+  try {
+    const caller = need === 'admin' ? await requireAdmin(ctx, token) : await requireUser(ctx, token);
+    return { caller, form };
+  } catch (err) {
+    if (isGatewayError(err) && err.code === 'ERR_GK_UNAUTHENTICATED' && ctx.req.headers.authorization === undefined) {
+      redirect(ctx.res, 303, loginUrl(ctx.tenant.slug, back));
+      return null;
+    }
+    throw err;
+  }
+}
+
+/** PRG: 303 back to a page with a flash code (`done=` or `error=`) and an optional count. */
+export function backTo(ctx: GatewayContext, path: string, flash: { done?: string; error?: string; n?: number }): void {
+  const q = new URLSearchParams();
+  if (flash.done) q.set('done', flash.done);
+  if (flash.error) q.set('error', flash.error);
+  if (flash.n !== undefined) q.set('n', String(flash.n));
+  const qs = q.toString();
+  redirect(ctx.res, 303, qs ? `${path}?${qs}` : path);
+}

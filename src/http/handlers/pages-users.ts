@@ -1,0 +1,100 @@
+// The admin portal's access management: the users list (search, paging), a user's page
+// with its Sessions tab, revoking one session, and revoke-all behind a confirmation page.
+import type { UserRecord } from '../../config/types.js';
+import type { GatewayContext } from '../context.js';
+import { listSessions, revokeAllUserSessions, revokeUserSession } from '../../session/inventory.js';
+import { noticeFrom } from '../../ui/format.js';
+import { notFoundPage } from '../../ui/notice-page.js';
+import { userPath, usersPage, usersPath } from '../../ui/portal-users-page.js';
+import { revokeAllConfirmPage, USER_NOTICES, userPage } from '../../ui/portal-user-page.js';
+import { sendHtml } from '../respond.js';
+import { sessionJsonFor } from '../session-json.js';
+import { adminViewer, backTo, pageAction, type Viewer } from './pages-common.js';
+
+export const PAGE_SIZE = 20;
+
+function matches(u: UserRecord, q: string): boolean {
+  return [u.username, u.email, u.name, u.id].some((v) => v.toLowerCase().includes(q));
+}
+
+/** The user named by the path, or a 404 page. */
+function userOr404(ctx: GatewayContext, viewer: Viewer): UserRecord | null {
+  const user = ctx.tenant.usersById.get(ctx.params.userId ?? '');
+  if (user) return user;
+  sendHtml(ctx.res, 404, notFoundPage({
+    slug: ctx.tenant.slug,
+    nav: { ...viewer.nav, active: 'users' },
+    what: 'There is no such user in this tenant.',
+    back: { href: usersPath(ctx.tenant.slug), label: 'Back to users' },
+  }));
+  return null;
+}
+
+export async function getUsersPage(ctx: GatewayContext): Promise<void> {
+  const viewer = await adminViewer(ctx);
+  if (!viewer) return;
+  const q = (ctx.url.searchParams.get('q') ?? '').trim().slice(0, 200);
+  const all = ctx.tenant.config.users.filter((u) => !q || matches(u, q.toLowerCase()));
+  const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
+  const asked = Number.parseInt(ctx.url.searchParams.get('page') ?? '1', 10);
+  const page = Math.min(pages, Math.max(1, Number.isFinite(asked) ? asked : 1));
+  const slice = all.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
+  const users = [];
+  for (const u of slice) {
+    const sessions = await listSessions(ctx.deps, ctx.tenant, u.id);
+    users.push({ id: u.id, username: u.username, name: u.name, email: u.email, roles: u.roles, activeSessions: sessions.length });
+  }
+  sendHtml(ctx.res, 200, usersPage({ slug: ctx.tenant.slug, nav: viewer.nav, q, page, pages, total: all.length, pageSize: PAGE_SIZE, users }));
+}
+
+export async function getUserPage(ctx: GatewayContext): Promise<void> {
+  const viewer = await adminViewer(ctx);
+  if (!viewer) return;
+  const user = userOr404(ctx, viewer);
+  if (!user) return;
+  const sessions = await listSessions(ctx.deps, ctx.tenant, user.id);
+  sendHtml(ctx.res, 200, userPage({
+    slug: ctx.tenant.slug,
+    nav: viewer.nav,
+    user: { id: user.id, username: user.username, name: user.name, email: user.email, roles: user.roles },
+    tab: ctx.url.searchParams.get('tab') === 'profile' ? 'profile' : 'sessions',
+    sessions: sessions.map((s) => sessionJsonFor(ctx.deps, s)),
+    viewerSessionId: viewer.current.session.id,
+    nowMs: ctx.deps.clock.now(),
+    notice: noticeFrom(ctx.url.searchParams, USER_NOTICES),
+  }));
+}
+
+export async function getRevokeAllConfirm(ctx: GatewayContext): Promise<void> {
+  const viewer = await adminViewer(ctx);
+  if (!viewer) return;
+  const user = userOr404(ctx, viewer);
+  if (!user) return;
+  const count = (await listSessions(ctx.deps, ctx.tenant, user.id)).length;
+  sendHtml(ctx.res, 200, revokeAllConfirmPage({ slug: ctx.tenant.slug, nav: viewer.nav, user, count }));
+}
+
+/** The user of an admin action; an unknown one goes back to the list (nothing to change). */
+function actionUser(ctx: GatewayContext): UserRecord | null {
+  const user = ctx.tenant.usersById.get(ctx.params.userId ?? '') ?? null;
+  if (!user) backTo(ctx, usersPath(ctx.tenant.slug), {});
+  return user;
+}
+
+export async function postRevokeUserSessionPage(ctx: GatewayContext): Promise<void> {
+  const back = userPath(ctx.tenant.slug, ctx.params.userId ?? '');
+  if (!(await pageAction(ctx, 'admin', back))) return;
+  const user = actionUser(ctx);
+  if (!user) return;
+  const ok = await revokeUserSession(ctx.deps, ctx.tenant, user.id, ctx.params.sessionId ?? '', 'admin_revoked', ctx.clientIp);
+  backTo(ctx, back, ok ? { done: 'revoked' } : { error: 'unknown-session' });
+}
+
+export async function postRevokeAllPage(ctx: GatewayContext): Promise<void> {
+  const back = userPath(ctx.tenant.slug, ctx.params.userId ?? '');
+  if (!(await pageAction(ctx, 'admin', back))) return;
+  const user = actionUser(ctx);
+  if (!user) return;
+  const revoked = await revokeAllUserSessions(ctx.deps, ctx.tenant, user.id, 'admin_revoked_all', ctx.clientIp);
+  backTo(ctx, back, { done: 'revoked-all', n: revoked });
+}
