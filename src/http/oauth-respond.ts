@@ -1,7 +1,11 @@
 // RFC 6749 §5.1/§5.2 answers: JSON, no-store, and `WWW-Authenticate: Basic` on a 401
 // when the client tried HTTP Basic.
 import type { ServerResponse } from 'node:http';
+import type { ClientConfig } from '../config/types.js';
+import { authenticateClient } from '../tokens/clients.js';
 import { OAuthError } from '../tokens/oauth-error.js';
+import { readForm } from './body.js';
+import type { GatewayContext } from './context.js';
 import { sendJson } from './respond.js';
 
 export function sendOAuthError(res: ServerResponse, err: OAuthError, basicUsed: boolean, realm: string): void {
@@ -12,4 +16,31 @@ export function sendOAuthError(res: ServerResponse, err: OAuthError, basicUsed: 
 
 export function sendOAuthJson(res: ServerResponse, body: unknown): void {
   sendJson(res, 200, body, { pragma: 'no-cache' });
+}
+
+/**
+ * The shape every client-authenticated OAuth endpoint shares: read the form, authenticate
+ * the client (RFC 6749 §2.3), run `handle`, and turn an OAuthError into its §5.2 answer
+ * (with `WWW-Authenticate: Basic` on a 401 when Basic was tried).
+ */
+export async function withAuthenticatedClient(
+  ctx: GatewayContext,
+  handle: (client: ClientConfig, form: URLSearchParams) => Promise<void>,
+): Promise<void> {
+  const { req, res, tenant } = ctx;
+  let basicUsed = /^basic /i.test(String(req.headers.authorization ?? ''));
+  try {
+    const form = await readForm(req).catch(() => {
+      throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
+    });
+    const auth = await authenticateClient(req, form, tenant);
+    if (!auth.ok) {
+      basicUsed = auth.basic;
+      throw new OAuthError(auth.error, auth.description);
+    }
+    await handle(auth.client, form);
+  } catch (err) {
+    if (err instanceof OAuthError) return sendOAuthError(res, err, basicUsed, tenant.slug);
+    throw err;
+  }
 }

@@ -1,25 +1,14 @@
 // POST /t/{slug}/api/v1/oauth/introspect (RFC 7662) for authenticated clients; any
 // inactive token answers only {"active": false}.
 import type { GatewayContext } from '../context.js';
-import { authenticateClient } from '../../tokens/clients.js';
 import { accessTokenActive, findToken } from '../../tokens/lookup.js';
 import { OAuthError } from '../../tokens/oauth-error.js';
-import { readForm } from '../body.js';
-import { sendOAuthError, sendOAuthJson } from '../oauth-respond.js';
+import { sendOAuthJson, withAuthenticatedClient } from '../oauth-respond.js';
 
 export async function postIntrospect(ctx: GatewayContext): Promise<void> {
-  const { req, res, tenant, deps } = ctx;
-  let basicUsed = /^basic /i.test(String(req.headers.authorization ?? ''));
-  try {
-    const form = await readForm(req).catch(() => {
-      throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
-    });
-    const auth = await authenticateClient(req, form, tenant);
-    if (!auth.ok) {
-      basicUsed = auth.basic;
-      throw new OAuthError(auth.error, auth.description);
-    }
-    if (auth.client.public) throw new OAuthError('invalid_client', 'introspection needs a confidential client');
+  const { res, tenant, deps } = ctx;
+  return withAuthenticatedClient(ctx, async (client, form) => {
+    if (client.public) throw new OAuthError('invalid_client', 'introspection needs a confidential client');
     const token = form.get('token');
     if (!token) throw new OAuthError('invalid_request', 'the token parameter is required');
     const found = await findToken(deps, tenant, token);
@@ -32,8 +21,5 @@ export async function postIntrospect(ctx: GatewayContext): Promise<void> {
       return sendOAuthJson(res, { active: true, token_type: 'refresh_token', client_id: found.clientId, sub: s.userId, scope: s.scope ?? '', exp: Math.floor(found.expiresAt / 1000), iat: Math.floor(s.createdAt / 1000), iss: tenant.issuer, sid: s.id, tid: tenant.slug });
     }
     sendOAuthJson(res, { active: false });
-  } catch (err) {
-    if (err instanceof OAuthError) return sendOAuthError(res, err, basicUsed, tenant.slug);
-    throw err;
-  }
+  });
 }

@@ -3,42 +3,28 @@
 // stays untouched; 503 when the store is down (never a 200 that revoked nothing).
 import type { GatewayContext } from '../context.js';
 import { revokeSession } from '../../session/service.js';
-import { authenticateClient } from '../../tokens/clients.js';
 import { findToken } from '../../tokens/lookup.js';
 import { OAuthError } from '../../tokens/oauth-error.js';
-import { readForm } from '../body.js';
-import { sendOAuthError } from '../oauth-respond.js';
+import { withAuthenticatedClient } from '../oauth-respond.js';
 
 export async function postRevoke(ctx: GatewayContext): Promise<void> {
-  const { req, res, tenant, deps } = ctx;
-  let basicUsed = /^basic /i.test(String(req.headers.authorization ?? ''));
-  try {
-    const form = await readForm(req).catch(() => {
-      throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
-    });
-    const auth = await authenticateClient(req, form, tenant);
-    if (!auth.ok) {
-      basicUsed = auth.basic;
-      throw new OAuthError(auth.error, auth.description);
-    }
+  const { res, tenant, deps } = ctx;
+  return withAuthenticatedClient(ctx, async (client, form) => {
     const tokens = form.getAll('token');
     if (tokens.length !== 1 || !tokens[0]) throw new OAuthError('invalid_request', 'exactly one token parameter is required');
     // token_type_hint is only a hint (RFC 7009 §2.1): every kind is looked up regardless.
     const found = await findToken(deps, tenant, tokens[0]);
     if (found?.kind === 'refresh_token') {
-      if (found.clientId !== auth.client.id) throw new OAuthError('invalid_request', 'the token was issued to another client');
+      if (found.clientId !== client.id) throw new OAuthError('invalid_request', 'the token was issued to another client');
       await revokeSession(deps, found.session, 'refresh_token_revoked', ctx.clientIp);
-      deps.audit.emit('token_revoked', { tenant: tenant.slug, userId: found.session.userId, sessionId: found.session.id, ip: ctx.clientIp, tokenType: 'refresh_token', clientId: auth.client.id });
+      deps.audit.emit('token_revoked', { tenant: tenant.slug, userId: found.session.userId, sessionId: found.session.id, ip: ctx.clientIp, tokenType: 'refresh_token', clientId: client.id });
     } else if (found?.kind === 'access_token') {
-      if (found.claims.client_id !== auth.client.id) throw new OAuthError('invalid_request', 'the token was issued to another client');
+      if (found.claims.client_id !== client.id) throw new OAuthError('invalid_request', 'the token was issued to another client');
       await deps.store.denyToken(tenant.slug, found.claims.jti, found.claims.exp * 1000, deps.clock.now());
       await deps.bus.revoke('jti', found.claims.jti);
-      deps.audit.emit('token_revoked', { tenant: tenant.slug, userId: found.claims.sub, sessionId: found.claims.sid ?? null, ip: ctx.clientIp, tokenType: 'access_token', clientId: auth.client.id });
+      deps.audit.emit('token_revoked', { tenant: tenant.slug, userId: found.claims.sub, sessionId: found.claims.sid ?? null, ip: ctx.clientIp, tokenType: 'access_token', clientId: client.id });
     }
     res.writeHead(200, { 'cache-control': 'no-store', pragma: 'no-cache', 'content-length': 0 });
     res.end();
-  } catch (err) {
-    if (err instanceof OAuthError) return sendOAuthError(res, err, basicUsed, tenant.slug);
-    throw err;
-  }
+  });
 }

@@ -1,12 +1,10 @@
 // POST /t/{slug}/api/v1/oauth/token: authorization_code, refresh_token and
 // client_credentials, with client authentication; errors per RFC 6749 §5.2.
 import type { GatewayContext } from '../context.js';
-import { authenticateClient } from '../../tokens/clients.js';
 import { OAuthError } from '../../tokens/oauth-error.js';
 import { grantScope, parseScope } from '../../tokens/scopes.js';
 import { clientCredentialsGrant, exchangeCode, refreshGrant } from '../../tokens/service.js';
-import { readForm } from '../body.js';
-import { sendOAuthError, sendOAuthJson } from '../oauth-respond.js';
+import { sendOAuthJson, withAuthenticatedClient } from '../oauth-respond.js';
 
 function one(form: URLSearchParams, name: string): string {
   const all = form.getAll(name);
@@ -17,17 +15,7 @@ function one(form: URLSearchParams, name: string): string {
 
 export async function postToken(ctx: GatewayContext): Promise<void> {
   const { req, res, tenant, deps } = ctx;
-  let basicUsed = /^basic /i.test(String(req.headers.authorization ?? ''));
-  try {
-    const form = await readForm(req).catch(() => {
-      throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
-    });
-    const auth = await authenticateClient(req, form, tenant);
-    if (!auth.ok) {
-      basicUsed = auth.basic;
-      throw new OAuthError(auth.error, auth.description);
-    }
-    const client = auth.client;
+  return withAuthenticatedClient(ctx, async (client, form) => {
     const grant = one(form, 'grant_type');
     if (!['authorization_code', 'refresh_token', 'client_credentials'].includes(grant)) throw new OAuthError('unsupported_grant_type', `unsupported grant_type "${grant.slice(0, 40)}"`);
     if (!client.grants.includes(grant)) throw new OAuthError('unauthorized_client', `this client may not use ${grant}`);
@@ -40,8 +28,5 @@ export async function postToken(ctx: GatewayContext): Promise<void> {
     const scope = grantScope(parseScope(one(form, 'scope')), client.scopes);
     if (scope === null) throw new OAuthError('invalid_scope', 'the requested scope is not allowed for this client');
     return sendOAuthJson(res, await clientCredentialsGrant(deps, tenant, client, scope.join(' ')));
-  } catch (err) {
-    if (err instanceof OAuthError) return sendOAuthError(res, err, basicUsed, tenant.slug);
-    throw err;
-  }
+  });
 }
