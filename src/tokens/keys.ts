@@ -70,12 +70,12 @@ export async function loadKeySet(cfg: { file: string | null; algorithm: Algorith
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch {
-    throw new Error(`keys.file ${cfg.file}: not valid JSON`);
+  } catch (err) {
+    throw new Error(`keys.file ${cfg.file}: not valid JSON`, { cause: err });
   }
   try {
     return await keySetFromJwks(parsed as { keys?: unknown }, cfg.algorithm, nowMs / 1000);
   } catch (err) {
-    throw new Error(`keys.file ${cfg.file}: ${(err as Error).message}`);
+    throw new Error(`keys.file ${cfg.file}: ${(err as Error).message}`, { cause: err });
   }
 }

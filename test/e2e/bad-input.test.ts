@@ -96,6 +96,7 @@ t.test('Host problems', async (t) => {
   t.equal(twoHosts.status, 400, 'two Host headers: 400 (RFC 9112 §3.2: MUST)');
   const seenBefore = g.upstream.seen.length;
   const twoHostsAuthed = await raw(`GET /x HTTP/1.1\r\nHost: ${H}\r\nHost: unknown.example\r\nAccept: application/json\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`);
+  t.equal(twoHostsAuthed.status, 400, 'two Host headers with a session: 400');
   t.equal(g.upstream.seen.length, seenBefore, 'two Host headers with a session: never forwarded');
   await stillWorks(t);
 });
