@@ -1,0 +1,119 @@
+// The benchmark's modes and the targets of issue 6, as data. A mode names the server that
+// answers it and says how to build its load target once that server runs:
+//   target({ srv, ctx }) -> { url, headers, tokens? }   or   { skip: reason }
+// `tokens` (a list) makes the load generator send `Authorization: Bearer <token>` cycling
+// through them, one per request (wrk: a generated Lua script).
+// Servers: 'upstream' and 'bare-proxy' and 'node-stack' are shared processes; every
+// 'gateway' mode gets a gateway process of its own (same config, same Redis), so its CPU
+// time and peak RSS are its own.
+// Adding a mode = one entry here (plus, for a new kind of server, one in run.mjs SERVERS).
+import { APP_HOST, SLUG, issueTokens } from './gateway.mjs';
+
+export const COLD_TOKENS = 1000;
+
+/** Bearer modes need tokens from the mode's own gateway (tokens are signed by it). */
+async function bearer(srv, ctx, n) {
+  const r = await issueTokens(srv.url, await ctx.sessionCookie(srv), n);
+  if (r.skip) return r;
+  return n === 1 ? { url: `${srv.url}/`, headers: { Host: APP_HOST, Authorization: `Bearer ${r.tokens[0]}` } } : { url: `${srv.url}/`, headers: { Host: APP_HOST }, tokens: r.tokens };
+}
+
+export const MODES = [
+  {
+    name: 'upstream',
+    about: 'the upstream app called directly, no proxy (the ceiling of this machine)',
+    server: 'upstream',
+    reachesUpstream: true,
+    target: async ({ srv }) => ({ url: `${srv.url}/`, headers: {} }),
+  },
+  {
+    name: 'bare-proxy',
+    about: 'a bare http-proxy passthrough with a keep-alive agent: the reference of every ratio',
+    server: 'bare-proxy',
+    reference: true,
+    openLoop: true,
+    reachesUpstream: true,
+    target: async ({ srv }) => ({ url: `${srv.url}/`, headers: {} }),
+  },
+  {
+    name: 'gateway-cookie',
+    about: 'the gateway, every request authenticated by a login-session cookie looked up in Redis (activity writes included)',
+    server: 'gateway',
+    openLoop: true,
+    reachesUpstream: true,
+    target: async ({ srv, ctx }) => ({ url: `${srv.url}/`, headers: { Host: APP_HOST, Cookie: await ctx.sessionCookie(srv) } }),
+  },
+  {
+    name: 'gateway-bearer-hot',
+    about: 'the gateway, every request authenticated by the same bearer JWT (access token of the session)',
+    server: 'gateway',
+    reachesUpstream: true,
+    target: ({ srv, ctx }) => bearer(srv, ctx, 1),
+  },
+  {
+    name: 'gateway-bearer-cold',
+    about: `the gateway, bearer JWTs cycling through ${COLD_TOKENS.toLocaleString('en-US')} distinct tokens (defeats a verified-token cache)`,
+    server: 'gateway',
+    reachesUpstream: true,
+    target: ({ srv, ctx }) => bearer(srv, ctx, COLD_TOKENS),
+  },
+  {
+    name: 'forward-auth',
+    about: `the forward-auth endpoint alone (GET /t/${SLUG}/auth with X-Original-URI and the cookie, as nginx auth_request sends it)`,
+    server: 'gateway',
+    reachesUpstream: false,
+    target: async ({ srv, ctx }) => ({
+      url: `${srv.url}/t/${SLUG}/auth`,
+      headers: { Host: APP_HOST, 'X-Original-URI': '/', 'X-Original-Method': 'GET', Cookie: await ctx.sessionCookie(srv) },
+    }),
+    // The generic probe (one request before the load) turns a 404 into a skip.
+    notImplementedOn404: `GET /t/${SLUG}/auth answered 404: the forward-auth endpoint is not implemented yet`,
+  },
+  {
+    name: 'node-stack',
+    about: 'express + express-session + connect-redis (same Redis) + http-proxy-middleware: session required, then proxied',
+    server: 'node-stack',
+    reachesUpstream: true,
+    target: async ({ srv, ctx }) => ({ url: `${srv.url}/`, headers: { Cookie: await ctx.nodeStackCookie(srv) } }),
+  },
+];
+
+const rpsRatio = (mode) => (s) => s.modes[mode]?.ratios?.rps ?? null;
+
+/**
+ * Issue 6's targets. get(summary) -> number or null (null: not measured in this run).
+ * `modes`: the closed-loop modes the number depends on (a result is marked disturbed when
+ * other processes took CPU from any of them); `openLoop`: it depends on the open-loop pass.
+ */
+export const TARGETS = [
+  { label: 'cookie session (Redis) throughput / bare proxy', modes: ['bare-proxy', 'gateway-cookie'], get: rpsRatio('gateway-cookie'), op: '>=', value: 0.95, unit: '×' },
+  { label: 'bearer JWT, hot token, throughput / bare proxy', modes: ['bare-proxy', 'gateway-bearer-hot'], get: rpsRatio('gateway-bearer-hot'), op: '>=', value: 0.95, unit: '×' },
+  { label: `bearer JWT, ${COLD_TOKENS} cold tokens, throughput / bare proxy`, modes: ['bare-proxy', 'gateway-bearer-cold'], get: rpsRatio('gateway-bearer-cold'), op: '>=', value: 0.6, unit: '×' },
+  { label: 'forward-auth endpoint throughput / bare proxy', modes: ['bare-proxy', 'forward-auth'], get: rpsRatio('forward-auth'), op: '>=', value: 2.0, unit: '×' },
+  {
+    label: 'gateway-cookie throughput / node-stack',
+    modes: ['gateway-cookie', 'node-stack'],
+    get: (s) => {
+      const a = s.modes['gateway-cookie']?.median?.rps;
+      const b = s.modes['node-stack']?.median?.rps;
+      return a && b ? a / b : null;
+    },
+    op: '>=',
+    value: 1.5,
+    unit: '×',
+  },
+  { label: 'open loop: p50 latency added over bare proxy', openLoop: true, get: (s) => s.openLoop?.added?.['gateway-cookie']?.p50Ms ?? null, op: '<=', value: 0.2, unit: 'ms' },
+  { label: 'open loop: p99 latency added over bare proxy', openLoop: true, get: (s) => s.openLoop?.added?.['gateway-cookie']?.p99Ms ?? null, op: '<=', value: 0.5, unit: 'ms' },
+  {
+    label: 'peak RSS of every measured process (MB)',
+    get: (s) => {
+      const v = Object.values(s.modes)
+        .map((m) => m.peakRssMB)
+        .filter((x) => typeof x === 'number');
+      return v.length ? Math.max(...v) : null;
+    },
+    op: '<=',
+    value: 150,
+    unit: 'MB',
+  },
+];

@@ -1,0 +1,118 @@
+// The printed tables: closed-loop modes with ratios to the bare proxy, the open-loop pass,
+// and issue 6's targets.
+
+const fmtInt = (x) => (typeof x === 'number' ? Math.round(x).toLocaleString('en-US') : '-');
+const fmt = (x, d = 2) => (typeof x === 'number' ? x.toFixed(d) : '-');
+const pctf = (x) => (typeof x === 'number' ? `${(x * 100).toFixed(0)}%` : '-');
+const fmtRange = (s, f) => (s && s.min !== null ? `${f(s.min)}–${f(s.max)}` : '');
+
+function table(headers, rows, align) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) =>
+    cells
+      .map((c, i) => (align[i] === 'l' ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function closedLoopTable(summary) {
+  const headers = ['mode', 'req/s', '(range)', '×bare', 'p50 ms', '(range)', 'p99 ms', '(range)', 'CPU µs/req', '×bare', 'redis µs/req', 'upstr µs/req', 'peak RSS MB', 'non-2xx', 'errors'];
+  const align = ['l', 'r', 'l', 'r', 'r', 'l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+  const rows = [];
+  for (const [name, m] of Object.entries(summary.modes)) {
+    if (m.status !== 'ok') {
+      rows.push([name, m.status === 'failed' ? 'FAILED' : 'skipped', '', '', '', '', '', '', '', '', '', '', '', '', '']);
+      continue;
+    }
+    const s = m.stats;
+    const upstreamCpu = name === 'upstream' ? '(self)' : m.reachesUpstream ? fmt(s.upstreamUsPerReq.median, 1) : '-';
+    rows.push([
+      m.disturbed ? `${name} *` : name,
+      fmtInt(s.rps.median),
+      fmtRange(s.rps, fmtInt),
+      fmt(m.ratios.rps),
+      fmt(s.p50Ms.median),
+      fmtRange(s.p50Ms, (x) => fmt(x)),
+      fmt(s.p99Ms.median),
+      fmtRange(s.p99Ms, (x) => fmt(x)),
+      fmt(s.procUsPerReq.median, 1),
+      fmt(m.ratios.cpu),
+      fmt(s.redisUsPerReq.median, 1),
+      upstreamCpu,
+      fmt(m.peakRssMB, 1),
+      `${m.non2xx}${m.non2xx > 0 ? ' !!' : ''}`,
+      `${m.errors}${m.errors > 0 ? ' !!' : ''}`,
+    ]);
+  }
+  const reasons = Object.entries(summary.modes)
+    .filter(([, m]) => m.status !== 'ok')
+    .map(([name, m]) => `  ${name} ${m.status}: ${m.reason}`);
+  const star = Object.values(summary.modes).some((m) => m.disturbed) ? ['  * disturbed: other processes took CPU from the pinned cores in half of the rounds or more (see notes)'] : [];
+  return [table(headers, rows, align), ...star, ...reasons].join('\n');
+}
+
+export function openLoopTable(summary) {
+  const ol = summary.openLoop;
+  if (!ol || ol.status !== 'ok') return `open loop: ${ol?.reason ?? 'not run'}`;
+  const headers = ['mode', 'rate req/s', 'p50 ms', '(range)', 'p99 ms', '(range)', 'p99.9 ms', 'max ms', 'added p50 ms', 'added p99 ms', 'CPU µs/req', 'late sends', 'non-2xx', 'errors'];
+  const align = ['l', 'r', 'r', 'l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+  const rows = Object.entries(ol.modes).map(([name, m]) => {
+    const added = ol.added[name];
+    return [
+      m.disturbed ? `${name} *` : name,
+      fmtInt(ol.rate),
+      fmt(m.p50Ms.median, 3),
+      fmtRange(m.p50Ms, (x) => fmt(x, 3)),
+      fmt(m.p99Ms.median, 3),
+      fmtRange(m.p99Ms, (x) => fmt(x, 3)),
+      fmt(m.p999Ms.median, 3),
+      fmt(m.maxMs.max, 2),
+      added ? fmt(added.p50Ms, 3) : '(ref)',
+      added ? fmt(added.p99Ms, 3) : '(ref)',
+      fmt(m.procUsPerReq.median, 1),
+      pctf(m.lateShare.max),
+      `${m.non2xx}${m.non2xx > 0 ? ' !!' : ''}`,
+      `${m.errors}${m.errors > 0 ? ' !!' : ''}`,
+    ];
+  });
+  return table(headers, rows, align);
+}
+
+export function targetsTable(summary) {
+  const headers = ['issue 6 target', 'measured', 'target', 'result'];
+  const rows = summary.targets.map((t) => [
+    t.label,
+    t.measured === null ? '-' : `${fmt(t.measured, t.unit === 'ms' ? 3 : 2)} ${t.unit}`,
+    `${t.op} ${t.value} ${t.unit}`,
+    (t.measured === null ? 'not measured' : t.met ? 'met' : 'NOT met') + (t.disturbed ? ' (disturbed)' : ''),
+  ]);
+  return table(headers, rows, ['l', 'r', 'r', 'l']);
+}
+
+export function fullReport(summary) {
+  const s = summary.settings;
+  const mach = summary.machine;
+  const head = [
+    `Gatekeeper benchmark — ${summary.date}`,
+    `machine: ${mach.nproc} cores, ${mach.cpuModel}, ${mach.memTotalMB} MB RAM, node ${mach.node}, ${mach.kernel}`,
+    `load: ${s.loadGenerator} (${s.loadGeneratorVersion}), ${s.connections} connections, ${s.threads} thread(s); ${s.rounds} rounds × ${s.seconds} s per mode, interleaved, after ${s.warmupSeconds} s warm-up; ` +
+      (s.pinning.pinned ? `servers + Redis on core(s) ${s.pinning.server}, load generator on core(s) ${s.pinning.load}` : `not pinned (${s.pinning.reason})`),
+    `median (range) over rounds; ×bare = ratio to bare-proxy's median; CPU µs/req = user+system time of the mode's own server process per request`,
+    ...(summary.idleCheck
+      ? [`before the run, other processes kept the server core(s) ${pctf(summary.idleCheck.serverCoreBusy)} and the load core(s) ${pctf(summary.idleCheck.loadCoreBusy)} busy`]
+      : []),
+  ];
+  return [
+    ...head,
+    '',
+    closedLoopTable(summary),
+    '',
+    `open loop (fixed rate ≈ ${s.openLoop.fraction.toFixed(2)} × bare-proxy capacity, ${s.openLoop.seconds} s per run incl. ${s.openLoop.leadInSeconds} s lead-in, latency from the scheduled send time):`,
+    openLoopTable(summary),
+    '',
+    targetsTable(summary),
+    ...(summary.flags.length ? ['', 'FLAGS:', ...summary.flags.map((f) => `  !! ${f}`)] : []),
+    ...(summary.notes.length ? ['', 'notes:', ...summary.notes.map((n) => `  - ${n}`)] : []),
+  ].join('\n');
+}
