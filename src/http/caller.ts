@@ -9,6 +9,8 @@ import type { AccessTokenClaims } from '../tokens/access-token.js';
 import type { GatewayContext } from './context.js';
 import { currentSession } from './current-session.js';
 import { isSameSiteRequest } from './origin-guard.js';
+import { ipBindingHolds } from '../session/ip-binding.js';
+import { isAlive } from '../session/model.js';
 
 export interface Caller {
   via: 'bearer' | 'cookie';
@@ -28,6 +30,8 @@ export async function identifyCaller(ctx: GatewayContext, formToken?: string): P
     if (!checked.ok) throw new GatewayError('ERR_GK_UNAUTHENTICATED', `bearer: ${checked.reason}`);
     const user = checked.session ? (tenant.usersById.get(checked.session.userId) ?? null) : null;
     if (checked.session && !user) throw new GatewayError('ERR_GK_UNAUTHENTICATED', 'bearer: user no longer exists');
+    if (checked.session && !isAlive(checked.session, deps.clock.now())) throw new GatewayError('ERR_GK_UNAUTHENTICATED', 'bearer: session expired');
+    if (checked.session && !(await ipBindingHolds(deps, tenant, checked.session, ctx.clientIp))) throw new GatewayError('ERR_GK_UNAUTHENTICATED', 'bearer: ip binding');
     return { via: 'bearer', user, session: checked.session, token: checked.claims };
   }
   const current = await currentSession(req, tenant, deps);
@@ -41,9 +45,14 @@ export async function identifyCaller(ctx: GatewayContext, formToken?: string): P
   return { via: 'cookie', user: current.user, session: current.session, token: null };
 }
 
+/**
+ * A user with the tenant role `admin`, or a client_credentials token (no user) whose scope
+ * holds `sessions:admin`. A user's delegated token never makes its user an admin: the scope
+ * counts only for the client acting as itself.
+ */
 export function isAdmin(c: Caller): boolean {
-  if (c.user?.roles.includes('admin')) return true;
-  return c.token !== null && c.token.scope.split(' ').includes('sessions:admin');
+  if (c.user) return c.user.roles.includes('admin');
+  return c.token !== null && c.token.sid === undefined && c.token.scope.split(' ').includes('sessions:admin');
 }
 
 /** 401 without credentials, 403 without the admin role or `sessions:admin` scope. */

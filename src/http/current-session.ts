@@ -9,6 +9,8 @@ import { parseCookieValue } from '../session/cookie.js';
 import { sessionCsrfToken } from '../session/csrf.js';
 import { isAlive } from '../session/model.js';
 import { touchSession } from '../session/service.js';
+import { ipBindingHolds } from '../session/ip-binding.js';
+import { clientIp } from '../util/client-ip.js';
 import type { SessionRecord } from '../store/types.js';
 
 export interface CurrentSession {
@@ -26,6 +28,7 @@ export async function currentSession(req: IncomingMessage, tenant: TenantRuntime
   if (!session || !isAlive(session, deps.clock.now())) return null;
   const user = tenant.usersById.get(session.userId);
   if (!user) return null;
+  if (!(await ipBindingHolds(deps, tenant, session, clientIp(req, deps.trust)))) return null;
   // Using the gateway's own pages and APIs is activity too (an admin working in the portal).
   touchSession(deps, session);
   return { session, user, csrfToken: sessionCsrfToken(session.id, value.secret) };

@@ -4,6 +4,7 @@ import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
 import type { SessionRecord } from '../store/types.js';
 import { isSessionId, tagOfSessionId, userTag } from './ids.js';
+import { isAlive } from './model.js';
 import { revokeSession } from './service.js';
 
 export function listSessions(deps: Deps, tenant: TenantRuntime, userId: string): Promise<SessionRecord[]> {
@@ -15,12 +16,15 @@ export async function revokeUserSession(deps: Deps, tenant: TenantRuntime, userI
   // The id carries its owner's tag: another user's id is refused without a store read.
   if (!isSessionId(sessionId) || tagOfSessionId(sessionId) !== userTag(tenant.slug, userId)) return false;
   const s = await deps.store.getSession(tenant.slug, sessionId);
-  if (!s || s.userId !== userId || s.tenant !== tenant.slug) return false;
+  // An expired session is gone (SPEC §4), even if the store has not dropped it yet.
+  if (!s || s.userId !== userId || s.tenant !== tenant.slug || !isAlive(s, deps.clock.now())) return false;
   return revokeSession(deps, s, reason, ip);
 }
 
 export async function revokeAllUserSessions(deps: Deps, tenant: TenantRuntime, userId: string, reason: string, ip: string, exceptId?: string): Promise<number> {
-  const ids = await deps.store.deleteUserSessions(tenant.slug, userId, exceptId);
+  // Count and announce only sessions that were alive; dead ones are removed silently.
+  const alive = new Set((await listSessions(deps, tenant, userId)).map((s) => s.id));
+  const ids = (await deps.store.deleteUserSessions(tenant.slug, userId, exceptId)).filter((id) => alive.has(id));
   for (const id of ids) {
     await deps.bus.revoke('sid', id);
     deps.metrics.sessionsRevoked.inc({ tenant: tenant.slug, reason });

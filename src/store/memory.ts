@@ -86,11 +86,13 @@ export class MemoryStore implements SessionStore {
       else this.#remove(s);
     }
     const evicted: string[] = [];
-    if (limit.max > 0 && live.length >= limit.max) {
+    // Only login sessions count (token sessions of OAuth clients do not).
+    const logins = live.filter((s) => s.kind === 'browser');
+    if (limit.max > 0 && logins.length >= limit.max) {
       if (limit.policy === 'reject') return { ok: false, reason: 'limit' };
       // Least recently active first; ties broken by id, as Redis orders equal scores.
-      live.sort((a, b) => a.lastActiveAt - b.lastActiveAt || (a.id < b.id ? -1 : 1));
-      for (const s of live.slice(0, live.length - limit.max + 1)) {
+      logins.sort((a, b) => a.lastActiveAt - b.lastActiveAt || (a.id < b.id ? -1 : 1));
+      for (const s of logins.slice(0, logins.length - limit.max + 1)) {
         this.#remove(s);
         evicted.push(s.id);
       }

@@ -62,11 +62,17 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
 end
 local evicted = {}
 if max > 0 then
-  local count = redis.call('ZCARD', KEYS[2])
+  -- Only login sessions count (token sessions of OAuth clients do not), least recently
+  -- active first (ZRANGE is ordered by score = lastActiveAt).
+  local logins = {}
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+    if redis.call('HGET', base .. 's:' .. id, 'kind') == 'browser' then logins[#logins + 1] = id end
+  end
+  local count = #logins
   if count >= max then
     if ARGV[3] == 'reject' then return {'limit'} end
-    -- lowest score = least recently active
-    for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, count - max)) do
+    for i = 1, count - max + 1 do
+      local id = logins[i]
       drop(base, id)
       redis.call('ZREM', KEYS[2], id)
       evicted[#evicted + 1] = id

@@ -98,7 +98,8 @@ export interface SessionStore {
   readonly kind: 'memory' | 'redis';
   /**
    * Atomically: drop the user's dead sessions from the index, apply the concurrency
-   * limit (evict the least recently active, or refuse), then save the session.
+   * limit to the user's login sessions (`kind: browser`; token sessions never count nor
+   * get evicted) — evict the least recently active, or refuse — then save the session.
    * `now` decides which indexed sessions are still alive.
    */
   createSession(session: SessionRecord, limit: ConcurrencyLimit, now: number): Promise<CreateSessionResult>;

@@ -5,11 +5,11 @@ export function parseScope(raw: string | null | undefined): string[] {
 }
 
 /**
- * The granted scope: with an allow-list, what was asked for within it (everything allowed
- * when nothing was asked); without one, what was asked for. null = asked for too much.
+ * The granted scope: a client gets only scopes listed for it (`clients[].scopes`) — what it
+ * asked for within that list, or the whole list when it asked for nothing. A client
+ * without a list gets no scope. null = it asked for something it may not have.
  */
 export function grantScope(requested: readonly string[], allowed: readonly string[]): string[] | null {
-  if (allowed.length === 0) return [...requested];
   if (requested.length === 0) return [...allowed];
   return requested.every((s) => allowed.includes(s)) ? [...requested] : null;
 }

@@ -7,7 +7,7 @@ import { newLoginNonce, safeEqual } from '../../session/csrf.js';
 import { isFresh } from '../../session/model.js';
 import { burnVerify, verifyPassword } from '../../session/password.js';
 import { reauthenticate, revokeSession, startSession } from '../../session/service.js';
-import { lockedFor, recordFailure, recordSuccess } from '../../session/throttle.js';
+import { admitAttempt, recordFailure, recordSuccess } from '../../session/throttle.js';
 import { loginPage } from '../../ui/login-page.js';
 import { readSessionCookie } from '../../authn/cookie-session.js';
 import { field, readForm } from '../body.js';
@@ -76,7 +76,7 @@ export async function postLogin(ctx: GatewayContext): Promise<void> {
   const user = tenant.usersByName.get(username);
   const current = await currentSession(req, tenant, deps);
   const again = reauth && current ? { reauthUsername: current.user.username } : { username };
-  const wait = await lockedFor(deps, tenant, username, ctx.clientIp);
+  const wait = await admitAttempt(deps, tenant, username, ctx.clientIp);
   if (wait > 0) {
     deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user?.id ?? null, ip: ctx.clientIp, reason: 'locked_out' });
     const minutes = Math.ceil(wait / 60);
@@ -85,7 +85,7 @@ export async function postLogin(ctx: GatewayContext): Promise<void> {
   // Same work for an unknown user as for a wrong password: no user enumeration by timing.
   const ok = user ? await verifyPassword(password, user.passwordHash) : await burnVerify(password);
   if (!user || !ok) {
-    await recordFailure(deps, tenant, username, ctx.clientIp);
+    await recordFailure(deps, tenant, ctx.clientIp);
     deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user?.id ?? null, ip: ctx.clientIp, reason: user ? 'bad_password' : 'unknown_user' });
     return renderForm(ctx, 401, { rd, error: GENERIC_FAILURE, ...again });
   }
