@@ -131,10 +131,17 @@ export function runTokenContract(t: Test, name: string, makeStore: () => Promise
     t.strictSame(await store.getRefreshChain('acme', c.s.id), c.chain, 'the excepted session keeps its chain');
     t.strictSame(await store.getRefreshChain('acme', other.s.id), other.chain, 'another user keeps theirs');
 
+    // Eviction (the login limit) drops only login sessions, with whatever chain they hold;
+    // a token session is neither counted nor evicted.
     clock.advance(MIN);
-    const newer = sessionFor(clock, { kind: 'token' });
-    t.same(await store.createSession(newer, { max: 1, policy: 'evict-oldest' }, clock.now()), { ok: true, evicted: [c.s.id] });
-    t.equal(await store.getRefreshChain('acme', c.s.id), null, 'an evicted session loses its chain');
+    const login = sessionFor(clock, { kind: 'browser' });
+    await store.createSession(login, unlimited, clock.now());
+    await store.saveRefreshChain('acme', login.id, { clientId: 'web-spa', currentHash: h('b0'), expiresAt: clock.now() + MIN }, clock.now());
+    clock.advance(MIN);
+    const newer = sessionFor(clock, { kind: 'browser' });
+    t.same(await store.createSession(newer, { max: 1, policy: 'evict-oldest' }, clock.now()), { ok: true, evicted: [login.id] });
+    t.equal(await store.getRefreshChain('acme', login.id), null, 'an evicted session loses its chain');
+    t.strictSame(await store.getRefreshChain('acme', c.s.id), c.chain, 'the token session is not evicted by the login limit');
   });
 
   for (const graceMs of [30 * SEC, 0]) {
