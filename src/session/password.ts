@@ -57,7 +57,8 @@ export function parsePasswordHash(encoded: string): ParsedPasswordHash | null {
   if (!paramsOk(params)) return null;
   const salt = decodeB64(m[4] ?? '');
   const hash = decodeB64(m[5] ?? '');
-  if (!salt || !hash || salt.length < 16 || salt.length > 64 || hash.length < 16 || hash.length > 64) return null;
+  // Exactly the key length we write: a shortened hash would verify against a prefix.
+  if (!salt || !hash || salt.length < 16 || salt.length > 64 || hash.length !== KEY_BYTES) return null;
   return { ...params, salt, hash };
 }
 

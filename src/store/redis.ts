@@ -56,9 +56,12 @@ const backoff = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5)
  * timeouts. Every call then rejects within about a second while Redis is away.
  */
 export function connectRedis(cfg: RedisConfig, keyPrefix: string): Redis | Cluster {
-  const node = { keyPrefix, maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: COMMAND_TIMEOUT_MS };
+  // Auto-pipelining: the commands of every request arriving in the same event-loop turn
+  // leave in one socket write. Without it each lookup is a syscall of its own, which
+  // profiling showed as 15% of the gateway's CPU on the cookie path.
+  const node = { keyPrefix, maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: COMMAND_TIMEOUT_MS, enableAutoPipelining: true };
   if ('cluster' in cfg) {
-    return new Cluster(cfg.cluster, { enableOfflineQueue: false, clusterRetryStrategy: backoff, redisOptions: node });
+    return new Cluster(cfg.cluster, { enableOfflineQueue: false, enableAutoPipelining: true, clusterRetryStrategy: backoff, redisOptions: node });
   }
   const failFast = { ...node, enableOfflineQueue: false, retryStrategy: backoff };
   if ('sentinels' in cfg) {
