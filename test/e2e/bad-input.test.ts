@@ -1,8 +1,7 @@
 // SPEC §10: every malformed request gets a clear 4xx, never a 5xx, a crash or a leaked
 // stack trace, and the gateway keeps serving afterwards.
-import net from 'node:net';
 import t, { type Test } from 'tap';
-import { CookieJar, request, type Response } from '../helpers/http.js';
+import { CookieJar, rawRequest, request, type RawResponse, type Response } from '../helpers/http.js';
 import { formToken, login } from '../helpers/login.js';
 import { startTestGateway, PASSWORDS } from '../helpers/gateway.js';
 
@@ -13,32 +12,8 @@ const g = await startTestGateway();
 t.teardown(g.stop);
 const alice = (await login(g.url, { username: 'alice', password: PASSWORDS.alice })).jar;
 
-interface RawResponse {
-  status: number;
-  head: string;
-  body: string;
-}
 
-/** Writes raw bytes and reads the whole answer (the request asks for Connection: close). */
-function raw(bytes: string | Buffer): Promise<RawResponse> {
-  const u = new URL(g.url);
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(Number(u.port), u.hostname);
-    const chunks: Buffer[] = [];
-    sock.on('data', (c: Buffer) => chunks.push(c));
-    sock.on('error', reject);
-    sock.on('close', () => {
-      const text = Buffer.concat(chunks).toString('latin1');
-      const end = text.indexOf('\r\n\r\n');
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      resolve({ status: m ? Number(m[1]) : 0, head: end < 0 ? text : text.slice(0, end), body: end < 0 ? '' : text.slice(end + 4) });
-    });
-    // No half-close: Node's server aborts a request whose client ends its side first
-    // (httpAllowHalfOpen is false). Every request here asks for Connection: close.
-    sock.setTimeout(10_000, () => sock.destroy());
-    sock.write(bytes);
-  });
-}
+const raw = (bytes: string | Buffer): Promise<RawResponse> => rawRequest(g.url, bytes);
 
 /** After each bad request: the gateway still proxies, authenticates and serves its pages. */
 async function stillWorks(t: Test): Promise<void> {

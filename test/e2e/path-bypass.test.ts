@@ -1,9 +1,8 @@
 // SPEC §2 path normalisation through the real proxy: every spelling of a protected path
 // is matched as that path (and forwarded normalised), every ambiguous spelling is 400 and
 // never reaches the upstream, and the query string never takes part in matching.
-import net from 'node:net';
 import t from 'tap';
-import { request, type Response } from '../helpers/http.js';
+import { rawRequest, request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { startTestGateway, PASSWORDS } from '../helpers/gateway.js';
 
@@ -23,24 +22,7 @@ async function probe(path: string, headers: Record<string, string>): Promise<{ r
   return { res, forwarded: g.upstream.seen.slice(before) };
 }
 
-/** Writes raw bytes on a socket and returns the status of the answer. */
-function rawStatus(bytes: Buffer): Promise<number> {
-  const u = new URL(g.url);
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(Number(u.port), u.hostname);
-    const chunks: Buffer[] = [];
-    sock.on('data', (c: Buffer) => chunks.push(c));
-    sock.on('error', reject);
-    sock.on('close', () => {
-      const m = /^HTTP\/1\.[01] (\d{3})/.exec(Buffer.concat(chunks).toString('latin1'));
-      resolve(m ? Number(m[1]) : 0);
-    });
-    // No half-close: Node's server aborts a request whose client ends its side first
-    // (httpAllowHalfOpen is false). Every request here asks for Connection: close.
-    sock.setTimeout(10_000, () => sock.destroy());
-    sock.write(bytes);
-  });
-}
+const rawStatus = async (bytes: Buffer): Promise<number> => (await rawRequest(g.url, bytes)).status;
 
 // Spellings of the admin area: [what is sent, what the upstream must receive].
 const ADMIN_SPELLINGS: [string, string][] = [

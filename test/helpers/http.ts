@@ -1,6 +1,7 @@
 // A tiny HTTP client for tests: node:http so the Host header can be set freely, and a
 // cookie jar that keeps exactly what the gateway set.
 import http from 'node:http';
+import net from 'node:net';
 import { parseSetCookie } from './set-cookie.js';
 
 export interface Response {
@@ -66,4 +67,34 @@ export class CookieJar {
   get(name: string): string | undefined {
     return this.cookies.get(name);
   }
+}
+
+export interface RawResponse {
+  status: number;
+  head: string;
+  body: string;
+}
+
+/**
+ * Writes raw bytes on a new socket and reads the whole answer — for requests node:http
+ * refuses to send (two Host lines, NUL, absolute-form targets). The request must ask for
+ * `Connection: close`: no half-close, as Node's server aborts a request whose client ends
+ * its side first.
+ */
+export function rawRequest(base: string, bytes: string | Buffer): Promise<RawResponse> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(Number(u.port), u.hostname);
+    const chunks: Buffer[] = [];
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.on('error', reject);
+    sock.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
+      resolve({ status: m ? Number(m[1]) : 0, head: end < 0 ? text : text.slice(0, end), body: end < 0 ? '' : text.slice(end + 4) });
+    });
+    sock.setTimeout(10_000, () => sock.destroy());
+    sock.write(bytes);
+  });
 }
