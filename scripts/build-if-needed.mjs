@@ -1,3 +1,4 @@
+/* global process, console */
 // `npm start` builds first when dist/ is missing or older than any file in src/.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
