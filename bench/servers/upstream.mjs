@@ -16,6 +16,18 @@ const server = http.createServer((req, res) => {
     return;
   }
   hits++;
+  if (req.url === '/stream') {
+    // For the soak: a response that takes a while, so clients can abort in the middle of it.
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    let n = 0;
+    const timer = setInterval(() => {
+      if (++n === 20 || res.destroyed) {
+        clearInterval(timer);
+        res.end('end\n');
+      } else res.write('chunk\n');
+    }, 10);
+    return;
+  }
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': BODY.length });
   res.end(BODY);
 });

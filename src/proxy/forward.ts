@@ -36,8 +36,14 @@ export function createForwarder(deps: Deps): Forwarder {
   const cookieNamesOf = new WeakMap<http.IncomingMessage, ReadonlySet<string>>();
   const timedOut = new WeakSet<http.IncomingMessage>();
 
-  proxy.on('proxyReq', (proxyReq, req) => {
+  proxy.on('proxyReq', (proxyReq, req, res) => {
     proxyReq.once('timeout', () => timedOut.add(req));
+    // A client that goes away mid-response must free the upstream socket too: otherwise the
+    // piped upstream response stalls under back-pressure and its keep-alive socket is never
+    // returned to the agent (http-proxy #1559) — enough of them and every request queues.
+    res.once('close', () => {
+      if (!res.writableFinished) proxyReq.destroy();
+    });
   });
 
   proxy.on('proxyRes', (proxyRes, req, res) => {
