@@ -1,4 +1,4 @@
-/* global process, console, setTimeout, setInterval, clearInterval */
+/* global process, console, setTimeout, setInterval, clearInterval, URL */
 // The memory soak of issue 6: 60 s of load on the gateway's cookie path while other
 // clients keep aborting mid-response (the pattern behind http-proxy's leak, #1559).
 // Samples the gateway's RSS every 5 s and reports whether it grows after the first 20 s.

@@ -1,4 +1,4 @@
-/* global process, console, Buffer */
+/* global process, console, Buffer, setInterval, clearInterval */
 // The benchmark's upstream: a tiny node:http app answering 200 with a small fixed body on
 // keep-alive connections. It counts the requests it served (GET /__bench/hits, asked
 // directly, not through a proxy, and not counted) so the bench can check that every
