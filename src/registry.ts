@@ -3,6 +3,7 @@
 import type { AppConfig, GatewayConfig, TenantConfig, TenantSettings, UserRecord } from './config/types.js';
 import { compileRoutes } from './policy/matcher.js';
 import { cookieSpec, type CookieSpec } from './session/cookie.js';
+import { hostMatches } from './http/redirect.js';
 
 export interface TenantRuntime {
   slug: string;
@@ -36,14 +37,14 @@ export interface Registry {
 export function buildRegistry(config: GatewayConfig): Registry {
   const tenants = new Map<string, TenantRuntime>();
   const exact = new Map<string, AppRuntime>();
-  const wildcards: { suffix: string; app: AppRuntime }[] = [];
+  const wildcards: { pattern: string; app: AppRuntime }[] = [];
   for (const t of Object.values(config.tenants)) {
     const tenant = buildTenant(config, t);
     tenants.set(t.slug, tenant);
     for (const app of tenant.apps) {
       for (const host of app.config.hosts) {
         const h = host.toLowerCase();
-        if (h.startsWith('*.')) wildcards.push({ suffix: h.slice(1), app });
+        if (h.startsWith('*.')) wildcards.push({ pattern: h, app });
         else exact.set(h, app);
       }
     }
@@ -55,10 +56,7 @@ export function buildRegistry(config: GatewayConfig): Registry {
       const h = hostname.toLowerCase();
       const hit = exact.get(h);
       if (hit) return hit;
-      for (const w of wildcards) {
-        // `*.x.y` matches exactly one extra label.
-        if (h.endsWith(w.suffix) && h.length > w.suffix.length && !h.slice(0, -w.suffix.length).includes('.')) return w.app;
-      }
+      for (const w of wildcards) if (hostMatches(h, [w.pattern])) return w.app;
       return null;
     },
   };

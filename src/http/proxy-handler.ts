@@ -4,11 +4,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Deps } from '../deps.js';
 import { runPipeline } from '../pipeline/run.js';
-import type { Decision, PipelineInput } from '../pipeline/scope.js';
+import type { PipelineInput } from '../pipeline/scope.js';
 import type { Forwarder } from '../proxy/forward.js';
 import { hostnameOf } from '../registry.js';
 import { clientIp, peerIsTrusted } from '../util/client-ip.js';
 import { ERRORS } from '../errors.js';
+import { decisionLabel } from '../pipeline/scope.js';
+import { observeDecision } from '../util/metrics.js';
 import { signIdentity } from '../proxy/sign-identity.js';
 import { answerDenied } from './deny.js';
 import { sendError } from './respond.js';
@@ -24,18 +26,11 @@ function originalUrl(req: IncomingMessage, deps: Deps): string {
   return `${proto}://${req.headers.host ?? ''}${req.url ?? '/'}`;
 }
 
-function observe(deps: Deps, decision: Decision, tenant: string | undefined, started: bigint): void {
-  const label = decision.kind === 'allow' ? 'allow' : ERRORS[decision.code].error;
-  const t = tenant ?? 'none';
-  deps.metrics.requests.inc({ decision: label, tenant: t });
-  deps.metrics.latency.observe({ decision: label, tenant: t }, Number(process.hrtime.bigint() - started) / 1e9);
-}
-
 export async function handleProxied(req: IncomingMessage, res: ServerResponse, deps: Deps, forwarder: Forwarder): Promise<void> {
   const started = process.hrtime.bigint();
   const input = inputOf(req, deps);
   const { decision, scope } = await runPipeline(input, deps);
-  observe(deps, decision, scope.tenant?.slug, started);
+  observeDecision(deps.metrics, decisionLabel(decision), scope.tenant?.slug, started);
   if (decision.kind === 'deny') {
     if (decision.code !== 'ERR_GK_UNAUTHENTICATED') deps.log.info({ reqId: req.headers['x-request-id'], reason: decision.reason, code: decision.code, ip: input.clientIp }, 'request refused');
     return answerDenied(req, res, decision, scope.tenant?.slug, originalUrl(req, deps));

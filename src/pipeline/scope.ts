@@ -2,7 +2,7 @@
 // forward-auth endpoint differ only in how they build `PipelineInput`.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteRequirement, RouteRule, UserRecord } from '../config/types.js';
-import type { ErrorCode } from '../errors.js';
+import { ERRORS, type ErrorCode } from '../errors.js';
 import type { AppRuntime, TenantRuntime } from '../registry.js';
 import type { SessionRecord } from '../store/types.js';
 import type { AccessTokenClaims } from '../tokens/access-token.js';
@@ -77,4 +77,9 @@ export function deny(code: ErrorCode, reason: string, extra: { maxAge?: number; 
 export interface Step {
   readonly name: string;
   run(scope: Scope, deps: import('../deps.js').Deps): Decision | void | Promise<Decision | void>;
+}
+
+/** The metric label of a decision: "allow", or the refusal's public error code. */
+export function decisionLabel(d: Decision): string {
+  return d.kind === 'allow' ? 'allow' : ERRORS[d.code].error;
 }

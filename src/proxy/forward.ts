@@ -11,7 +11,6 @@ import type { AppRuntime } from '../registry.js';
 import type { Identity, NormalizedTarget } from '../pipeline/scope.js';
 import { peerIsTrusted } from '../util/client-ip.js';
 import { identityHeaders, stripClientHeaders, withoutCookies } from './identity-headers.js';
-import { loginCookieName } from '../session/cookie.js';
 
 export interface Forwarder {
   web(req: http.IncomingMessage, res: http.ServerResponse, fwd: ForwardInfo): void;
@@ -68,7 +67,7 @@ export function createForwarder(deps: Deps): Forwarder {
     const proto = trustedPeer && typeof h['x-forwarded-proto'] === 'string' ? h['x-forwarded-proto'] : (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
     const host = trustedPeer && typeof h['x-forwarded-host'] === 'string' ? h['x-forwarded-host'] : h.host;
     stripClientHeaders(h, upgrade);
-    const names = new Set([tenant.cookie.name, loginCookieName(tenant.cookie.name)]);
+    const names = tenant.cookie.gatewayNames;
     cookieNamesOf.set(req, names);
     const cookie = withoutCookies(typeof h.cookie === 'string' ? h.cookie : undefined, names);
     if (cookie === undefined) delete h.cookie;

@@ -6,6 +6,8 @@ import { isSessionId } from './ids.js';
 
 export interface CookieSpec {
   name: string;
+  /** This cookie and the login form's: removed from what the upstream sees and sets. */
+  gatewayNames: ReadonlySet<string>;
   secure: boolean;
   sameSite: 'strict' | 'lax';
   domain: string | null;
@@ -16,7 +18,8 @@ export function cookieSpec(publicUrl: string, slug: string, settings: Pick<Tenan
   const domain = settings.cookie.domain;
   // __Host- forbids Domain; a shared cookie across subdomains needs __Secure- instead.
   const prefix = secure ? (domain ? '__Secure-' : '__Host-') : '';
-  return { name: `${prefix}gk_${slug}`, secure, sameSite: settings.cookie.sameSite, domain };
+  const name = `${prefix}gk_${slug}`;
+  return { name, gatewayNames: new Set([name, loginCookieName(name)]), secure, sameSite: settings.cookie.sameSite, domain };
 }
 
 export function serializeSessionCookie(spec: CookieSpec, value: string, maxAgeSeconds: number | null): string {

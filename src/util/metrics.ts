@@ -59,3 +59,10 @@ export function createMetrics(opts: { defaultMetrics?: boolean; cacheStats?: () 
     }),
   };
 }
+
+/** Counts one pipeline decision and its latency (proxy and forward-auth alike). */
+export function observeDecision(m: Metrics, decision: string, tenant: string | undefined, startedNs: bigint): void {
+  const labels = { decision, tenant: tenant ?? 'none' };
+  m.requests.inc(labels);
+  m.latency.observe(labels, Number(process.hrtime.bigint() - startedNs) / 1e9);
+}

@@ -1,8 +1,10 @@
 // GET /t/{slug}/auth: the forward-auth decision for nginx `auth_request` and Traefik
 // `forwardAuth` (SPEC §6). It runs the proxy's pipeline; only the input and the answer differ.
 import type { IncomingMessage } from 'node:http';
-import { ERRORS, GatewayError, type ErrorCode } from '../../errors.js';
+import { GatewayError, type ErrorCode } from '../../errors.js';
 import { runPipeline } from '../../pipeline/run.js';
+import { decisionLabel } from '../../pipeline/scope.js';
+import { observeDecision } from '../../util/metrics.js';
 import type { Decision } from '../../pipeline/scope.js';
 import { identityHeaders } from '../../proxy/identity-headers.js';
 import { signIdentity } from '../../proxy/sign-identity.js';
@@ -74,13 +76,6 @@ function refuse(ctx: GatewayContext, code: ErrorCode, reason: string): void {
   sendError(ctx.req, ctx.res, new GatewayError(code, reason), { slug: ctx.tenant.slug });
 }
 
-function observe(ctx: GatewayContext, decision: Decision, started: bigint): void {
-  const label = decision.kind === 'allow' ? 'allow' : ERRORS[decision.code].error;
-  const labels = { decision: label, tenant: ctx.tenant.slug };
-  ctx.deps.metrics.requests.inc(labels);
-  ctx.deps.metrics.latency.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
-}
-
 /**
  * 401 carries the absolute login URL (nginx's `error_page 401` sends the browser there, on
  * the app's own host); `?mode=redirect` (Traefik) turns it into 302/303 for browsers.
@@ -139,7 +134,7 @@ async function decide(ctx: GatewayContext, o: OriginalRequest, redirectMode: boo
     { method: o.method, hostname: hostnameOf(o.host), target: o.uri, headers: req.headers, clientIp: ctx.clientIp, tenantSlug: tenant.slug },
     deps,
   );
-  observe(ctx, decision, started);
+  observeDecision(deps.metrics, decisionLabel(decision), tenant.slug, started);
   if (decision.kind === 'deny') return answerDenied(ctx, decision, o, redirectMode);
   // Only the pipeline's identity goes back (with its X-Auth-Jwt, as the proxy sends it, and
   // only for apps with identityHeaders on): nothing from the request is echoed.
