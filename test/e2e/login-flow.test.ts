@@ -104,3 +104,18 @@ t.test('a wrong password and an unknown user get the same answer', async (t) => 
   t.equal(msg(unknown.res.body), msg(wrong.res.body));
   t.notOk(wrong.jar.get('gk_acme'), 'no session cookie');
 });
+
+t.test("a tenant's session cookie is nothing at another tenant's gateway endpoints", async (t) => {
+  const g = await startTestGateway();
+  t.teardown(g.stop);
+  const { jar } = await login(g.url, { username: 'alice', password: PASSWORDS.alice });
+  const value = jar.get('gk_acme')!;
+  // Same user id (u-alice) exists in globex: the acme session must still mean nothing there.
+  const asGlobex = await request(g.url, '/t/globex/api/v1/session', { headers: { host: 'portal.globex.test', cookie: `gk_globex=${value}` } });
+  t.equal(asGlobex.status, 401);
+  const mine = await request(g.url, '/t/globex/api/v1/me/sessions', { headers: { host: 'portal.globex.test', cookie: `gk_globex=${value}` } });
+  t.equal(mine.status, 401);
+  const logout = await request(g.url, '/t/globex/logout', { method: 'POST', form: {}, headers: { host: 'portal.globex.test', cookie: `gk_globex=${value}` } });
+  t.equal(logout.status, 303, 'nothing to log out at globex');
+  t.equal((await request(g.url, '/x', { headers: { host: 'dashboard.acme.test', cookie: jar.header() } })).status, 200, 'and the acme session is untouched');
+});
