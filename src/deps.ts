@@ -7,6 +7,7 @@ import { createStore } from './store/index.js';
 import type { SessionStore } from './store/types.js';
 import { loadKeySet, type KeySet } from './tokens/keys.js';
 import { VerifiedTokenCache } from './tokens/token-cache.js';
+import { SessionReadCache } from './session/read-cache.js';
 import { AssertionSigner } from './tokens/assertion.js';
 import { type Clock, systemClock } from './util/clock.js';
 import { compileTrust, type TrustFn } from './util/client-ip.js';
@@ -30,6 +31,8 @@ export interface Deps {
   bus: RevocationBus;
   keys: KeySet;
   tokenCache: VerifiedTokenCache;
+  /** Session records and jti answers of the last few seconds, for the request path only. */
+  readCache: SessionReadCache;
   assertions: AssertionSigner;
   /** Open WebSockets by session id / jti, closed on revocation. */
   live: LiveConnections;
@@ -59,11 +62,17 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
   const keys = overrides.keys ?? (await loadKeySet(config.keys, log, clock.now()));
   const tokenCache = new VerifiedTokenCache();
   const revocations = new RevocationCache();
+  let readCache: SessionReadCache | null = null;
   const metrics = createMetrics({
     defaultMetrics: true,
-    cacheStats: () => ({ verified_tokens: tokenCache.stats(), revocations: { hits: revocations.hits, misses: 0, size: revocations.size } }),
+    cacheStats: () => ({
+      verified_tokens: tokenCache.stats(),
+      revocations: { hits: revocations.hits, misses: 0, size: revocations.size },
+      ...(readCache ? { session_reads: readCache.stats() } : {}),
+    }),
   });
   const store = instrumentStore(overrides.store ?? createStore(config.store, { clock, log }), metrics.storeLatency, metrics.storeErrors);
+  readCache = new SessionReadCache(clock);
   if (!config.server.publicUrl.startsWith('https:')) {
     log.warn({ publicUrl: config.server.publicUrl }, 'publicUrl is plain http: session cookies are sent without Secure; use https in production');
   }
@@ -80,6 +89,7 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
     bus,
     keys,
     tokenCache,
+    readCache,
     assertions: new AssertionSigner(keys),
     live,
     geo: overrides.geo !== undefined ? overrides.geo : await openGeo(config.geoip.file, log),
@@ -87,13 +97,19 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
     shuttingDown: false,
   };
   bus.listen({
-    onRevoked: (_kind, id) => void live.close(id),
+    onRevoked: (_kind, id) => {
+      readCache.forget(id);
+      live.close(id);
+    },
+    onSessionChanged: (id) => readCache.forget(id),
     onReconnect: () => {
       tokenCache.clear();
+      readCache.clear();
       // Settings changes may have been missed too.
       for (const slug of deps.registry.tenants.keys()) reloadTenantSettings(deps, slug).catch(() => {});
     },
     onSettingsChanged: (slug) => {
+      readCache.clear();
       reloadTenantSettings(deps, slug).catch((err: unknown) => log.error({ err: String(err), tenant: slug }, 'could not reload tenant settings'));
     },
   });

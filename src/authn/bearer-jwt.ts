@@ -32,8 +32,8 @@ export async function checkBearer(token: string, tenant: TenantRuntime, audience
   }
   if (deps.revocations.has(claims.jti) || (claims.sid !== undefined && deps.revocations.has(claims.sid))) return { ok: false, reason: 'token_revoked' };
   const [denied, session] = await Promise.all([
-    deps.store.isTokenDenied(tenant.slug, claims.jti),
-    claims.sid !== undefined ? deps.store.getSession(tenant.slug, claims.sid) : Promise.resolve(null),
+    deps.readCache.tokenDenied(deps.store, tenant.slug, claims.jti),
+    claims.sid !== undefined ? deps.readCache.session(deps.store, tenant.slug, claims.sid) : Promise.resolve(null),
   ]);
   if (denied) return { ok: false, reason: 'token_revoked' };
   if (claims.sid !== undefined && (!session || session.userId !== claims.sub)) return { ok: false, reason: 'session_gone' };

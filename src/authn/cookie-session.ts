@@ -21,7 +21,7 @@ export async function sessionFromCookie(raw: string, tenant: TenantRuntime, deps
   const value = parseCookieValue(raw);
   if (!value) return null;
   if (deps.revocations.has(value.sessionId)) return null;
-  const session = await deps.store.getSession(tenant.slug, value.sessionId);
+  const session = await deps.readCache.session(deps.store, tenant.slug, value.sessionId);
   if (!session || session.tenant !== tenant.slug) return null;
   const presented = Buffer.from(hashSecret(value.secret), 'hex');
   const stored = Buffer.from(session.secretHash, 'hex');

@@ -11,6 +11,7 @@ import type { AppRuntime } from '../registry.js';
 import type { Identity, NormalizedTarget } from '../pipeline/scope.js';
 import { peerIsTrusted } from '../util/client-ip.js';
 import { identityHeaders, stripClientHeaders, withoutCookies } from './identity-headers.js';
+import { TurnBatch } from './turn-batch.js';
 
 export interface Forwarder {
   web(req: http.IncomingMessage, res: http.ServerResponse, fwd: ForwardInfo): void;
@@ -30,6 +31,7 @@ export function createForwarder(deps: Deps): Forwarder {
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
   const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
   const proxy = httpProxy.createProxyServer({ xfwd: false, ws: true, changeOrigin: false });
+  const batch = new TurnBatch((err) => deps.log.error({ err }, 'forwarding failed'));
 
   // Per-request facts http-proxy's events need, without decorating the request object.
   const cookieNamesOf = new WeakMap<http.IncomingMessage, ReadonlySet<string>>();
@@ -87,8 +89,12 @@ export function createForwarder(deps: Deps): Forwarder {
   return {
     web(req, res, fwd) {
       prepare(req, fwd, false);
-      proxy.web(req, res, { target: fwd.app.target, agent: agentFor(fwd.app), proxyTimeout: fwd.app.config.timeout * 1000 }, (err: NodeJS.ErrnoException) => {
-        fwd.onError(timedOut.has(req) ? new GatewayError('ERR_GK_UPSTREAM_TIMEOUT', err.message) : new GatewayError('ERR_GK_UPSTREAM_UNREACHABLE', `${err.code ?? ''} ${err.message}`));
+      batch.add(() => {
+        // The client may have gone while the request waited for the end of the turn.
+        if (res.destroyed) return;
+        proxy.web(req, res, { target: fwd.app.target, agent: agentFor(fwd.app), proxyTimeout: fwd.app.config.timeout * 1000 }, (err: NodeJS.ErrnoException) => {
+          fwd.onError(timedOut.has(req) ? new GatewayError('ERR_GK_UPSTREAM_TIMEOUT', err.message) : new GatewayError('ERR_GK_UPSTREAM_UNREACHABLE', `${err.code ?? ''} ${err.message}`));
+        });
       });
     },
     ws(req, socket, head, fwd) {

@@ -9,10 +9,13 @@ import type { RevocationCache } from './cache.js';
 export type BusMessage =
   | { t: 'sid'; id: string; at: number }
   | { t: 'jti'; id: string; at: number }
+  /** A session's record changed (re-authentication): cached copies must be dropped. */
+  | { t: 'changed'; id: string; at: number }
   | { t: 'settings'; tenant: string; at: number };
 
 export interface BusListener {
   onRevoked?(kind: 'sid' | 'jti', id: string): void;
+  onSessionChanged?(id: string): void;
   onSettingsChanged?(tenant: string): void;
   /** Positive caches must be dropped. */
   onReconnect?(): void;
@@ -72,6 +75,12 @@ export class RevocationBus {
     await this.store.publish(JSON.stringify({ t: kind, id, at: this.now() } satisfies BusMessage));
   }
 
+  /** This instance at once, then every other instance. */
+  async sessionChanged(id: string): Promise<void> {
+    for (const l of this.listeners) l.onSessionChanged?.(id);
+    await this.store.publish(JSON.stringify({ t: 'changed', id, at: this.now() } satisfies BusMessage));
+  }
+
   async settingsChanged(tenant: string): Promise<void> {
     await this.store.publish(JSON.stringify({ t: 'settings', tenant, at: this.now() } satisfies BusMessage));
   }
@@ -88,6 +97,8 @@ export class RevocationBus {
     if ((m.t === 'sid' || m.t === 'jti') && typeof m.id === 'string') {
       this.revocations.add(m.id);
       for (const l of this.listeners) l.onRevoked?.(m.t, m.id);
+    } else if (m.t === 'changed' && typeof m.id === 'string') {
+      for (const l of this.listeners) l.onSessionChanged?.(m.id);
     } else if (m.t === 'settings' && typeof m.tenant === 'string') {
       for (const l of this.listeners) l.onSettingsChanged?.(m.tenant);
     }

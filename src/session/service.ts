@@ -64,6 +64,8 @@ export async function reauthenticate(deps: Deps, session: SessionRecord, ip: str
   const now = deps.clock.now();
   const patch = { secretHash: hashSecret(secret), authTime: now, lastActiveAt: now };
   if (!(await deps.store.updateSession(session.tenant, session.id, patch))) return null;
+  // The old cookie must stop working on every instance, not only once their caches expire.
+  await deps.bus.sessionChanged(session.id);
   deps.audit.emit('login_succeeded', { tenant: session.tenant, userId: session.userId, sessionId: session.id, ip, reason: 'reauthentication' });
   return { session: { ...session, ...patch }, cookieValue: formatCookieValue(session.id, secret) };
 }
@@ -90,6 +92,7 @@ export async function revokeSession(deps: Deps, session: Pick<SessionRecord, 'te
 export function touchSession(deps: Deps, session: SessionRecord): void {
   const now = deps.clock.now();
   if (!activityDue(session, now)) return;
+  deps.readCache.touched(session.tenant, session.id, now);
   deps.store.updateSession(session.tenant, session.id, { lastActiveAt: now }).catch((err: unknown) => {
     deps.log.warn({ err: String(err), sessionId: session.id }, 'could not record session activity');
   });

@@ -9,7 +9,7 @@ export function instrumentStore(store: SessionStore, latency: Histogram<'op'>, e
       // Receiver = the target: getters of classes with #private fields must see the real object.
       const value = Reflect.get(target, prop, target) as unknown;
       if (typeof value !== 'function') return value;
-      if (prop === 'subscribe' || prop === 'close' || typeof prop !== 'string') return (value as (...a: unknown[]) => unknown).bind(target);
+      if (prop === 'subscribe' || prop === 'close' || prop === 'isAvailable' || typeof prop !== 'string') return (value as (...a: unknown[]) => unknown).bind(target);
       const op = prop;
       return (...args: unknown[]) => {
         const end = latency.startTimer({ op });

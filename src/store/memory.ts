@@ -207,6 +207,10 @@ export class MemoryStore implements SessionStore {
 
   async ping(): Promise<void> {}
 
+  isAvailable(): boolean {
+    return true;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.#timer);
     this.#events.clear();

@@ -166,6 +166,10 @@ export class RedisStore implements SessionStore {
     this.#client = client;
   }
 
+  isAvailable(): boolean {
+    return this.#client.status === 'ready';
+  }
+
   /** The ioredis client (standalone/Sentinel `Redis` or `Cluster`), for pub/sub and more scripts. */
   get client(): Redis | Cluster {
     return this.#client;

@@ -156,5 +156,10 @@ export interface SessionStore {
 
   /** Resolves when the backend answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
+  /**
+   * Synchronous and free: false while the store knows its backend is unreachable (Redis:
+   * not connected). Cached answers are never used then, so an outage is a 503 at once.
+   */
+  isAvailable(): boolean;
   close(): Promise<void>;
 }

@@ -3,10 +3,9 @@
 // spoofed identity headers, and the exact requests Traefik and Envoy send.
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import t, { type Test } from 'tap';
-import { StoreUnavailableError, type SessionStore } from '../../src/store/types.js';
 import { request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
-import { startTestGateway, PASSWORDS } from '../helpers/gateway.js';
+import { storeDown, startTestGateway, PASSWORDS } from '../helpers/gateway.js';
 
 const H = 'dashboard.acme.test';
 const ID_HEADERS = ['x-auth-user', 'x-auth-email', 'x-auth-name', 'x-auth-roles', 'x-auth-tenant', 'x-auth-session', 'x-auth-time', 'x-auth-jwt'];
@@ -189,12 +188,7 @@ t.test('a spoofed X-Auth-User in the auth request is never echoed back', async (
 
 t.test('store down: 503, never 401 or 200', async (t) => {
   const real = g.gw.deps.store;
-  const down = new Proxy(real, {
-    get(target, prop, receiver) {
-      if (prop === 'getSession') return () => Promise.reject(new StoreUnavailableError('test: store down'));
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  }) as SessionStore;
+  const down = storeDown(real);
   g.gw.deps.store = down;
   t.teardown(() => {
     g.gw.deps.store = real;

@@ -3,8 +3,7 @@
 // the app and never a client's copy, the path-bypass list, and gateway or store down → 500.
 import { existsSync, readFileSync } from 'node:fs';
 import t from 'tap';
-import { StoreUnavailableError, type SessionStore } from '../../src/store/types.js';
-import { startTestGateway, PASSWORDS } from '../helpers/gateway.js';
+import { storeDown, startTestGateway, PASSWORDS } from '../helpers/gateway.js';
 import { request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { NGINX_BIN, NGINX_MISSING, startNginx } from '../helpers/nginx.js';
@@ -155,12 +154,7 @@ t.test('the path-bypass list through nginx', async (t) => {
 
 t.test('store down: the gateway answers 503, nginx 500, the app nothing', async (t) => {
   const real = g.gw.deps.store;
-  g.gw.deps.store = new Proxy(real, {
-    get(target, prop, receiver) {
-      if (prop === 'getSession') return () => Promise.reject(new StoreUnavailableError('test: store down'));
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  }) as SessionStore;
+  g.gw.deps.store = storeDown(real);
   t.teardown(() => {
     g.gw.deps.store = real;
   });

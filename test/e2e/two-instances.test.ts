@@ -1,6 +1,7 @@
 // Two gateway instances on one Redis (SPEC §4 "Revocation propagation"): with both
-// instances' caches warm (verified-token cache, sessions), a revocation made on A — logout,
-// RFC 7009 revocation of an access token, refresh-token reuse — is enforced by B on the
+// instances' caches warm (verified-token cache, session read cache), a revocation made on A —
+// logout, RFC 7009 revocation of an access token, refresh-token reuse, a re-authentication
+// that rotates the cookie secret — is enforced by B on the
 // very next request after the revoking request returned; B's pub/sub also hears of it.
 import { createHash, randomBytes } from 'node:crypto';
 import t, { type Test } from 'tap';
@@ -79,6 +80,9 @@ t.test('logout on A: B refuses the token and the cookie at once, even from its w
   await warm(t, token);
   t.equal((await withCookie(A, jar)).status, 200, 'the cookie on A');
   t.equal((await withCookie(B, jar)).status, 200, 'the cookie on B');
+  const readHits = B.gw.deps.readCache.hits;
+  t.equal((await withCookie(B, jar)).status, 200, 'the cookie on B again');
+  t.ok(B.gw.deps.readCache.hits > readHits, "B answers the cookie from its session read cache");
   const hitsBefore = B.gw.deps.tokenCache.hits;
   t.equal((await bearer(B, token)).status, 200);
   t.equal(B.gw.deps.tokenCache.hits, hitsBefore + 1, "B answers from its verified-token cache");
@@ -97,6 +101,22 @@ t.test('logout on A: B refuses the token and the cookie at once, even from its w
   await heard;
   t.ok(B.gw.deps.revocations.has(sid), "B's revocation LRU holds the session id (pub/sub)");
   t.equal((await bearer(B, token)).status, 401, 'still refused on B');
+});
+
+t.test('re-authentication on A: the old cookie value is dead on B at once, although B had the session cached', async (t) => {
+  const jar = await signedIn(A);
+  const oldCookie = jar.header();
+  for (const g of [A, B]) t.equal((await withCookie(g, jar)).status, 200, `the cookie on ${g === A ? 'A' : 'B'}`);
+  const readHits = B.gw.deps.readCache.hits;
+  t.equal((await withCookie(B, jar)).status, 200);
+  t.ok(B.gw.deps.readCache.hits > readHits, 'B answered from its read cache');
+
+  const { res } = await login(A.url, { username: 'alice', password: PASSWORDS.alice, prompt: 'login', rd: 'http://dashboard.acme.test/reports', jar });
+  t.equal(res.status, 302, 're-authenticated on A');
+  t.not(jar.header(), oldCookie, 'a new cookie value');
+  const old = await request(B.url, '/reports', { headers: { host: DASH, accept: 'application/json', cookie: oldCookie } });
+  t.equal(old.status, 401, 'the old value on B: 401 on the very next request');
+  t.equal((await withCookie(B, jar)).status, 200, 'the new value works on B');
 });
 
 t.test('RFC 7009 revocation of an access token on A: B refuses it at once, its sibling still works', async (t) => {

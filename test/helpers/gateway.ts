@@ -5,7 +5,7 @@ import { loadConfigText } from '../../src/config/load.js';
 import type { GatewayConfig } from '../../src/config/types.js';
 import { hashPassword } from '../../src/session/password.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
-import type { SessionStore } from '../../src/store/types.js';
+import { StoreUnavailableError, type SessionStore } from '../../src/store/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { createLogger } from '../../src/util/log.js';
 import { generateJwks, keySetFromJwks, type KeySet } from '../../src/tokens/keys.js';
@@ -139,4 +139,19 @@ export async function startTestGateway(o: TestGatewayOptions = {}): Promise<Test
       await upstream.close();
     },
   };
+}
+
+/**
+ * The store as an outage looks to the gateway: it says it is unreachable and every call
+ * fails with StoreUnavailableError (the memory store cannot go down by itself).
+ */
+export function storeDown(real: SessionStore): SessionStore {
+  return new Proxy(real, {
+    get(target, prop, receiver) {
+      if (prop === 'isAvailable') return () => false;
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== 'function' || prop === 'subscribe' || prop === 'close') return value;
+      return () => Promise.reject(new StoreUnavailableError(`test: store down (${String(prop)})`));
+    },
+  });
 }
