@@ -23,9 +23,11 @@ export async function sessionFromCookie(raw: string, tenant: TenantRuntime, deps
   if (deps.revocations.has(value.sessionId)) return null;
   const session = await deps.readCache.session(deps.store, tenant.slug, value.sessionId);
   if (!session || session.tenant !== tenant.slug) return null;
+  if (deps.readCache.secretVerified(session, value.secret)) return session;
   const presented = Buffer.from(hashSecret(value.secret), 'hex');
   const stored = Buffer.from(session.secretHash, 'hex');
   if (presented.length !== stored.length || !timingSafeEqual(presented, stored)) return null;
+  deps.readCache.noteVerifiedSecret(session, value.secret);
   return session;
 }
 

@@ -4,13 +4,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
+import { parse as parseUrl, type Url } from 'node:url';
 import httpProxy from 'http-proxy';
 import type { Deps } from '../deps.js';
 import { GatewayError } from '../errors.js';
 import type { AppRuntime } from '../registry.js';
 import type { Identity, NormalizedTarget } from '../pipeline/scope.js';
 import { peerIsTrusted } from '../util/client-ip.js';
-import { identityHeaders, stripClientHeaders, withoutCookies } from './identity-headers.js';
+import { setIdentityHeaders, stripClientHeaders, withoutCookies } from './identity-headers.js';
 import { TurnBatch } from './turn-batch.js';
 
 export interface Forwarder {
@@ -78,12 +79,21 @@ export function createForwarder(deps: Deps): Forwarder {
     h['x-forwarded-for'] = priorXff ? `${priorXff}, ${peer}` : peer;
     h['x-forwarded-proto'] = proto;
     if (host !== undefined) h['x-forwarded-host'] = host;
-    if (fwd.identity && fwd.app.config.identityHeaders) Object.assign(h, identityHeaders(fwd.identity));
+    if (fwd.identity && fwd.app.config.identityHeaders) setIdentityHeaders(h, fwd.identity);
     req.url = fwd.target.path + fwd.target.query;
   }
 
   function agentFor(app: AppRuntime): http.Agent {
     return app.target.startsWith('https:') ? httpsAgent : httpAgent;
+  }
+
+  // http-proxy parses a string target on every request; each app's options are built once
+  // (the legacy parser is what http-proxy itself uses; the input is configuration).
+  const webOptions = new WeakMap<AppRuntime, { target: Url; agent: http.Agent; proxyTimeout: number }>();
+  function optionsFor(app: AppRuntime): { target: Url; agent: http.Agent; proxyTimeout: number } {
+    let o = webOptions.get(app);
+    if (!o) webOptions.set(app, (o = { target: parseUrl(app.target), agent: agentFor(app), proxyTimeout: app.config.timeout * 1000 }));
+    return o;
   }
 
   return {
@@ -92,7 +102,7 @@ export function createForwarder(deps: Deps): Forwarder {
       batch.add(() => {
         // The client may have gone while the request waited for the end of the turn.
         if (res.destroyed) return;
-        proxy.web(req, res, { target: fwd.app.target, agent: agentFor(fwd.app), proxyTimeout: fwd.app.config.timeout * 1000 }, (err: NodeJS.ErrnoException) => {
+        proxy.web(req, res, optionsFor(fwd.app), (err: NodeJS.ErrnoException) => {
           fwd.onError(timedOut.has(req) ? new GatewayError('ERR_GK_UPSTREAM_TIMEOUT', err.message) : new GatewayError('ERR_GK_UPSTREAM_UNREACHABLE', `${err.code ?? ''} ${err.message}`));
         });
       });

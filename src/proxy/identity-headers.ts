@@ -13,18 +13,22 @@ export function headerValue(v: string): string {
 }
 
 export function identityHeaders(id: Identity): Record<string, string> {
-  const h: Record<string, string> = {
-    'x-auth-user': headerValue(id.userId),
-    'x-auth-email': headerValue(id.email),
-    'x-auth-name': headerValue(id.name),
-    'x-auth-roles': id.roles.map(headerValue).join(','),
-    'x-auth-tenant': id.tenant,
-  };
+  const h: Record<string, string> = {};
+  setIdentityHeaders(h, id);
+  return h;
+}
+
+/** Sets the identity headers on `h` (the request's own headers, already stripped). */
+export function setIdentityHeaders(h: Record<string, string | string[] | undefined>, id: Identity): void {
+  h['x-auth-user'] = headerValue(id.userId);
+  h['x-auth-email'] = headerValue(id.email);
+  h['x-auth-name'] = headerValue(id.name);
+  h['x-auth-roles'] = id.roles.length === 0 ? '' : id.roles.map(headerValue).join(',');
+  h['x-auth-tenant'] = id.tenant;
   // A client_credentials token has neither a session nor an authentication time.
   if (id.sessionId !== null) h['x-auth-session'] = id.sessionId;
   if (id.authTime !== null) h['x-auth-time'] = String(Math.floor(id.authTime / 1000));
   if (id.jwt !== undefined) h['x-auth-jwt'] = id.jwt;
-  return h;
 }
 
 /** `X-Auth-User`, `x_auth_user`, `X_AUTH-user`… all name the same header to an app. */
@@ -50,7 +54,8 @@ export function stripClientHeaders(headers: IncomingHttpHeaders, keepUpgrade: bo
   delete headers['proxy-connection'];
   if (keepUpgrade) headers.connection = 'upgrade';
   for (const name of Object.keys(headers)) {
-    if (isSpoofableName(name)) delete headers[name];
+    // Node lower-cases header names: only names starting with "x" can be a spelling of X-Auth-*.
+    if (name.charCodeAt(0) === 0x78 && isSpoofableName(name)) delete headers[name];
   }
 }
 

@@ -1,10 +1,20 @@
-// Adds X-Auth-Jwt to an allowed identity for apps that receive identity headers.
+// Adds X-Auth-Jwt to an allowed identity for apps that receive identity headers. The
+// assertion is almost always cached: then this is synchronous (no promise per request).
 import type { Deps } from '../deps.js';
 import type { Identity } from '../pipeline/scope.js';
 import type { AppRuntime } from '../registry.js';
 
-export async function signIdentity(deps: Deps, identity: Identity | null, app: AppRuntime): Promise<Identity | null> {
+/** `identity` is the decision's own (fresh per request): X-Auth-Jwt is set on it. */
+export function signIdentity(deps: Deps, identity: Identity | null, app: AppRuntime): Identity | null | Promise<Identity | null> {
   if (!identity || !app.config.identityHeaders) return identity;
-  const jwt = await deps.assertions.assertion(identity, app.name, app.tenant.issuer, deps.clock.now());
-  return { ...identity, jwt };
+  const now = deps.clock.now();
+  const cached = deps.assertions.cached(identity, app.name, now);
+  if (cached !== undefined) {
+    identity.jwt = cached;
+    return identity;
+  }
+  return deps.assertions.assertion(identity, app.name, app.tenant.issuer, now).then((jwt) => {
+    identity.jwt = jwt;
+    return identity;
+  });
 }

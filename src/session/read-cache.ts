@@ -9,7 +9,10 @@
 // An entry lives at most TTL_MS and never past the moment its session could expire, so
 // expiry is always judged on a record read from the store. Misses are not cached, and
 // nothing is answered from the cache while the store says it is unreachable (SPEC: 503).
+// The cookie secret that matched a cached record is kept with it (in memory only, for the
+// entry's few seconds) so that a hit costs a constant-time compare instead of a SHA-256.
 // A read that started before an invalidation never fills the cache (generation check).
+import { timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../util/clock.js';
 import type { SessionRecord, SessionStore } from '../store/types.js';
@@ -28,6 +31,8 @@ interface Entry {
 }
 interface SessionEntry extends Entry {
   record: SessionRecord;
+  /** A cookie secret already checked against record.secretHash (saves a SHA-256 per hit). */
+  verifiedSecret?: Buffer;
 }
 
 export class SessionReadCache {
@@ -77,6 +82,21 @@ export class SessionReadCache {
   touched(tenant: string, id: string, lastActiveAt: number): void {
     const hit = this.sessions.get(id);
     if (hit && hit.tenant === tenant) hit.record = { ...hit.record, lastActiveAt };
+  }
+
+  /** Whether `secret` is the one already verified against this (cached) record's hash. */
+  secretVerified(record: SessionRecord, secret: string): boolean {
+    const entry = this.sessions.get(record.id);
+    const known = entry?.verifiedSecret;
+    if (!known || entry.record.secretHash !== record.secretHash) return false;
+    const presented = Buffer.from(secret);
+    return presented.length === known.length && timingSafeEqual(presented, known);
+  }
+
+  /** `secret` matched `record.secretHash`: later hits may skip the hash. */
+  noteVerifiedSecret(record: SessionRecord, secret: string): void {
+    const entry = this.sessions.get(record.id);
+    if (entry && entry.record.secretHash === record.secretHash) entry.verifiedSecret = Buffer.from(secret);
   }
 
   /** A session (or jti) was revoked or changed somewhere. */

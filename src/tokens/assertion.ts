@@ -10,15 +10,25 @@ import type { KeySet } from './keys.js';
 const LIFETIME_S = 60;
 const REUSE_MS = 30_000;
 
+function keyOf(id: Identity, app: string): string {
+  return `${app}\0${id.tenant}\0${id.sessionId ?? ''}\0${id.userId}\0${id.authTime ?? ''}\0${id.roles.join(',')}`;
+}
+
 export class AssertionSigner {
   private readonly cache = new LRUCache<string, { jwt: string; exp: number }>({ max: 20_000, ttl: REUSE_MS });
   constructor(private readonly keys: KeySet) {}
 
-  async assertion(id: Identity, app: string, issuer: string, nowMs: number): Promise<string> {
-    const key = `${app}\0${id.tenant}\0${id.sessionId ?? ''}\0${id.userId}\0${id.authTime ?? ''}\0${id.roles.join(',')}`;
-    const hit = this.cache.get(key);
+  /** The cached assertion for this identity and app, when there is one young enough. */
+  cached(id: Identity, app: string, nowMs: number): string | undefined {
+    const hit = this.cache.get(keyOf(id, app));
     // Never hand out an assertion with less than half its life left.
-    if (hit && hit.exp * 1000 - nowMs > REUSE_MS) return hit.jwt;
+    return hit && hit.exp * 1000 - nowMs > REUSE_MS ? hit.jwt : undefined;
+  }
+
+  async assertion(id: Identity, app: string, issuer: string, nowMs: number): Promise<string> {
+    const key = keyOf(id, app);
+    const hit = this.cached(id, app, nowMs);
+    if (hit !== undefined) return hit;
     const iat = Math.floor(nowMs / 1000);
     const exp = iat + LIFETIME_S;
     const jwt = await new SignJWT({
