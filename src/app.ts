@@ -15,6 +15,8 @@ import { createForwarder } from './proxy/forward.js';
 import { hasSingleHost, hostnameOf } from './registry.js';
 import { StoreUnavailableError } from './store/types.js';
 import { clientIp } from './util/client-ip.js';
+import type { GatewayContext } from './http/context.js';
+import type { TenantRuntime } from './registry.js';
 
 export interface App {
   server: http.Server;
@@ -25,6 +27,24 @@ export interface App {
 
 const TENANT_PREFIX = /^\/t\/([a-z0-9-]{1,63})(\/[^?#]*)?(?:\?.*)?$/;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** The context of a gateway endpoint; its URL is parsed only when a handler reads it. */
+function gatewayContext(req: http.IncomingMessage, res: http.ServerResponse, deps: Deps, tenant: TenantRuntime, url: string, params: Record<string, string>): GatewayContext {
+  const publicUrl = deps.registry.config.server.publicUrl;
+  let parsed: URL | undefined;
+  return {
+    req,
+    res,
+    deps,
+    tenant,
+    get url() {
+      return (parsed ??= new URL(url, publicUrl));
+    },
+    params,
+    clientIp: clientIp(req, deps.trust),
+    publicUrl,
+  };
+}
 
 export function createApp(deps: Deps): App {
   const forwarder = createForwarder(deps);
@@ -42,17 +62,15 @@ export function createApp(deps: Deps): App {
     const m = TENANT_PREFIX.exec(url);
     const tenant = m ? registry.tenants.get(m[1]!) : undefined;
     if (m && tenant) {
-      const publicUrl = registry.config.server.publicUrl;
       const rest = m[2] ?? '/';
       // Envoy ext_authz: /t/{slug}/auth + the original path, any method (raw, not re-parsed).
       if (rest.startsWith('/auth/')) {
-        const ctx = { req, res, deps, tenant, url: new URL(`/t/${tenant.slug}/auth`, publicUrl), params: {}, clientIp: clientIp(req, deps.trust), publicUrl };
-        return envoyForwardAuth(ctx, url.slice(`/t/${tenant.slug}/auth`.length));
+        return envoyForwardAuth(gatewayContext(req, res, deps, tenant, `/t/${tenant.slug}/auth`, {}), url.slice(`/t/${tenant.slug}/auth`.length));
       }
       const found = findGatewayRoute(req.method ?? 'GET', rest);
       if (!found) return sendError(req, res, 'ERR_GK_NOT_FOUND', { slug: tenant.slug });
       if ('methodNotAllowed' in found) return sendError(req, res, 'ERR_GK_METHOD_NOT_ALLOWED', { slug: tenant.slug });
-      return found.handler({ req, res, deps, tenant, url: new URL(url, publicUrl), params: found.params, clientIp: clientIp(req, deps.trust), publicUrl });
+      return found.handler(gatewayContext(req, res, deps, tenant, url, found.params));
     }
     const path = url.split('?', 1)[0]!;
     if (OPS_PATHS.has(path)) {

@@ -5,7 +5,6 @@ import type { Deps } from '../deps.js';
 import type { Scope } from '../pipeline/scope.js';
 import type { TenantRuntime } from '../registry.js';
 import { verifyAccessToken, type AccessTokenClaims } from '../tokens/access-token.js';
-import { VerifiedTokenCache } from '../tokens/token-cache.js';
 import type { SessionRecord } from '../store/types.js';
 import { NOT_RESPONSIBLE, type AuthnResult, type Authenticator } from './types.js';
 
@@ -22,13 +21,12 @@ export type BearerCheck =
 /** The whole bearer check, shared by the pipeline and the admin API. */
 export async function checkBearer(token: string, tenant: TenantRuntime, audience: string, deps: Deps): Promise<BearerCheck> {
   const now = deps.clock.now();
-  const key = VerifiedTokenCache.key(token, tenant.issuer, audience);
-  let claims = deps.tokenCache.get(key, now);
+  let claims = deps.tokenCache.get(token, tenant.issuer, audience, now);
   if (!claims) {
     const v = await verifyAccessToken(deps.keys, token, { issuer: tenant.issuer, audience, tenant: tenant.slug, now });
     if (!v.ok) return v;
     claims = v.claims;
-    deps.tokenCache.set(key, claims, now);
+    deps.tokenCache.set(token, tenant.issuer, audience, claims, now);
   }
   if (deps.revocations.has(claims.jti) || (claims.sid !== undefined && deps.revocations.has(claims.sid))) return { ok: false, reason: 'token_revoked' };
   const [denied, session] = await Promise.all([

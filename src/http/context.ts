@@ -8,8 +8,8 @@ export interface GatewayContext {
   res: ServerResponse;
   deps: Deps;
   tenant: TenantRuntime;
-  /** The request URL (path relative to the gateway's own origin). */
-  url: URL;
+  /** The request URL (path relative to the gateway's own origin); parsed on first read. */
+  readonly url: URL;
   /** Path parameters from the route pattern. */
   params: Record<string, string>;
   clientIp: string;

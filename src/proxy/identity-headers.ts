@@ -12,14 +12,8 @@ export function headerValue(v: string): string {
   return /^[\x20-\x24\x26-\x7e]*$/.test(v) ? v : encodeURIComponent(v);
 }
 
-export function identityHeaders(id: Identity): Record<string, string> {
-  const h: Record<string, string> = {};
-  setIdentityHeaders(h, id);
-  return h;
-}
-
-/** Sets the identity headers on `h` (the request's own headers, already stripped). */
-export function setIdentityHeaders(h: Record<string, string | string[] | undefined>, id: Identity): void {
+/** Sets the identity headers on `h` (the upstream request's headers, already stripped, or a response's). */
+export function setIdentityHeaders(h: Record<string, string | string[] | number | undefined>, id: Identity): void {
   h['x-auth-user'] = headerValue(id.userId);
   h['x-auth-email'] = headerValue(id.email);
   h['x-auth-name'] = headerValue(id.name);

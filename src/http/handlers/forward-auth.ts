@@ -6,7 +6,7 @@ import { runPipeline } from '../../pipeline/run.js';
 import { decisionLabel } from '../../pipeline/scope.js';
 import { observeDecision } from '../../util/metrics.js';
 import type { Decision } from '../../pipeline/scope.js';
-import { identityHeaders } from '../../proxy/identity-headers.js';
+import { setIdentityHeaders } from '../../proxy/identity-headers.js';
 import { signIdentity } from '../../proxy/sign-identity.js';
 import { hostnameOf } from '../../registry.js';
 import { peerIsTrusted } from '../../util/client-ip.js';
@@ -102,7 +102,7 @@ function answerDenied(ctx: GatewayContext, d: Deny, o: OriginalRequest, redirect
 export const forwardAuth: Handler = async (ctx) => {
   // Forwarded headers from anyone else would let a client ask about any URL it likes.
   if (!peerIsTrusted(ctx.req, ctx.deps.trust)) return refuse(ctx, 'ERR_GK_BAD_FORWARDED', 'untrusted_peer');
-  const mode = ctx.url.searchParams.get('mode');
+  const mode = ctx.req.url?.includes('?') ? ctx.url.searchParams.get('mode') : null;
   if (mode !== null && mode !== 'redirect') return refuse(ctx, 'ERR_GK_BAD_REQUEST', 'unknown_mode');
   const parsed = readOriginal(ctx.req);
   if (!parsed.ok) return refuse(ctx, 'ERR_GK_BAD_REQUEST', parsed.reason);
@@ -139,7 +139,12 @@ async function decide(ctx: GatewayContext, o: OriginalRequest, redirectMode: boo
   // Only the pipeline's identity goes back (with its X-Auth-Jwt, as the proxy sends it, and
   // only for apps with identityHeaders on): nothing from the request is echoed.
   const app = scope.app!;
-  const identity = app.config.identityHeaders ? await signIdentity(deps, decision.identity, app) : null;
-  res.writeHead(200, { 'cache-control': 'no-store', 'content-length': 0, ...(identity ? identityHeaders(identity) : {}) });
+  const headers: Record<string, string | number> = { 'cache-control': 'no-store', 'content-length': 0 };
+  if (app.config.identityHeaders) {
+    const signed = signIdentity(deps, decision.identity, app);
+    const identity = signed instanceof Promise ? await signed : signed;
+    if (identity) setIdentityHeaders(headers, identity);
+  }
+  res.writeHead(200, headers);
   res.end();
 }
