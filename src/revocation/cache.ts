@@ -4,9 +4,11 @@ import { LRUCache } from 'lru-cache';
 
 export class RevocationCache {
   private readonly lru: LRUCache<string, true>;
-  constructor(opts: { max?: number; ttlMs?: number } = {}) {
-    // TTL: longer than any access token or session lives in practice here; bounded anyway.
-    this.lru = new LRUCache({ max: opts.max ?? 100_000, ttl: opts.ttlMs ?? 24 * 3600_000 });
+  constructor(opts: { max?: number } = {}) {
+    // No TTL (a clock read and a timer per lookup in lru-cache): a revoked id never becomes
+    // valid again, so it may stay until newer revocations push it out; by then the store,
+    // which stays the authority, has long deleted the session or denied the jti.
+    this.lru = new LRUCache({ max: opts.max ?? 100_000 });
   }
   add(id: string): void {
     this.lru.set(id, true);

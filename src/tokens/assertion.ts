@@ -15,7 +15,8 @@ function keyOf(id: Identity, app: string): string {
 }
 
 export class AssertionSigner {
-  private readonly cache = new LRUCache<string, { jwt: string; exp: number }>({ max: 20_000, ttl: REUSE_MS });
+  // No lru-cache TTL: every hit is checked against its own exp (below), stale ones are replaced.
+  private readonly cache = new LRUCache<string, { jwt: string; exp: number }>({ max: 20_000 });
   constructor(private readonly keys: KeySet) {}
 
   /** The cached assertion for this identity and app, when there is one young enough. */
