@@ -32,7 +32,7 @@ export function createForwarder(deps: Deps): Forwarder {
   const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
   const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
   const proxy = httpProxy.createProxyServer({ xfwd: false, ws: true, changeOrigin: false });
-  const batch = new TurnBatch((err) => deps.log.error({ err }, 'forwarding failed'));
+  const batch = new TurnBatch((err) => deps.log.error({ err }, 'batched forwarding failed'));
 
   // Per-request facts http-proxy's events need, without decorating the request object.
   const cookieNamesOf = new WeakMap<http.IncomingMessage, ReadonlySet<string>>();
@@ -102,9 +102,15 @@ export function createForwarder(deps: Deps): Forwarder {
       batch.add(() => {
         // The client may have gone while the request waited for the end of the turn.
         if (res.destroyed) return;
-        proxy.web(req, res, optionsFor(fwd.app), (err: NodeJS.ErrnoException) => {
-          fwd.onError(timedOut.has(req) ? new GatewayError('ERR_GK_UPSTREAM_TIMEOUT', err.message) : new GatewayError('ERR_GK_UPSTREAM_UNREACHABLE', `${err.code ?? ''} ${err.message}`));
-        });
+        try {
+          proxy.web(req, res, optionsFor(fwd.app), (err: NodeJS.ErrnoException) => {
+            fwd.onError(timedOut.has(req) ? new GatewayError('ERR_GK_UPSTREAM_TIMEOUT', err.message) : new GatewayError('ERR_GK_UPSTREAM_UNREACHABLE', `${err.code ?? ''} ${err.message}`));
+          });
+        } catch (err) {
+          // Outside the request's promise chain now: answer here (e.g. node:http refusing a header).
+          deps.log.error({ err, app: fwd.app.name }, 'forwarding failed');
+          fwd.onError(new GatewayError('ERR_GK_INTERNAL', 'forwarding failed'));
+        }
       });
     },
     ws(req, socket, head, fwd) {
