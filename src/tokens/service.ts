@@ -11,6 +11,7 @@ import { revokeSession } from '../session/service.js';
 import type { SessionRecord } from '../store/types.js';
 import { issueAccessToken } from './access-token.js';
 import { OAuthError } from './oauth-error.js';
+import { rememberRedemption, revokeReplayedCode } from './code-replay.js';
 import { formatRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor } from './refresh-token.js';
 import { SESSION_CLIENT_ID } from './scopes.js';
 
@@ -83,9 +84,13 @@ export async function exchangeCode(
   client: ClientConfig,
   p: { code: string; redirectUri: string; verifier: string; ip: string; userAgent: string },
 ): Promise<TokenResponse> {
-  if (!p.code || p.code.length > 100) throw new OAuthError('invalid_grant', 'invalid authorization code');
+  // Codes are ours: base64url of 32 bytes. Nothing else is looked up.
+  if (!/^[A-Za-z0-9_-]{43}$/.test(p.code)) throw new OAuthError('invalid_grant', 'invalid authorization code');
   const raw = await deps.store.takeAuthCode(tenant.slug, codeHash(p.code));
-  if (!raw) throw new OAuthError('invalid_grant', 'invalid, expired or already used authorization code');
+  if (!raw) {
+    const revoked = await revokeReplayedCode(deps, tenant, p.code, p.ip);
+    throw new OAuthError('invalid_grant', revoked ? 'authorization code already used: the tokens issued for it are revoked' : 'invalid, expired or already used authorization code');
+  }
   const c = JSON.parse(raw) as CodePayload;
   if (c.clientId !== client.id) throw new OAuthError('invalid_grant', 'the code was issued to another client');
   if (c.redirectUri !== p.redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
@@ -119,6 +124,7 @@ export async function exchangeCode(
   // Token sessions do not evict login sessions; the limit is for interactive logins.
   await deps.store.createSession(session, { max: 0, policy: 'evict-oldest' }, now);
   await deps.store.saveRefreshChain(tenant.slug, session.id, { clientId: client.id, currentHash: hashSecret(secret), expiresAt: session.expiresAt }, now);
+  await rememberRedemption(deps, tenant, p.code, session.id);
   deps.metrics.sessionsCreated.inc({ tenant: tenant.slug });
   deps.audit.emit('session_created', { tenant: tenant.slug, userId: user.id, sessionId: session.id, ip: p.ip, kind: 'token', clientId: client.id });
   const { token, expiresIn } = await accessFor(deps, tenant, session, user, client, c.scope);
