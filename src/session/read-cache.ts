@@ -8,7 +8,9 @@
 //   - a lost pub/sub connection or a settings change: everything is dropped.
 // An entry lives at most TTL_MS and never past the moment its session could expire, so
 // expiry is always judged on a record read from the store. Misses are not cached, and
-// nothing is answered from the cache while the store says it is unreachable (SPEC: 503).
+// nothing is answered from the cache unless the store says cached answers are good
+// (connected and subscribed to the bus): an outage is a 503 at once (SPEC), and while the
+// bus is down every request asks the store.
 // The cookie secret that matched a cached record is kept with it (in memory only, for the
 // entry's few seconds) so that a hit costs a constant-time compare instead of a SHA-256.
 // A read that started before an invalidation never fills the cache (generation check).
@@ -21,7 +23,7 @@ import { effectiveExpiry } from './model.js';
 export const READ_CACHE_TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
 
-type Store = Pick<SessionStore, 'getSession' | 'isTokenDenied' | 'isAvailable'>;
+type Store = Pick<SessionStore, 'getSession' | 'isTokenDenied' | 'canServeCached'>;
 
 // Keyed by id alone (session ids and jtis are random and unique), so that an invalidation,
 // which names only the id, is one delete; the tenant is checked on every hit.
@@ -49,7 +51,7 @@ export class SessionReadCache {
   async session(store: Store, tenant: string, id: string): Promise<SessionRecord | null> {
     const now = this.clock.now();
     const hit = this.sessions.get(id);
-    if (hit && hit.tenant === tenant && hit.validUntil > now && store.isAvailable()) {
+    if (hit && hit.tenant === tenant && hit.validUntil > now && store.canServeCached()) {
       this.hits++;
       return hit.record;
     }
@@ -67,7 +69,7 @@ export class SessionReadCache {
   async tokenDenied(store: Store, tenant: string, jti: string): Promise<boolean> {
     const now = this.clock.now();
     const hit = this.allowedJtis.get(jti);
-    if (hit && hit.tenant === tenant && hit.validUntil > now && store.isAvailable()) {
+    if (hit && hit.tenant === tenant && hit.validUntil > now && store.canServeCached()) {
       this.hits++;
       return false;
     }

@@ -207,7 +207,7 @@ export class MemoryStore implements SessionStore {
 
   async ping(): Promise<void> {}
 
-  isAvailable(): boolean {
+  canServeCached(): boolean {
     return true;
   }
 

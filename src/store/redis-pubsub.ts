@@ -49,6 +49,11 @@ export class RedisSubscriber {
     this.#connect();
   }
 
+  /** Subscribed right now: every message published from here on is delivered. */
+  get subscribed(): boolean {
+    return this.#subscribed;
+  }
+
   #connect(): void {
     if (this.#closed) return;
     const conn = this.#opts.open();

@@ -166,8 +166,8 @@ export class RedisStore implements SessionStore {
     this.#client = client;
   }
 
-  isAvailable(): boolean {
-    return this.#client.status === 'ready';
+  canServeCached(): boolean {
+    return this.#client.status === 'ready' && this.#subscriber?.subscribed === true;
   }
 
   /** The ioredis client (standalone/Sentinel `Redis` or `Cluster`), for pub/sub and more scripts. */

@@ -157,9 +157,12 @@ export interface SessionStore {
   /** Resolves when the backend answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>;
   /**
-   * Synchronous and free: false while the store knows its backend is unreachable (Redis:
-   * not connected). Cached answers are never used then, so an outage is a 503 at once.
+   * Synchronous and free: whether an answer this store gave a moment ago may stand in for
+   * asking it again — the backend is connected AND this instance hears every change (its
+   * event subscription is up). Redis: both connections ready. While false, the request
+   * path asks the store itself: an outage is a 503 at once, and with the subscription
+   * down a revocation made elsewhere is seen on the very next request.
    */
-  isAvailable(): boolean;
+  canServeCached(): boolean;
   close(): Promise<void>;
 }

@@ -148,7 +148,7 @@ export async function startTestGateway(o: TestGatewayOptions = {}): Promise<Test
 export function storeDown(real: SessionStore): SessionStore {
   return new Proxy(real, {
     get(target, prop, receiver) {
-      if (prop === 'isAvailable') return () => false;
+      if (prop === 'canServeCached') return () => false;
       const value = Reflect.get(target, prop, receiver) as unknown;
       if (typeof value !== 'function' || prop === 'subscribe' || prop === 'close') return value;
       return () => Promise.reject(new StoreUnavailableError(`test: store down (${String(prop)})`));

@@ -97,7 +97,7 @@ t.test('nothing is answered from the cache while the store says it is unreachabl
   await f.cache.session(f.store, 'acme', s.id);
   t.equal(await f.cache.tokenDenied(f.store, 'acme', 'jti-1'), false);
   const down = Object.assign(Object.create(f.store) as SessionStore, {
-    isAvailable: () => false,
+    canServeCached: () => false,
     getSession: () => Promise.reject(new Error('down')),
     isTokenDenied: () => Promise.reject(new Error('down')),
   });
@@ -124,7 +124,7 @@ t.test('a read that straddles an invalidation does not fill the cache', async (t
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const slow = Object.assign(Object.create(f.store) as SessionStore, {
-    isAvailable: () => true,
+    canServeCached: () => true,
     getSession: async (tenant: string, id: string) => {
       const r = await f.store.getSession(tenant, id);
       await gate;

@@ -73,6 +73,29 @@ t.test('subscription connection killed: onReconnect, then messages flow again', 
   t.equal(reconnects(), 1);
 });
 
+t.test('cached answers are only good while both connections are up (canServeCached)', async (t) => {
+  const { b, reconnected } = await pair(t, { url: server.url }, 'gk:ps5:');
+  t.equal(b.canServeCached(), true, 'connected and subscribed');
+  const lonely = new RedisStore({ url: server.url }, { keyPrefix: 'gk:ps5:', clock: new ManualClock(), log });
+  t.teardown(() => lonely.close());
+  await lonely.ping();
+  t.equal(lonely.canServeCached(), false, 'connected but never subscribed: it would not hear revocations');
+
+  const back = reconnected();
+  let sawDown = false;
+  let done = false;
+  void back.then(() => (done = true));
+  await redisCli(server.port, 'client', 'kill', 'type', 'pubsub');
+  // Watch every event-loop turn until the subscription is back (bounded by that event).
+  for (let turns = 0; !done && turns < 1_000_000; turns++) {
+    if (!b.canServeCached()) sawDown = true;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await back;
+  t.ok(sawDown, 'false between losing the subscription and having it again');
+  t.equal(b.canServeCached(), true, 'true again once re-subscribed');
+});
+
 t.test('close() closes the subscriber connection; later subscribe calls reject', async (t) => {
   const store = new RedisStore({ url: server.url }, { keyPrefix: 'gk:ps3:', clock: new ManualClock(), log });
   const off = await store.subscribe(() => {}, () => {});
