@@ -5,8 +5,9 @@
 //   - revocation (logout, admin revoke, eviction, reuse detection, token revocation): the
 //     caller checks the revocation LRU first, and the entry is dropped too;
 //   - a changed session (re-authentication rotates the secret): dropped (bus "changed");
-//   - a lost pub/sub connection or a settings change: everything is dropped.
-// An entry lives at most TTL_MS and never past the moment its session could expire, so
+//   - a settings change, or the pub/sub subscription coming back after a loss: everything
+//     is dropped (and nothing is answered from the cache while it is lost).
+// An entry lives at most READ_CACHE_TTL_MS and never past the moment its session could expire, so
 // expiry is always judged on a record read from the store. Misses are not cached, and
 // nothing is answered from the cache unless the store says cached answers are good
 // (connected and subscribed to the bus): an outage is a 503 at once (SPEC), and while the
