@@ -28,6 +28,8 @@ export interface OriginalRequest {
 
 const FORWARDED = ['x-original-uri', 'x-original-method', 'x-forwarded-uri', 'x-forwarded-method', 'x-forwarded-host', 'x-forwarded-proto'] as const;
 type ForwardedName = (typeof FORWARDED)[number];
+const FORWARDED_NAMES: ReadonlySet<string> = new Set(FORWARDED);
+const isForwardedName = (name: string): name is ForwardedName => FORWARDED_NAMES.has(name);
 
 // RFC 9110 §5.6.2 token: a method is nothing else.
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/;
@@ -48,11 +50,13 @@ export type ParsedOriginal = { ok: true; original: OriginalRequest } | { ok: fal
  */
 export function readOriginal(req: IncomingMessage): ParsedOriginal {
   const v: Partial<Record<ForwardedName, string>> = {};
-  for (const name of FORWARDED) {
-    const values = req.headersDistinct[name];
-    if (!values) continue;
-    if (values.length !== 1) return { ok: false, reason: `repeated_${name}` };
-    v[name] = values[0]!;
+  // One pass over the raw headers (headersDistinct would build arrays for every header).
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (!isForwardedName(name)) continue;
+    if (v[name] !== undefined) return { ok: false, reason: `repeated_${name}` };
+    v[name] = raw[i + 1]!;
   }
   const nginx = v['x-original-uri'];
   const traefik = v['x-forwarded-uri'];
