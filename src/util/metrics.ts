@@ -60,9 +60,22 @@ export function createMetrics(opts: { defaultMetrics?: boolean; cacheStats?: () 
   };
 }
 
+/** The counter and histogram children of one (decision, tenant), bound once per Metrics. */
+interface DecisionSeries {
+  requests: { inc(): void };
+  latency: { observe(seconds: number): void };
+}
+const decisionSeries = new WeakMap<Metrics, Map<string, DecisionSeries>>();
+
 /** Counts one pipeline decision and its latency (proxy and forward-auth alike). */
 export function observeDecision(m: Metrics, decision: string, tenant: string | undefined, startedNs: bigint): void {
-  const labels = { decision, tenant: tenant ?? 'none' };
-  m.requests.inc(labels);
-  m.latency.observe(labels, Number(process.hrtime.bigint() - startedNs) / 1e9);
+  let byKey = decisionSeries.get(m);
+  if (!byKey) decisionSeries.set(m, (byKey = new Map()));
+  const t = tenant ?? 'none';
+  const key = `${decision}\0${t}`;
+  let series = byKey.get(key);
+  // Bounded: decisions are a fixed set, tenants come from the configuration.
+  if (!series) byKey.set(key, (series = { requests: m.requests.labels(decision, t), latency: m.latency.labels(decision, t) }));
+  series.requests.inc();
+  series.latency.observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
 }

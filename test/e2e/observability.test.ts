@@ -75,6 +75,21 @@ t.test('ops listener, metrics and request ids', async (t) => {
     t.match(m.body, new RegExp(`^# HELP ${name} `, 'm'), `metric ${name}`);
   }
   t.match(m.body, /gatekeeper_store_seconds_count\{op="getSession"\} [1-9]/, 'store latency is measured per operation');
+
+  // Request count and latency by decision and tenant: exact counts for a known sequence.
+  const count = (body: string, series: string): number => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)`, 'm').exec(body)?.[1] ?? 0);
+  const before = (await request(g.url, '/metrics', { headers: { host: 'localhost' } })).body;
+  for (let i = 0; i < 3; i++) await request(g.url, '/x', { headers: { host: H, cookie: jar.header() } });
+  for (let i = 0; i < 2; i++) await request(g.url, '/x', { headers: { host: H, accept: 'application/json' } });
+  const after = (await request(g.url, '/metrics', { headers: { host: 'localhost' } })).body;
+  for (const [series, n] of [
+    ['gatekeeper_requests_total{decision="allow",tenant="acme"}', 3],
+    ['gatekeeper_decision_seconds_count{decision="allow",tenant="acme"}', 3],
+    ['gatekeeper_requests_total{decision="invalid_token",tenant="acme"}', 2],
+    ['gatekeeper_decision_seconds_count{decision="invalid_token",tenant="acme"}', 2],
+  ] as const) {
+    t.equal(count(after, series) - count(before, series), n, series);
+  }
   const ops = g.gw.opsUrl!;
   t.ok(ops, 'the ops listener is up');
   t.equal((await request(ops, '/healthz', { headers: { host: H } })).status, 200, 'ops listener: /healthz even with an app Host');
