@@ -3,7 +3,7 @@
 // host name (`--host-resolver-rules` maps *.acme.test to 127.0.0.1) on the gateway's real
 // port, which is also the port in publicUrl, so `rd` and Origin checks see what production sees.
 import { existsSync, mkdirSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { startGateway, type RunningGateway } from '../../src/server.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { createLogger } from '../../src/util/log.js';
 import { testKeys } from '../helpers/gateway.js';
+import { freePort } from '../helpers/net.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'artifacts');
@@ -87,17 +88,6 @@ export async function screenshotPhone(page: Page, name: string): Promise<string>
   const path = await screenshot(page, name);
   await page.setViewportSize(size);
   return path;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface BrowserGateway {

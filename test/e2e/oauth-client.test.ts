@@ -7,7 +7,7 @@ import * as oidc from 'openid-client';
 import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
 import { CookieJar, request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
-import { freePort } from '../helpers/redis.js';
+import { freePort } from '../helpers/net.js';
 import { startTestGateway, PASSWORDS, SECRETS } from '../helpers/gateway.js';
 
 const DASH = 'dashboard.acme.test';

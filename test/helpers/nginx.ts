@@ -3,9 +3,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './net.js';
 
 export const NGINX_BIN = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
 export const NGINX_MISSING = `nginx is not installed (${NGINX_BIN}): the nginx tests need the Debian package "nginx". .ci/run installs it; by hand: apt-get install nginx`;
@@ -23,17 +23,6 @@ export interface Nginx {
 
 // status, method, uri, the app's status ($upstream_status) and the auth subrequest's status.
 const LOG_FORMAT = `'$status $request_method "$request_uri" upstream=$upstream_status auth=$gk_auth_status'`;
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function canConnect(port: number): Promise<boolean> {
   return new Promise((resolve) => {

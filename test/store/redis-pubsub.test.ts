@@ -10,7 +10,8 @@ import type { RedisConfig } from '../../src/config/types.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { StoreUnavailableError } from '../../src/store/types.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { freePort, redisCli, startCluster, startRedis, startSentinel } from '../helpers/redis.js';
+import { freePort } from '../helpers/net.js';
+import { redisCli, startCluster, startRedis, startSentinel } from '../helpers/redis.js';
 import { Inbox } from './contract-tokens.js';
 
 const log = pino({ level: 'silent' });

@@ -11,7 +11,8 @@ import { RedisStore } from '../../src/store/redis.js';
 import { StoreUnavailableError, type SessionRecord, type SessionStore } from '../../src/store/types.js';
 import type { RedisConfig } from '../../src/config/types.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { freePort, redisCli, startCluster, startRedis, startSentinel } from '../helpers/redis.js';
+import { freePort } from '../helpers/net.js';
+import { redisCli, startCluster, startRedis, startSentinel } from '../helpers/redis.js';
 import { runStoreContract, sessionFor } from './contract.js';
 
 const log = pino({ level: 'silent' });
