@@ -62,17 +62,16 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
   const keys = overrides.keys ?? (await loadKeySet(config.keys, log, clock.now()));
   const tokenCache = new VerifiedTokenCache();
   const revocations = new RevocationCache();
-  let readCache: SessionReadCache | null = null;
+  const readCache = new SessionReadCache(clock);
   const metrics = createMetrics({
     defaultMetrics: true,
     cacheStats: () => ({
       verified_tokens: tokenCache.stats(),
       revocations: { hits: revocations.hits, misses: 0, size: revocations.size },
-      ...(readCache ? { session_reads: readCache.stats() } : {}),
+      session_reads: readCache.stats(),
     }),
   });
   const store = instrumentStore(overrides.store ?? createStore(config.store, { clock, log }), metrics.storeLatency, metrics.storeErrors);
-  readCache = new SessionReadCache(clock);
   if (!config.server.publicUrl.startsWith('https:')) {
     log.warn({ publicUrl: config.server.publicUrl }, 'publicUrl is plain http: session cookies are sent without Secure; use https in production');
   }

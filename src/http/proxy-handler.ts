@@ -36,8 +36,7 @@ export async function handleProxied(req: IncomingMessage, res: ServerResponse, d
     return answerDenied(req, res, decision, scope.tenant?.slug, originalUrl(req, deps));
   }
   const app = scope.app!;
-  const signed = signIdentity(deps, decision.identity, app);
-  const identity = signed instanceof Promise ? await signed : signed;
+  const identity = await signIdentity(deps, decision.identity, app);
   forwarder.web(req, res, {
     app,
     target: scope.target!,

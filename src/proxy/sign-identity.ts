@@ -1,5 +1,6 @@
 // Adds X-Auth-Jwt to an allowed identity for apps that receive identity headers. The
-// assertion is almost always cached: then this is synchronous (no promise per request).
+// assertion is almost always cached: then no signing, no promise and no copy of the
+// identity are made (callers simply await the result).
 import type { Deps } from '../deps.js';
 import type { Identity } from '../pipeline/scope.js';
 import type { AppRuntime } from '../registry.js';

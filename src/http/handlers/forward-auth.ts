@@ -144,11 +144,8 @@ async function decide(ctx: GatewayContext, o: OriginalRequest, redirectMode: boo
   // only for apps with identityHeaders on): nothing from the request is echoed.
   const app = scope.app!;
   const headers: Record<string, string | number> = { 'cache-control': 'no-store', 'content-length': 0 };
-  if (app.config.identityHeaders) {
-    const signed = signIdentity(deps, decision.identity, app);
-    const identity = signed instanceof Promise ? await signed : signed;
-    if (identity) setIdentityHeaders(headers, identity);
-  }
+  const identity = app.config.identityHeaders ? await signIdentity(deps, decision.identity, app) : null;
+  if (identity) setIdentityHeaders(headers, identity);
   res.writeHead(200, headers);
   res.end();
 }
