@@ -10,8 +10,9 @@ import type { KeySet } from './keys.js';
 const LIFETIME_S = 60;
 const REUSE_MS = 30_000;
 
+/** Everything the assertion's claims are made of: two requests share one only if it says the same. */
 function keyOf(id: Identity, app: string): string {
-  return `${app}\0${id.tenant}\0${id.sessionId ?? ''}\0${id.userId}\0${id.authTime ?? ''}\0${id.roles.join(',')}`;
+  return `${app}\0${id.tenant}\0${id.sessionId ?? ''}\0${id.userId}\0${id.clientId ?? ''}\0${id.authTime ?? ''}\0${id.roles.join(',')}\0${id.email}\0${id.name}`;
 }
 
 export class AssertionSigner {
@@ -21,14 +22,12 @@ export class AssertionSigner {
 
   /** The cached assertion for this identity and app, when there is one young enough. */
   cached(id: Identity, app: string, nowMs: number): string | undefined {
-    const hit = this.cache.get(keyOf(id, app));
-    // Never hand out an assertion with less than half its life left.
-    return hit && hit.exp * 1000 - nowMs > REUSE_MS ? hit.jwt : undefined;
+    return this.young(keyOf(id, app), nowMs);
   }
 
   async assertion(id: Identity, app: string, issuer: string, nowMs: number): Promise<string> {
     const key = keyOf(id, app);
-    const hit = this.cached(id, app, nowMs);
+    const hit = this.young(key, nowMs);
     if (hit !== undefined) return hit;
     const iat = Math.floor(nowMs / 1000);
     const exp = iat + LIFETIME_S;
@@ -51,6 +50,12 @@ export class AssertionSigner {
       .sign(this.keys.signing.key);
     this.cache.set(key, { jwt, exp });
     return jwt;
+  }
+
+  /** Never hand out an assertion with less than half its life left. */
+  private young(key: string, nowMs: number): string | undefined {
+    const hit = this.cache.get(key);
+    return hit && hit.exp * 1000 - nowMs > REUSE_MS ? hit.jwt : undefined;
   }
 
   clear(): void {

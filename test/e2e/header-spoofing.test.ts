@@ -77,6 +77,25 @@ t.test('the gateway sends its own signed X-Auth-Jwt (SPEC §7)', async (t) => {
   t.match(seen.headers['x-auth-jwt'], /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, 'a compact JWS from the gateway');
 });
 
+t.test('X-Auth-Jwt describes the credential of this request, not a cached one of the same session', async (t) => {
+  // The same session, first by its cookie, then by an access token bound to it: the
+  // assertion must not be reused across the two (it names the client of a token request).
+  const api = await request(g.url, '/t/acme/api/v1/session', { headers: { host: H, cookie: bob.header() } });
+  const csrf = api.json<{ csrfToken: string }>().csrfToken;
+  const tok = await request(g.url, '/t/acme/api/v1/session/token', { method: 'POST', headers: { host: H, cookie: bob.header(), 'x-csrf-token': csrf } });
+  const accessToken = tok.json<{ access_token: string }>().access_token;
+  const claims = (jwt: unknown): Record<string, unknown> => JSON.parse(Buffer.from(String(jwt).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+
+  const byCookie = claims((await upstreamSaw('/reports', { ...API, cookie: bob.header() })).headers['x-auth-jwt']);
+  const byToken = claims((await upstreamSaw('/reports', { ...API, authorization: `Bearer ${accessToken}` })).headers['x-auth-jwt']);
+  const byCookieAgain = claims((await upstreamSaw('/reports', { ...API, cookie: bob.header() })).headers['x-auth-jwt']);
+  t.equal(byCookie.sid, bobSid);
+  t.equal(byToken.sid, bobSid, 'same session');
+  t.equal(byCookie.client_id, undefined, 'cookie: no client');
+  t.equal(typeof byToken.client_id, 'string', 'token: names its client');
+  t.equal(byCookieAgain.client_id, undefined, 'cookie again: still no client');
+});
+
 t.test('anonymous routes carry no identity, spoofed or not', async (t) => {
   const seen = await upstreamSaw('/public/x', { ...API, 'X-Auth-User': 'u-alice', x_auth_roles: 'admin', 'X-Auth-Jwt': 'forged' });
   t.equal(seen.status, 200);
