@@ -4,6 +4,7 @@
 //   node bench/servers/bare-proxy.mjs <upstream-url>
 import http from 'node:http';
 import httpProxy from 'http-proxy';
+import { serve } from './serve.mjs';
 
 const target = process.argv[2];
 if (!target) {
@@ -20,15 +21,4 @@ proxy.on('error', (_err, _req, res) => {
 });
 
 const server = http.createServer((req, res) => proxy.web(req, res));
-server.keepAliveTimeout = 120_000;
-server.headersTimeout = 121_000;
-server.listen(0, '127.0.0.1', () => {
-  console.log(`listening on http://127.0.0.1:${server.address().port}`);
-});
-for (const sig of ['SIGTERM', 'SIGINT']) {
-  process.once(sig, () => {
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
-    agent.destroy();
-  });
-}
+serve(server, { onStop: () => agent.destroy() });

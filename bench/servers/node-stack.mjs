@@ -16,6 +16,7 @@ import express from 'express';
 import session from 'express-session';
 import { createProxyMiddleware } from 'http-proxy-middleware';
 import { Redis } from 'ioredis';
+import { serve } from './serve.mjs';
 
 const [target, redisUrl] = process.argv.slice(2);
 if (!target || !redisUrl) {
@@ -78,17 +79,9 @@ app.use(
 );
 
 const server = http.createServer(app);
-server.keepAliveTimeout = 120_000;
-server.headersTimeout = 121_000;
-server.listen(0, '127.0.0.1', () => {
-  console.log(`listening on http://127.0.0.1:${server.address().port}`);
-});
-for (const sig of ['SIGTERM', 'SIGINT']) {
-  process.once(sig, () => {
-    server.close(() => {
-      redis.quit().finally(() => process.exit(0));
-    });
-    server.closeAllConnections();
+serve(server, {
+  onStop: async () => {
     agent.destroy();
-  });
-}
+    await redis.quit();
+  },
+});

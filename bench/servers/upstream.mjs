@@ -1,10 +1,11 @@
-/* global process, console, Buffer, setInterval, clearInterval */
+/* global process, Buffer, setInterval, clearInterval */
 // The benchmark's upstream: a tiny node:http app answering 200 with a small fixed body on
 // keep-alive connections. It counts the requests it served (GET /__bench/hits, asked
 // directly, not through a proxy, and not counted) so the bench can check that every
 // request a proxy mode reported as done really reached the app.
 //   node bench/servers/upstream.mjs [port]
 import http from 'node:http';
+import { serve } from './serve.mjs';
 
 const BODY = Buffer.from('{"ok":true,"app":"bench-upstream","note":"a small body, about 64 bytes"}\n');
 let hits = 0;
@@ -31,16 +32,4 @@ const server = http.createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': BODY.length });
   res.end(BODY);
 });
-// Modes run one after another: keep idle proxy->upstream sockets open between them.
-server.keepAliveTimeout = 120_000;
-server.headersTimeout = 121_000;
-
-server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
-  console.log(`listening on http://127.0.0.1:${server.address().port}`);
-});
-for (const sig of ['SIGTERM', 'SIGINT']) {
-  process.once(sig, () => {
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
-  });
-}
+serve(server, { port: Number(process.argv[2] ?? 0) });
