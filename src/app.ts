@@ -22,11 +22,18 @@ export interface App {
   server: http.Server;
   /** Ops-only listener handler (for server.ops.listen). */
   opsHandler: http.RequestListener;
-  close(): void;
+  close(): Promise<void>;
 }
 
 const TENANT_PREFIX = /^\/t\/([a-z0-9-]{1,63})(\/[^?#]*)?(?:\?.*)?$/;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** X-Request-Id (SPEC §9): the client's when well-formed, else a new one; the upstream gets the same. */
+function ensureRequestId(req: http.IncomingMessage): string {
+  const rid = req.headers['x-request-id'];
+  if (typeof rid === 'string' && REQUEST_ID.test(rid)) return rid;
+  return (req.headers['x-request-id'] = randomUUID());
+}
 
 /** The context of a gateway endpoint; its URL is parsed only when a handler reads it. */
 function gatewayContext(req: http.IncomingMessage, res: http.ServerResponse, deps: Deps, tenant: TenantRuntime, url: string, params: Record<string, string>): GatewayContext {
@@ -50,9 +57,7 @@ export function createApp(deps: Deps): App {
   const forwarder = createForwarder(deps);
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const rid = req.headers['x-request-id'];
-    if (typeof rid !== 'string' || !REQUEST_ID.test(rid)) req.headers['x-request-id'] = randomUUID();
-    res.setHeader('x-request-id', req.headers['x-request-id'] as string);
+    res.setHeader('x-request-id', ensureRequestId(req));
     logAccess(deps.log, req, res);
     if (!hasSingleHost(req.rawHeaders) || (req.headers.host !== undefined && hostnameOf(req.headers.host) === null)) {
       return sendError(req, res, new GatewayError('ERR_GK_BAD_REQUEST', 'missing, repeated or malformed Host'));
@@ -101,6 +106,7 @@ export function createApp(deps: Deps): App {
   });
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    ensureRequestId(req);
     if (!hasSingleHost(req.rawHeaders)) return void socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     handleUpgrade(req, socket, head, deps, forwarder).catch((err: unknown) => {
       deps.log.error({ err }, 'upgrade failed');
@@ -124,7 +130,7 @@ export function createApp(deps: Deps): App {
     server,
     opsHandler,
     close() {
-      forwarder.close();
+      return forwarder.close();
     },
   };
 }

@@ -4,10 +4,12 @@
 export const ERRORS = {
   ERR_GK_BAD_PATH: { status: 400, error: 'invalid_request', message: 'The request path is not valid.' },
   ERR_GK_BAD_REQUEST: { status: 400, error: 'invalid_request', message: 'The request is malformed.' },
+  ERR_GK_BAD_FRAMING: { status: 400, error: 'invalid_request', message: 'The request cannot be forwarded as one request: its framing or Connection header is not accepted.' },
   ERR_GK_BAD_FORWARDED: { status: 400, error: 'invalid_request', message: 'Forwarded request headers are accepted only from trusted proxies.' },
   ERR_GK_UNAUTHENTICATED: { status: 401, error: 'invalid_token', message: 'Authentication is required.' },
   ERR_GK_REAUTH_REQUIRED: { status: 401, error: 'insufficient_user_authentication', message: 'A more recent authentication is required.' },
   ERR_GK_FORBIDDEN: { status: 403, error: 'insufficient_scope', message: 'You do not have access to this resource.' },
+  ERR_GK_CROSS_ORIGIN: { status: 403, error: 'invalid_request', message: 'The request was refused: a cross-site origin.' },
   ERR_GK_CSRF: { status: 403, error: 'invalid_request', message: 'The request was refused: missing or invalid CSRF token, or a cross-site origin.' },
   ERR_GK_NOT_FOUND: { status: 404, error: 'not_found', message: 'Not found.' },
   ERR_GK_UNKNOWN_HOST: { status: 404, error: 'not_found', message: 'No application is configured for this host.' },

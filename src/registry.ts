@@ -31,6 +31,8 @@ export interface AppRuntime {
 export interface Registry {
   config: GatewayConfig;
   tenants: ReadonlyMap<string, TenantRuntime>;
+  /** `server.publicUrl`'s origin (scheme://host[:port]), lower-case. */
+  publicOrigin: string;
   appForHost(hostname: string): AppRuntime | null;
 }
 
@@ -52,6 +54,7 @@ export function buildRegistry(config: GatewayConfig): Registry {
   return {
     config,
     tenants,
+    publicOrigin: new URL(config.server.publicUrl).origin.toLowerCase(),
     appForHost(hostname) {
       const h = hostname.toLowerCase();
       const hit = exact.get(h);

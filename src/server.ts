@@ -54,7 +54,7 @@ export async function startGateway(config: GatewayConfig, overrides: DepsOverrid
       timer.unref();
       await closed;
       clearTimeout(timer);
-      app.close();
+      await app.close();
       await deps.bus.stop();
       deps.geo?.close?.();
       await deps.store.close();

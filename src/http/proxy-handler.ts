@@ -1,17 +1,20 @@
-// Proxied traffic: build the pipeline input from the request, run the pipeline, then
-// forward (HTTP or WebSocket) or answer the refusal.
+// Proxied traffic: refuse what cannot be forwarded as exactly one request, run the
+// pipeline, then forward (HTTP or WebSocket) or answer the refusal.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Deps } from '../deps.js';
 import { runPipeline } from '../pipeline/run.js';
 import type { PipelineInput } from '../pipeline/scope.js';
 import type { Forwarder } from '../proxy/forward.js';
+import { framingError } from '../proxy/outgoing-request.js';
+import { upgradeOriginAllowed } from '../proxy/upgrade-origin.js';
 import { hostnameOf } from '../registry.js';
 import { clientIp, peerIsTrusted } from '../util/client-ip.js';
-import { ERRORS } from '../errors.js';
+import { ERRORS, GatewayError, type ErrorCode } from '../errors.js';
 import { decisionLabel } from '../pipeline/scope.js';
 import { observeDecision } from '../util/metrics.js';
 import { signIdentity } from '../proxy/sign-identity.js';
+import { requestOrigin } from '../proxy/upgrade-origin.js';
 import { answerDenied } from './deny.js';
 import { sendError } from './respond.js';
 
@@ -21,13 +24,16 @@ function inputOf(req: IncomingMessage, deps: Deps): PipelineInput {
 
 /** The URL the browser asked for, for `rd` after login. */
 function originalUrl(req: IncomingMessage, deps: Deps): string {
-  const fwdProto = peerIsTrusted(req, deps.trust) ? req.headers['x-forwarded-proto'] : undefined;
-  const proto = typeof fwdProto === 'string' ? fwdProto.split(',')[0]!.trim() : (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  return `${proto}://${req.headers.host ?? ''}${req.url ?? '/'}`;
+  return `${requestOrigin(req, peerIsTrusted(req, deps.trust))}${req.url ?? '/'}`;
 }
 
 export async function handleProxied(req: IncomingMessage, res: ServerResponse, deps: Deps, forwarder: Forwarder): Promise<void> {
   const started = process.hrtime.bigint();
+  const bad = framingError(req, false);
+  if (bad !== null) {
+    deps.log.info({ reqId: req.headers['x-request-id'], reason: bad }, 'request refused');
+    return sendError(req, res, new GatewayError('ERR_GK_BAD_FRAMING', bad));
+  }
   const input = inputOf(req, deps);
   const { decision, scope } = await runPipeline(input, deps);
   observeDecision(deps.metrics, decisionLabel(decision), scope.tenant?.slug, started);
@@ -36,12 +42,11 @@ export async function handleProxied(req: IncomingMessage, res: ServerResponse, d
     return answerDenied(req, res, decision, scope.tenant?.slug, originalUrl(req, deps));
   }
   const app = scope.app!;
-  const identity = await signIdentity(deps, decision.identity, app);
+  const identity = app.config.identityHeaders ? await signIdentity(deps, decision.identity, app) : null;
   forwarder.web(req, res, {
     app,
     target: scope.target!,
     identity,
-    clientIp: input.clientIp,
     onError: (err) => {
       deps.log.warn({ reqId: req.headers['x-request-id'], app: app.name, code: err.code, detail: err.detail }, 'upstream error');
       sendError(req, res, err, { slug: app.tenant.slug });
@@ -49,16 +54,27 @@ export async function handleProxied(req: IncomingMessage, res: ServerResponse, d
   });
 }
 
+function refuseUpgrade(socket: Duplex, code: ErrorCode): void {
+  const e = ERRORS[code];
+  socket.end(`HTTP/1.1 ${e.status} ${e.error}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
 export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, deps: Deps, forwarder: Forwarder): Promise<void> {
+  const bad = framingError(req, true);
+  if (bad !== null) {
+    deps.log.info({ reason: bad }, 'upgrade refused');
+    return refuseUpgrade(socket, 'ERR_GK_BAD_FRAMING');
+  }
   const input = inputOf(req, deps);
   const { decision, scope } = await runPipeline(input, deps);
-  if (decision.kind === 'deny') {
-    const e = ERRORS[decision.code];
-    socket.end(`HTTP/1.1 ${e.status} ${e.error}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    return;
+  if (decision.kind === 'deny') return refuseUpgrade(socket, decision.code);
+  if (scope.credential === 'cookie' && !upgradeOriginAllowed(req, peerIsTrusted(req, deps.trust), deps.registry.publicOrigin)) {
+    deps.log.info({ reason: 'cross_origin_upgrade', origin: req.headers.origin, ip: input.clientIp }, 'upgrade refused');
+    return refuseUpgrade(socket, 'ERR_GK_CROSS_ORIGIN');
   }
-  const identity = await signIdentity(deps, decision.identity, scope.app!);
-  const keys = [identity?.sessionId, scope.token?.jti].filter((k): k is string => typeof k === 'string');
+  const app = scope.app!;
+  const identity = app.config.identityHeaders ? await signIdentity(deps, decision.identity, app) : null;
+  const keys = [decision.identity?.sessionId, scope.token?.jti].filter((k): k is string => typeof k === 'string');
   if (keys.length > 0) deps.live.add(keys, socket);
-  forwarder.ws(req, socket, head, { app: scope.app!, target: scope.target!, identity, clientIp: input.clientIp, onError: () => socket.destroy() });
+  forwarder.ws(req, socket, head, { app, target: scope.target!, identity, onError: () => socket.destroy() });
 }

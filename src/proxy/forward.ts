@@ -1,129 +1,167 @@
-// Forwarding to the upstream with http-proxy over keep-alive agents: the request is
-// rewritten (normalised path, stripped headers, identity headers, X-Forwarded-*), and
-// the upstream's Set-Cookie for the gateway's cookie is dropped on the way back.
-import http from 'node:http';
-import https from 'node:https';
+// The forwarding engine. HTTP requests go to the upstream through undici (one keep-alive
+// Pool per upstream origin; the response streamed straight into the client's, with
+// back-pressure both ways); WebSocket upgrades through http-proxy, which stays the
+// simplest correct tunnel for them. Both send the request built by allow-list in
+// outgoing-request.ts, never the client's headers as they came.
+//
+// Error boundary: whatever fails for one request — a refusal by undici, an upstream that
+// resets, a throw inside a callback — ends as that request's 400/502/504 (or a destroyed
+// response once its head is sent) and frees its sockets; it never reaches the process.
+import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { parse as parseUrl, type Url } from 'node:url';
 import httpProxy from 'http-proxy';
+import { Pool } from 'undici';
 import type { Deps } from '../deps.js';
 import { GatewayError } from '../errors.js';
 import type { AppRuntime } from '../registry.js';
 import type { Identity, NormalizedTarget } from '../pipeline/scope.js';
 import { peerIsTrusted } from '../util/client-ip.js';
-import { setIdentityHeaders, stripClientHeaders, withoutCookies } from './identity-headers.js';
+import { bodyLength, outgoingHeaders } from './outgoing-request.js';
+import { clientResponseHeaders } from './response-headers.js';
 import { TurnBatch } from './turn-batch.js';
 
 export interface Forwarder {
   web(req: http.IncomingMessage, res: http.ServerResponse, fwd: ForwardInfo): void;
   ws(req: http.IncomingMessage, socket: Duplex, head: Buffer, fwd: ForwardInfo): void;
-  close(): void;
+  close(): Promise<void>;
 }
 
 export interface ForwardInfo {
   app: AppRuntime;
   target: NormalizedTarget;
   identity: Identity | null;
-  clientIp: string;
   onError(err: GatewayError): void;
 }
 
-export function createForwarder(deps: Deps): Forwarder {
-  const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
-  const httpsAgent = new https.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
+/** An undici failure as the client's answer: timeouts 504, refusals of the request 400, the rest 502. */
+export function upstreamError(err: Error & { code?: string }): GatewayError {
+  const code = err.code ?? '';
+  const detail = `${code} ${err.message}`;
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return new GatewayError('ERR_GK_UPSTREAM_TIMEOUT', detail);
+  if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_NOT_SUPPORTED') return new GatewayError('ERR_GK_BAD_REQUEST', detail);
+  return new GatewayError('ERR_GK_UPSTREAM_UNREACHABLE', detail);
+}
+
+export function createForwarder(deps: Pick<Deps, 'log' | 'trust'>): Forwarder {
+  const pools = new Map<string, Pool>();
   const proxy = httpProxy.createProxyServer({ xfwd: false, ws: true, changeOrigin: false });
   const batch = new TurnBatch((err) => deps.log.error({ err }, 'batched forwarding failed'));
 
-  // Per-request facts http-proxy's events need, without decorating the request object.
-  const cookieNamesOf = new WeakMap<http.IncomingMessage, ReadonlySet<string>>();
-  const timedOut = new WeakSet<http.IncomingMessage>();
-
-  proxy.on('proxyReq', (proxyReq, req, res) => {
-    proxyReq.once('timeout', () => timedOut.add(req));
-    // A client that goes away mid-response must free the upstream socket too: otherwise the
-    // piped upstream response stalls under back-pressure and its keep-alive socket is never
-    // returned to the agent (http-proxy #1559) — enough of them and every request queues.
-    res.once('close', () => {
-      if (!res.writableFinished) proxyReq.destroy();
-    });
-  });
-
-  proxy.on('proxyRes', (proxyRes, req, res) => {
-    // Connection management is hop-by-hop: the client's connection follows the client's
-    // request (Node decided keep-alive from it), never the upstream's Connection header.
-    delete proxyRes.headers['keep-alive'];
-    proxyRes.headers.connection = (res as http.ServerResponse).shouldKeepAlive ? 'keep-alive' : 'close';
-    const names = cookieNamesOf.get(req);
-    const setCookie = proxyRes.headers['set-cookie'];
-    if (names && setCookie) {
-      const kept = setCookie.filter((c) => !names.has(c.slice(0, Math.max(0, c.indexOf('='))).trim()));
-      if (kept.length > 0) proxyRes.headers['set-cookie'] = kept;
-      else delete proxyRes.headers['set-cookie'];
+  function poolFor(app: AppRuntime): Pool {
+    let pool = pools.get(app.target);
+    if (!pool) {
+      // pipelining 1: one request per upstream connection at a time, so one response can
+      // never be read as another's.
+      pool = new Pool(app.target, { connections: 512, pipelining: 1, keepAliveTimeout: 4000 });
+      pools.set(app.target, pool);
     }
-  });
-
-  function prepare(req: http.IncomingMessage, fwd: ForwardInfo, upgrade: boolean): void {
-    const tenant = fwd.app.tenant;
-    const h = req.headers;
-    const trustedPeer = peerIsTrusted(req, deps.trust);
-    const priorXff = trustedPeer && typeof h['x-forwarded-for'] === 'string' ? h['x-forwarded-for'] : null;
-    const proto = trustedPeer && typeof h['x-forwarded-proto'] === 'string' ? h['x-forwarded-proto'] : (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-    const host = trustedPeer && typeof h['x-forwarded-host'] === 'string' ? h['x-forwarded-host'] : h.host;
-    stripClientHeaders(h, upgrade);
-    const names = tenant.cookie.gatewayNames;
-    cookieNamesOf.set(req, names);
-    const cookie = withoutCookies(typeof h.cookie === 'string' ? h.cookie : undefined, names);
-    if (cookie === undefined) delete h.cookie;
-    else h.cookie = cookie;
-    const peer = req.socket.remoteAddress ?? fwd.clientIp;
-    h['x-forwarded-for'] = priorXff ? `${priorXff}, ${peer}` : peer;
-    h['x-forwarded-proto'] = proto;
-    if (host !== undefined) h['x-forwarded-host'] = host;
-    if (fwd.identity && fwd.app.config.identityHeaders) setIdentityHeaders(h, fwd.identity);
-    req.url = fwd.target.path + fwd.target.query;
+    return pool;
   }
 
-  function agentFor(app: AppRuntime): http.Agent {
-    return app.target.startsWith('https:') ? httpsAgent : httpAgent;
-  }
-
-  // http-proxy parses a string target on every request; each app's options are built once
-  // (the legacy parser is what http-proxy itself uses; the input is configuration).
-  const webOptions = new WeakMap<AppRuntime, { target: Url; agent: http.Agent; proxyTimeout: number }>();
-  function optionsFor(app: AppRuntime): { target: Url; agent: http.Agent; proxyTimeout: number } {
-    let o = webOptions.get(app);
-    if (!o) webOptions.set(app, (o = { target: parseUrl(app.target), agent: agentFor(app), proxyTimeout: app.config.timeout * 1000 }));
-    return o;
+  function dispatch(req: http.IncomingMessage, res: http.ServerResponse, fwd: ForwardInfo): void {
+    const timeoutMs = fwd.app.config.timeout * 1000;
+    const length = bodyLength(req);
+    let abort: ((err?: Error) => void) | null = null;
+    let done = false;
+    const fail = (err: GatewayError): void => {
+      if (done) return;
+      done = true;
+      abort?.(err);
+      fwd.onError(err);
+    };
+    // A client that goes away cancels the upstream request and frees its socket.
+    res.once('close', () => {
+      if (!res.writableFinished && !done) {
+        done = true;
+        abort?.();
+      }
+    });
+    poolFor(fwd.app).dispatch(
+      {
+        origin: fwd.app.target,
+        path: fwd.target.path + fwd.target.query,
+        method: req.method ?? 'GET',
+        headers: outgoingHeaders(req, { trustedPeer: peerIsTrusted(req, deps.trust), identity: fwd.identity, upgrade: false }),
+        // undici frames the body itself: Content-Length when known, else chunked — for
+        // every method, and it closes the upstream socket after a body on a method that
+        // does not expect one, so nothing is left to be read as a second request.
+        body: length === 0 ? null : req,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      },
+      {
+        onConnect(a) {
+          abort = a;
+          if (done) a();
+        },
+        onHeaders(statusCode, rawHeaders, resume) {
+          if (done) return false;
+          if (statusCode < 200) return true; // 1xx: Node answers the client's Expect itself
+          try {
+            res.writeHead(statusCode, clientResponseHeaders(rawHeaders));
+          } catch (err) {
+            fail(new GatewayError('ERR_GK_UPSTREAM_UNREACHABLE', `unusable response head: ${(err as Error).message}`));
+            return false;
+          }
+          res.on('drain', resume);
+          return true;
+        },
+        onData(chunk) {
+          if (done) return false;
+          return res.write(chunk);
+        },
+        onComplete() {
+          if (done) return;
+          done = true;
+          res.end();
+        },
+        onError(err) {
+          if (done) return;
+          const mapped = upstreamError(err as Error & { code?: string });
+          if (res.headersSent) {
+            done = true;
+            deps.log.warn({ app: fwd.app.name, code: mapped.code, detail: mapped.detail }, 'upstream failed mid-response');
+            res.destroy();
+            return;
+          }
+          fail(mapped);
+        },
+      },
+    );
   }
 
   return {
     web(req, res, fwd) {
-      prepare(req, fwd, false);
       batch.add(() => {
         // The client may have gone while the request waited for the end of the turn.
         if (res.destroyed) return;
         try {
-          proxy.web(req, res, optionsFor(fwd.app), (err: NodeJS.ErrnoException) => {
-            fwd.onError(timedOut.has(req) ? new GatewayError('ERR_GK_UPSTREAM_TIMEOUT', err.message) : new GatewayError('ERR_GK_UPSTREAM_UNREACHABLE', `${err.code ?? ''} ${err.message}`));
-          });
+          dispatch(req, res, fwd);
         } catch (err) {
-          // Outside the request's promise chain now: answer here (e.g. node:http refusing a header).
           deps.log.error({ err, app: fwd.app.name }, 'forwarding failed');
-          fwd.onError(new GatewayError('ERR_GK_INTERNAL', 'forwarding failed'));
+          fwd.onError(upstreamError(err as Error & { code?: string }));
         }
       });
     },
     ws(req, socket, head, fwd) {
-      prepare(req, fwd, true);
-      proxy.ws(req, socket, head, { target: fwd.app.target, agent: agentFor(fwd.app) }, (err: NodeJS.ErrnoException) => {
+      const list = outgoingHeaders(req, { trustedPeer: peerIsTrusted(req, deps.trust), identity: fwd.identity, upgrade: true });
+      // http-proxy copies req.headers into its upstream request: give it the allow-listed set.
+      const headers: Record<string, string> = {};
+      for (let i = 0; i < list.length; i += 2) {
+        const name = list[i]!.toLowerCase();
+        headers[name] = headers[name] === undefined ? list[i + 1]! : `${headers[name]}, ${list[i + 1]!}`;
+      }
+      req.headers = headers;
+      req.url = fwd.target.path + fwd.target.query;
+      proxy.ws(req, socket, head, { target: fwd.app.target }, (err: NodeJS.ErrnoException) => {
         deps.log.warn({ err: err.message, app: fwd.app.name }, 'websocket upstream error');
         socket.destroy();
       });
     },
-    close() {
+    async close() {
       proxy.close();
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      await Promise.all([...pools.values()].map((p) => p.destroy()));
+      pools.clear();
     },
   };
 }

@@ -1,0 +1,24 @@
+// The upstream's response headers as the client receives them: hop-by-hop headers (and
+// any the upstream's Connection names) are the gateway's own business, and a Set-Cookie
+// that would land in the browser as a gateway cookie is dropped (SPEC §3.4).
+import { isGatewaySetCookie } from './gateway-cookies.js';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+
+/** undici's raw response headers (name, value, … as latin1 buffers) → a flat list for writeHead. */
+export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
+  const out: string[] = [];
+  let named: string[] | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1').toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    if (name === 'connection') named = value.split(',').map((t) => t.trim().toLowerCase());
+    if (HOP_BY_HOP.has(name)) continue;
+    if (name === 'set-cookie' && isGatewaySetCookie(value)) continue;
+    out.push(name, value);
+  }
+  if (named === null) return out;
+  const kept: string[] = [];
+  for (let i = 0; i < out.length; i += 2) if (!named.includes(out[i]!)) kept.push(out[i]!, out[i + 1]!);
+  return kept;
+}
