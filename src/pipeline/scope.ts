@@ -48,7 +48,8 @@ export interface Scope {
   tenant?: TenantRuntime;
   target?: NormalizedTarget;
   route?: RouteRule | null;
-  requirement?: RouteRequirement | null;
+  /** Every requirement the request must meet (empty: anonymous). */
+  requirements?: readonly RouteRequirement[];
   session?: SessionRecord;
   user?: UserRecord;
   credential?: 'cookie' | 'bearer';

@@ -22,6 +22,13 @@ import { normalizePath } from './normalize-path.js';
 export interface RouteMatcher {
   /** The first rule whose methods and path match, or null (the caller then requires authentication). */
   match(method: string, matchPath: string): RouteRule | null;
+  /**
+   * Every rule the request must satisfy (SPEC §2, case): the one its path matches as written
+   * and the one its lower-cased path matches among lower-cased patterns, so an app that
+   * folds case cannot be reached at `/ADMIN/x` under a weaker rule than `/admin/**`, nor
+   * `/PUBLIC/x` made anonymous by `/public/**`. One rule when the app is case-insensitive.
+   */
+  matchAll(method: string, matchPath: string): readonly (RouteRule | null)[];
 }
 
 const ONE = 1; // `*`: exactly one non-empty segment
@@ -113,16 +120,28 @@ function splitPath(p: string): string[] {
   return p.slice(1, end).split('/');
 }
 
+function firstMatch(compiled: readonly Compiled[], method: string, segs: readonly string[]): RouteRule | null {
+  for (const c of compiled) {
+    if (methodMatches(c.methods, method) && tokensMatch(c.tokens, segs)) return c.rule;
+  }
+  return null;
+}
+
 export function compileRoutes(rules: readonly RouteRule[], opts: { caseInsensitive: boolean }): RouteMatcher {
   const ci = opts.caseInsensitive;
   const compiled = rules.map((r) => compileOne(r, ci));
+  const lowered = ci ? compiled : rules.map((r) => compileOne(r, true));
+  // Patterns without upper-case letters match a lower-case path the same way both times.
+  const patternsLower = rules.every((r) => r.path === r.path.toLowerCase());
+  const match = (method: string, matchPath: string): RouteRule | null => firstMatch(compiled, method, splitPath(ci ? matchPath.toLowerCase() : matchPath));
   return {
-    match(method: string, matchPath: string): RouteRule | null {
-      const segs = splitPath(ci ? matchPath.toLowerCase() : matchPath);
-      for (const c of compiled) {
-        if (methodMatches(c.methods, method) && tokensMatch(c.tokens, segs)) return c.rule;
-      }
-      return null;
+    match,
+    matchAll(method, matchPath) {
+      const asWritten = match(method, matchPath);
+      if (ci) return [asWritten];
+      const lower = matchPath.toLowerCase();
+      // Most paths are lower-case already: then both matches are the same rule.
+      return lower === matchPath && patternsLower ? [asWritten] : [asWritten, firstMatch(lowered, method, splitPath(lower))];
     },
   };
 }

@@ -65,7 +65,7 @@ t.test('every spelling of /admin is the /admin route', async (t) => {
   }
 });
 
-t.test('/ADMIN is not /admin (case-sensitive): it falls to /** authenticated', async (t) => {
+t.test('/ADMIN is held to /admin/** as well (SPEC §2 case rule: apps like Express fold case)', async (t) => {
   const api = await probe('/ADMIN', API);
   t.equal(api.res.status, 401, 'still needs a login');
   t.equal(api.forwarded.length, 0);
@@ -74,14 +74,24 @@ t.test('/ADMIN is not /admin (case-sensitive): it falls to /** authenticated', a
   t.equal(nav.res.headers.location, `/t/acme/login?rd=${encodeURIComponent('http://dashboard.acme.test/ADMIN')}`);
   t.equal(nav.forwarded.length, 0);
 
-  const asBob = await probe('/ADMIN', { ...API, cookie: bob.header() });
-  t.equal(asBob.res.status, 200, 'bob needs no admin role for /ADMIN');
-  t.equal(asBob.forwarded[0]?.url, '/ADMIN', 'the case is kept');
-  t.equal(asBob.forwarded[0]?.headers['x-auth-user'], 'u-bob');
+  for (const spelling of ['/ADMIN', '/ADMIN/x', '/Admin/users', '/aDmIn', '/%41DMIN/x', '/x/../ADMIN']) {
+    const asBob = await probe(spelling, { ...API, cookie: bob.header() });
+    t.equal(asBob.res.status, 403, `bob (no admin role) is refused at ${spelling}`);
+    t.equal(asBob.forwarded.length, 0, `${spelling} never reaches the upstream for bob`);
+  }
 
-  const asAlice = await probe('/ADMIN', { ...API, cookie: alice.header() });
-  t.equal(asAlice.res.status, 200);
-  t.equal(asAlice.forwarded[0]?.url, '/ADMIN');
+  const asAlice = await probe('/ADMIN/x', { ...API, cookie: alice.header() });
+  t.equal(asAlice.res.status, 200, 'an admin passes');
+  t.equal(asAlice.forwarded[0]?.url, '/ADMIN/x', 'the case is kept');
+});
+
+t.test('/PUBLIC/x is not made anonymous by /public/** (the stricter of both matches holds)', async (t) => {
+  const anon = await probe('/PUBLIC/x', API);
+  t.equal(anon.res.status, 401);
+  t.equal(anon.forwarded.length, 0);
+  const asBob = await probe('/PUBLIC/x', { ...API, cookie: bob.header() });
+  t.equal(asBob.res.status, 200, 'with a login it is forwarded');
+  t.equal(asBob.forwarded[0]?.headers['x-auth-user'], 'u-bob');
 });
 
 // Spellings whose meaning differs between servers: 400, never forwarded, for anyone.

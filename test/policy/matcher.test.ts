@@ -156,3 +156,17 @@ t.test('bad patterns are reported, and refused at compile time', async (t) => {
   }
   for (const p of ['/', '/**', '/a/*/b/**', '/a/', '/.well-known/**']) t.equal(routePatternError(p), null, p);
 });
+
+t.test('matchAll: the rule as written and the rule lower-cased (SPEC §2 case)', async (t) => {
+  const m = compileRoutes(specTable, { caseInsensitive: false });
+  t.same(m.matchAll('GET', '/admin/x'), [admin], 'lower-case path, lower-case patterns: one rule');
+  t.same(m.matchAll('GET', '/ADMIN/x'), [all, admin], '/ADMIN/x: /** as written, /admin/** lower-cased');
+  t.same(m.matchAll('GET', '/PUBLIC/x'), [all, pub], '/PUBLIC/x: both rules, so the stricter one holds');
+  t.same(m.matchAll('POST', '/Billing/x'), [all, billing]);
+  const upper = rule('/Reports/**', null, { roles: ['auditor'], freshAuth: null });
+  const m2 = compileRoutes([upper, all], { caseInsensitive: false });
+  t.same(m2.matchAll('GET', '/reports/q'), [all, upper], 'a lower-case path is also matched against lower-cased patterns');
+  t.same(m2.matchAll('GET', '/Reports/q'), [upper, upper]);
+  const ci = compileRoutes(specTable, { caseInsensitive: true });
+  t.same(ci.matchAll('GET', '/ADMIN/x'), [admin], 'caseInsensitivePaths: only the lower-cased match');
+});
