@@ -102,6 +102,12 @@ t.test('allowed, denied and redirected requests', async (t) => {
   t.notOk(anon.atApp[0]?.headers['x-auth-user'], 'and carry no identity');
 
   t.equal((await via('/t/acme/auth', { ...API, cookie: alice, 'x-original-uri': '/x', 'x-original-method': 'GET' })).res.status, 404, 'the decision endpoint is not exposed through nginx');
+  // The Envoy form: a client must not be able to ask the gateway, through trusted nginx,
+  // about an "original request" of its own making (forged X-Forwarded-Uri/Method).
+  for (const path of ['/t/acme/auth/admin/x', '/t/acme//auth/admin', '/t/acme/auth/']) {
+    const envoy = await via(path, { ...API, 'x-forwarded-uri': '/public/x', 'x-forwarded-method': 'GET', 'x-forwarded-host': 'dashboard.acme.test' });
+    t.equal(envoy.res.status, 404, `${path}: the Envoy decision endpoint is not exposed through nginx`);
+  }
 });
 
 t.test("a client's X-Auth-* never reaches the app", async (t) => {
