@@ -1,8 +1,8 @@
 // The in-memory store's state beside the sessions: refresh-token chains, authorization
-// codes, the access-token deny list, login throttles and tenant settings. Each method
+// codes, the access-token deny list, throttles and tenant settings. Each method
 // follows the rule of its Redis script (redis-scripts-tokens.ts) step by step; where Redis
 // lets a key's TTL expire, this state compares with the clock and the sweep drops it.
-import type { RefreshChain, RotateArgs, RotateResult, ThrottleRule, ThrottleState } from './types.js';
+import type { AttemptOutcome, RefreshChain, RotateArgs, RotateResult, ThrottleAdmission, ThrottleAttempt, ThrottleRule } from './types.js';
 
 interface Chain extends RefreshChain {
   prev: string | null;
@@ -12,10 +12,13 @@ interface Chain extends RefreshChain {
 }
 
 interface Throttle {
+  /** Failures in the current window. */
   failures: number;
-  /** End of the current counting window; null while locked or before the first failure. */
+  /** End of the current counting window; null before its first failure. */
   windowEnd: number | null;
   lockedUntil: number | null;
+  /** Attempts in flight: attempt id → until when it holds its place. */
+  inFlight: Map<string, number>;
 }
 
 const key = (tenant: string, id: string): string => `${tenant}\0${id}`;
@@ -23,10 +26,36 @@ const key = (tenant: string, id: string): string => `${tenant}\0${id}`;
 /** Shared rule checks: a misconfigured rule is our bug, not hostile input. */
 export function checkThrottleRule(rule: ThrottleRule): void {
   const ok = (n: number, min: number): boolean => Number.isSafeInteger(n) && n >= min;
-  if (!ok(rule.windowMs, 1) || !ok(rule.maxFailures, 1) || !ok(rule.lockoutMs, 1)) {
+  if (!ok(rule.windowMs, 1) || !ok(rule.maxFailures, 1) || !ok(rule.lockoutMs, 1) || !ok(rule.inFlightMs, 1)) {
     throw new TypeError(`invalid throttle rule: ${JSON.stringify(rule)}`);
   }
 }
+
+/** The subject and the source are two keys; one string for both would be counted twice. */
+export function checkAttempt(a: ThrottleAttempt): void {
+  if (!a.subject || !a.source || !a.id || a.subject === a.source) throw new TypeError('invalid throttle attempt');
+}
+
+/** A key's state as it stands at `now`: a lockout or a window that is over starts the count over. */
+function current(th: Throttle | undefined, now: number): Throttle {
+  const s: Throttle = {
+    failures: th?.failures ?? 0,
+    windowEnd: th?.windowEnd ?? null,
+    lockedUntil: th?.lockedUntil ?? null,
+    inFlight: new Map([...(th?.inFlight ?? [])].filter(([, until]) => until > now)),
+  };
+  if (s.lockedUntil !== null && s.lockedUntil <= now) Object.assign(s, { lockedUntil: null, failures: 0, windowEnd: null });
+  if (s.windowEnd !== null && s.windowEnd <= now) Object.assign(s, { failures: 0, windowEnd: null });
+  return s;
+}
+
+function lock(s: Throttle, rule: ThrottleRule, now: number): number {
+  Object.assign(s, { lockedUntil: now + rule.lockoutMs, failures: 0, windowEnd: null });
+  return now + rule.lockoutMs;
+}
+
+/** The last moment anything in the state still matters (what the Redis TTL is set to). */
+const expiry = (s: Throttle): number => Math.max(s.windowEnd ?? 0, s.lockedUntil ?? 0, ...s.inFlight.values());
 
 export function checkTtl(ttlMs: number): void {
   if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new TypeError(`invalid ttl: ${ttlMs}`);
@@ -44,7 +73,7 @@ export class MemoryTokenState {
     for (const [k, c] of this.#chains) if (now >= c.expiresAt) this.#chains.delete(k);
     for (const [k, c] of this.#codes) if (now >= c.expiresAt) this.#codes.delete(k);
     for (const [k, exp] of this.#denied) if (now >= exp) this.#denied.delete(k);
-    for (const [k, th] of this.#throttles) if (now >= Math.max(th.windowEnd ?? 0, th.lockedUntil ?? 0)) this.#throttles.delete(k);
+    for (const [k, th] of this.#throttles) if (now >= expiry(th)) this.#throttles.delete(k);
   }
 
   // ---- refresh chains
@@ -115,36 +144,47 @@ export class MemoryTokenState {
     return exp !== undefined && now < exp;
   }
 
-  // ---- login throttling
+  // ---- throttling (the rules of ADMIT_ATTEMPT / SETTLE_ATTEMPT in redis-scripts-tokens.ts)
 
-  getThrottle(tenant: string, k: string, now: number): ThrottleState {
-    const th = this.#throttles.get(key(tenant, k));
-    if (!th) return { failures: 0, lockedUntil: null };
-    if (th.lockedUntil !== null && th.lockedUntil > now) return { failures: th.failures, lockedUntil: th.lockedUntil };
-    return { failures: th.windowEnd !== null && now < th.windowEnd ? th.failures : 0, lockedUntil: null };
+  #load(tenant: string, a: ThrottleAttempt, now: number): [Throttle, Throttle] {
+    return [current(this.#throttles.get(key(tenant, a.subject)), now), current(this.#throttles.get(key(tenant, a.source)), now)];
   }
 
-  addFailure(tenant: string, k: string, rule: ThrottleRule, now: number): ThrottleState {
-    const th = this.#throttles.get(key(tenant, k));
-    if (th?.lockedUntil != null && th.lockedUntil > now) return { failures: th.failures, lockedUntil: th.lockedUntil };
-    let failures = 0;
-    let windowEnd = now + rule.windowMs;
-    if (th?.windowEnd != null && now < th.windowEnd) {
-      failures = th.failures;
-      windowEnd = th.windowEnd;
+  #save(tenant: string, a: ThrottleAttempt, [subject, source]: [Throttle, Throttle], now: number): void {
+    for (const [k, s] of [[a.subject, subject], [a.source, source]] as const) {
+      if (expiry(s) > now) this.#throttles.set(key(tenant, k), s);
+      else this.#throttles.delete(key(tenant, k));
     }
-    failures++;
-    if (failures >= rule.maxFailures) {
-      const lockedUntil = now + rule.lockoutMs;
-      this.#throttles.set(key(tenant, k), { failures: 0, windowEnd: null, lockedUntil });
-      return { failures: 0, lockedUntil };
-    }
-    this.#throttles.set(key(tenant, k), { failures, windowEnd, lockedUntil: null });
-    return { failures, lockedUntil: null };
   }
 
-  clearThrottle(tenant: string, k: string): void {
-    this.#throttles.delete(key(tenant, k));
+  admitAttempt(tenant: string, a: ThrottleAttempt, rule: ThrottleRule, now: number): ThrottleAdmission {
+    const both = this.#load(tenant, a, now);
+    const lockedUntil = Math.max(...both.map((s) => s.lockedUntil ?? 0));
+    if (lockedUntil > now) return { admitted: false, lockedUntil };
+    let lockedNow: number | null = null;
+    for (const s of both) if (s.failures >= rule.maxFailures) lockedNow = lock(s, rule, now);
+    if (lockedNow === null && both.every((s) => s.failures + s.inFlight.size < rule.maxFailures)) {
+      for (const s of both) s.inFlight.set(a.id, now + rule.inFlightMs);
+      this.#save(tenant, a, both, now);
+      return { admitted: true };
+    }
+    this.#save(tenant, a, both, now);
+    return { admitted: false, lockedUntil: lockedNow };
+  }
+
+  settleAttempt(tenant: string, a: ThrottleAttempt, outcome: AttemptOutcome, rule: ThrottleRule, now: number): void {
+    const both = this.#load(tenant, a, now);
+    for (const s of both) s.inFlight.delete(a.id);
+    if (outcome === 'failed') {
+      for (const s of both) {
+        if (s.lockedUntil !== null) continue;
+        s.windowEnd ??= now + rule.windowMs;
+        if (++s.failures >= rule.maxFailures) lock(s, rule, now);
+      }
+    } else if (outcome === 'succeeded') {
+      Object.assign(both[0], { failures: 0, windowEnd: null });
+    }
+    this.#save(tenant, a, both, now);
   }
 
   // ---- tenant settings (never expire)

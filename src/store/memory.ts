@@ -6,8 +6,9 @@ import { isSessionId, tagOfSessionId, userTag } from '../session/ids.js';
 import { isAlive } from '../session/model.js';
 import type { Clock } from '../util/clock.js';
 import { MemoryEvents } from './memory-events.js';
-import { checkThrottleRule, checkTtl, MemoryTokenState } from './memory-tokens.js';
+import { checkAttempt, checkThrottleRule, checkTtl, MemoryTokenState } from './memory-tokens.js';
 import type {
+  AttemptOutcome,
   ConcurrencyLimit,
   CreateSessionResult,
   RefreshChain,
@@ -16,8 +17,9 @@ import type {
   SessionPatch,
   SessionRecord,
   SessionStore,
+  ThrottleAdmission,
+  ThrottleAttempt,
   ThrottleRule,
-  ThrottleState,
 } from './types.js';
 
 export interface MemoryStoreOptions {
@@ -176,17 +178,16 @@ export class MemoryStore implements SessionStore {
     return this.#tokens.isDenied(tenant, jti, this.#clock.now());
   }
 
-  async getThrottle(tenant: string, key: string, now: number): Promise<ThrottleState> {
-    return this.#tokens.getThrottle(tenant, key, now);
-  }
-
-  async addThrottleFailure(tenant: string, key: string, rule: ThrottleRule, now: number): Promise<ThrottleState> {
+  async admitAttempt(tenant: string, attempt: ThrottleAttempt, rule: ThrottleRule, now: number): Promise<ThrottleAdmission> {
     checkThrottleRule(rule);
-    return this.#tokens.addFailure(tenant, key, rule, now);
+    checkAttempt(attempt);
+    return this.#tokens.admitAttempt(tenant, attempt, rule, now);
   }
 
-  async clearThrottle(tenant: string, key: string): Promise<void> {
-    this.#tokens.clearThrottle(tenant, key);
+  async settleAttempt(tenant: string, attempt: ThrottleAttempt, outcome: AttemptOutcome, rule: ThrottleRule, now: number): Promise<void> {
+    checkThrottleRule(rule);
+    checkAttempt(attempt);
+    this.#tokens.settleAttempt(tenant, attempt, outcome, rule, now);
   }
 
   async getTenantSettings(tenant: string): Promise<string | null> {

@@ -12,8 +12,12 @@
 //                                         Both TTL = exp − now; deleted with the session.
 //   {<tenant>}:code:<codeHash>      STRING an authorization code's payload; PX = its ttl.
 //   {<tenant>}:jti:<jti>            STRING "1": a denied access token; TTL = until its exp.
-//   {<tenant>}:thr:<key>            HASH  login throttle: failures + windowEnd, or
-//                                         lockedUntil; TTL = rest of the window / lockout.
+//   {<tenant>}:thr:<key>            HASH  throttle of password/secret checks, one per
+//                                         subject (u:<username>, c:<client id>) and per
+//                                         source (ip:<addr>, cip:<addr>): failures,
+//                                         windowEnd, lockedUntil, a:<attempt id> = until
+//                                         when an attempt in flight holds its place.
+//                                         TTL = the latest of those moments.
 //   {<tenant>}:settings             STRING the tenant's settings JSON. The only key
 //                                         without a TTL: saved settings do not expire.
 //   channel <keyPrefix>events       pub/sub between instances (redis-pubsub.ts).
@@ -29,11 +33,12 @@ import type { RedisConfig } from '../config/types.js';
 import { isSessionId, tagOfSessionId, userTag } from '../session/ids.js';
 import { effectiveExpiry, isAlive } from '../session/model.js';
 import type { Clock } from '../util/clock.js';
-import { checkThrottleRule, checkTtl } from './memory-tokens.js';
+import { checkAttempt, checkThrottleRule, checkTtl } from './memory-tokens.js';
 import { openSubscriber, RedisSubscriber } from './redis-pubsub.js';
 import { SCRIPTS } from './redis-scripts.js';
 import {
   StoreUnavailableError,
+  type AttemptOutcome,
   type ConcurrencyLimit,
   type CreateSessionResult,
   type RefreshChain,
@@ -42,8 +47,9 @@ import {
   type SessionPatch,
   type SessionRecord,
   type SessionStore,
+  type ThrottleAdmission,
+  type ThrottleAttempt,
   type ThrottleRule,
-  type ThrottleState,
 } from './types.js';
 
 const CONNECT_TIMEOUT_MS = 1000;
@@ -341,26 +347,22 @@ export class RedisStore implements SessionStore {
     return (await this.#run('isTokenDenied', () => this.#client.exists(key))) === 1;
   }
 
-  async getThrottle(tenant: string, key: string, now: number): Promise<ThrottleState> {
-    const k = `${tenantSlot(tenant)}thr:${key}`;
-    const [f, windowEnd, locked] = await this.#run('getThrottle', () => this.#client.hmget(k, 'failures', 'windowEnd', 'lockedUntil'));
-    const lockedUntil = locked ? Number(locked) : null;
-    if (lockedUntil !== null && lockedUntil > now) return { failures: Number(f ?? 0), lockedUntil };
-    return { failures: windowEnd && now < Number(windowEnd) ? Number(f ?? 0) : 0, lockedUntil: null };
-  }
-
-  async addThrottleFailure(tenant: string, key: string, rule: ThrottleRule, now: number): Promise<ThrottleState> {
+  #throttleArgs(tenant: string, a: ThrottleAttempt, rule: ThrottleRule, now: number): [string, string, ...string[]] {
     checkThrottleRule(rule);
-    const k = `${tenantSlot(tenant)}thr:${key}`;
-    const [failures, lockedUntil] = await this.#run('addThrottleFailure', () =>
-      this.#client.gkAddThrottleFailure(k, int(now), int(rule.windowMs), int(rule.maxFailures), int(rule.lockoutMs)),
-    );
-    return { failures, lockedUntil: lockedUntil >= 0 ? lockedUntil : null };
+    checkAttempt(a);
+    const base = `${tenantSlot(tenant)}thr:`;
+    return [`${base}${a.subject}`, `${base}${a.source}`, int(now), int(rule.windowMs), int(rule.maxFailures), int(rule.lockoutMs), int(rule.inFlightMs), a.id];
   }
 
-  async clearThrottle(tenant: string, key: string): Promise<void> {
-    const k = `${tenantSlot(tenant)}thr:${key}`;
-    await this.#run('clearThrottle', () => this.#client.del(k));
+  async admitAttempt(tenant: string, attempt: ThrottleAttempt, rule: ThrottleRule, now: number): Promise<ThrottleAdmission> {
+    const args = this.#throttleArgs(tenant, attempt, rule, now);
+    const [admitted, lockedUntil] = await this.#run('admitAttempt', () => this.#client.gkAdmitAttempt(...args));
+    return admitted === 1 ? { admitted: true } : { admitted: false, lockedUntil: lockedUntil >= 0 ? lockedUntil : null };
+  }
+
+  async settleAttempt(tenant: string, attempt: ThrottleAttempt, outcome: AttemptOutcome, rule: ThrottleRule, now: number): Promise<void> {
+    const args = this.#throttleArgs(tenant, attempt, rule, now);
+    await this.#run('settleAttempt', () => this.#client.gkSettleAttempt(...args, outcome));
   }
 
   async getTenantSettings(tenant: string): Promise<string | null> {

@@ -82,17 +82,32 @@ export interface RotateArgs {
   graceMs: number;
 }
 
-export interface ThrottleState {
-  failures: number;
-  /** epoch ms until which logins for this key are refused; null when not locked. */
-  lockedUntil: number | null;
+/**
+ * One authentication attempt as the throttle sees it (SPEC §2 loginThrottle, §5): it is
+ * counted against who is tried and against where it comes from.
+ */
+export interface ThrottleAttempt {
+  /** The username or client id: a success clears its count. */
+  subject: string;
+  /** The client address: a success only gives this attempt's place back. */
+  source: string;
+  /** Random, unique per attempt: its place while it is in flight. */
+  id: string;
 }
 
 export interface ThrottleRule {
   windowMs: number;
   maxFailures: number;
   lockoutMs: number;
+  /** How long an admitted attempt holds its place if it is never settled (a crashed instance). */
+  inFlightMs: number;
 }
+
+/** Refused: lockedUntil = end of the lockout, or null when attempts in flight hold every place. */
+export type ThrottleAdmission = { admitted: true } | { admitted: false; lockedUntil: number | null };
+
+/** failed: the check said no; succeeded: it said yes; abandoned: no check happened after all. */
+export type AttemptOutcome = 'failed' | 'succeeded' | 'abandoned';
 
 export interface SessionStore {
   readonly kind: 'memory' | 'redis';
@@ -134,11 +149,23 @@ export interface SessionStore {
   denyToken(tenant: string, jti: string, expiresAt: number, now: number): Promise<void>;
   isTokenDenied(tenant: string, jti: string): Promise<boolean>;
 
-  // ---- Login throttling: a failure counter per key in a fixed window, then a lockout.
-  getThrottle(tenant: string, key: string, now: number): Promise<ThrottleState>;
-  /** Counts one failure; when it reaches maxFailures the key is locked for lockoutMs. */
-  addThrottleFailure(tenant: string, key: string, rule: ThrottleRule, now: number): Promise<ThrottleState>;
-  clearThrottle(tenant: string, key: string): Promise<void>;
+  // ---- Throttling of password and client-secret checks. Per key (the attempt's subject
+  // and its source): failures in a fixed window that starts at the first failure, the
+  // attempts in flight, and a lockout. Both keys are read and changed in one atomic step.
+  /**
+   * Admits the attempt BEFORE its check: refused while either key is locked (nothing
+   * changes, so a refused attempt never extends a lockout) or while its failures plus
+   * attempts in flight have reached maxFailures; else it takes a place in flight on both
+   * keys. A key whose lockout or window is over starts counting from zero. Failures at or
+   * over maxFailures without a lockout (the rule was lowered) lock the key now.
+   */
+  admitAttempt(tenant: string, attempt: ThrottleAttempt, rule: ThrottleRule, now: number): Promise<ThrottleAdmission>;
+  /**
+   * Gives the attempt's places back. failed: one more failure on each key that is not
+   * locked; the one that reaches maxFailures locks the key for lockoutMs and its count
+   * starts over. succeeded: the subject's failures are cleared (a lockout stays).
+   */
+  settleAttempt(tenant: string, attempt: ThrottleAttempt, outcome: AttemptOutcome, rule: ThrottleRule, now: number): Promise<void>;
 
   // ---- Tenant settings saved through the API (JSON, never expires).
   getTenantSettings(tenant: string): Promise<string | null>;

@@ -67,7 +67,7 @@ t.test('key layout, and every key carries a TTL', async (t) => {
   t.ok(await store.deleteSession('acme', s1.id));
 
   // Token state: a chain rotated once, a chain deleted with its session, a code, a denied
-  // token, a throttle, and the tenant settings.
+  // token, a failed and an unsettled throttle attempt, and the tenant settings.
   const tokenSession = (userId: string) => sessionFor(clock, { userId, kind: 'token', clientId: 'c', idleTimeoutMs: null });
   const [ts, gone] = [tokenSession('u4'), tokenSession('u5')];
   const chain = { clientId: 'c', currentHash: 'h0', expiresAt: clock.now() + 10 * MIN };
@@ -81,7 +81,12 @@ t.test('key layout, and every key carries a TTL', async (t) => {
   await store.saveAuthCode('acme', 'codehash', 'payload', 5 * MIN);
   await store.denyToken('acme', 'jti-1', clock.now() + 2 * MIN, clock.now());
   await store.denyToken('acme', 'jti-expired', clock.now(), clock.now());
-  await store.addThrottleFailure('acme', 'user:alice', { windowMs: 15 * MIN, maxFailures: 5, lockoutMs: MIN }, clock.now());
+  const thrRule = { windowMs: 15 * MIN, maxFailures: 5, lockoutMs: MIN, inFlightMs: MIN };
+  const failed = { subject: 'u:alice', source: 'ip:203.0.113.7', id: 'a1' };
+  await store.admitAttempt('acme', failed, thrRule, clock.now());
+  await store.settleAttempt('acme', failed, 'failed', thrRule, clock.now());
+  const inFlight = { subject: 'u:bob', source: 'ip:203.0.113.8', id: 'a2' };
+  await store.admitAttempt('acme', inFlight, thrRule, clock.now());
   await store.setTenantSettings('acme', '{}');
 
   const tag = tagOfSessionId(s0.id);
@@ -91,7 +96,8 @@ t.test('key layout, and every key carries a TTL', async (t) => {
     `gk:ttl:{acme:${tag}}:s:${s0.id}`, `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:s:${remember.id}`,
     `gk:ttl:{acme:${tag}}:u:u1`, `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:u:u2`,
     `${tsBase}s:${ts.id}`, `${tsBase}u:u4`, `${tsBase}rt:${ts.id}`, `${tsBase}rtu:${ts.id}`,
-    'gk:ttl:{acme}:code:codehash', 'gk:ttl:{acme}:jti:jti-1', 'gk:ttl:{acme}:thr:user:alice', 'gk:ttl:{acme}:settings',
+    'gk:ttl:{acme}:code:codehash', 'gk:ttl:{acme}:jti:jti-1', 'gk:ttl:{acme}:settings',
+    'gk:ttl:{acme}:thr:u:alice', 'gk:ttl:{acme}:thr:ip:203.0.113.7', 'gk:ttl:{acme}:thr:u:bob', 'gk:ttl:{acme}:thr:ip:203.0.113.8',
   ].sort());
   // Tenant settings saved through the API never expire (SPEC §4); nothing else lives forever.
   for (const key of keys) {
@@ -108,8 +114,14 @@ t.test('key layout, and every key carries a TTL', async (t) => {
   t.ok(codeTtl > 4 * MIN && codeTtl <= 5 * MIN, `code TTL ${codeTtl}`);
   const jtiTtl = await raw.pttl('gk:ttl:{acme}:jti:jti-1');
   t.ok(jtiTtl > MIN && jtiTtl <= 2 * MIN, `deny TTL ${jtiTtl}`);
-  const thrTtl = await raw.pttl('gk:ttl:{acme}:thr:user:alice');
-  t.ok(thrTtl > 14 * MIN && thrTtl <= 15 * MIN, `throttle TTL ${thrTtl} = the window`);
+  for (const k of ['u:alice', 'ip:203.0.113.7']) {
+    const thrTtl = await raw.pttl(`gk:ttl:{acme}:thr:${k}`);
+    t.ok(thrTtl > 14 * MIN && thrTtl <= 15 * MIN, `throttle ${k} TTL ${thrTtl} = the window`);
+  }
+  for (const k of ['u:bob', 'ip:203.0.113.8']) {
+    const thrTtl = await raw.pttl(`gk:ttl:{acme}:thr:${k}`);
+    t.ok(thrTtl > 0 && thrTtl <= MIN, `throttle ${k} TTL ${thrTtl} = the attempt in flight`);
+  }
   t.equal(await raw.type(`gk:ttl:{acme:${tag}}:s:${s0.id}`), 'hash');
   t.same(await raw.zrange(`gk:ttl:{acme:${tag}}:u:u1`, 0, -1, 'WITHSCORES'), [s0.id, String(clock.now())]);
   t.notOk(await raw.hexists(`gk:ttl:{acme:${tag}}:s:${s0.id}`, 'clientId'), 'null is left out');
@@ -203,9 +215,8 @@ t.test('Redis down: fail fast, delete nothing, recover without a restart', async
     ['takeAuthCode', () => store.takeAuthCode('acme', 'c')],
     ['denyToken', () => store.denyToken('acme', 'j', clock.now() + MIN, clock.now())],
     ['isTokenDenied', () => store.isTokenDenied('acme', 'j')],
-    ['getThrottle', () => store.getThrottle('acme', 'k', clock.now())],
-    ['addThrottleFailure', () => store.addThrottleFailure('acme', 'k', { windowMs: MIN, maxFailures: 3, lockoutMs: MIN }, clock.now())],
-    ['clearThrottle', () => store.clearThrottle('acme', 'k')],
+    ['admitAttempt', () => store.admitAttempt('acme', { subject: 'u', source: 'ip', id: 'a' }, { windowMs: MIN, maxFailures: 3, lockoutMs: MIN, inFlightMs: MIN }, clock.now())],
+    ['settleAttempt', () => store.settleAttempt('acme', { subject: 'u', source: 'ip', id: 'a' }, 'failed', { windowMs: MIN, maxFailures: 3, lockoutMs: MIN, inFlightMs: MIN }, clock.now())],
     ['getTenantSettings', () => store.getTenantSettings('acme')],
     ['setTenantSettings', () => store.setTenantSettings('acme', '{}')],
     ['publish', () => store.publish('m')],
