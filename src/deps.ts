@@ -18,6 +18,7 @@ import { instrumentStore } from './store/instrumented.js';
 import { LiveConnections } from './proxy/live-connections.js';
 import { openGeo, type GeoLocator } from './geo/locate.js';
 import { reloadTenantSettings } from './settings/tenant-settings.js';
+import { HashPool } from './session/hash-pool.js';
 
 export interface Deps {
   /** Swapped as a whole on reload; read it once per request. */
@@ -39,6 +40,8 @@ export interface Deps {
   /** Session locations from geoip.file; null when none is configured. */
   geo: GeoLocator | null;
   trust: TrustFn;
+  /** The bound on concurrent password / client-secret hash checks (session/hash-pool.ts). */
+  hashPool: HashPool;
   /** Set during graceful shutdown: /readyz answers 503. */
   shuttingDown: boolean;
 }
@@ -49,6 +52,7 @@ export interface DepsOverrides {
   log?: Logger;
   keys?: KeySet;
   geo?: GeoLocator | null;
+  hashPool?: HashPool;
 }
 
 export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides = {}): Promise<Deps> {
@@ -93,6 +97,7 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
     live,
     geo: overrides.geo !== undefined ? overrides.geo : await openGeo(config.geoip.file, log),
     trust: compileTrust(config.server.trustedProxies),
+    hashPool: overrides.hashPool ?? new HashPool(),
     shuttingDown: false,
   };
   bus.listen({

@@ -19,9 +19,11 @@ export function sendOAuthJson(res: ServerResponse, body: unknown): void {
 }
 
 /**
- * The shape every client-authenticated OAuth endpoint shares: read the form, authenticate
- * the client (RFC 6749 §2.3), run `handle`, and turn an OAuthError into its §5.2 answer
- * (with `WWW-Authenticate: Basic` on a 401 when Basic was tried).
+ * One wrapper for client-authenticated OAuth endpoints (token, revoke, introspect): read
+ * the form, authenticate the client (RFC 6749 §2.3; throttled and bounded, SPEC §5 "(client
+ * authentication)": 429 or 503 with Retry-After and `temporarily_unavailable`), run
+ * `handle`, and turn an OAuthError into its §5.2 answer (with `WWW-Authenticate: Basic` on
+ * a 401 when Basic was tried).
  */
 export async function withAuthenticatedClient(
   ctx: GatewayContext,
@@ -33,9 +35,13 @@ export async function withAuthenticatedClient(
     const form = await readForm(req).catch(() => {
       throw new OAuthError('invalid_request', 'the body must be application/x-www-form-urlencoded');
     });
-    const auth = await authenticateClient(req, form, tenant);
+    const auth = await authenticateClient(req, form, tenant, ctx.deps, ctx.clientIp);
     if (!auth.ok) {
       basicUsed = auth.basic;
+      // Throttled or no hash slot: not a verdict on the credentials, so no Basic challenge.
+      if (auth.error === 'temporarily_unavailable') {
+        return sendJson(res, auth.status, { error: auth.error, error_description: auth.description }, { pragma: 'no-cache', 'retry-after': String(auth.retryAfter) });
+      }
       throw new OAuthError(auth.error, auth.description);
     }
     await handle(auth.client, form);

@@ -1,14 +1,25 @@
 // OAuth client authentication (RFC 6749 §2.3): HTTP Basic, or client_id/client_secret in
 // the form, or client_id alone for public clients. Secrets are compared as scrypt hashes
-// (constant time); an unknown client costs the same work as a wrong secret.
+// (constant time); an unknown client costs the same work as a wrong secret. Every secret
+// check is throttled per client_id and per client IP like a login (SPEC §5 "(client
+// authentication)") and runs in a slot of the hash pool.
 import type { IncomingMessage } from 'node:http';
-import type { ClientConfig } from '../config/types.js';
-import type { TenantRuntime } from '../registry.js';
+import type { ClientConfig, TenantConfig } from '../config/types.js';
+import { HashPoolBusyError, type HashPool } from '../session/hash-pool.js';
 import { burnVerify, verifyPassword } from '../session/password.js';
+import { clientKeys, throttledCheck, type ThrottleDeps, type ThrottledResult, type ThrottleTenant } from '../session/throttle.js';
+
+export interface ClientAuthDeps extends ThrottleDeps {
+  hashPool: Pick<HashPool, 'run'>;
+}
+
+export type ClientAuthTenant = ThrottleTenant & { config: Pick<TenantConfig, 'clients'> };
 
 export type ClientAuthResult =
   | { ok: true; client: ClientConfig; method: 'basic' | 'post' | 'none' }
-  | { ok: false; error: 'invalid_client' | 'invalid_request'; basic: boolean; description: string };
+  | { ok: false; error: 'invalid_client' | 'invalid_request'; basic: boolean; description: string }
+  /** Not checked: 429 throttled (a lockout or attempts in flight), 503 no hash slot; both with Retry-After. */
+  | { ok: false; error: 'temporarily_unavailable'; status: 429 | 503; retryAfter: number; basic: boolean; description: string };
 
 function basicCredentials(req: IncomingMessage): { id: string; secret: string } | 'malformed' | null {
   const h = req.headers.authorization;
@@ -24,7 +35,13 @@ function basicCredentials(req: IncomingMessage): { id: string; secret: string } 
   }
 }
 
-export async function authenticateClient(req: IncomingMessage, form: URLSearchParams, tenant: TenantRuntime): Promise<ClientAuthResult> {
+export async function authenticateClient(
+  req: IncomingMessage,
+  form: URLSearchParams,
+  tenant: ClientAuthTenant,
+  deps: ClientAuthDeps,
+  ip: string,
+): Promise<ClientAuthResult> {
   const basic = basicCredentials(req);
   if (basic === 'malformed') return { ok: false, error: 'invalid_client', basic: true, description: 'malformed Basic credentials' };
   const formId = form.get('client_id');
@@ -34,18 +51,29 @@ export async function authenticateClient(req: IncomingMessage, form: URLSearchPa
   }
   const id = basic?.id ?? formId;
   const secret = basic?.secret ?? formSecret;
+  const usedBasic = basic !== null;
   if (!id) return { ok: false, error: 'invalid_client', basic: false, description: 'client authentication required' };
   const client = tenant.config.clients.find((c) => c.id === id);
-  if (!client) {
-    if (secret !== null) await burnVerify(secret);
-    return { ok: false, error: 'invalid_client', basic: basic !== null, description: 'unknown client or bad credentials' };
-  }
-  if (client.public) {
-    if (secret !== null) return { ok: false, error: 'invalid_client', basic: basic !== null, description: 'a public client has no secret' };
+  const refused = { ok: false, error: 'invalid_client', basic: usedBasic, description: 'unknown client or bad credentials' } as const;
+  if (client?.public) {
+    if (secret !== null) return { ok: false, error: 'invalid_client', basic: usedBasic, description: 'a public client has no secret' };
     return { ok: true, client, method: 'none' };
   }
-  if (secret === null || client.secretHash === null || !(await verifyPassword(secret, client.secretHash))) {
-    return { ok: false, error: 'invalid_client', basic: basic !== null, description: 'unknown client or bad credentials' };
+  // Nothing to check: no work, nothing to count.
+  if (secret === null) return refused;
+
+  const hash = client?.secretHash ?? null;
+  const check = (): Promise<boolean> => deps.hashPool.run(() => (hash !== null ? verifyPassword(secret, hash) : burnVerify(secret)));
+  let result: ThrottledResult;
+  try {
+    result = await throttledCheck(deps, tenant, clientKeys(id, ip), check);
+  } catch (err) {
+    if (!(err instanceof HashPoolBusyError)) throw err;
+    return { ok: false, error: 'temporarily_unavailable', status: 503, retryAfter: err.retryAfter, basic: usedBasic, description: 'too many secret checks at once; try again shortly' };
   }
-  return { ok: true, client, method: basic ? 'basic' : 'post' };
+  if (result.refused) {
+    return { ok: false, error: 'temporarily_unavailable', status: 429, retryAfter: result.retryAfter, basic: usedBasic, description: 'too many failed client authentications; try again later' };
+  }
+  if (!client || !result.ok) return refused;
+  return { ok: true, client, method: usedBasic ? 'basic' : 'post' };
 }

@@ -3,6 +3,7 @@
 import { Writable } from 'node:stream';
 import { loadConfigText } from '../../src/config/load.js';
 import type { GatewayConfig } from '../../src/config/types.js';
+import type { HashPool } from '../../src/session/hash-pool.js';
 import { hashPassword } from '../../src/session/password.js';
 import { startGateway, type RunningGateway } from '../../src/server.js';
 import { StoreUnavailableError, type SessionStore } from '../../src/store/types.js';
@@ -57,6 +58,8 @@ export interface TestGatewayOptions {
   port?: number;
   /** A separate ops listener (server.ops.listen), e.g. "127.0.0.1:0". */
   opsListen?: string;
+  /** The bound on concurrent password/secret hash checks (default: sized for the machine). */
+  hashPool?: HashPool;
 }
 
 export async function testConfigYaml(upstreamUrl: string, o: TestGatewayOptions = {}): Promise<string> {
@@ -88,6 +91,7 @@ ${settings}
         grants: [authorization_code, refresh_token, client_credentials]
         redirectUris: ["http://other.acme.test/cb"]
       - { id: billing-api-client, secretHash: "${h.other}", grants: [client_credentials], audience: [billing-api] }
+      - { id: resource-server, secretHash: "${h.other}", grants: [client_credentials], scopes: ["tokens:introspect"] }
     apps:
       - name: billing
         hosts: [billing.acme.test]
@@ -126,7 +130,7 @@ export async function startTestGateway(o: TestGatewayOptions = {}): Promise<Test
     },
   });
   const log = createLogger({ level: 'debug', destination });
-  const gw = await startGateway(config, { clock, log, keys: await testKeys(), ...(o.store ? { store: o.store } : {}) });
+  const gw = await startGateway(config, { clock, log, keys: await testKeys(), ...(o.store ? { store: o.store } : {}), ...(o.hashPool ? { hashPool: o.hashPool } : {}) });
   return {
     url: gw.url,
     gw,

@@ -7,7 +7,8 @@ import { newLoginNonce, safeEqual } from '../../session/csrf.js';
 import { isFresh } from '../../session/model.js';
 import { burnVerify, verifyPassword } from '../../session/password.js';
 import { reauthenticate, revokeSession, startSession } from '../../session/service.js';
-import { admitAttempt, recordFailure, recordSuccess } from '../../session/throttle.js';
+import { HashPoolBusyError } from '../../session/hash-pool.js';
+import { loginKeys, throttledCheck, type ThrottledResult } from '../../session/throttle.js';
 import { loginPage } from '../../ui/login-page.js';
 import { readSessionCookie } from '../../authn/cookie-session.js';
 import { field, readForm } from '../body.js';
@@ -17,6 +18,14 @@ import { safeRedirect } from '../redirect.js';
 import { redirect, sendError, sendHtml } from '../respond.js';
 
 const GENERIC_FAILURE = 'Invalid username or password.';
+const BUSY = 'Sign-in is busy right now. Try again in a moment.';
+
+/** The 429 message: a lockout with its wait in minutes, or attempts that are still being checked. */
+function refusal(retryAfter: number, locked: boolean): string {
+  if (!locked) return 'Too many sign-in attempts at once. Try again in a moment.';
+  const minutes = Math.ceil(retryAfter / 60);
+  return `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
+}
 
 function rdOf(ctx: GatewayContext, raw: string | null | undefined): string {
   return safeRedirect(raw ?? undefined, { publicUrl: ctx.publicUrl, hosts: ctx.tenant.appHosts });
@@ -76,20 +85,25 @@ export async function postLogin(ctx: GatewayContext): Promise<void> {
   const user = tenant.usersByName.get(username);
   const current = await currentSession(req, tenant, deps);
   const again = reauth && current ? { reauthUsername: current.user.username } : { username };
-  const wait = await admitAttempt(deps, tenant, username, ctx.clientIp);
-  if (wait > 0) {
-    deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user?.id ?? null, ip: ctx.clientIp, reason: 'locked_out' });
-    const minutes = Math.ceil(wait / 60);
-    return renderForm(ctx, 429, { rd, error: `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`, headers: { 'retry-after': String(wait) }, ...again });
-  }
   // Same work for an unknown user as for a wrong password: no user enumeration by timing.
-  const ok = user ? await verifyPassword(password, user.passwordHash) : await burnVerify(password);
-  if (!user || !ok) {
-    await recordFailure(deps, tenant, ctx.clientIp);
+  // The attempt is counted before the check, and the check waits for a hash slot.
+  const check = (): Promise<boolean> => deps.hashPool.run(() => (user ? verifyPassword(password, user.passwordHash) : burnVerify(password)));
+  let result: ThrottledResult;
+  try {
+    result = await throttledCheck(deps, tenant, loginKeys(username, ctx.clientIp), check);
+  } catch (err) {
+    if (!(err instanceof HashPoolBusyError)) throw err;
+    deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user?.id ?? null, ip: ctx.clientIp, reason: 'busy' });
+    return renderForm(ctx, 503, { rd, error: BUSY, headers: { 'retry-after': String(err.retryAfter) }, ...again });
+  }
+  if (result.refused) {
+    deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user?.id ?? null, ip: ctx.clientIp, reason: result.locked ? 'locked_out' : 'attempts_in_flight' });
+    return renderForm(ctx, 429, { rd, error: refusal(result.retryAfter, result.locked), headers: { 'retry-after': String(result.retryAfter) }, ...again });
+  }
+  if (!user || !result.ok) {
     deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user?.id ?? null, ip: ctx.clientIp, reason: user ? 'bad_password' : 'unknown_user' });
     return renderForm(ctx, 401, { rd, error: GENERIC_FAILURE, ...again });
   }
-  await recordSuccess(deps, tenant, username);
 
   if (reauth && current && current.user.id === user.id) {
     const rotated = await reauthenticate(deps, current.session, ctx.clientIp);
