@@ -32,6 +32,8 @@ function confidential(id: string, secret: string, auth: oidc.ClientAuth = oidc.C
 }
 const other = confidential('other-client', SECRETS.other);
 const billing = confidential('billing-service', SECRETS.billing, oidc.ClientSecretPost(SECRETS.billing));
+/** Holds the scope tokens:introspect: may introspect any token of the tenant (SPEC §5). */
+const resource = confidential('resource-server', SECRETS.other);
 
 async function signedIn(user: 'alice' | 'bob' = 'alice'): Promise<CookieJar> {
   const { jar } = await login(g.url, { username: user, password: PASSWORDS[user] });
@@ -152,24 +154,27 @@ t.test('authorization code + PKCE, refresh rotation, the token at the app, intro
   t.equal(decodeJwt(r2.access_token).sid, claims.sid, 'the same session');
   t.equal((await atDashboard(r2.access_token)).res.status, 200);
 
-  // Introspection by a confidential client.
-  const active = await oidc.tokenIntrospection(other, r2.access_token);
+  // Introspection by a confidential client holding tokens:introspect; any other client
+  // learns nothing about web-spa's tokens.
+  const active = await oidc.tokenIntrospection(resource, r2.access_token);
   t.equal(active.active, true);
   t.equal(active.sub, 'u-alice');
   t.equal(active.client_id, 'web-spa');
-  const activeRefresh = await oidc.tokenIntrospection(billing, r2.refresh_token!);
+  const activeRefresh = await oidc.tokenIntrospection(resource, r2.refresh_token!, { token_type_hint: 'refresh_token' });
   t.equal(activeRefresh.active, true, 'the current refresh token is active');
+  t.same(await oidc.tokenIntrospection(other, r2.access_token), { active: false }, 'another client without the scope: only {active: false}');
+  t.same(await oidc.tokenIntrospection(billing, r2.refresh_token!), { active: false }, 'nor about the refresh token');
 
   // Revocation with openid-client's helper: the access token first.
   await oidc.tokenRevocation(spa, r2.access_token, { token_type_hint: 'access_token' });
   t.equal((await atDashboard(r2.access_token)).res.status, 401, 'a revoked access token is refused at once');
-  t.same(await oidc.tokenIntrospection(other, r2.access_token), { active: false }, 'inactive: only {active: false}');
+  t.same(await oidc.tokenIntrospection(resource, r2.access_token), { active: false }, 'inactive: only {active: false}');
   t.equal((await atDashboard(r1.access_token)).res.status, 200, 'another access token of the session still works');
 
   // Then the refresh token: the whole session ends.
   await oidc.tokenRevocation(spa, r2.refresh_token!);
-  t.same(await oidc.tokenIntrospection(other, r2.refresh_token!), { active: false });
-  t.same(await oidc.tokenIntrospection(billing, r1.access_token), { active: false }, 'the session\'s access tokens are inactive');
+  t.same(await oidc.tokenIntrospection(resource, r2.refresh_token!), { active: false });
+  t.same(await oidc.tokenIntrospection(resource, r1.access_token), { active: false }, 'the session\'s access tokens are inactive');
   t.equal((await atDashboard(r1.access_token)).res.status, 401);
   t.match(await oauthError(oidc.refreshTokenGrant(spa, r2.refresh_token!)), { error: 'invalid_grant', status: 400 });
 });
@@ -183,9 +188,10 @@ t.test('client credentials for billing-service', async (t) => {
   t.equal(claims.sub, 'billing-service');
   t.equal(claims.client_id, 'billing-service');
   t.equal(claims.sid, undefined, 'no session');
-  const info = await oidc.tokenIntrospection(other, cc.access_token);
-  t.equal(info.active, true);
+  const info = await oidc.tokenIntrospection(billing, cc.access_token);
+  t.equal(info.active, true, 'a client introspects its own token');
   t.equal(info.scope, 'sessions:admin');
+  t.same(await oidc.tokenIntrospection(other, cc.access_token), { active: false }, "another client does not learn about billing-service's token");
   t.match(await oauthError(oidc.clientCredentialsGrant(billing, { scope: 'admin:everything' })), { error: 'invalid_scope' }, 'a scope beyond the allow-list');
   t.match(await oauthError(oidc.clientCredentialsGrant(confidential('billing-service', 'wrong-secret'))), { error: 'invalid_client', status: 401, challenge: 'basic' }, 'a wrong secret: 401 with a Basic challenge');
   t.match(await oauthError(oidc.clientCredentialsGrant(spa)), { error: 'unauthorized_client' }, 'a public client has no client_credentials');
