@@ -1,4 +1,5 @@
 // Everything a request handler needs, built once and injected: no module-level state.
+import { VerifiedSecrets } from './tokens/verified-secrets.js';
 import type { GatewayConfig } from './config/types.js';
 import { buildRegistry, type Registry } from './registry.js';
 import { RevocationBus } from './revocation/bus.js';
@@ -42,6 +43,8 @@ export interface Deps {
   trust: TrustFn;
   /** The bound on concurrent password / client-secret hash checks (session/hash-pool.ts). */
   hashPool: HashPool;
+  /** Client secrets verified in the last minutes (src/tokens/verified-secrets.ts). */
+  verifiedSecrets: VerifiedSecrets;
   /** Set during graceful shutdown: /readyz answers 503. */
   shuttingDown: boolean;
 }
@@ -98,6 +101,7 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
     geo: overrides.geo !== undefined ? overrides.geo : await openGeo(config.geoip.file, log),
     trust: compileTrust(config.server.trustedProxies),
     hashPool: overrides.hashPool ?? new HashPool(),
+    verifiedSecrets: new VerifiedSecrets(clock),
     shuttingDown: false,
   };
   bus.listen({

@@ -7,10 +7,12 @@ import type { IncomingMessage } from 'node:http';
 import type { ClientConfig, TenantConfig } from '../config/types.js';
 import { HashPoolBusyError, type HashPool } from '../session/hash-pool.js';
 import { burnVerify, verifyPassword } from '../session/password.js';
+import type { VerifiedSecrets } from './verified-secrets.js';
 import { clientKeys, throttledCheck, type ThrottleDeps, type ThrottledResult, type ThrottleTenant } from '../session/throttle.js';
 
 export interface ClientAuthDeps extends ThrottleDeps {
   hashPool: Pick<HashPool, 'run'>;
+  verifiedSecrets: Pick<VerifiedSecrets, 'has' | 'remember'>;
 }
 
 export type ClientAuthTenant = ThrottleTenant & { config: Pick<TenantConfig, 'clients'> };
@@ -63,6 +65,8 @@ export async function authenticateClient(
   if (secret === null) return refused;
 
   const hash = client?.secretHash ?? null;
+  // A secret that verified a moment ago needs neither a hash slot nor a throttle count.
+  if (client && hash !== null && deps.verifiedSecrets.has(client.id, hash, secret)) return { ok: true, client, method: usedBasic ? 'basic' : 'post' };
   const check = (): Promise<boolean> => deps.hashPool.run(() => (hash !== null ? verifyPassword(secret, hash) : burnVerify(secret)));
   let result: ThrottledResult;
   try {
@@ -75,5 +79,6 @@ export async function authenticateClient(
     return { ok: false, error: 'temporarily_unavailable', status: 429, retryAfter: result.retryAfter, basic: usedBasic, description: 'too many failed client authentications; try again later' };
   }
   if (!client || !result.ok) return refused;
+  if (hash !== null) deps.verifiedSecrets.remember(client.id, hash, secret);
   return { ok: true, client, method: usedBasic ? 'basic' : 'post' };
 }

@@ -56,3 +56,22 @@ t.test('a saturated pool answers 503 with Retry-After, without counting an attem
   t.equal((await attempt('bob', 'wrong-b', '192.0.2.51')).status, 401, 'a second');
   t.equal((await attempt('bob', PASSWORDS.bob, '192.0.2.51')).status, 429, 'and then the lockout');
 });
+
+t.test('a client secret that verified a moment ago needs no hash slot; another secret or a later call does', async (t) => {
+  t.equal((await oauth('token', { grant_type: 'client_credentials' })).status, 200, 'verified once, with a free slot');
+  let release!: () => void;
+  const held = pool.run(() => new Promise<void>((resolve) => (release = resolve)));
+  const queued = pool.run(async () => {});
+  t.equal((await oauth('token', { grant_type: 'client_credentials' })).status, 200, 'the same secret again: no hash needed');
+  t.equal((await oauth('introspect', { token: 'x' })).status, 200, 'on introspect too');
+  const wrong = await request(g.url, '/t/acme/api/v1/oauth/token', {
+    method: 'POST',
+    headers: { host: DASH, authorization: `Basic ${Buffer.from('billing-service:not-the-secret').toString('base64')}` },
+    form: { grant_type: 'client_credentials' },
+  });
+  t.equal(wrong.status, 503, 'a different secret is never taken from the cache: it needs a slot');
+  g.clock.advance(5 * 60_000 + 1);
+  t.equal((await oauth('token', { grant_type: 'client_credentials' })).status, 503, 'after five minutes the secret is checked again');
+  release();
+  await Promise.all([held, queued]);
+});
