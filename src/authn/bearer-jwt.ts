@@ -18,7 +18,7 @@ export type BearerCheck =
   | { ok: true; claims: AccessTokenClaims; session: SessionRecord | null }
   | { ok: false; reason: string };
 
-/** The whole bearer check, shared by the pipeline and the admin API. */
+/** The whole bearer check: signature and claims (cached), deny lists, the session it names. */
 export async function checkBearer(token: string, tenant: TenantRuntime, audience: string, deps: Deps): Promise<BearerCheck> {
   const now = deps.clock.now();
   let claims = deps.tokenCache.get(token, tenant.issuer, audience, now);
@@ -42,11 +42,13 @@ export const bearerJwt: Authenticator = {
   name: 'bearer-jwt',
   async authenticate(scope: Scope, deps: Deps): Promise<AuthnResult> {
     const { tenant, app } = scope;
-    if (!tenant || !app) throw new TypeError('bearer-jwt: tenant and app must be resolved');
+    if (!tenant) throw new TypeError('bearer-jwt: tenant must be resolved');
     const token = bearerToken(scope.input.headers.authorization);
     if (token === null) return NOT_RESPONSIBLE;
     if (token === '') return { ok: false, reason: 'malformed_bearer' };
-    const checked = await checkBearer(token, tenant, app.config.audience ?? tenant.issuer, deps);
+    // An app expects its own audience (SPEC §2); the gateway's own endpoints have no app and
+    // take tokens issued for the tenant itself (aud = issuer).
+    const checked = await checkBearer(token, tenant, app ? (app.config.audience ?? tenant.issuer) : tenant.issuer, deps);
     if (!checked.ok) return checked;
     scope.token = checked.claims;
     if (checked.session === null) {

@@ -9,18 +9,27 @@ import { deny } from '../scope.js';
 /** SPEC §3: the session cookie, else `Authorization: Bearer`. */
 export const AUTHENTICATORS: readonly Authenticator[] = [cookieSession, bearerJwt];
 
-export const authenticate: Step = {
-  name: 'authenticate',
-  async run(scope, deps) {
-    for (const authn of AUTHENTICATORS) {
-      const result = await authn.authenticate(scope, deps);
-      if (result === NOT_RESPONSIBLE) continue;
-      if (!result.ok) return deny('ERR_GK_UNAUTHENTICATED', result.reason, { bearer: authn === bearerJwt });
-      if (result.session) scope.session = result.session;
-      if (result.user) scope.user = result.user;
-      scope.credential = result.credential;
-      return;
-    }
-    return deny('ERR_GK_UNAUTHENTICATED', 'no_credential');
-  },
-};
+/**
+ * The authenticate step over a given list of authenticators, in order. The proxy uses
+ * AUTHENTICATORS; the gateway's own endpoints choose which credentials they take
+ * (pipeline/endpoint.ts), with the same authenticators.
+ */
+export function authenticateWith(authenticators: readonly Authenticator[]): Step {
+  return {
+    name: 'authenticate',
+    async run(scope, deps) {
+      for (const authn of authenticators) {
+        const result = await authn.authenticate(scope, deps);
+        if (result === NOT_RESPONSIBLE) continue;
+        if (!result.ok) return deny('ERR_GK_UNAUTHENTICATED', result.reason, { bearer: authn === bearerJwt });
+        if (result.session) scope.session = result.session;
+        if (result.user) scope.user = result.user;
+        scope.credential = result.credential;
+        return;
+      }
+      return deny('ERR_GK_UNAUTHENTICATED', 'no_credential');
+    },
+  };
+}
+
+export const authenticate: Step = authenticateWith(AUTHENTICATORS);
