@@ -1,48 +1,76 @@
-// Who is calling a gateway API: a bearer access token (user or client) or a login-session
-// cookie. Cookie callers must pass the CSRF checks on state-changing methods (SPEC §5).
+// Who is calling a gateway endpoint, decided by the endpoint pipeline (pipeline/endpoint.ts):
+// the proxy's own authenticate, expiry, IP binding and activity steps over the URL's tenant,
+// with the CSRF guard for state-changing cookie requests. Then each endpoint's own rule:
+// a signed-in user, or an admin.
+import type { IncomingMessage } from 'node:http';
 import type { UserRecord } from '../config/types.js';
-import { bearerToken, checkBearer } from '../authn/bearer-jwt.js';
+import type { Deps } from '../deps.js';
+import { readSessionCookie } from '../authn/cookie-session.js';
 import { GatewayError } from '../errors.js';
-import { safeEqual } from '../session/csrf.js';
+import { endpointSteps, type EndpointCredentials } from '../pipeline/endpoint.js';
+import { runPipeline } from '../pipeline/run.js';
+import type { Step } from '../pipeline/scope.js';
+import type { TenantRuntime } from '../registry.js';
+import { csrfTokenFromCookie } from '../session/csrf.js';
 import type { SessionRecord } from '../store/types.js';
 import type { AccessTokenClaims } from '../tokens/access-token.js';
 import type { GatewayContext } from './context.js';
-import { currentSession } from './current-session.js';
-import { isSameSiteRequest } from './origin-guard.js';
-import { ipBindingHolds } from '../session/ip-binding.js';
-import { isAlive } from '../session/model.js';
+import { csrfGuard } from './csrf-guard.js';
 
 export interface Caller {
   via: 'bearer' | 'cookie';
   user: UserRecord | null;
   session: SessionRecord | null;
   token: AccessTokenClaims | null;
+  /** A cookie caller's CSRF token (pages put it in their forms); null for bearer callers. */
+  csrfToken: string | null;
 }
 
-const SAFE = new Set(['GET', 'HEAD']);
+export interface CallerOptions {
+  /** Default `any`: a bearer token, else the session cookie. */
+  credentials?: EndpointCredentials;
+  /** Reads the posted `csrf_token`, on endpoints that take forms. */
+  formToken?: () => Promise<string>;
+}
 
-/** The caller, or null when no credential was presented at all. Bad credentials throw 401/403. */
-export async function identifyCaller(ctx: GatewayContext, formToken?: string): Promise<Caller | null> {
-  const { req, tenant, deps } = ctx;
-  const token = bearerToken(req.headers.authorization);
-  if (token !== null) {
-    const checked = token === '' ? ({ ok: false, reason: 'malformed_bearer' } as const) : await checkBearer(token, tenant, tenant.issuer, deps);
-    if (!checked.ok) throw new GatewayError('ERR_GK_UNAUTHENTICATED', `bearer: ${checked.reason}`);
-    const user = checked.session ? (tenant.usersById.get(checked.session.userId) ?? null) : null;
-    if (checked.session && !user) throw new GatewayError('ERR_GK_UNAUTHENTICATED', 'bearer: user no longer exists');
-    if (checked.session && !isAlive(checked.session, deps.clock.now())) throw new GatewayError('ERR_GK_UNAUTHENTICATED', 'bearer: session expired');
-    if (checked.session && !(await ipBindingHolds(deps, tenant, checked.session, ctx.clientIp))) throw new GatewayError('ERR_GK_UNAUTHENTICATED', 'bearer: ip binding');
-    return { via: 'bearer', user, session: checked.session, token: checked.claims };
+/** An unauthenticated caller is an answer (with the reason, for the log), not an error. */
+export type EndpointAuth = { ok: true; caller: Caller } | { ok: false; reason: string };
+
+/**
+ * Runs the endpoint pipeline for one request. Refusals other than "unauthenticated" are
+ * thrown as they are: CSRF (403), store unavailable (503, never "no session"), internal.
+ */
+export async function runEndpointPipeline(
+  req: IncomingMessage,
+  tenant: TenantRuntime,
+  deps: Deps,
+  clientIp: string,
+  credentials: EndpointCredentials,
+  guard?: Step,
+): Promise<EndpointAuth> {
+  const { decision, scope } = await runPipeline(
+    { method: req.method ?? 'GET', hostname: null, target: req.url ?? '/', headers: req.headers, clientIp, tenantSlug: tenant.slug },
+    deps,
+    endpointSteps(credentials, guard),
+  );
+  if (decision.kind === 'deny') {
+    if (decision.code === 'ERR_GK_UNAUTHENTICATED') return { ok: false, reason: decision.reason };
+    throw new GatewayError(decision.code, decision.reason);
   }
-  const current = await currentSession(req, tenant, deps);
-  if (!current) return null;
-  if (!SAFE.has(req.method ?? 'GET')) {
-    if (!isSameSiteRequest(req, ctx.publicUrl, tenant)) throw new GatewayError('ERR_GK_CSRF', 'cross-site request');
-    const header = req.headers['x-csrf-token'];
-    const presented = typeof header === 'string' ? header : (formToken ?? '');
-    if (!presented || !safeEqual(presented, current.csrfToken)) throw new GatewayError('ERR_GK_CSRF', 'csrf token mismatch');
-  }
-  return { via: 'cookie', user: current.user, session: current.session, token: null };
+  if (!scope.credential) throw new TypeError('endpoint pipeline allowed a request without a credential');
+  const session = scope.session ?? null;
+  const csrfToken = scope.credential === 'cookie' && session ? csrfTokenFromCookie(readSessionCookie(req.headers.cookie, tenant.cookie.name), session.id) : null;
+  return { ok: true, caller: { via: scope.credential, user: scope.user ?? null, session, token: scope.token ?? null, csrfToken } };
+}
+
+async function authenticated(ctx: GatewayContext, opts: CallerOptions): Promise<EndpointAuth> {
+  return runEndpointPipeline(ctx.req, ctx.tenant, ctx.deps, ctx.clientIp, opts.credentials ?? 'any', csrfGuard(opts.formToken));
+}
+
+/** The caller, or null when there is no valid credential. CSRF refusals throw 403. */
+export async function identifyCaller(ctx: GatewayContext, opts: CallerOptions = {}): Promise<Caller | null> {
+  const auth = await authenticated(ctx, opts);
+  return auth.ok ? auth.caller : null;
 }
 
 /**
@@ -50,23 +78,24 @@ export async function identifyCaller(ctx: GatewayContext, formToken?: string): P
  * holds `sessions:admin`. A user's delegated token never makes its user an admin: the scope
  * counts only for the client acting as itself.
  */
-export function isAdmin(c: Caller): boolean {
+export function isAdmin(c: Pick<Caller, 'user' | 'token'>): boolean {
   if (c.user) return c.user.roles.includes('admin');
   return c.token !== null && c.token.sid === undefined && c.token.scope.split(' ').includes('sessions:admin');
 }
 
-/** 401 without credentials, 403 without the admin role or `sessions:admin` scope. */
-export async function requireAdmin(ctx: GatewayContext, formToken?: string): Promise<Caller> {
-  const caller = await identifyCaller(ctx, formToken);
-  if (!caller) throw new GatewayError('ERR_GK_UNAUTHENTICATED', 'no credential');
-  if (!isAdmin(caller)) throw new GatewayError('ERR_GK_FORBIDDEN', 'not an admin');
-  return caller;
+/** 401 without a valid credential, 403 without the admin role or `sessions:admin` scope. */
+export async function requireAdmin(ctx: GatewayContext, opts: CallerOptions = {}): Promise<Caller> {
+  const auth = await authenticated(ctx, opts);
+  if (!auth.ok) throw new GatewayError('ERR_GK_UNAUTHENTICATED', auth.reason);
+  if (!isAdmin(auth.caller)) throw new GatewayError('ERR_GK_FORBIDDEN', 'not an admin');
+  return auth.caller;
 }
 
 /** A signed-in user (cookie, or a token bound to a user session). */
-export async function requireUser(ctx: GatewayContext, formToken?: string): Promise<Caller & { user: UserRecord; session: SessionRecord }> {
-  const caller = await identifyCaller(ctx, formToken);
-  if (!caller) throw new GatewayError('ERR_GK_UNAUTHENTICATED', 'no credential');
+export async function requireUser(ctx: GatewayContext, opts: CallerOptions = {}): Promise<Caller & { user: UserRecord; session: SessionRecord }> {
+  const auth = await authenticated(ctx, opts);
+  if (!auth.ok) throw new GatewayError('ERR_GK_UNAUTHENTICATED', auth.reason);
+  const { caller } = auth;
   if (!caller.user || !caller.session) throw new GatewayError('ERR_GK_FORBIDDEN', 'a user session is required');
   return caller as Caller & { user: UserRecord; session: SessionRecord };
 }

@@ -1,11 +1,11 @@
 // Cross-site request refusal for state-changing browser endpoints: Sec-Fetch-Site and
 // Origin must point at the gateway or one of the tenant's app hosts. The CSRF token is
-// checked separately; both must pass.
+// checked with it by csrf-guard.ts (and, before login, by the login form); both must pass.
 import type { IncomingMessage } from 'node:http';
 import type { TenantRuntime } from '../registry.js';
 import { hostMatches } from './redirect.js';
 
-export function isSameSiteRequest(req: IncomingMessage, publicUrl: string, tenant: TenantRuntime): boolean {
+export function isSameSiteRequest(req: Pick<IncomingMessage, 'headers'>, publicUrl: string, tenant: TenantRuntime): boolean {
   const site = req.headers['sec-fetch-site'];
   if (site === 'cross-site') return false;
   const origin = req.headers.origin;

@@ -1,15 +1,14 @@
 // What every server-rendered page handler shares: who is looking (the cookie session, or a
 // redirect to login), the admin gate (403 page), and the guard in front of every form
-// POST (same-site origin + the session's CSRF token, via requireUser/requireAdmin).
+// POST (same-site origin + the session's CSRF token: the endpoint pipeline's CSRF guard).
 import type { GatewayContext } from '../context.js';
-import { GatewayError, isGatewayError } from '../../errors.js';
+import { isGatewayError } from '../../errors.js';
 import type { NavModel } from '../../ui/layout.js';
 import { forbiddenPage } from '../../ui/notice-page.js';
 import { field, readForm } from '../body.js';
 import { isAdmin, requireAdmin, requireUser, type Caller } from '../caller.js';
 import { currentSession, type CurrentSession } from '../current-session.js';
 import { loginUrl } from '../deny.js';
-import { isSameSiteRequest } from '../origin-guard.js';
 import { redirect, sendHtml } from '../respond.js';
 
 export interface Viewer {
@@ -25,7 +24,7 @@ export async function pageViewer(ctx: GatewayContext): Promise<Viewer | null> {
     redirect(ctx.res, 302, loginUrl(ctx.tenant.slug, ctx.url.pathname + ctx.url.search));
     return null;
   }
-  const admin = isAdmin({ via: 'cookie', user: current.user, session: current.session, token: null });
+  const admin = isAdmin({ user: current.user, token: null });
   return {
     current,
     isAdmin: admin,
@@ -44,18 +43,18 @@ export async function adminViewer(ctx: GatewayContext): Promise<Viewer | null> {
 }
 
 /**
- * Reads a page form and checks it may change state: a cross-site origin is refused before
- * the body is read; then the session's CSRF token from the `csrf_token` field (SPEC §5).
- * Without any session the browser is sent to login (303) and nothing happens.
- * `back` is the page to return to after login.
+ * Reads a page form and checks it may change state: the CSRF guard refuses a cross-site
+ * origin before the body is read, then checks the session's token from the `csrf_token`
+ * field (SPEC §5). Without any session the browser is sent to login (303) and nothing
+ * happens. `back` is the page to return to after login.
  */
 export async function pageAction(ctx: GatewayContext, need: 'user' | 'admin', back: string): Promise<{ caller: Caller; form: URLSearchParams } | null> {
-  if (!isSameSiteRequest(ctx.req, ctx.publicUrl, ctx.tenant)) throw new GatewayError('ERR_GK_CSRF', 'cross-site page form');
-  const form = await readForm(ctx.req);
-  const token = field(form, 'csrf_token', 256);
+  let form: Promise<URLSearchParams> | undefined;
+  const readOnce = (): Promise<URLSearchParams> => (form ??= readForm(ctx.req));
+  const opts = { formToken: async () => field(await readOnce(), 'csrf_token', 256) };
   try {
-    const caller = need === 'admin' ? await requireAdmin(ctx, token) : await requireUser(ctx, token);
-    return { caller, form };
+    const caller = need === 'admin' ? await requireAdmin(ctx, opts) : await requireUser(ctx, opts);
+    return { caller, form: await readOnce() };
   } catch (err) {
     if (isGatewayError(err) && err.code === 'ERR_GK_UNAUTHENTICATED' && ctx.req.headers.authorization === undefined) {
       redirect(ctx.res, 303, loginUrl(ctx.tenant.slug, back));
