@@ -58,6 +58,8 @@ export interface TestGatewayOptions {
   port?: number;
   /** A separate ops listener (server.ops.listen), e.g. "127.0.0.1:0". */
   opsListen?: string;
+  /** Every app's upstream (e.g. a raw-upstream recorder) instead of a new echo upstream. */
+  upstreamUrl?: string;
   /** The bound on concurrent password/secret hash checks (default: sized for the machine). */
   hashPool?: HashPool;
 }
@@ -120,7 +122,7 @@ ${settings}
 
 export async function startTestGateway(o: TestGatewayOptions = {}): Promise<TestGateway> {
   const upstream = await startUpstream();
-  const config = loadConfigText(await testConfigYaml(upstream.url, o), { source: 'test.yaml' });
+  const config = loadConfigText(await testConfigYaml(o.upstreamUrl ?? upstream.url, o), { source: 'test.yaml' });
   const clock = new ManualClock(Date.UTC(2026, 10, 26, 12));
   const logs: string[] = [];
   const destination = new Writable({
