@@ -6,7 +6,7 @@ import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
 import type { SessionRecord } from '../store/types.js';
 import { sameNetwork } from '../util/ip-match.js';
-import { revokeSession } from './service.js';
+import { endSession } from './end-session.js';
 
 /** true when the session may be used from clientIp (after auditing and acting otherwise). */
 export async function ipBindingHolds(deps: Deps, tenant: TenantRuntime, session: SessionRecord, clientIp: string): Promise<boolean> {
@@ -23,6 +23,6 @@ export async function ipBindingHolds(deps: Deps, tenant: TenantRuntime, session:
     mode: ipBinding,
     action: ipBindingAction,
   });
-  if (ipBindingAction === 'revoke') await revokeSession(deps, session, 'ip_binding_mismatch', clientIp);
+  if (ipBindingAction === 'revoke') await endSession(deps, session, 'ip_binding_mismatch', clientIp);
   return false;
 }

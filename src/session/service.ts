@@ -1,10 +1,12 @@
 // The login-session life cycle as operations on the store: start (fixation-safe, with
-// the concurrency limit), re-authenticate (rotate the secret), revoke. Transport-free.
+// the concurrency limit), re-authenticate (rotate the secret), record activity. Every end
+// of a session goes through end-session.ts. Transport-free.
 import type { UserRecord } from '../config/types.js';
 import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
 import type { SessionRecord } from '../store/types.js';
 import { formatCookieValue } from './cookie.js';
+import { sessionsRemoved } from './end-session.js';
 import { hashSecret, newSecret, newSessionId } from './ids.js';
 import { activityDue } from './model.js';
 
@@ -45,11 +47,8 @@ export async function startSession(deps: Deps, tenant: TenantRuntime, user: User
   };
   const result = await deps.store.createSession(session, { max: s.maxConcurrentSessions, policy: s.concurrentSessionPolicy }, now);
   if (!result.ok) return { ok: false, reason: 'limit' };
-  for (const id of result.evicted) {
-    await deps.bus.revoke('sid', id);
-    deps.metrics.sessionsRevoked.inc({ tenant: tenant.slug, reason: 'evicted' });
-    deps.audit.emit('session_revoked', { tenant: tenant.slug, userId: user.id, sessionId: id, ip: ctx.ip, reason: 'concurrent_limit' });
-  }
+  // The store evicted them atomically with the creation; they still have to be announced.
+  await sessionsRemoved(deps, result.evicted.map((id) => ({ tenant: tenant.slug, userId: user.id, id })), 'concurrent_limit', ctx.ip);
   deps.metrics.sessionsCreated.inc({ tenant: tenant.slug });
   deps.audit.emit('session_created', { tenant: tenant.slug, userId: user.id, sessionId: session.id, ip: ctx.ip, rememberMe: remember });
   return { ok: true, session, cookieValue: formatCookieValue(session.id, secret), maxAgeSeconds: remember ? s.rememberMe.duration : null };
@@ -71,29 +70,19 @@ export async function reauthenticate(deps: Deps, session: SessionRecord, ip: str
 }
 
 /**
- * Removes the session (and its refresh chain), refuses its id on this instance at once and
- * tells every other instance before returning (their caches and WebSockets).
- */
-export async function revokeSession(deps: Deps, session: Pick<SessionRecord, 'tenant' | 'userId' | 'id'>, reason: string, ip: string | null): Promise<boolean> {
-  deps.revocations.add(session.id);
-  const existed = await deps.store.deleteSession(session.tenant, session.id);
-  await deps.bus.revoke('sid', session.id);
-  if (existed) {
-    deps.metrics.sessionsRevoked.inc({ tenant: session.tenant, reason });
-    deps.audit.emit('session_revoked', { tenant: session.tenant, userId: session.userId, sessionId: session.id, ip, reason });
-  }
-  return existed;
-}
-
-/**
  * Idle refresh, throttled to once per min(60 s, idleTimeout/10) so the store is not written
  * on every request. Not awaited by callers: a late write only shortens the idle time.
  */
 export function touchSession(deps: Deps, session: SessionRecord): void {
   const now = deps.clock.now();
   if (!activityDue(session, now)) return;
-  deps.readCache.touched(session.tenant, session.id, now);
-  deps.store.updateSession(session.tenant, session.id, { lastActiveAt: now }).catch((err: unknown) => {
+  recordActivity(deps, session, now).catch((err: unknown) => {
     deps.log.warn({ err: String(err), sessionId: session.id }, 'could not record session activity');
   });
+}
+
+/** Writes lastActiveAt = now; false when the session no longer exists or is dead already. */
+export function recordActivity(deps: Pick<Deps, 'store' | 'readCache'>, session: Pick<SessionRecord, 'tenant' | 'id'>, now: number): Promise<boolean> {
+  deps.readCache.touched(session.tenant, session.id, now);
+  return deps.store.updateSession(session.tenant, session.id, { lastActiveAt: now });
 }

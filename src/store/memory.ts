@@ -139,12 +139,12 @@ export class MemoryStore implements SessionStore {
       .map((s) => ({ ...s }));
   }
 
-  async deleteUserSessions(tenant: string, userId: string, exceptId?: string): Promise<string[]> {
-    const removed: string[] = [];
+  async deleteUserSessions(tenant: string, userId: string, exceptId?: string): Promise<SessionRecord[]> {
+    const removed: SessionRecord[] = [];
     for (const s of this.#userSessions(tenant, userId)) {
       if (s.id === exceptId) continue;
       this.#remove(s);
-      removed.push(s.id);
+      removed.push({ ...s });
     }
     return removed;
   }

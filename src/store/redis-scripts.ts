@@ -121,14 +121,16 @@ return 1
 `;
 
 /**
- * KEYS[1] user index. ARGV: slot key base, except id ('' = none). Returns the ids of the
- * removed sessions that still existed; their refresh-token chains go with them.
+ * KEYS[1] user index. ARGV: slot key base, except id ('' = none). Returns the records
+ * (HGETALL field/value lists) of the removed sessions that still existed, read in the same
+ * script that removes them; their refresh-token chains go with them.
  */
 export const DELETE_USER_SESSIONS = `${PRELUDE}
 local removed = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if id ~= ARGV[2] then
-    if drop(ARGV[1], id) == 1 then removed[#removed + 1] = id end
+    local fields = redis.call('HGETALL', ARGV[1] .. 's:' .. id)
+    if drop(ARGV[1], id) == 1 then removed[#removed + 1] = fields end
     redis.call('ZREM', KEYS[1], id)
   end
 end
@@ -150,6 +152,6 @@ declare module 'ioredis' {
     gkCreateSession(sessionKey: string, indexKey: string, ...args: string[]): Result<['ok', string[]] | ['limit'], Context>;
     gkUpdateSession(sessionKey: string, ...args: string[]): Result<number, Context>;
     gkDeleteSession(sessionKey: string, chainKey: string, usedKey: string, id: string, indexBase: string): Result<number, Context>;
-    gkDeleteUserSessions(indexKey: string, slotBase: string, exceptId: string): Result<string[], Context>;
+    gkDeleteUserSessions(indexKey: string, slotBase: string, exceptId: string): Result<string[][], Context>;
   }
 }

@@ -272,11 +272,19 @@ export class RedisStore implements SessionStore {
       .sort((a, b) => b.lastActiveAt - a.lastActiveAt || (a.id < b.id ? -1 : 1));
   }
 
-  async deleteUserSessions(tenant: string, userId: string, exceptId?: string): Promise<string[]> {
+  async deleteUserSessions(tenant: string, userId: string, exceptId?: string): Promise<SessionRecord[]> {
     const base = slot(tenant, userTag(tenant, userId));
-    return this.#run('deleteUserSessions', () =>
+    const removed = await this.#run('deleteUserSessions', () =>
       this.#client.gkDeleteUserSessions(`${base}u:${userId}`, `${this.#prefix}${base}`, exceptId ?? ''),
     );
+    return removed.flatMap((flat) => {
+      const hash: Record<string, string> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+      const record = decode(hash);
+      // Only our own writes are ever read here; an unreadable hash never authenticated anything.
+      if (record === null) this.#log.warn({ sessionId: hash.id }, 'unreadable session record removed');
+      return record === null ? [] : [record];
+    });
   }
 
   // ---- refresh-token chains: beside the session, in its slot

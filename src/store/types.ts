@@ -125,8 +125,12 @@ export interface SessionStore {
   deleteSession(tenant: string, id: string): Promise<boolean>;
   /** The user's sessions still alive at `now`, most recently active first. */
   listUserSessions(tenant: string, userId: string, now: number): Promise<SessionRecord[]>;
-  /** Removes all of the user's sessions except `exceptId`; returns the removed ids. */
-  deleteUserSessions(tenant: string, userId: string, exceptId?: string): Promise<string[]>;
+  /**
+   * Atomically removes all of the user's sessions except `exceptId` and returns the records
+   * it removed (alive or not yet swept), so that the caller can announce every one of them —
+   * also a session created a moment before the call (SPEC §4: revoke-all).
+   */
+  deleteUserSessions(tenant: string, userId: string, exceptId?: string): Promise<SessionRecord[]>;
 
   // ---- Refresh tokens: one chain per token session, stored beside the session (same
   // hash slot); deleting the session (or all of a user's sessions) deletes its chain.

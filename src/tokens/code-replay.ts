@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
-import { revokeSession } from '../session/service.js';
+import { endSession } from '../session/end-session.js';
 
 export const REDEMPTION_MARKER_TTL_MS = 10 * 60_000;
 
@@ -27,6 +27,6 @@ export async function revokeReplayedCode(deps: Deps, tenant: TenantRuntime, code
   if (!sessionId) return false;
   const session = await deps.store.getSession(tenant.slug, sessionId);
   if (!session) return false;
-  await revokeSession(deps, session, 'code_reuse', ip);
+  await endSession(deps, session, 'code_reuse', ip);
   return true;
 }

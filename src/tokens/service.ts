@@ -7,7 +7,7 @@ import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
 import { hashSecret, newSecret, newSessionId } from '../session/ids.js';
 import { isAlive } from '../session/model.js';
-import { revokeSession } from '../session/service.js';
+import { endSession } from '../session/end-session.js';
 import type { SessionRecord } from '../store/types.js';
 import { issueAccessToken } from './access-token.js';
 import { OAuthError } from './oauth-error.js';
@@ -160,7 +160,7 @@ export async function refreshGrant(deps: Deps, tenant: TenantRuntime, client: Cl
     successor = opened;
   } else if (r.result === 'reuse') {
     deps.audit.emit('refresh_token_reuse', { tenant: tenant.slug, userId: session.userId, sessionId: session.id, ip, clientId: client.id });
-    await revokeSession(deps, session, 'refresh_token_reuse', ip);
+    await endSession(deps, session, 'refresh_token_reuse', ip);
     throw new OAuthError('invalid_grant', 'the refresh token was already used; the session is revoked');
   } else throw new OAuthError('invalid_grant', 'invalid refresh token');
 

@@ -3,6 +3,7 @@
 // logout, RFC 7009 revocation of an access token, refresh-token reuse, a re-authentication
 // that rotates the cookie secret — is enforced by B on the
 // very next request after the revoking request returned; B's pub/sub also hears of it.
+// A revoke-all on A announces every session it deletes, also one created on B while it ran.
 import { createHash, randomBytes } from 'node:crypto';
 import t, { type Test } from 'tap';
 import { CookieJar, request, type Response } from '../helpers/http.js';
@@ -171,4 +172,41 @@ t.test('10 parallel refreshes split across A and B: one successor, no logout', a
   for (const r of all) t.equal((await bearer(B, r.json<Tokens>().access_token)).status, 200);
   const next = await tokenRequest(B, { grant_type: 'refresh_token', refresh_token: [...successors][0]! });
   t.equal(next.status, 200, 'the session goes on');
+});
+
+t.test("revoke-all on A: a session created on B while it runs is announced too (B's warm cache refuses it)", async (t) => {
+  const billing = `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}`;
+  const grant = { method: 'POST', headers: { host: DASH, authorization: billing }, form: { grant_type: 'client_credentials' } };
+  const admin = (await request(A.url, '/t/acme/api/v1/oauth/token', grant)).json<{ access_token: string }>().access_token;
+  const bob = async (g: TestGateway): Promise<CookieJar> => (await login(g.url, { username: 'bob', password: PASSWORDS.bob })).jar;
+  const before = await bob(A);
+  let during: CookieJar | null = null;
+  // The interleaving under test, made certain: A's store is asked to delete bob's sessions only
+  // once a new session of his exists and B answers it from its read cache.
+  const real = A.gw.deps.store;
+  A.gw.deps.store = new Proxy(real, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (prop !== 'deleteUserSessions') return value.bind(target);
+      return async (...args: unknown[]) => {
+        during = await bob(B);
+        for (let i = 0; i < 2; i++) t.equal((await withCookie(B, during)).status, 200, 'the new session works on B');
+        return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+      };
+    },
+  });
+  t.teardown(() => {
+    A.gw.deps.store = real;
+  });
+  const hits = B.gw.deps.readCache.hits;
+  const revokeAll = { method: 'POST', headers: { host: DASH, authorization: `Bearer ${admin}` } };
+  const res = await request(A.url, '/t/acme/api/v1/users/u-bob/sessions/revoke-all', revokeAll);
+  A.gw.deps.store = real;
+  t.ok(during, 'a session was created while revoke-all ran');
+  t.ok(B.gw.deps.readCache.hits > hits, 'B had it in its read cache');
+  t.same(res.json(), { revoked: 2 }, 'both are counted');
+  t.equal((await withCookie(B, during!)).status, 401, 'B refuses the session created meanwhile on the very next request');
+  t.equal((await withCookie(B, before)).status, 401, 'and the one that existed before');
+  t.equal((await withCookie(A, during!)).status, 401, 'so does A');
 });

@@ -180,13 +180,25 @@ export function runStoreContract(t: Test, name: string, makeStore: () => Promise
     for (const s of [s1, s2, s3]) await store.createSession(s, unlimited, clock.now());
     const other = sessionFor(clock, { userId: 'u2' });
     await store.createSession(other, unlimited, clock.now());
-    t.same((await store.deleteUserSessions('acme', 'u1', s2.id)).sort(), [s1.id, s3.id].sort());
+    const byId = (list: SessionRecord[]): SessionRecord[] => [...list].sort((a, b) => (a.id < b.id ? -1 : 1));
+    t.strictSame(byId(await store.deleteUserSessions('acme', 'u1', s2.id)), byId([s1, s3]), 'the removed records, every field');
     t.same(ids(await store.listUserSessions('acme', 'u1', clock.now())), [s2.id]);
-    t.same(await store.deleteUserSessions('acme', 'u1'), [s2.id]);
+    t.strictSame(await store.deleteUserSessions('acme', 'u1'), [s2]);
     t.same(await store.listUserSessions('acme', 'u1', clock.now()), []);
     t.equal(await store.getSession('acme', s2.id), null);
     t.same(await store.deleteUserSessions('acme', 'u1'), [], 'nothing left');
     t.ok(await store.getSession('acme', other.id), 'another user is untouched');
+  });
+
+  test('deleteUserSessions reports a session that is dead but not yet dropped, with its times', async (t, { store, clock }) => {
+    // The caller counts only the ones alive at its own clock, yet announces all of them.
+    const idle = sessionFor(clock);
+    const remember = sessionFor(clock, { rememberMe: true, idleTimeoutMs: null });
+    for (const s of [idle, remember]) await store.createSession(s, unlimited, clock.now());
+    clock.advance(31 * MIN);
+    const removed = await store.deleteUserSessions('acme', 'u1');
+    t.same(ids(removed).sort(), [idle.id, remember.id].sort());
+    t.same(removed.filter((s) => isAlive(s, clock.now())).map((s) => s.id), [remember.id], 'aliveness is decided from the returned record');
   });
 
   test('tenants are isolated', async (t, { store, clock }) => {
@@ -200,7 +212,7 @@ export function runStoreContract(t: Test, name: string, makeStore: () => Promise
     t.equal(await store.getSession('globex', acme.id), null);
     t.equal(await store.updateSession('globex', acme.id, { ipAddress: '192.0.2.1' }), false);
     t.equal(await store.deleteSession('globex', acme.id), false);
-    t.same(await store.deleteUserSessions('acme', 'alice'), [acme.id]);
+    t.same(ids(await store.deleteUserSessions('acme', 'alice')), [acme.id]);
     t.strictSame(await store.getSession('globex', globex.id), globex);
   });
 

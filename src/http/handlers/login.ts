@@ -6,7 +6,8 @@ import { loginCookieName, serializeLoginCookie, serializeSessionCookie } from '.
 import { newLoginNonce, safeEqual } from '../../session/csrf.js';
 import { isFresh } from '../../session/model.js';
 import { burnVerify, verifyPassword } from '../../session/password.js';
-import { reauthenticate, revokeSession, startSession } from '../../session/service.js';
+import { endSession } from '../../session/end-session.js';
+import { reauthenticate, startSession } from '../../session/service.js';
 import { HashPoolBusyError } from '../../session/hash-pool.js';
 import { loginKeys, throttledCheck, type ThrottledResult } from '../../session/throttle.js';
 import { loginPage } from '../../ui/login-page.js';
@@ -114,7 +115,7 @@ export async function postLogin(ctx: GatewayContext): Promise<void> {
   }
 
   // A browser that was signed in (as anyone) gets a fresh session; the old one ends.
-  if (current) await revokeSession(deps, current.session, 'replaced_by_login', ctx.clientIp);
+  if (current) await endSession(deps, current.session, 'replaced_by_login', ctx.clientIp);
   const started = await startSession(deps, tenant, user, { ip: ctx.clientIp, userAgent: String(req.headers['user-agent'] ?? ''), rememberMe });
   if (!started.ok) {
     deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user.id, ip: ctx.clientIp, reason: 'concurrent_session_limit' });

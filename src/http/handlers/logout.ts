@@ -3,7 +3,7 @@
 // the session and clears the cookie.
 import type { GatewayContext } from '../context.js';
 import { clearSessionCookie } from '../../session/cookie.js';
-import { revokeSession } from '../../session/service.js';
+import { endSession } from '../../session/end-session.js';
 import { logoutPage } from '../../ui/login-page.js';
 import { field, readForm } from '../body.js';
 import { identifyCaller } from '../caller.js';
@@ -22,6 +22,6 @@ export async function postLogout(ctx: GatewayContext): Promise<void> {
   const formToken = async (): Promise<string> => ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded') ? field(await readForm(req), 'csrf_token', 256) : '');
   const caller = await identifyCaller(ctx, { credentials: 'session-cookie', formToken });
   // Without a live session there is nothing to end; the cookie is cleared all the same.
-  if (caller?.session) await revokeSession(deps, caller.session, 'logout', ctx.clientIp);
+  if (caller?.session) await endSession(deps, caller.session, 'logout', ctx.clientIp);
   redirect(res, 303, `/t/${tenant.slug}/login`, { 'set-cookie': clearSessionCookie(tenant.cookie) });
 }

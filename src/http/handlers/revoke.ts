@@ -2,7 +2,7 @@
 // or already revoked tokens; 401 invalid_client; 400 for another client's token, which
 // stays untouched; 503 when the store is down (never a 200 that revoked nothing).
 import type { GatewayContext } from '../context.js';
-import { revokeSession } from '../../session/service.js';
+import { endSession } from '../../session/end-session.js';
 import { findToken } from '../../tokens/lookup.js';
 import { OAuthError } from '../../tokens/oauth-error.js';
 import { withAuthenticatedClient } from '../oauth-respond.js';
@@ -16,7 +16,7 @@ export async function postRevoke(ctx: GatewayContext): Promise<void> {
     const found = await findToken(deps, tenant, tokens[0]);
     if (found?.kind === 'refresh_token') {
       if (found.clientId !== client.id) throw new OAuthError('invalid_request', 'the token was issued to another client');
-      await revokeSession(deps, found.session, 'refresh_token_revoked', ctx.clientIp);
+      await endSession(deps, found.session, 'refresh_token_revoked', ctx.clientIp);
       deps.audit.emit('token_revoked', { tenant: tenant.slug, userId: found.session.userId, sessionId: found.session.id, ip: ctx.clientIp, tokenType: 'refresh_token', clientId: client.id });
     } else if (found?.kind === 'access_token') {
       if (found.claims.client_id !== client.id) throw new OAuthError('invalid_request', 'the token was issued to another client');

@@ -1,5 +1,8 @@
 // Absolute and idle expiry, judged from the record with the injected clock. An expired
-// session is removed (best effort) and audited once.
+// session ends like any other (end-session.ts): refused here at once, removed, announced on
+// the bus so that every instance closes its WebSockets and drops cached copies (SPEC §3.5),
+// and audited once. The request is refused without waiting for that.
+import { endSession } from '../../session/end-session.js';
 import { expiryState } from '../../session/model.js';
 import type { Step } from '../scope.js';
 import { deny } from '../scope.js';
@@ -11,13 +14,8 @@ export const checkExpiry: Step = {
     if (!session) return; // a client_credentials token has no session; its exp was checked
     const state = expiryState(session, deps.clock.now());
     if (state === 'alive') return;
-    deps.store.deleteSession(session.tenant, session.id).then(
-      (existed) => {
-        if (!existed) return;
-        deps.metrics.sessionsRevoked.inc({ tenant: session.tenant, reason: `expired_${state}` });
-        deps.audit.emit('session_expired', { tenant: session.tenant, userId: session.userId, sessionId: session.id, ip: scope.input.clientIp, reason: state });
-      },
-      (err: unknown) => deps.log.debug({ err: String(err) }, 'could not delete an expired session'),
+    endSession(deps, session, state === 'absolute' ? 'expired_absolute' : 'expired_idle', scope.input.clientIp).catch((err: unknown) =>
+      deps.log.warn({ err: String(err), sessionId: session.id }, 'could not end an expired session'),
     );
     return deny('ERR_GK_UNAUTHENTICATED', `session_expired_${state}`);
   },
