@@ -5,13 +5,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { ClientConfig, UserRecord } from '../config/types.js';
 import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
-import { hashSecret, newSecret, newSessionId } from '../session/ids.js';
+import { hashSecret, isSessionId, newSecret, newSessionId, tagOfSessionId, userTag } from '../session/ids.js';
 import { isAlive } from '../session/model.js';
 import { endSession } from '../session/end-session.js';
 import type { SessionRecord } from '../store/types.js';
 import { issueAccessToken } from './access-token.js';
 import { OAuthError } from './oauth-error.js';
-import { rememberRedemption, revokeReplayedCode } from './code-replay.js';
+import { redemptionWasReplayed, revokeReplayedCode, saveRedemptionMarker } from './code-replay.js';
 import { formatRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor } from './refresh-token.js';
 import { SESSION_CLIENT_ID } from './scopes.js';
 
@@ -31,6 +31,8 @@ export interface CodePayload {
   browserSessionId: string;
   scope: string;
   authTime: number;
+  /** The id of the token session the code will create, fixed when the code is issued (code-replay.ts). */
+  tokenSessionId: string;
 }
 
 const CODE_TTL_MS = 60_000;
@@ -67,8 +69,11 @@ export function codeHash(code: string): string {
   return createHash('sha256').update(code).digest('hex');
 }
 
-export async function createAuthCode(deps: Deps, tenant: TenantRuntime, payload: CodePayload): Promise<string> {
+export async function createAuthCode(deps: Deps, tenant: TenantRuntime, request: Omit<CodePayload, 'tokenSessionId'>): Promise<string> {
   const code = randomBytes(32).toString('base64url');
+  const payload: CodePayload = { ...request, tokenSessionId: newSessionId(tenant.slug, request.userId) };
+  // The marker first: a code that can be redeemed always has one (code-replay.ts).
+  await saveRedemptionMarker(deps, tenant, code, payload.tokenSessionId, payload.userId);
   await deps.store.saveAuthCode(tenant.slug, codeHash(code), JSON.stringify(payload), CODE_TTL_MS);
   return code;
 }
@@ -92,6 +97,11 @@ export async function exchangeCode(
     throw new OAuthError('invalid_grant', revoked ? 'authorization code already used: the tokens issued for it are revoked' : 'invalid, expired or already used authorization code');
   }
   const c = JSON.parse(raw) as CodePayload;
+  // A code issued before token session ids were fixed at issue time is simply refused.
+  const sid = c.tokenSessionId;
+  if (typeof sid !== 'string' || !isSessionId(sid) || tagOfSessionId(sid) !== userTag(tenant.slug, c.userId)) {
+    throw new OAuthError('invalid_grant', 'invalid authorization code');
+  }
   if (c.clientId !== client.id) throw new OAuthError('invalid_grant', 'the code was issued to another client');
   if (c.redirectUri !== p.redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
   if (!/^[A-Za-z0-9._~-]{43,128}$/.test(p.verifier) || s256(p.verifier) !== c.codeChallenge) throw new OAuthError('invalid_grant', 'PKCE verification failed');
@@ -104,7 +114,7 @@ export async function exchangeCode(
   const secret = newSecret();
   const lifetimeMs = tenant.settings.refreshTokenLifetime * 1000;
   const session: SessionRecord = {
-    id: newSessionId(tenant.slug, user.id),
+    id: sid,
     tenant: tenant.slug,
     userId: user.id,
     kind: 'token',
@@ -124,9 +134,12 @@ export async function exchangeCode(
   // Token sessions do not evict login sessions; the limit is for interactive logins.
   await deps.store.createSession(session, { max: 0, policy: 'evict-oldest' }, now);
   await deps.store.saveRefreshChain(tenant.slug, session.id, { clientId: client.id, currentHash: hashSecret(secret), expiresAt: session.expiresAt }, now);
-  await rememberRedemption(deps, tenant, p.code, session.id);
   deps.metrics.sessionsCreated.inc({ tenant: tenant.slug });
   deps.audit.emit('session_created', { tenant: tenant.slug, userId: user.id, sessionId: session.id, ip: p.ip, kind: 'token', clientId: client.id });
+  // A replay that came while this redemption was under way: nothing is handed out.
+  if (await redemptionWasReplayed(deps, tenant, session.id, user.id, p.ip)) {
+    throw new OAuthError('invalid_grant', 'authorization code already used: the tokens issued for it are revoked');
+  }
   const { token, expiresIn } = await accessFor(deps, tenant, session, user, client, c.scope);
   return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, refresh_token: formatRefreshToken(session.id, secret), scope: c.scope };
 }

@@ -1,12 +1,14 @@
 // RFC 6749 §4.1.2 / §10.5: an authorization code presented a second time is refused and
 // the tokens issued for its first redemption are revoked (audited); a code that was never
 // redeemed (expired, or burnt by a failed attempt) revokes nothing; the marker of a
-// redemption is one-time and per tenant.
+// redemption is one-time and per tenant. A replay that races the first redemption — arrives
+// while it is still issuing its tokens — still leaves no usable token (SPEC §4).
 import { createHash, randomBytes } from 'node:crypto';
 import t from 'tap';
 import { request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { startTestGateway, PASSWORDS, SECRETS } from '../helpers/gateway.js';
+import type { SessionStore } from '../../src/store/types.js';
 
 const DASH = 'dashboard.acme.test';
 const REDIRECT = 'http://other.acme.test/cb';
@@ -84,5 +86,75 @@ t.test('a malformed code is refused before any lookup', async (t) => {
     const res = await exchange(code, randomBytes(32).toString('base64url'));
     t.equal(res.status, 400, JSON.stringify(code));
     t.equal(res.json().error, 'invalid_grant');
+  }
+});
+
+/** Whether tokens handed out by a redemption can still be used (at the app, or to refresh). */
+async function usable(res: Response): Promise<boolean> {
+  if (res.status !== 200) return false;
+  const tokens = res.json<Tokens>();
+  const refreshed = await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token });
+  return (await atApp(tokens.access_token)) !== 401 || refreshed.status === 200;
+}
+
+/**
+ * The gateway's store, with the first call of `op` made after arming held until release():
+ * the first redemption stops there while the replay runs through.
+ */
+function holdFirst(op: keyof SessionStore): { reached: Promise<void>; release: () => void; restore: () => void } {
+  const real = g.gw.deps.store;
+  let armed = true;
+  let reachedIt!: () => void;
+  let release!: () => void;
+  const reached = new Promise<void>((r) => (reachedIt = r));
+  const released = new Promise<void>((r) => (release = r));
+  g.gw.deps.store = new Proxy(real, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      const call = (args: unknown[]): unknown => (value as (...a: unknown[]) => unknown).apply(target, args);
+      if (prop !== op) return (...args: unknown[]) => call(args);
+      return async (...args: unknown[]) => {
+        if (armed) {
+          armed = false;
+          reachedIt();
+          await released;
+        }
+        return call(args);
+      };
+    },
+  });
+  return { reached, release, restore: () => void (g.gw.deps.store = real) };
+}
+
+// The first redemption takes the code, reads the login session, creates the token session,
+// saves its refresh chain, then answers: the replay arrives at each of those points.
+for (const op of ['getSession', 'createSession', 'saveRefreshChain'] as const) {
+  t.test(`a replay while the first redemption is held at ${op}: no usable token, audited`, async (t) => {
+    const { code, verifier } = await authorize();
+    const codeReuse = (): number => audits('session_revoked').filter((e) => e.reason === 'code_reuse').length;
+    const before = codeReuse();
+    const hold = holdFirst(op);
+    t.teardown(hold.restore);
+    const first = exchange(code, verifier);
+    await hold.reached;
+    const replay = await exchange(code, verifier);
+    t.equal(replay.status, 400);
+    t.equal(replay.json().error, 'invalid_grant', 'the replay gets invalid_grant');
+    hold.release();
+    const res = await first;
+    hold.restore();
+    t.ok(res.status === 200 || res.json().error === 'invalid_grant', `the first redemption: 200 or invalid_grant (${res.status})`);
+    t.notOk(await usable(res), 'whatever it was given is dead');
+    t.equal(codeReuse(), before + 1, 'its session is audited once as ended by code_reuse');
+  });
+}
+
+t.test('10 codes, each redeemed twice at once: at most one of each pair gets tokens, and none stay usable', async (t) => {
+  const codes = await Promise.all(Array.from({ length: 10 }, () => authorize()));
+  const pairs = await Promise.all(codes.map(({ code, verifier }) => Promise.all([exchange(code, verifier), exchange(code, verifier)])));
+  for (const [x, y] of pairs) {
+    t.ok(x.status !== 200 || y.status !== 200, 'never two successes');
+    t.notOk((await usable(x)) || (await usable(y)), 'no usable token');
   }
 });
