@@ -19,6 +19,7 @@ import { instrumentStore } from './store/instrumented.js';
 import { LiveConnections } from './proxy/live-connections.js';
 import { openGeo, type GeoLocator } from './geo/locate.js';
 import { reloadTenantSettings } from './settings/tenant-settings.js';
+import { sessionWatch } from './session/live-watch.js';
 import { HashPool } from './session/hash-pool.js';
 
 export interface Deps {
@@ -104,6 +105,7 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
     verifiedSecrets: new VerifiedSecrets(clock),
     shuttingDown: false,
   };
+  live.watchSessions(sessionWatch(deps));
   bus.listen({
     onRevoked: (_kind, id) => {
       readCache.forget(id);

@@ -75,6 +75,6 @@ export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: 
   const app = scope.app!;
   const identity = app.config.identityHeaders ? await signIdentity(deps, decision.identity, app) : null;
   const keys = [decision.identity?.sessionId, scope.token?.jti].filter((k): k is string => typeof k === 'string');
-  if (keys.length > 0) deps.live.add(keys, socket);
+  if (keys.length > 0) deps.live.add(keys, socket, scope.session);
   forwarder.ws(req, socket, head, { app, target: scope.target!, identity, onError: () => socket.destroy() });
 }

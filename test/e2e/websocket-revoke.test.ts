@@ -1,7 +1,8 @@
 // Revoking a session closes the WebSocket connections it opened (SPEC §4), on every
 // instance: by logout, by the admin's revoke-all, by self-service revoke, by an access
-// token's session. Two gateways share one Redis; each close is awaited as the socket's
-// `close` event, bounded by a 1-second subtest timeout.
+// token's session; so does its absolute expiry, while an open socket counts as activity
+// (SPEC §3.5). Two gateways share one Redis; each close is awaited as the socket's `close`
+// event, bounded by a subtest timeout.
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import t from 'tap';
@@ -224,4 +225,68 @@ t.test('a session evicted by the concurrent-session limit loses its socket', asy
     await live.closed;
     t.pass('closed');
   });
+});
+
+// Expiry (SPEC §3.5): an open socket is activity of its session, but absolute expiry closes
+// it. The instances' clocks are ManualClocks; the sweep runs on a real 1-second timer and
+// reads them, so a case advances the clock and awaits the `close` event (bounded).
+const SWEEP = { timeout: 3000 };
+const DAY = 24 * 3600_000;
+const atApp = async (g: TestGateway, cookie: string): Promise<number> =>
+  (await request(g.url, '/reports', { headers: { host: DASH, accept: 'application/json', cookie } })).status;
+/** Both instances' clocks move together, as real clocks would. */
+const advance = (ms: number): void => {
+  for (const g of [a, b]) g.clock.advance(ms);
+};
+
+t.test('an open socket keeps its session from idling out, and stops doing so once closed', async (t) => {
+  await fresh();
+  const s = await signIn();
+  const live = await openWs(a, { cookie: s.cookie });
+  advance(20 * 60_000);
+  await a.gw.deps.live.sweep(); // what the timer does every second: the socket is activity
+  advance(20 * 60_000); // 40 min since the last request, idleTimeout 30m
+  t.equal(await atApp(a, s.cookie), 200, 'the session is alive: the socket counted as activity');
+  t.equal(live.ws.readyState, WebSocket.OPEN, 'the socket stays open');
+  live.ws.close();
+  await live.closed;
+  advance(31 * 60_000);
+  t.equal(await atApp(a, s.cookie), 401, 'without a socket (nor requests) the idle timeout applies again');
+});
+
+t.test("absolute expiry closes the session's sockets on every instance", async (t) => {
+  await fresh();
+  const s = await signIn();
+  const onA = await openWs(a, { cookie: s.cookie });
+  const onB = await openWs(b, { cookie: s.cookie });
+  // 23h40m in steps shorter than idleTimeout, each followed by the sweep a second-by-second
+  // timer would have run: the sockets keep the session from idling out.
+  for (let i = 0; i < 71; i++) {
+    advance(20 * 60_000);
+    await Promise.all([a.gw.deps.live.sweep(), b.gw.deps.live.sweep()]);
+  }
+  t.equal(onA.ws.readyState, WebSocket.OPEN, 'open 20 minutes before the absolute expiry (sessionLifetime 24h)');
+  t.equal(onB.ws.readyState, WebSocket.OPEN);
+  await t.test('both close by the timer-driven sweep once the clocks pass sessionLifetime', SWEEP, async (t) => {
+    advance(21 * 60_000);
+    await Promise.all([onA.closed, onB.closed]);
+    t.pass('closed on A and on B');
+  });
+  t.equal(await upgradeStatus(a, { cookie: s.cookie }), 401, 'a new upgrade is refused');
+  const audited = a.logs.concat(b.logs).filter((l) => l.includes('"audit":"session_expired"') && l.includes(s.sid));
+  t.equal(audited.length, 1, 'audited once, although both instances noticed');
+  t.match(audited[0], /"reason":"absolute"/);
+});
+
+t.test('expiry noticed by a request on A closes the socket on B (announced on the bus)', async (t) => {
+  await fresh();
+  const s = await signIn();
+  const onB = await openWs(b, { cookie: s.cookie });
+  await t.test("B's socket closes, although B's own clock has not reached the expiry", WITHIN, async (t) => {
+    a.clock.advance(DAY + 60_000);
+    t.equal(await atApp(a, s.cookie), 401, 'A finds the session expired');
+    await onB.closed;
+    t.pass('closed on B');
+  });
+  b.clock.advance(DAY + 60_000); // the instances' clocks agree again
 });
