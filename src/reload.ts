@@ -1,11 +1,12 @@
 // SIGHUP: re-read the configuration file and its users/routes files, and swap in the new
 // users and route policies without dropping a connection. Anything invalid keeps the old
 // configuration and logs every error. Other changes (listeners, store, apps) need a restart.
+// Settings saved through the API are applied to the new registry before it is swapped in.
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
 import type { Deps } from './deps.js';
 import { buildRegistry } from './registry.js';
-import { loadAllTenantSettings } from './settings/tenant-settings.js';
+import { swapInRegistry } from './settings/tenant-settings.js';
 
 /** The old configuration with users and routes taken from the new one (same tenants and apps). */
 export function mergeReloadable(old: GatewayConfig, next: GatewayConfig): { config: GatewayConfig; ignored: string[] } {
@@ -46,9 +47,7 @@ export async function reloadConfig(deps: Deps): Promise<boolean> {
   }
   const { config, ignored } = mergeReloadable(old, next);
   for (const what of ignored) deps.log.warn(`configuration reload: ${what}; restart to apply`);
-  deps.registry = buildRegistry(config);
-  deps.assertions.clear();
-  await loadAllTenantSettings(deps);
-  deps.log.info({ tenants: Object.keys(config.tenants).length }, 'configuration reloaded (users and routes)');
+  const kept = await swapInRegistry(deps, buildRegistry(config), () => deps.assertions.clear());
+  deps.log.info({ tenants: Object.keys(config.tenants).length, settingsKept: kept }, 'configuration reloaded (users and routes)');
   return true;
 }
