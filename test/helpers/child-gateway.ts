@@ -2,6 +2,7 @@
 // configured like startTestGateway's, so a test can tell a crash from a refusal: a process
 // that dies on one request is seen exiting, which an in-process gateway cannot show.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,9 +33,16 @@ export async function startChildGateway(upstreamUrl: string, o: TestGatewayOptio
   });
   let out = '';
   let exited: string | null = null;
+  // A test process that dies (or forgets stop()) must not leave a gateway behind.
+  const orphanGuard = (): void => {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', orphanGuard);
   const gone = new Promise<void>((resolve) =>
     child.once('exit', (code, signal) => {
       exited = signal ?? String(code);
+      process.off('exit', orphanGuard);
       resolve();
     }),
   );
