@@ -1,3 +1,4 @@
+// @ts-check
 /* global process, console, setTimeout, setInterval, clearInterval, URL */
 // The memory soak of issue 6: 60 s of load on the gateway's cookie path while other
 // clients keep aborting mid-response (the pattern behind http-proxy's leak, #1559).
@@ -26,7 +27,7 @@ const redis = spawnPinned(plan.server, 'redis-server', ['--port', String(redisPo
 await waitForLine(redis, /Ready to accept connections/, { label: 'redis' });
 const upstream = spawnPinned(plan.server, process.execPath, [new URL('./servers/upstream.mjs', import.meta.url).pathname, '0']);
 const up = await waitForLine(upstream, /listening on (http:\/\/\S+)/, { label: 'upstream' });
-const { file } = await writeConfig(dir, { redisUrl: `redis://127.0.0.1:${redisPort}/0`, upstreamUrl: up[1], alg: 'ES256' });
+const { file } = await writeConfig(dir, { redisUrl: `redis://127.0.0.1:${redisPort}/0`, upstreamUrl: up[1] ?? '', alg: 'ES256' });
 const gw = await startGateway(file, plan.server);
 const cookie = await login(gw.url);
 const target = new URL(gw.url);
@@ -35,7 +36,7 @@ const target = new URL(gw.url);
 let aborted = 0;
 let running = true;
 function abortOne() {
-  return new Promise((resolve) => {
+  return new Promise(/** @param {(v?: void) => void} resolve */ (resolve) => {
     const req = http.get({ host: target.hostname, port: target.port, path: '/stream', agent: false, headers: { host: APP_HOST, cookie } }, (res) => {
       res.once('data', () => {
         aborted++;
@@ -50,8 +51,11 @@ const aborters = Array.from({ length: 10 }, async () => {
   while (running) await abortOne();
 });
 
+/** RSS of the gateway in MB (0 once it is gone). */
+const rssMb = () => (memKb(gw.pid)?.rss ?? 0) / 1024;
+/** @type {{ t: number, rssMb: number }[]} */
 const samples = [];
-const sampler = setInterval(() => samples.push({ t: samples.length * 5, rssMb: memKb(gw.pid).rss / 1024 }), 5000);
+const sampler = setInterval(() => samples.push({ t: samples.length * 5, rssMb: rssMb() }), 5000);
 const tool = which('wrk') ? 'wrk' : 'autocannon';
 // `Host` capitalised: wrk adds its own Host line unless it sees exactly this spelling.
 const load = await closedLoop({ url: `${gw.url}/x`, headers: { Host: APP_HOST, Cookie: cookie } }, { tool, threads: 1, seconds: SECONDS, connections: 40, cpus: plan.load, tmpDir: dir });
@@ -59,10 +63,11 @@ running = false;
 clearInterval(sampler);
 await Promise.all(aborters);
 await new Promise((r) => setTimeout(r, 2000));
-const after = memKb(gw.pid).rss / 1024;
+const after = rssMb();
 
 const early = samples.filter((s) => s.t >= 20 && s.t < 30).map((s) => s.rssMb);
 const late = samples.slice(-2).map((s) => s.rssMb);
+/** @param {number[]} a */
 const avg = (a) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
 const growth = avg(late) - avg(early);
 console.log(`soak: ${SECONDS} s, ${Math.round(load.rps ?? 0)} req/s on the cookie path, ${aborted} requests aborted mid-response`);

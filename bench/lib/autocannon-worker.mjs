@@ -1,10 +1,13 @@
+// @ts-check
 /* global process, console */
 // Runs one autocannon load (the fallback when wrk is missing) and prints one JSON line
 // in the shape of loadgen.mjs. Tokens, when given, cycle one per request.
 //   node bench/lib/autocannon-worker.mjs '{"url":…,"headers":{…},"tokens":[…],"seconds":N,"connections":N}'
 import autocannon from 'autocannon';
 
-const job = JSON.parse(process.argv[2]);
+/** @type {{ url: string, headers: Record<string, string>, tokens: string[], seconds: number, connections: number }} */
+const job = JSON.parse(process.argv[2] ?? '{}');
+/** @type {Parameters<typeof autocannon>[0]} */
 const opts = { url: job.url, connections: job.connections, duration: job.seconds, headers: job.headers, timeout: 5 };
 if (job.tokens.length > 0) {
   let i = Math.floor(Math.random() * job.tokens.length);

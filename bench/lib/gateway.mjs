@@ -1,3 +1,4 @@
+// @ts-check
 /* global process, Buffer, URL, URLSearchParams */
 // Running the real gateway for the bench: build, a config file in a temp dir (Redis store,
 // one tenant, one app in front of the bench upstream), a child process started on its
@@ -7,7 +8,11 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cookieHeader, request, setCookies } from './http.mjs';
-import { runToEnd, spawnPinned, waitForLine } from './proc.mjs';
+import { pidOf, runToEnd, spawnPinned, waitForLine } from './proc.mjs';
+
+/** @typedef {import('./types.js').Alg} Alg */
+/** @typedef {import('./types.js').Child} Child */
+/** @typedef {import('./types.js').TokensOrSkip} TokensOrSkip */
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'dist/cli.js');
@@ -24,6 +29,7 @@ export async function build() {
   return { ok: r.code === 0, ms: Date.now() - t0, output: (r.stdout + r.stderr).trim() };
 }
 
+/** @param {string} password */
 export async function hashPassword(password) {
   const r = await runToEnd(null, process.execPath, [CLI, 'hash-password'], { input: `${password}\n`, timeoutMs: 60_000 });
   const last = r.stdout.trim().split('\n').pop() ?? '';
@@ -31,7 +37,7 @@ export async function hashPassword(password) {
   return last;
 }
 
-/** A private JWKS from `keys generate`, so every gateway process signs with the same key; null when unavailable. */
+/** A private JWKS from `keys generate`, so every gateway process signs with the same key; null when unavailable. @param {Alg} alg */
 export async function generateKeys(alg) {
   const r = await runToEnd(null, process.execPath, [CLI, 'keys', 'generate', '--alg', alg], { timeoutMs: 60_000 });
   if (r.code !== 0) return null;
@@ -43,6 +49,7 @@ export async function generateKeys(alg) {
   }
 }
 
+/** @param {{ redisUrl: string, upstreamUrl: string, passwordHash: string, keysFile: string | null, alg: Alg }} c */
 export function configYaml({ redisUrl, upstreamUrl, passwordHash, keysFile, alg }) {
   return `# written by bench/lib/gateway.mjs
 server:
@@ -74,7 +81,12 @@ tenants:
 `;
 }
 
-/** Writes the config (and keys) into `dir` and checks it with `check-config`; returns its path. */
+/**
+ * Writes the config (and keys) into `dir` and checks it with `check-config`; returns its path.
+ * @param {string} dir
+ * @param {{ redisUrl: string, upstreamUrl: string, alg: Alg }} c
+ * @returns {Promise<{ file: string, keysFile: string | null }>}
+ */
 export async function writeConfig(dir, { redisUrl, upstreamUrl, alg }) {
   const passwordHash = await hashPassword(USER.password);
   const jwks = await generateKeys(alg);
@@ -90,17 +102,22 @@ export async function writeConfig(dir, { redisUrl, upstreamUrl, alg }) {
   return { file, keysFile };
 }
 
-/** Starts `node dist/main.js --config FILE` on `cpus`; resolves once it prints its URL. */
+/**
+ * Starts `node dist/main.js --config FILE` on `cpus`; resolves once it prints its URL.
+ * @param {string} configFile
+ * @param {string | null} cpus
+ * @returns {Promise<{ child: Child, pid: number, url: string }>}
+ */
 export async function startGateway(configFile, cpus, label = 'gateway') {
   const child = spawnPinned(cpus, process.execPath, [MAIN, '--config', configFile], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
   });
   const m = await waitForLine(child, /listening on (http:\/\/[^\s]+)/, { label });
-  return { child, pid: child.pid, url: m[1].replace(/\/$/, '') };
+  return { child, pid: pidOf(child), url: (m[1] ?? '').replace(/\/$/, '') };
 }
 
-/** Logs in through the real form; returns the `Cookie` header value of the session cookie. */
+/** Logs in through the real form; returns the `Cookie` header value of the session cookie. @param {string} baseUrl */
 export async function login(baseUrl) {
   const form = await request(`${baseUrl}/t/${SLUG}/login?rd=/`, { headers: { host: APP_HOST, accept: 'text/html' } });
   if (form.status !== 200) throw new Error(`GET /t/${SLUG}/login answered ${form.status}`);
@@ -115,19 +132,24 @@ export async function login(baseUrl) {
   });
   const got = setCookies(res);
   const name = Object.keys(got).find((k) => new RegExp(`(^|-)gk_${SLUG}$`).test(k) && got[k] !== '');
-  if (res.status !== 302 || !name) throw new Error(`login failed: POST /t/${SLUG}/login answered ${res.status} without a session cookie\n${res.body.slice(0, 500)}`);
+  if (res.status !== 302 || !name || got[name] === undefined) throw new Error(`login failed: POST /t/${SLUG}/login answered ${res.status} without a session cookie\n${res.body.slice(0, 500)}`);
   return `${name}=${got[name]}`;
 }
 
 /**
  * `n` access tokens bound to the cookie's session (POST /api/v1/session/token with the
  * CSRF token from GET /api/v1/session). { tokens } or { skip: reason }.
+ * @param {string} baseUrl
+ * @param {string} cookie
+ * @param {number} n
+ * @returns {Promise<TokensOrSkip>}
  */
 export async function issueTokens(baseUrl, cookie, n) {
   const s = await request(`${baseUrl}/t/${SLUG}/api/v1/session`, { headers: { host: APP_HOST, cookie, accept: 'application/json' } });
   if (s.status === 404) return { skip: `GET /t/${SLUG}/api/v1/session answered 404: the session API is not implemented yet` };
   if (s.status !== 200) return { skip: `GET /t/${SLUG}/api/v1/session answered ${s.status}` };
   const csrf = JSON.parse(s.body).csrfToken;
+  /** @type {string[]} */
   const tokens = [];
   const one = async () => {
     const r = await request(`${baseUrl}/t/${SLUG}/api/v1/session/token`, {
@@ -143,6 +165,7 @@ export async function issueTokens(baseUrl, cookie, n) {
     for (const r of batch) {
       if (r.status === 404) return { skip: `POST /t/${SLUG}/api/v1/session/token answered 404: access tokens are not implemented yet` };
       if (r.status !== 200) return { skip: `POST /t/${SLUG}/api/v1/session/token answered ${r.status}: ${r.body.slice(0, 200)}` };
+      /** @type {unknown} */
       const t = JSON.parse(r.body).access_token;
       if (typeof t !== 'string') return { skip: 'the token endpoint answered 200 without access_token' };
       tokens.push(t);

@@ -1,3 +1,4 @@
+// @ts-check
 /* global process, URL */
 // The closed-loop load generators: wrk (preferred: Debian's package) and autocannon (the
 // fallback, run in its own process so it can be pinned like wrk). Both return the same
@@ -7,34 +8,43 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runToEnd } from './proc.mjs';
 
+/** @typedef {import('./types.js').Target} Target */
+/** @typedef {import('./types.js').LoadTool} LoadTool */
+/** @typedef {import('./types.js').LoadResult} LoadResult */
+
 const AUTOCANNON_WORKER = fileURLToPath(new URL('./autocannon-worker.mjs', import.meta.url));
 
 export const WRK_INSTALL_HINT = 'wrk is not installed: on Debian/Ubuntu `sudo apt-get install -y wrk` (Fedora: `sudo dnf install wrk`, macOS: `brew install wrk`).';
 
-/** "1.23ms" -> 1.23 (milliseconds) */
+/** @type {Record<string, number>} */
+const MS_PER = { us: 1 / 1000, ms: 1, s: 1000, m: 60_000 };
+
+/** "1.23ms" -> 1.23 (milliseconds) @param {string} s */
 export function wrkDurationMs(s) {
   const m = /^([\d.]+)(us|ms|s|m)$/.exec(s.trim());
-  if (!m) return null;
-  const v = Number(m[1]);
-  return { us: v / 1000, ms: v, s: v * 1000, m: v * 60_000 }[m[2]];
+  const per = m ? MS_PER[m[2] ?? ''] : undefined;
+  return m && per !== undefined ? Number(m[1]) * per : null;
 }
 
-/** Parses `wrk --latency` output. */
+/** Parses `wrk --latency` output. @param {string} out */
 export function parseWrk(out) {
+  /** @param {RegExp} re */
   const num = (re) => {
     const m = re.exec(out);
     return m ? Number(m[1]) : null;
   };
+  /** @param {number} p */
   const pct = (p) => {
     const m = new RegExp(`^\\s*${p}%\\s+(\\S+)`, 'm').exec(out);
-    return m ? wrkDurationMs(m[1]) : null;
+    return m?.[1] ? wrkDurationMs(m[1]) : null;
   };
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const reqLine = /(\d+) requests in ([\d.]+)(us|ms|s|m),/.exec(out);
+  const took = reqLine ? wrkDurationMs(`${reqLine[2]}${reqLine[3]}`) : null;
   return {
     rps: num(/Requests\/sec:\s+([\d.]+)/),
     requests: reqLine ? Number(reqLine[1]) : null,
-    seconds: reqLine ? wrkDurationMs(reqLine[2] + reqLine[3]) / 1000 : null,
+    seconds: took === null ? null : took / 1000,
     p50Ms: pct(50),
     p99Ms: pct(99),
     // wrk counts every status outside 2xx *and 3xx* here; 3xx cannot hide: the bench sends
@@ -42,12 +52,17 @@ export function parseWrk(out) {
     // cross-checked against the upstream's own request count.
     non2xx: num(/Non-2xx or 3xx responses:\s+(\d+)/) ?? 0,
     errors: sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
-    socketErrors: sock ? { connect: +sock[1], read: +sock[2], write: +sock[3], timeout: +sock[4] } : null,
+    socketErrors: sock ? { connect: Number(sock[1]), read: Number(sock[2]), write: Number(sock[3]), timeout: Number(sock[4]) } : null,
   };
 }
 
-/** A wrk Lua script sending every static header plus `Authorization: Bearer <token>` cycling through `tokens`. */
+/**
+ * A wrk Lua script sending every static header plus `Authorization: Bearer <token>` cycling through `tokens`.
+ * @param {Record<string, string>} headers
+ * @param {string[]} tokens
+ */
 export function wrkTokenScript(headers, tokens) {
+  /** @param {string} s */
   const q = (s) => JSON.stringify(String(s)); // JSON strings are valid Lua strings for this alphabet
   const hdrs = Object.entries(headers)
     .filter(([k]) => k.toLowerCase() !== 'authorization')
@@ -77,8 +92,10 @@ end
 }
 
 /**
- * One closed-loop run. target = { url, headers, tokens? }.
- * opts = { tool: 'wrk'|'autocannon', seconds, connections, threads, cpus, tmpDir }
+ * One closed-loop run.
+ * @param {Target} target
+ * @param {{ tool: LoadTool, seconds: number, connections: number, threads: number, cpus: string | null, tmpDir: string }} opts
+ * @returns {Promise<LoadResult>}
  */
 export async function closedLoop(target, opts) {
   const timeoutMs = (opts.seconds + 30) * 1000;
@@ -94,11 +111,12 @@ export async function closedLoop(target, opts) {
     const r = await runToEnd(opts.cpus, 'wrk', args, { timeoutMs });
     if (r.code !== 0) throw new Error(`wrk failed (${r.code ?? r.signal}): ${r.stderr || r.stdout}`);
     const parsed = parseWrk(r.stdout);
-    if (parsed.rps === null || parsed.p50Ms === null) throw new Error(`could not read wrk output:\n${r.stdout}`);
-    return { tool: 'wrk', ...parsed };
+    const { rps, requests, p50Ms } = parsed;
+    if (rps === null || requests === null || p50Ms === null) throw new Error(`could not read wrk output:\n${r.stdout}`);
+    return { tool: 'wrk', ...parsed, rps, requests, p50Ms };
   }
   const job = { url: target.url, headers: target.headers ?? {}, tokens: target.tokens ?? [], seconds: opts.seconds, connections: opts.connections };
   const r = await runToEnd(opts.cpus, process.execPath, [AUTOCANNON_WORKER, JSON.stringify(job)], { timeoutMs });
   if (r.code !== 0) throw new Error(`autocannon failed (${r.code ?? r.signal}): ${r.stderr}`);
-  return { tool: 'autocannon', ...JSON.parse(r.stdout.trim().split('\n').pop()) };
+  return { tool: 'autocannon', ...JSON.parse(r.stdout.trim().split('\n').pop() ?? '') };
 }

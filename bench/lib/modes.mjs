@@ -1,4 +1,5 @@
-// The benchmark's modes and the targets of issue 6, as data. A mode names the server that
+// @ts-check
+// The benchmark's modes, as data. A mode names the server that
 // answers it and says how to build its load target once that server runs:
 //   target({ srv, ctx }) -> { url, headers, tokens? }   or   { skip: reason }
 // `tokens` (a list) makes the load generator send `Authorization: Bearer <token>` cycling
@@ -6,18 +7,30 @@
 // Servers: 'upstream' and 'bare-proxy' and 'node-stack' are shared processes; every
 // 'gateway' mode gets a gateway process of its own (same config, same Redis), so its CPU
 // time and peak RSS are its own.
-// Adding a mode = one entry here (plus, for a new kind of server, one in run.mjs SERVERS).
+// Adding a mode = one entry here (plus, for a new kind of server, one in servers.mjs).
 import { APP_HOST, SLUG, issueTokens } from './gateway.mjs';
+
+/** @typedef {import('./types.js').ModeDef} ModeDef */
+/** @typedef {import('./types.js').ModeContext} ModeContext */
+/** @typedef {import('./types.js').Server} Server */
+/** @typedef {import('./types.js').TargetOrSkip} TargetOrSkip */
 
 export const COLD_TOKENS = 1000;
 
-/** Bearer modes need tokens from the mode's own gateway (tokens are signed by it). */
+/**
+ * Bearer modes need tokens from the mode's own gateway (tokens are signed by it).
+ * @param {Server} srv
+ * @param {ModeContext} ctx
+ * @param {number} n
+ * @returns {Promise<TargetOrSkip>}
+ */
 async function bearer(srv, ctx, n) {
   const r = await issueTokens(srv.url, await ctx.sessionCookie(srv), n);
-  if (r.skip) return r;
+  if ('skip' in r) return r;
   return n === 1 ? { url: `${srv.url}/`, headers: { Host: APP_HOST, Authorization: `Bearer ${r.tokens[0]}` } } : { url: `${srv.url}/`, headers: { Host: APP_HOST }, tokens: r.tokens };
 }
 
+/** @type {ModeDef[]} */
 export const MODES = [
   {
     name: 'upstream',
@@ -75,45 +88,5 @@ export const MODES = [
     server: 'node-stack',
     reachesUpstream: true,
     target: async ({ srv, ctx }) => ({ url: `${srv.url}/`, headers: { Cookie: await ctx.nodeStackCookie(srv) } }),
-  },
-];
-
-const rpsRatio = (mode) => (s) => s.modes[mode]?.ratios?.rps ?? null;
-
-/**
- * Issue 6's targets. get(summary) -> number or null (null: not measured in this run).
- * `modes`: the closed-loop modes the number depends on (a result is marked disturbed when
- * other processes took CPU from any of them); `openLoop`: it depends on the open-loop pass.
- */
-export const TARGETS = [
-  { label: 'cookie session (Redis) throughput / bare proxy', modes: ['bare-proxy', 'gateway-cookie'], get: rpsRatio('gateway-cookie'), op: '>=', value: 0.95, unit: '×' },
-  { label: 'bearer JWT, hot token, throughput / bare proxy', modes: ['bare-proxy', 'gateway-bearer-hot'], get: rpsRatio('gateway-bearer-hot'), op: '>=', value: 0.95, unit: '×' },
-  { label: `bearer JWT, ${COLD_TOKENS} cold tokens, throughput / bare proxy`, modes: ['bare-proxy', 'gateway-bearer-cold'], get: rpsRatio('gateway-bearer-cold'), op: '>=', value: 0.6, unit: '×' },
-  { label: 'forward-auth endpoint throughput / bare proxy', modes: ['bare-proxy', 'forward-auth'], get: rpsRatio('forward-auth'), op: '>=', value: 2.0, unit: '×' },
-  {
-    label: 'gateway-cookie throughput / node-stack',
-    modes: ['gateway-cookie', 'node-stack'],
-    get: (s) => {
-      const a = s.modes['gateway-cookie']?.median?.rps;
-      const b = s.modes['node-stack']?.median?.rps;
-      return a && b ? a / b : null;
-    },
-    op: '>=',
-    value: 1.5,
-    unit: '×',
-  },
-  { label: 'open loop: p50 latency added over bare proxy', openLoop: true, get: (s) => s.openLoop?.added?.['gateway-cookie']?.p50Ms ?? null, op: '<=', value: 0.2, unit: 'ms' },
-  { label: 'open loop: p99 latency added over bare proxy', openLoop: true, get: (s) => s.openLoop?.added?.['gateway-cookie']?.p99Ms ?? null, op: '<=', value: 0.5, unit: 'ms' },
-  {
-    label: 'peak RSS of every measured process (MB)',
-    get: (s) => {
-      const v = Object.values(s.modes)
-        .map((m) => m.peakRssMB)
-        .filter((x) => typeof x === 'number');
-      return v.length ? Math.max(...v) : null;
-    },
-    op: '<=',
-    value: 150,
-    unit: 'MB',
   },
 ];

@@ -1,3 +1,4 @@
+// @ts-check
 /* global process, console, setImmediate, setTimeout, URL */
 // Open-loop (fixed-rate) load: requests are scheduled at fixed intervals whatever the
 // server does, and each latency is measured from its *scheduled* send time, so a slow
@@ -5,7 +6,8 @@
 //   node bench/lib/openloop-worker.mjs '{"url":…,"headers":{…},"rate":N,"seconds":N,"connections":N,"leadInSeconds":N}'
 import http from 'node:http';
 
-const job = JSON.parse(process.argv[2]);
+/** @type {{ url: string, headers: Record<string, string>, rate: number, seconds: number, connections: number, leadInSeconds?: number }} */
+const job = JSON.parse(process.argv[2] ?? '{}');
 const u = new URL(job.url);
 const agent = new http.Agent({ keepAlive: true, maxSockets: job.connections, maxFreeSockets: job.connections });
 const total = Math.max(1, Math.round(job.rate * job.seconds));
@@ -24,9 +26,11 @@ let lastSendLagNs = 0;
 let late = 0;
 const noop = () => {};
 
+/** @param {number} i @param {number} schedNs @param {number} sentNs */
 function fire(i, schedNs, sentNs) {
   const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'GET', headers: job.headers }, (res) => {
-    if (res.statusCode < 200 || res.statusCode > 299) non2xx++;
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status > 299) non2xx++;
     res.on('data', noop);
     res.on('end', () => {
       const t = now();
@@ -65,19 +69,29 @@ function loop() {
 }
 
 let reported = false;
+/** @param {boolean} timedOut */
 function report(timedOut) {
   if (reported) return;
   reported = true;
   const firstKept = Math.min(total, Math.ceil(leadInNs / intervalNs));
+  /** @type {number[]} */
   const kept = [];
+  /** @type {number[]} */
   const svc = [];
   for (let i = firstKept; i < total; i++) {
-    if (!Number.isNaN(latNs[i])) kept.push(latNs[i]);
-    if (!Number.isNaN(svcNs[i])) svc.push(svcNs[i]);
+    const lat = latNs[i] ?? Number.NaN;
+    const s = svcNs[i] ?? Number.NaN;
+    if (!Number.isNaN(lat)) kept.push(lat);
+    if (!Number.isNaN(s)) svc.push(s);
   }
   kept.sort((a, b) => a - b);
   svc.sort((a, b) => a - b);
-  const quantile = (xs, p) => (xs.length ? xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] / 1e6 : null);
+  /** @param {number[]} xs @param {number} p */
+  const quantile = (xs, p) => {
+    const x = xs[Math.min(xs.length - 1, Math.floor(p * xs.length))];
+    return x === undefined ? null : x / 1e6;
+  };
+  /** @param {number} p */
   const q = (p) => quantile(kept, p);
   console.log(
     JSON.stringify({
@@ -93,7 +107,7 @@ function report(timedOut) {
       p90Ms: q(0.9),
       p99Ms: q(0.99),
       p999Ms: q(0.999),
-      maxMs: kept.length ? kept[kept.length - 1] / 1e6 : null,
+      maxMs: quantile(kept, 1),
       serviceP50Ms: quantile(svc, 0.5),
       serviceP99Ms: quantile(svc, 0.99),
       maxSendLagMs: lastSendLagNs / 1e6,

@@ -1,27 +1,76 @@
-// The printed tables: closed-loop modes with ratios to the bare proxy, the open-loop pass,
-// and issue 6's targets.
+// @ts-check
+// What the bench prints: the progress line of every run, and at the end the closed-loop
+// table with ratios to the bare proxy, the open-loop pass, and the issues' targets.
+import { isMeasured } from './summary.mjs';
 
+/** @typedef {import('./types.js').ClosedRow} ClosedRow */
+/** @typedef {import('./types.js').OpenLoopRow} OpenLoopRow */
+/** @typedef {import('./types.js').PerRequest} PerRequest */
+/** @typedef {import('./types.js').Stat} Stat */
+/** @typedef {import('./types.js').Summary} Summary */
+
+/** @param {number | null | undefined} x */
 const fmtInt = (x) => (typeof x === 'number' ? Math.round(x).toLocaleString('en-US') : '-');
+/** @param {number | null | undefined} x */
 const fmt = (x, d = 2) => (typeof x === 'number' ? x.toFixed(d) : '-');
+/** @param {number | null | undefined} x */
 const pctf = (x) => (typeof x === 'number' ? `${(x * 100).toFixed(0)}%` : '-');
-const fmtRange = (s, f) => (s && s.min !== null ? `${f(s.min)}–${f(s.max)}` : '');
+/** @param {Stat | undefined} s @param {(x: number) => string} f */
+const fmtRange = (s, f) => (s && s.min !== null && s.max !== null ? `${f(s.min)}–${f(s.max)}` : '');
+/** @param {number} x */
+const pct0 = (x) => `${(x * 100).toFixed(0)}%`;
 
+/** The cores' busy shares of one run, for its progress line. @param {PerRequest} row */
+function coresLine(row) {
+  const { serverCoreBusy: sb, irqServerShare: si, foreignServerShare: so, loadCoreBusy: lb, irqLoadShare: li, foreignLoadShare: lo } = row;
+  if (sb === null || si === null || so === null || lb === null || li === null || lo === null) return '';
+  return `  server core ${pct0(sb)} (irq ${pct0(si)}, others ${pct0(so)})  load core ${pct0(lb)} (irq ${pct0(li)}, others ${pct0(lo)})`;
+}
+
+/** @param {number} round @param {number} rounds @param {string} name @param {ClosedRow} r */
+export function closedProgressLine(round, rounds, name, r) {
+  return (
+    `round ${round}/${rounds}  ${name.padEnd(20)} ${Math.round(r.rps).toLocaleString('en-US').padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${fmt(r.p99Ms)} ms  ` +
+    `${r.procUsPerReq?.toFixed(1) ?? '-'} µs/req` +
+    coresLine(r) +
+    (r.non2xx || r.errors ? `  !! non-2xx ${r.non2xx} errors ${r.errors}` : '')
+  );
+}
+
+/** @param {number} round @param {number} rounds @param {string} name @param {OpenLoopRow} row */
+export function openProgressLine(round, rounds, name, row) {
+  return (
+    `open loop ${round}/${rounds}  ${name.padEnd(20)} p50 ${row.p50Ms?.toFixed(3)} ms  p99 ${row.p99Ms?.toFixed(3)} ms  max ${row.maxMs?.toFixed(2)} ms  late sends ${(row.lateShare * 100).toFixed(1)}%` +
+    coresLine(row) +
+    (row.non2xx || row.errors || row.unanswered ? `  !! non-2xx ${row.non2xx} errors ${row.errors} unanswered ${row.unanswered}` : '')
+  );
+}
+
+/**
+ * @param {string[]} headers
+ * @param {(string | number)[][]} rows
+ * @param {('l' | 'r')[]} align
+ */
 function table(headers, rows, align) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  /** @param {(string | number)[]} cells */
   const line = (cells) =>
     cells
-      .map((c, i) => (align[i] === 'l' ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i])))
+      .map((c, i) => (align[i] === 'l' ? String(c).padEnd(widths[i] ?? 0) : String(c).padStart(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/** @param {Summary} summary */
 export function closedLoopTable(summary) {
   const headers = ['mode', 'req/s', '(range)', '×bare', 'p50 ms', '(range)', 'p99 ms', '(range)', 'CPU µs/req', '×bare', 'redis µs/req', 'upstr µs/req', 'peak RSS MB', 'non-2xx', 'errors'];
+  /** @type {('l' | 'r')[]} */
   const align = ['l', 'r', 'l', 'r', 'r', 'l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+  /** @type {(string | number)[][]} */
   const rows = [];
   for (const [name, m] of Object.entries(summary.modes)) {
-    if (m.status !== 'ok') {
+    if (!isMeasured(m)) {
       rows.push([name, m.status === 'failed' ? 'FAILED' : 'skipped', '', '', '', '', '', '', '', '', '', '', '', '', '']);
       continue;
     }
@@ -52,10 +101,12 @@ export function closedLoopTable(summary) {
   return [table(headers, rows, align), ...star, ...reasons].join('\n');
 }
 
+/** @param {Summary} summary */
 export function openLoopTable(summary) {
   const ol = summary.openLoop;
   if (!ol || ol.status !== 'ok') return `open loop: ${ol?.reason ?? 'not run'}`;
   const headers = ['mode', 'rate req/s', 'p50 ms', '(range)', 'p99 ms', '(range)', 'p99.9 ms', 'max ms', 'added p50 ms', 'added p99 ms', 'CPU µs/req', 'late sends', 'non-2xx', 'errors'];
+  /** @type {('l' | 'r')[]} */
   const align = ['l', 'r', 'r', 'l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
   const rows = Object.entries(ol.modes).map(([name, m]) => {
     const added = ol.added[name];
@@ -79,6 +130,7 @@ export function openLoopTable(summary) {
   return table(headers, rows, align);
 }
 
+/** @param {Summary} summary */
 export function targetsTable(summary) {
   const headers = ['issue 6 target', 'measured', 'target', 'result'];
   const rows = summary.targets.map((t) => [
@@ -90,6 +142,7 @@ export function targetsTable(summary) {
   return table(headers, rows, ['l', 'r', 'r', 'l']);
 }
 
+/** @param {Summary} summary */
 export function fullReport(summary) {
   const s = summary.settings;
   const mach = summary.machine;

@@ -1,3 +1,4 @@
+// @ts-check
 /* global process, console */
 // The reference of every ratio: a bare `http-proxy` passthrough with a keep-alive agent
 // (the same agent settings the gateway uses), no auth, no header work.
@@ -14,7 +15,7 @@ if (!target) {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 512, maxFreeSockets: 64 });
 const proxy = httpProxy.createProxyServer({ target, agent, xfwd: false, changeOrigin: false });
 proxy.on('error', (_err, _req, res) => {
-  if (res && typeof res.writeHead === 'function' && !res.headersSent) {
+  if (res instanceof http.ServerResponse && !res.headersSent) {
     res.writeHead(502, { 'content-type': 'text/plain' });
     res.end('bad gateway\n');
   } else res?.destroy?.();

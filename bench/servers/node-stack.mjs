@@ -1,3 +1,4 @@
+// @ts-check
 /* global process, console */
 // "The usual Node stack" doing the gateway's job: express + express-session with
 // connect-redis (on the same Redis as the gateway, through ioredis like the gateway) +
@@ -62,14 +63,15 @@ app.use(
     changeOrigin: false,
     on: {
       proxyReq(proxyReq, req) {
-        const u = req.session.user;
+        const u = /** @type {import('express').Request} */ (req).session.user;
+        if (!u) return; // the session check above ran first
         proxyReq.setHeader('x-auth-user', u.id);
         proxyReq.setHeader('x-auth-email', u.email);
         proxyReq.setHeader('x-auth-name', u.name);
         proxyReq.setHeader('x-auth-roles', u.roles.join(','));
       },
       error(_err, _req, res) {
-        if (typeof res.writeHead === 'function' && !res.headersSent) {
+        if (res instanceof http.ServerResponse && !res.headersSent) {
           res.writeHead(502, { 'content-type': 'text/plain' });
           res.end('bad gateway\n');
         } else res.destroy?.();

@@ -1,3 +1,4 @@
+// @ts-check
 /* global process, Buffer, setInterval, clearInterval */
 // The benchmark's upstream: a tiny node:http app answering 200 with a small fixed body on
 // keep-alive connections. It counts the requests it served (GET /__bench/hits, asked
