@@ -49,6 +49,13 @@ export const MODES = [
     target: async ({ srv }) => ({ url: `${srv.url}/`, headers: {} }),
   },
   {
+    name: 'bare-undici',
+    about: 'a bare undici Pool passthrough (dispatch straight into the response), no auth: the fastest plain forwarder we know here',
+    server: 'bare-undici',
+    reachesUpstream: true,
+    target: async ({ srv }) => ({ url: `${srv.url}/`, headers: {} }),
+  },
+  {
     name: 'gateway-cookie',
     about: 'the gateway, every request authenticated by a login-session cookie looked up in Redis (activity writes included)',
     server: 'gateway',

@@ -22,6 +22,7 @@ export function serverStarters({ fleet, upstream, redis, alg }) {
   const starters = {
     upstream: { shared: true, start: async () => upstream },
     'bare-proxy': { shared: true, start: () => fleet.startScript('bare-proxy', 'bare-proxy.mjs', [upstream.url]) },
+    'bare-undici': { shared: true, start: () => fleet.startScript('bare-undici', 'bare-undici.mjs', [upstream.url]) },
     'node-stack': { shared: true, start: () => fleet.startScript('node-stack', 'node-stack.mjs', [upstream.url, redis.url]) },
     gateway: {
       shared: false,

@@ -42,6 +42,9 @@ export const STAT_KEYS = [
  */
 export const DISTURBED = 0.05;
 
+/** The second reference: the fastest plain forwarder (×undici column). */
+export const UNDICI = 'bare-undici';
+
 /** @param {ModeSummary | undefined} m @returns {m is MeasuredSummary} */
 export function isMeasured(m) {
   return m?.status === 'ok' && m.stats !== undefined;
@@ -92,7 +95,7 @@ export function summarizeModes(states, { reference, connections, flags, notes })
       rounds: e.rounds,
       disturbedRounds: 0,
       disturbed: false,
-      ratios: { rps: null, cpu: null, p50: null },
+      ratios: { rps: null, cpu: null, p50: null, rpsVsUndici: null },
     };
     modes[e.name] = out;
     if (non2xx > 0 || errors > 0) flags.push(`${e.name}: ${non2xx} non-2xx responses and ${errors} socket errors (must be 0)`);
@@ -115,9 +118,16 @@ export function summarizeModes(states, { reference, connections, flags, notes })
   markDisturbed(modes, notes);
   const ref = modes[reference];
   if (!isMeasured(ref)) throw new Error(`the reference mode ${reference} was not measured`);
+  const undici = modes[UNDICI];
+  const undiciRps = isMeasured(undici) ? undici.median.rps : null;
   for (const m of Object.values(modes)) {
     if (!isMeasured(m)) continue;
-    m.ratios = { rps: ratio(m.median.rps, ref.median.rps), cpu: ratio(m.median.procUsPerReq, ref.median.procUsPerReq), p50: ratio(m.median.p50Ms, ref.median.p50Ms) };
+    m.ratios = {
+      rps: ratio(m.median.rps, ref.median.rps),
+      cpu: ratio(m.median.procUsPerReq, ref.median.procUsPerReq),
+      p50: ratio(m.median.p50Ms, ref.median.p50Ms),
+      rpsVsUndici: ratio(m.median.rps, undiciRps),
+    };
   }
   return modes;
 }

@@ -67,7 +67,7 @@ export interface ModeContext {
   nodeStackCookie(srv: Server): Promise<string>;
 }
 
-export type ServerKind = 'upstream' | 'bare-proxy' | 'node-stack' | 'gateway';
+export type ServerKind = 'upstream' | 'bare-proxy' | 'bare-undici' | 'node-stack' | 'gateway';
 
 export interface ModeDef {
   name: string;
@@ -193,10 +193,12 @@ export type StatKey =
   | 'irqLoadShare'
   | 'stealShare';
 
+/** rps, cpu, p50: against the reference (bare-proxy); rpsVsUndici: req/s against bare-undici's. */
 export interface Ratios {
   rps: number | null;
   cpu: number | null;
   p50: number | null;
+  rpsVsUndici: number | null;
 }
 
 export interface ModeSummary {
