@@ -116,6 +116,16 @@ export function createApp(deps: Deps): App {
   // Malformed HTTP never crashes the process: answer 400 (431 for oversized headers).
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable) return socket.destroy();
+    // The request was already handed over and its body failed to parse. A second answer here
+    // would be read as the answer to the client's next request: never write one. An answer
+    // already complete (a refusal) is let out first; one still in the making (a body being
+    // forwarded) cannot end well and the connection is dropped, which also aborts upstream.
+    const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse | null })._httpMessage;
+    if (inFlight) {
+      if (inFlight.writableEnded && !inFlight.writableFinished) inFlight.once('finish', () => socket.destroy()).once('close', () => socket.destroy());
+      else socket.destroy();
+      return;
+    }
     const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });

@@ -32,6 +32,8 @@ export async function handleProxied(req: IncomingMessage, res: ServerResponse, d
   const bad = framingError(req, false);
   if (bad !== null) {
     deps.log.info({ reqId: req.headers['x-request-id'], reason: bad }, 'request refused');
+    // The rest of this connection cannot be read safely (RFC 9112 §6.3): answer and close.
+    res.shouldKeepAlive = false;
     return sendError(req, res, new GatewayError('ERR_GK_BAD_FRAMING', bad));
   }
   const input = inputOf(req, deps);
@@ -59,7 +61,23 @@ function refuseUpgrade(socket: Duplex, code: ErrorCode): void {
   socket.end(`HTTP/1.1 ${e.status} ${e.error}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
+/**
+ * Node hands over a pipelined upgrade as soon as it is parsed, while the answer to the
+ * request before it on the connection may still be on its way: anything written to the
+ * socket now would overtake it. Wait for that answer to finish first.
+ */
+async function previousAnswerDone(socket: Duplex): Promise<void> {
+  const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!pending || pending.writableFinished) return;
+  await new Promise<void>((resolve) => {
+    pending.once('finish', resolve);
+    pending.once('close', resolve);
+  });
+}
+
 export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, deps: Deps, forwarder: Forwarder): Promise<void> {
+  await previousAnswerDone(socket);
+  if (socket.destroyed) return;
   const bad = framingError(req, true);
   if (bad !== null) {
     deps.log.info({ reason: bad }, 'upgrade refused');
@@ -75,6 +93,10 @@ export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: 
   const app = scope.app!;
   const identity = app.config.identityHeaders ? await signIdentity(deps, decision.identity, app) : null;
   const keys = [decision.identity?.sessionId, scope.token?.jti].filter((k): k is string => typeof k === 'string');
-  if (keys.length > 0) deps.live.add(keys, socket, scope.session);
-  forwarder.ws(req, socket, head, { app, target: scope.target!, identity, onError: () => socket.destroy() });
+  if (keys.length > 0) {
+    deps.live.add(keys, socket, scope.session);
+    // A revocation announced while this upgrade was decided found no socket to close.
+    if (keys.some((k) => deps.revocations.has(k))) return refuseUpgrade(socket, 'ERR_GK_UNAUTHENTICATED');
+  }
+  forwarder.ws(req, socket, head, { app, target: scope.target!, identity, onError: (err) => refuseUpgrade(socket, err.code) });
 }

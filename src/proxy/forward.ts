@@ -1,7 +1,7 @@
 // The forwarding engine. HTTP requests go to the upstream through undici (one keep-alive
 // Pool per upstream origin; the response streamed straight into the client's, with
-// back-pressure both ways); WebSocket upgrades through http-proxy, which stays the
-// simplest correct tunnel for them. Both send the request built by allow-list in
+// back-pressure both ways); WebSocket upgrades through a node:http tunnel (ws-tunnel.ts
+// says why not http-proxy). Both send the request built by allow-list in
 // outgoing-request.ts, never the client's headers as they came.
 //
 // Error boundary: whatever fails for one request — a refusal by undici, an upstream that
@@ -9,7 +9,6 @@
 // response once its head is sent) and frees its sockets; it never reaches the process.
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import httpProxy from 'http-proxy';
 import { Pool } from 'undici';
 import type { Deps } from '../deps.js';
 import { GatewayError } from '../errors.js';
@@ -19,6 +18,7 @@ import { peerIsTrusted } from '../util/client-ip.js';
 import { bodyLength, outgoingHeaders } from './outgoing-request.js';
 import { clientResponseHeaders } from './response-headers.js';
 import { TurnBatch } from './turn-batch.js';
+import { openTunnel } from './ws-tunnel.js';
 
 export interface Forwarder {
   web(req: http.IncomingMessage, res: http.ServerResponse, fwd: ForwardInfo): void;
@@ -44,7 +44,6 @@ export function upstreamError(err: Error & { code?: string }): GatewayError {
 
 export function createForwarder(deps: Pick<Deps, 'log' | 'trust'>): Forwarder {
   const pools = new Map<string, Pool>();
-  const proxy = httpProxy.createProxyServer({ xfwd: false, ws: true, changeOrigin: false });
   const batch = new TurnBatch((err) => deps.log.error({ err }, 'batched forwarding failed'));
 
   function poolFor(app: AppRuntime): Pool {
@@ -98,6 +97,8 @@ export function createForwarder(deps: Pick<Deps, 'log' | 'trust'>): Forwarder {
           if (done) return false;
           if (statusCode < 200) return true; // 1xx: Node answers the client's Expect itself
           try {
+            // An object, not a flat list: the response already has headers (X-Request-Id),
+            // and writeHead then sets each name once — a repeated Set-Cookie must be one array.
             res.writeHead(statusCode, clientResponseHeaders(rawHeaders));
           } catch (err) {
             fail(new GatewayError('ERR_GK_UPSTREAM_UNREACHABLE', `unusable response head: ${(err as Error).message}`));
@@ -144,22 +145,14 @@ export function createForwarder(deps: Pick<Deps, 'log' | 'trust'>): Forwarder {
       });
     },
     ws(req, socket, head, fwd) {
-      const list = outgoingHeaders(req, { trustedPeer: peerIsTrusted(req, deps.trust), identity: fwd.identity, upgrade: true });
-      // http-proxy copies req.headers into its upstream request: give it the allow-listed set.
-      const headers: Record<string, string> = {};
-      for (let i = 0; i < list.length; i += 2) {
-        const name = list[i]!.toLowerCase();
-        headers[name] = headers[name] === undefined ? list[i + 1]! : `${headers[name]}, ${list[i + 1]!}`;
-      }
-      req.headers = headers;
-      req.url = fwd.target.path + fwd.target.query;
-      proxy.ws(req, socket, head, { target: fwd.app.target }, (err: NodeJS.ErrnoException) => {
+      const headers = outgoingHeaders(req, { trustedPeer: peerIsTrusted(req, deps.trust), identity: fwd.identity, upgrade: true });
+      const target = { origin: new URL(fwd.app.target), path: fwd.target.path + fwd.target.query, headers, timeoutMs: fwd.app.config.timeout * 1000 };
+      openTunnel(socket, head, target, (err) => {
         deps.log.warn({ err: err.message, app: fwd.app.name }, 'websocket upstream error');
-        socket.destroy();
+        fwd.onError(err.code === 'ETIMEDOUT' ? new GatewayError('ERR_GK_UPSTREAM_TIMEOUT', err.message) : new GatewayError('ERR_GK_UPSTREAM_UNREACHABLE', err.message));
       });
     },
     async close() {
-      proxy.close();
       await Promise.all([...pools.values()].map((p) => p.destroy()));
       pools.clear();
     },

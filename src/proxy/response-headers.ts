@@ -5,9 +5,12 @@ import { isGatewaySetCookie } from './gateway-cookies.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
 
-/** undici's raw response headers (name, value, … as latin1 buffers) → a flat list for writeHead. */
-export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
-  const out: string[] = [];
+/**
+ * undici's raw response headers (name, value, … as latin1 buffers) → the client's, by
+ * lower-case name; a repeated name (Set-Cookie above all) becomes an array, in order.
+ */
+export function clientResponseHeaders(raw: readonly Buffer[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
   let named: string[] | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toString('latin1').toLowerCase();
@@ -15,10 +18,9 @@ export function clientResponseHeaders(raw: readonly Buffer[]): string[] {
     if (name === 'connection') named = value.split(',').map((t) => t.trim().toLowerCase());
     if (HOP_BY_HOP.has(name)) continue;
     if (name === 'set-cookie' && isGatewaySetCookie(value)) continue;
-    out.push(name, value);
+    const prev = out[name];
+    out[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
   }
-  if (named === null) return out;
-  const kept: string[] = [];
-  for (let i = 0; i < out.length; i += 2) if (!named.includes(out[i]!)) kept.push(out[i]!, out[i + 1]!);
-  return kept;
+  if (named !== null) for (const n of named) delete out[n];
+  return out;
 }
