@@ -1,4 +1,7 @@
 // Everything a request handler needs, built once and injected: no module-level state.
+import { IdentityProviders } from './idp/registry.js';
+import { federationStoreFor } from './store/federation-for.js';
+import type { FederationStore } from './store/federation.js';
 import { VerifiedSecrets } from './tokens/verified-secrets.js';
 import type { GatewayConfig } from './config/types.js';
 import { buildRegistry, type Registry } from './registry.js';
@@ -44,6 +47,9 @@ export interface Deps {
   trust: TrustFn;
   /** The bound on concurrent password / client-secret hash checks (session/hash-pool.ts). */
   hashPool: HashPool;
+  /** Sign-in through identity providers: its storage (users seen, sid index, flows) and the providers. */
+  federation: FederationStore;
+  idps: IdentityProviders;
   /** Client secrets verified in the last minutes (src/tokens/verified-secrets.ts). */
   verifiedSecrets: VerifiedSecrets;
   /** Set during graceful shutdown: /readyz answers 503. */
@@ -103,6 +109,8 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
     trust: compileTrust(config.server.trustedProxies),
     hashPool: overrides.hashPool ?? new HashPool(),
     verifiedSecrets: new VerifiedSecrets(clock),
+    federation: federationStoreFor(store, clock),
+    idps: new IdentityProviders(config, log, clock),
     shuttingDown: false,
   };
   live.watchSessions(sessionWatch(deps));

@@ -1,6 +1,7 @@
 // Authenticates by `Authorization: Bearer <access token>`: a verified (or recently
 // verified, cached) JWT for this tenant and app audience, whose jti is not revoked and
 // whose session is still alive. Tokens in query strings are never read.
+import { userOfSession } from '../directory/users.js';
 import type { Deps } from '../deps.js';
 import type { Scope } from '../pipeline/scope.js';
 import type { TenantRuntime } from '../registry.js';
@@ -55,7 +56,7 @@ export const bearerJwt: Authenticator = {
       // client_credentials: the client itself, no user and no session.
       return { ok: true, credential: 'bearer', session: null, user: null };
     }
-    const user = tenant.usersById.get(checked.session.userId);
+    const user = userOfSession(tenant, checked.session);
     if (!user) return { ok: false, reason: 'user_no_longer_exists' };
     return { ok: true, credential: 'bearer', session: checked.session, user };
   },

@@ -1,6 +1,7 @@
 // Authenticates by the tenant's session cookie: `<sessionId>.<secret>`, the secret's
 // SHA-256 compared in constant time with the stored hash. A wrong secret for a real id
 // is the same as no session.
+import { userOfSession } from '../directory/users.js';
 import { timingSafeEqual } from 'node:crypto';
 import { parse as parseCookies } from 'cookie';
 import type { Deps } from '../deps.js';
@@ -41,7 +42,7 @@ export const cookieSession: Authenticator = {
     if (raw === undefined) return NOT_RESPONSIBLE;
     const session = await sessionFromCookie(raw, tenant, deps);
     if (!session) return { ok: false, reason: 'invalid_session_cookie' };
-    const user = tenant.usersById.get(session.userId);
+    const user = userOfSession(tenant, session);
     if (!user) return { ok: false, reason: 'user_no_longer_exists' };
     return { ok: true, credential: 'cookie', session, user };
   },

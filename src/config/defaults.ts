@@ -3,6 +3,7 @@ import type {
   AppConfig,
   ClientConfig,
   GatewayConfig,
+  IdentityProviderConfig,
   RouteRule,
   TenantSettings,
   UserRecord,
@@ -19,6 +20,8 @@ type Defaults = {
   /** Per OAuth client; `id` is required. `secretHash` is required unless `public`. */
   readonly client: Omit<ClientConfig, 'id'>;
   readonly route: Pick<RouteRule, 'methods'>;
+  /** Per identity provider; `id`, `displayName`, `issuer` and `clientId` are required. */
+  readonly identityProvider: Omit<IdentityProviderConfig, 'id' | 'displayName' | 'issuer' | 'clientId'>;
   /** Per user; `id`, `username`, `passwordHash` are required and `name` defaults to the username. */
   readonly user: Pick<UserRecord, 'email' | 'roles'>;
 };
@@ -93,6 +96,15 @@ export const DEFAULTS: Defaults = deepFreeze({
   },
   route: {
     methods: null, // null = every method
+  },
+  identityProvider: {
+    clientSecret: null, // null = public client (PKCE only)
+    scopes: ['openid', 'email', 'profile'],
+    claims: { username: 'preferred_username', email: 'email', name: 'name', roles: 'groups' },
+    roleMap: {}, // IdP role/group → tenant role; unmapped ones are kept
+    allowedRoles: [], // empty = every user of the IdP may sign in
+    backchannelLogout: true, // accept OpenID Connect back-channel logout tokens
+    endSessionOnLogout: false, // logout also ends the IdP session (RP-initiated logout)
   },
   user: {
     email: '', // empty = no X-Auth-Email header value

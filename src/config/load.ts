@@ -257,6 +257,7 @@ function resolveTenant(slug: string, t: ParsedTenant, loaded: Map<string, { abs:
     users: users.list,
     usersFile: users.file,
     clients: t.clients ?? [],
+    identityProviders: t.identityProviders ?? [],
     apps: (t.apps ?? []).map((a, i): AppConfig => {
       const routes = fromFile<RouteRule>(['tenants', slug, 'apps', i, 'routes'], a.routes);
       return { ...a, routes: routes.list, routesFile: routes.file };

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parsePasswordHash } from '../session/password.js';
 import { checkDuration, formatDuration } from '../util/duration.js';
 import { DEFAULTS } from './defaults.js';
-import type { ClientConfig, ListenAddress, RedisConfig, RouteRule, TenantSettings, UserRecord } from './types.js';
+import type { ClientConfig, IdentityProviderConfig, ListenAddress, RedisConfig, RouteRule, TenantSettings, UserRecord } from './types.js';
 
 export type IssuePath = readonly PropertyKey[];
 export interface ConfigIssue {
@@ -398,11 +398,44 @@ const app = z.strictObject({
   routes: a.routes ?? [],
 }));
 
+const claimName = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, { error: 'invalid claim name' });
+
+const identityProvider = z.strictObject({
+  id: z.string().regex(/^[a-z0-9-]{1,32}$/, { error: 'invalid provider id (lower-case letters, digits and -, at most 32)' }),
+  displayName: printable.min(1).max(100),
+  issuer: from((v) => checkHttpUrl(v, 'issuer', false)),
+  clientId: z.string().min(1).max(256),
+  clientSecret: z.string().min(1).nullable().optional(),
+  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'invalid scope' })).min(1).optional()
+    .refine((s) => s === undefined || s.includes('openid'), { error: 'must include openid' }),
+  claims: z.strictObject({ username: claimName.optional(), email: claimName.optional(), name: claimName.optional(), roles: claimName.optional() }).optional(),
+  roleMap: z.record(z.string().min(1), role).optional(),
+  allowedRoles: z.array(role).optional(),
+  backchannelLogout: z.boolean().optional(),
+  endSessionOnLogout: z.boolean().optional(),
+}).transform((p): IdentityProviderConfig => {
+  const d = DEFAULTS.identityProvider;
+  return {
+    id: p.id,
+    displayName: p.displayName,
+    issuer: p.issuer,
+    clientId: p.clientId,
+    clientSecret: p.clientSecret ?? d.clientSecret,
+    scopes: p.scopes ?? d.scopes,
+    claims: { ...d.claims, ...Object.fromEntries(Object.entries(p.claims ?? {}).filter(([, v]) => v !== undefined)) },
+    roleMap: p.roleMap ?? d.roleMap,
+    allowedRoles: p.allowedRoles ?? d.allowedRoles,
+    backchannelLogout: p.backchannelLogout ?? d.backchannelLogout,
+    endSessionOnLogout: p.endSessionOnLogout ?? d.endSessionOnLogout,
+  };
+});
+
 const tenant = z.strictObject({
   displayName: printable.min(1).max(200).optional(),
   settings: tenantSettingsPatchSchema.optional().transform((s) => applySettingsPatch(DEFAULTS.settings, s ?? {})),
   users: pick<readonly UserRecord[] | FileRef>((v) => (isObj(v) ? fileRef : usersListSchema)).optional(),
   clients: checked(z.array(client), unique('client', ['id'])).optional(),
+  identityProviders: checked(z.array(identityProvider), unique('identity provider', ['id'])).optional(),
   apps: checked(z.array(app), unique('app', ['name'])).optional(),
 });
 

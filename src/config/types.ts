@@ -79,6 +79,27 @@ export interface AppConfig {
   routesFile: string | null;
 }
 
+/** An upstream OpenID Provider users of the tenant may sign in with (SPEC §12). */
+export interface IdentityProviderConfig {
+  /** [a-z0-9-]{1,32}, unique in the tenant; users are `{id}:{sub}`. */
+  id: string;
+  displayName: string;
+  /** Discovery at `{issuer}/.well-known/openid-configuration`; the ID token's `iss` must equal it. */
+  issuer: string;
+  clientId: string;
+  /** null: a public client (PKCE only). */
+  clientSecret: string | null;
+  scopes: readonly string[];
+  /** Which claim gives the username, email, name and roles. */
+  claims: { username: string; email: string; name: string; roles: string };
+  /** IdP role or group → tenant role; unmapped ones are kept as they are. */
+  roleMap: Readonly<Record<string, string>>;
+  /** Non-empty: only users holding one of these (after roleMap) may sign in. */
+  allowedRoles: readonly string[];
+  backchannelLogout: boolean;
+  endSessionOnLogout: boolean;
+}
+
 export interface TenantConfig {
   slug: string;
   displayName: string;
@@ -86,6 +107,7 @@ export interface TenantConfig {
   users: readonly UserRecord[];
   usersFile: string | null;
   clients: readonly ClientConfig[];
+  identityProviders: readonly IdentityProviderConfig[];
   apps: readonly AppConfig[];
 }
 

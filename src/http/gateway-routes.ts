@@ -3,6 +3,8 @@
 import type { Handler } from './context.js';
 import { forwardAuth } from './handlers/forward-auth.js';
 import { getLogin, postLogin } from './handlers/login.js';
+import { getIdpCallback, getIdpLogin } from './handlers/oidc-login.js';
+import { postBackchannelLogout } from './handlers/backchannel-logout.js';
 import { getLogout, postLogout } from './handlers/logout.js';
 import { getSession } from './handlers/session-api.js';
 import { getStylesheet } from './handlers/static.js';
@@ -28,6 +30,10 @@ interface RouteDef {
 export const GATEWAY_ROUTES: readonly RouteDef[] = [
   { method: 'GET', path: '/login', handler: getLogin },
   { method: 'POST', path: '/login', handler: postLogin },
+  // Sign-in through an identity provider (SPEC §12).
+  { method: 'GET', path: '/login/:provider', handler: getIdpLogin },
+  { method: 'GET', path: '/oidc/:provider/callback', handler: getIdpCallback },
+  { method: 'POST', path: '/oidc/:provider/backchannel-logout', handler: postBackchannelLogout },
   { method: 'GET', path: '/logout', handler: getLogout },
   { method: 'POST', path: '/logout', handler: postLogout },
   { method: 'GET', path: '/api/v1/session', handler: getSession },

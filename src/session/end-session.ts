@@ -21,7 +21,9 @@ export type EndReason =
   | 'concurrent_limit'
   | 'ip_binding_mismatch'
   | 'expired_absolute'
-  | 'expired_idle';
+  | 'expired_idle'
+  /** The identity provider ended the IdP session (back-channel logout, SPEC §12). */
+  | 'backchannel_logout';
 
 export type SessionRef = Pick<SessionRecord, 'tenant' | 'userId' | 'id'>;
 

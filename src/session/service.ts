@@ -15,6 +15,10 @@ export interface LoginContext {
   userAgent: string;
   rememberMe: boolean;
   authMethod?: string;
+  /** When the user authenticated, if not now (an IdP's auth_time: its SSO session may be older). */
+  authTime?: number;
+  /** A user signed in at an identity provider: the mapped claims and the IdP session (SPEC §12). */
+  federated?: Required<Pick<SessionRecord, 'profile' | 'idp'>>;
 }
 
 export type StartResult =
@@ -40,10 +44,11 @@ export async function startSession(deps: Deps, tenant: TenantRuntime, user: User
     rememberMe: remember,
     createdAt: now,
     lastActiveAt: now,
-    authTime: now,
+    authTime: Math.min(ctx.authTime ?? now, now),
     expiresAt: now + (remember ? s.rememberMe.duration : s.sessionLifetime) * 1000,
     // Remember-me sessions have no idle timeout (SPEC §4).
     idleTimeoutMs: remember ? null : s.idleTimeout * 1000,
+    ...ctx.federated,
   };
   const result = await deps.store.createSession(session, { max: s.maxConcurrentSessions, policy: s.concurrentSessionPolicy }, now);
   if (!result.ok) return { ok: false, reason: 'limit' };

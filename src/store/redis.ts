@@ -104,6 +104,7 @@ function encode(s: SessionRecord): string[] {
     ['userAgent', s.userAgent], ['authMethod', s.authMethod], ['rememberMe', s.rememberMe],
     ['createdAt', s.createdAt], ['lastActiveAt', s.lastActiveAt], ['authTime', s.authTime],
     ['expiresAt', s.expiresAt], ['idleTimeoutMs', s.idleTimeoutMs], ['scope', s.scope ?? null],
+    ['profile', s.profile ? JSON.stringify(s.profile) : null], ['idp', s.idp ? JSON.stringify(s.idp) : null],
   ];
   return fields.flatMap(([k, v]) => (v === null ? [] : [k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v)]));
 }
@@ -129,7 +130,20 @@ function decode(h: Record<string, string>): SessionRecord | null {
     createdAt, lastActiveAt, authTime, expiresAt,
     idleTimeoutMs: num('idleTimeoutMs'),
     ...(h.scope !== undefined ? { scope: h.scope } : {}),
+    ...jsonField(h, 'profile'),
+    ...jsonField(h, 'idp'),
   };
+}
+
+/** An optional JSON field (profile, idp) of a session hash; left out when absent or unreadable. */
+function jsonField<K extends 'profile' | 'idp'>(h: Record<string, string>, k: K): Pick<SessionRecord, K> | Record<string, never> {
+  const v = h[k];
+  if (v === undefined) return {};
+  try {
+    return { [k]: JSON.parse(v) as SessionRecord[K] } as Pick<SessionRecord, K>;
+  } catch {
+    return {};
+  }
 }
 
 export interface RedisStoreOptions {

@@ -26,6 +26,10 @@ export interface SessionRecord {
   idleTimeoutMs: number | null;
   /** Token sessions: the scope granted to the client (kept for refreshes). */
   scope?: string | null;
+  /** A user signed in at an identity provider: the mapped claims of that login (SPEC §12). */
+  profile?: { username: string; email: string; name: string; roles: readonly string[] };
+  /** Which IdP session this one came from: for back-channel and RP-initiated logout. */
+  idp?: { provider: string; sid: string | null; idToken: string | null };
 }
 
 export interface ConcurrencyLimit {

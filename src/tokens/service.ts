@@ -1,6 +1,7 @@
 // The token life cycle as operations on the store: session tokens for single-page apps,
 // the authorization-code and refresh grants (rotation, grace, reuse detection), client
 // credentials. Transport-free; handlers turn OAuthError into RFC 6749 §5.2 answers.
+import { userOfSession } from '../directory/users.js';
 import { createHash, randomBytes } from 'node:crypto';
 import type { ClientConfig, UserRecord } from '../config/types.js';
 import type { Deps } from '../deps.js';
@@ -105,10 +106,10 @@ export async function exchangeCode(
   if (c.clientId !== client.id) throw new OAuthError('invalid_grant', 'the code was issued to another client');
   if (c.redirectUri !== p.redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
   if (!/^[A-Za-z0-9._~-]{43,128}$/.test(p.verifier) || s256(p.verifier) !== c.codeChallenge) throw new OAuthError('invalid_grant', 'PKCE verification failed');
-  const user = tenant.usersById.get(c.userId);
-  if (!user) throw new OAuthError('invalid_grant', 'the user no longer exists');
   const browser = await deps.store.getSession(tenant.slug, c.browserSessionId);
   if (!browser || !isAlive(browser, deps.clock.now())) throw new OAuthError('invalid_grant', 'the login session has ended');
+  const user = browser.userId === c.userId ? userOfSession(tenant, browser) : undefined;
+  if (!user) throw new OAuthError('invalid_grant', 'the user no longer exists');
 
   const now = deps.clock.now();
   const secret = newSecret();
@@ -130,6 +131,9 @@ export async function exchangeCode(
     expiresAt: now + lifetimeMs,
     idleTimeoutMs: null,
     scope: c.scope,
+    // A federated user's profile and IdP session go with the tokens (refreshes, back-channel logout).
+    ...(browser.profile ? { profile: browser.profile } : {}),
+    ...(browser.idp ? { idp: browser.idp } : {}),
   };
   // Token sessions do not evict login sessions; the limit is for interactive logins.
   await deps.store.createSession(session, { max: 0, policy: 'evict-oldest' }, now);
@@ -152,7 +156,7 @@ export async function refreshGrant(deps: Deps, tenant: TenantRuntime, client: Cl
   const session = await deps.store.getSession(tenant.slug, parts.sessionId);
   if (!session || session.kind !== 'token' || !isAlive(session, now) || deps.revocations.has(session.id)) throw new OAuthError('invalid_grant', 'invalid refresh token');
   if (session.clientId !== client.id) throw new OAuthError('invalid_grant', 'the refresh token was issued to another client');
-  const user = tenant.usersById.get(session.userId);
+  const user = userOfSession(tenant, session);
   if (!user) throw new OAuthError('invalid_grant', 'the user no longer exists');
 
   const next = newSecret();

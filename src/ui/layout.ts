@@ -40,6 +40,7 @@ button:hover,.btn:hover{background:var(--accent-dark);color:#fff}
 .btn-secondary{background:#fff;color:var(--fg);border-color:#8c959f}.btn-secondary:hover{background:#eaeef2;color:var(--fg)}
 .btn-small{padding:.3rem .7rem;font-size:.9rem}
 .actions{display:flex;flex-wrap:wrap;gap:.75rem;align-items:center;margin-top:1.25rem}
+.providers{display:grid;gap:.5rem;margin:1rem 0}.providers .btn{text-align:center}
 form.inline{display:inline;margin:0}
 .error,.flash{padding:.65rem .85rem;border-radius:6px;margin:0 0 1rem}
 .error{background:#ffebe9;border:1px solid #cf222e;color:#82071e}

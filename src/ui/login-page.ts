@@ -15,6 +15,10 @@ export interface LoginPageModel {
   /** One message for the whole form (wrong credentials, lockout with its wait, session limit). */
   error?: string;
   username?: string;
+  /** One button per identity provider (SPEC §12); each link already carries rd and any step-up. */
+  providers?: readonly { href: string; displayName: string }[];
+  /** false when the tenant has no users file (or the user to re-authenticate signed in at an IdP). */
+  passwordForm?: boolean;
 }
 
 export function loginPage(m: LoginPageModel): string {
@@ -22,10 +26,23 @@ export function loginPage(m: LoginPageModel): string {
   const title = reauth ? 'Confirm your password to continue' : `Sign in to ${m.tenantName}`;
   // The error is tied to both fields so a screen reader announces it when focusing them.
   const described = m.error ? html` aria-describedby="login-error" aria-invalid="true"` : '';
+  const providers = m.providers ?? [];
+  const buttons = providers.length === 0 ? '' : html`<div class="providers">${providers.map((p) => html`<a class="btn btn-secondary" href="${p.href}">Sign in with ${p.displayName}</a>`)}</div>`;
+  if (m.passwordForm === false) {
+    return layout(
+      { slug: m.slug, title: `Sign in to ${m.tenantName}`, csrfToken: m.csrfToken },
+      html`<p class="eyebrow">Gatekeeper${reauth ? html` · ${m.tenantName}` : ''}</p>
+<h1>${reauth ? 'Sign in again to continue' : `Sign in to ${m.tenantName}`}</h1>
+${reauth ? html`<p>For your security, sign in again as <strong class="break">${m.reauthUsername}</strong>.</p>` : ''}
+${m.error ? html`<div id="login-error"><p class="error" role="alert">${m.error}</p></div>` : ''}
+${buttons}`,
+    );
+  }
   return layout(
     { slug: m.slug, title: reauth ? 'Confirm your password' : `Sign in to ${m.tenantName}`, csrfToken: m.csrfToken },
     html`<p class="eyebrow">Gatekeeper${reauth ? html` · ${m.tenantName}` : ''}</p>
 <h1>${title}</h1>
+${buttons}${providers.length > 0 ? html`<p class="hint">or with your password:</p>` : ''}
 ${reauth ? html`<p>For your security, enter the password of <strong class="break">${m.reauthUsername}</strong> again.</p>` : ''}
 ${m.error ? html`<div id="login-error"><p class="error" role="alert">${m.error}</p></div>` : ''}
 <form method="post" action="/t/${m.slug}/login">

@@ -1,14 +1,15 @@
 // Admin API (SPEC §5): users with their active-session counts; a user's sessions; revoke one;
 // revoke all. A tenant only ever sees its own users and sessions.
 import type { GatewayContext } from '../context.js';
+import { findUser, listUsers, type DirectoryUser } from '../../directory/users.js';
 import { GatewayError } from '../../errors.js';
 import { listSessions, revokeAllUserSessions, revokeUserSession } from '../../session/inventory.js';
 import { requireAdmin } from '../caller.js';
 import { sendJson, sendNoContent } from '../respond.js';
 import { sessionJsonFor } from '../session-json.js';
 
-function userOr404(ctx: GatewayContext) {
-  const user = ctx.tenant.usersById.get(ctx.params.userId ?? '');
+async function userOr404(ctx: GatewayContext): Promise<DirectoryUser> {
+  const user = await findUser(ctx.tenant, ctx.deps.federation, ctx.params.userId ?? '');
   if (!user) throw new GatewayError('ERR_GK_NOT_FOUND', 'unknown user');
   return user;
 }
@@ -16,7 +17,7 @@ function userOr404(ctx: GatewayContext) {
 export async function getUsers(ctx: GatewayContext): Promise<void> {
   await requireAdmin(ctx);
   const q = (ctx.url.searchParams.get('q') ?? '').toLowerCase();
-  const all = ctx.tenant.config.users.filter((u) => !q || [u.username, u.email, u.name, u.id].some((v) => v.toLowerCase().includes(q)));
+  const all = (await listUsers(ctx.tenant, ctx.deps.federation)).filter((u) => !q || [u.username, u.email, u.name, u.id].some((v) => v.toLowerCase().includes(q)));
   const users = [];
   for (const u of all) {
     const sessions = await listSessions(ctx.deps, ctx.tenant, u.id);
@@ -27,14 +28,14 @@ export async function getUsers(ctx: GatewayContext): Promise<void> {
 
 export async function getUserSessions(ctx: GatewayContext): Promise<void> {
   const caller = await requireAdmin(ctx);
-  const user = userOr404(ctx);
+  const user = await userOr404(ctx);
   const sessions = await listSessions(ctx.deps, ctx.tenant, user.id);
   sendJson(ctx.res, 200, { sessions: sessions.map((s) => sessionJsonFor(ctx.deps, s, caller.session?.id)) });
 }
 
 export async function deleteUserSession(ctx: GatewayContext): Promise<void> {
   await requireAdmin(ctx);
-  const user = userOr404(ctx);
+  const user = await userOr404(ctx);
   const ok = await revokeUserSession(ctx.deps, ctx.tenant, user.id, ctx.params.sessionId ?? '', 'admin_revoked', ctx.clientIp);
   if (!ok) throw new GatewayError('ERR_GK_NOT_FOUND', 'unknown session');
   sendNoContent(ctx.res);
@@ -42,7 +43,7 @@ export async function deleteUserSession(ctx: GatewayContext): Promise<void> {
 
 export async function postRevokeAll(ctx: GatewayContext): Promise<void> {
   await requireAdmin(ctx);
-  const user = userOr404(ctx);
+  const user = await userOr404(ctx);
   const revoked = await revokeAllUserSessions(ctx.deps, ctx.tenant, user.id, 'admin_revoked_all', ctx.clientIp);
   sendJson(ctx.res, 200, { revoked });
 }

@@ -37,10 +37,30 @@ function maxAgeOf(raw: string | null): number | null {
   return raw !== null && /^\d{1,9}$/.test(raw) ? Number(raw) : null;
 }
 
+/**
+ * The identity-provider buttons (SPEC §12), each carrying rd and the step-up asked for. On
+ * re-authentication of a user who signed in at a provider, only that provider, and no form.
+ */
+function providerChoice(ctx: GatewayContext, rd: string, reauthMethod: string | undefined, maxAge: number | null | undefined) {
+  const all = ctx.tenant.config.identityProviders;
+  const reauthIdp = reauthMethod?.startsWith('oidc:') ? reauthMethod.slice(5) : undefined;
+  const shown = reauthIdp !== undefined ? all.filter((p) => p.id === reauthIdp) : all;
+  const q = (id: string): string => {
+    const p = new URLSearchParams({ rd });
+    if (reauthMethod !== undefined) p.set('prompt', 'login');
+    if (maxAge !== null && maxAge !== undefined) p.set('max_age', String(maxAge));
+    return `/t/${ctx.tenant.slug}/login/${id}?${p.toString()}`;
+  };
+  return {
+    providers: shown.map((p) => ({ href: q(p.id), displayName: p.displayName })),
+    passwordForm: reauthIdp === undefined && (ctx.tenant.usersById.size > 0 || ctx.tenant.config.usersFile !== null || all.length === 0),
+  };
+}
+
 function renderForm(
   ctx: GatewayContext,
   status: number,
-  opts: { rd: string; reauthUsername?: string; maxAge?: number | null; error?: string; username?: string; headers?: Record<string, string> },
+  opts: { rd: string; reauthUsername?: string; reauthMethod?: string; maxAge?: number | null; error?: string; username?: string; headers?: Record<string, string> },
 ): void {
   const nonce = newLoginNonce();
   const page = loginPage({
@@ -52,6 +72,7 @@ function renderForm(
     ...(opts.reauthUsername !== undefined ? { reauthUsername: opts.reauthUsername } : {}),
     ...(opts.error !== undefined ? { error: opts.error } : {}),
     ...(opts.username !== undefined ? { username: opts.username } : {}),
+    ...providerChoice(ctx, opts.rd, opts.reauthUsername !== undefined ? (opts.reauthMethod ?? 'password') : undefined, opts.maxAge),
   });
   sendHtml(ctx.res, status, page, { ...opts.headers, 'set-cookie': serializeLoginCookie(ctx.tenant.cookie, nonce) });
 }
@@ -64,7 +85,7 @@ export async function getLogin(ctx: GatewayContext): Promise<void> {
   if (current) {
     const fresh = maxAge === null || isFresh(current.session, maxAge, ctx.deps.clock.now());
     if (prompt !== 'login' && fresh) return redirect(ctx.res, 302, rd);
-    return renderForm(ctx, 200, { rd, reauthUsername: current.user.username, maxAge });
+    return renderForm(ctx, 200, { rd, reauthUsername: current.user.username, reauthMethod: current.session.authMethod, maxAge });
   }
   renderForm(ctx, 200, { rd });
 }

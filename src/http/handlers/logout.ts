@@ -4,6 +4,8 @@
 import type { GatewayContext } from '../context.js';
 import { clearSessionCookie } from '../../session/cookie.js';
 import { endSession } from '../../session/end-session.js';
+import { IdpUnavailableError } from '../../idp/provider.js';
+import type { SessionRecord } from '../../store/types.js';
 import { logoutPage } from '../../ui/login-page.js';
 import { field, readForm } from '../body.js';
 import { identifyCaller } from '../caller.js';
@@ -23,5 +25,23 @@ export async function postLogout(ctx: GatewayContext): Promise<void> {
   const caller = await identifyCaller(ctx, { credentials: 'session-cookie', formToken });
   // Without a live session there is nothing to end; the cookie is cleared all the same.
   if (caller?.session) await endSession(deps, caller.session, 'logout', ctx.clientIp);
-  redirect(res, 303, `/t/${tenant.slug}/login`, { 'set-cookie': clearSessionCookie(tenant.cookie) });
+  const loginUrl = `/t/${tenant.slug}/login`;
+  redirect(res, 303, (await endSessionAtIdp(ctx, caller?.session?.idp)) ?? loginUrl, { 'set-cookie': clearSessionCookie(tenant.cookie) });
+}
+
+/**
+ * RP-initiated logout (SPEC §12, endSessionOnLogout): after the gateway session has ended,
+ * the browser goes on to the provider's end_session_endpoint, which sends it back to the
+ * login page. A provider that is unreachable now only skips that step.
+ */
+async function endSessionAtIdp(ctx: GatewayContext, idp: SessionRecord['idp']): Promise<string | null> {
+  if (!idp) return null;
+  const provider = ctx.deps.idps.get(ctx.tenant.slug, idp.provider);
+  if (!provider?.cfg.endSessionOnLogout) return null;
+  try {
+    return (await provider.endSessionUrl(idp.idToken, `${ctx.publicUrl}/t/${ctx.tenant.slug}/login`))?.href ?? null;
+  } catch (err) {
+    if (err instanceof IdpUnavailableError) return null;
+    throw err;
+  }
 }

@@ -1,6 +1,6 @@
 // The admin portal's access management: the users list (search, paging), a user's page
 // with its Sessions tab, revoking one session, and revoke-all behind a confirmation page.
-import type { UserRecord } from '../../config/types.js';
+import { findUser, listUsers, type DirectoryUser } from '../../directory/users.js';
 import type { GatewayContext } from '../context.js';
 import { listSessions, revokeAllUserSessions, revokeUserSession } from '../../session/inventory.js';
 import { noticeFrom } from '../../ui/format.js';
@@ -13,13 +13,13 @@ import { adminViewer, backTo, pageAction, type Viewer } from './pages-common.js'
 
 export const PAGE_SIZE = 20;
 
-function matches(u: UserRecord, q: string): boolean {
+function matches(u: DirectoryUser, q: string): boolean {
   return [u.username, u.email, u.name, u.id].some((v) => v.toLowerCase().includes(q));
 }
 
 /** The user named by the path, or a 404 page. */
-function userOr404(ctx: GatewayContext, viewer: Viewer): UserRecord | null {
-  const user = ctx.tenant.usersById.get(ctx.params.userId ?? '');
+async function userOr404(ctx: GatewayContext, viewer: Viewer): Promise<DirectoryUser | null> {
+  const user = await findUser(ctx.tenant, ctx.deps.federation, ctx.params.userId ?? '');
   if (user) return user;
   sendHtml(ctx.res, 404, notFoundPage({
     slug: ctx.tenant.slug,
@@ -34,7 +34,7 @@ export async function getUsersPage(ctx: GatewayContext): Promise<void> {
   const viewer = await adminViewer(ctx);
   if (!viewer) return;
   const q = (ctx.url.searchParams.get('q') ?? '').trim().slice(0, 200);
-  const all = ctx.tenant.config.users.filter((u) => !q || matches(u, q.toLowerCase()));
+  const all = (await listUsers(ctx.tenant, ctx.deps.federation)).filter((u) => !q || matches(u, q.toLowerCase()));
   const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
   const asked = Number.parseInt(ctx.url.searchParams.get('page') ?? '1', 10);
   const page = Math.min(pages, Math.max(1, Number.isFinite(asked) ? asked : 1));
@@ -50,7 +50,7 @@ export async function getUsersPage(ctx: GatewayContext): Promise<void> {
 export async function getUserPage(ctx: GatewayContext): Promise<void> {
   const viewer = await adminViewer(ctx);
   if (!viewer) return;
-  const user = userOr404(ctx, viewer);
+  const user = await userOr404(ctx, viewer);
   if (!user) return;
   const sessions = await listSessions(ctx.deps, ctx.tenant, user.id);
   sendHtml(ctx.res, 200, userPage({
@@ -68,15 +68,15 @@ export async function getUserPage(ctx: GatewayContext): Promise<void> {
 export async function getRevokeAllConfirm(ctx: GatewayContext): Promise<void> {
   const viewer = await adminViewer(ctx);
   if (!viewer) return;
-  const user = userOr404(ctx, viewer);
+  const user = await userOr404(ctx, viewer);
   if (!user) return;
   const count = (await listSessions(ctx.deps, ctx.tenant, user.id)).length;
   sendHtml(ctx.res, 200, revokeAllConfirmPage({ slug: ctx.tenant.slug, nav: viewer.nav, user, count }));
 }
 
 /** The user of an admin action; an unknown one goes back to the list (nothing to change). */
-function actionUser(ctx: GatewayContext): UserRecord | null {
-  const user = ctx.tenant.usersById.get(ctx.params.userId ?? '') ?? null;
+async function actionUser(ctx: GatewayContext): Promise<DirectoryUser | null> {
+  const user = await findUser(ctx.tenant, ctx.deps.federation, ctx.params.userId ?? '');
   if (!user) backTo(ctx, usersPath(ctx.tenant.slug), {});
   return user;
 }
@@ -84,7 +84,7 @@ function actionUser(ctx: GatewayContext): UserRecord | null {
 export async function postRevokeUserSessionPage(ctx: GatewayContext): Promise<void> {
   const back = userPath(ctx.tenant.slug, ctx.params.userId ?? '');
   if (!(await pageAction(ctx, 'admin', back))) return;
-  const user = actionUser(ctx);
+  const user = await actionUser(ctx);
   if (!user) return;
   const ok = await revokeUserSession(ctx.deps, ctx.tenant, user.id, ctx.params.sessionId ?? '', 'admin_revoked', ctx.clientIp);
   backTo(ctx, back, ok ? { done: 'revoked' } : { error: 'unknown-session' });
@@ -93,7 +93,7 @@ export async function postRevokeUserSessionPage(ctx: GatewayContext): Promise<vo
 export async function postRevokeAllPage(ctx: GatewayContext): Promise<void> {
   const back = userPath(ctx.tenant.slug, ctx.params.userId ?? '');
   if (!(await pageAction(ctx, 'admin', back))) return;
-  const user = actionUser(ctx);
+  const user = await actionUser(ctx);
   if (!user) return;
   const revoked = await revokeAllUserSessions(ctx.deps, ctx.tenant, user.id, 'admin_revoked_all', ctx.clientIp);
   backTo(ctx, back, { done: 'revoked-all', n: revoked });

@@ -1,0 +1,56 @@
+// POST /t/{slug}/oidc/{provider}/backchannel-logout (SPEC §12): the identity provider says
+// an IdP session ended; every gateway session created from it (`sid`), or every session of
+// that user from that provider (`sub` alone), ends here exactly like a revoke-all: on every
+// instance, with its refresh tokens, access tokens and WebSockets. Server to server: no
+// cookie, no CSRF; the logout token's signature is the credential.
+import type { GatewayContext } from '../context.js';
+import { LogoutTokenError, verifyLogoutToken } from '../../idp/logout-token.js';
+import { IdpUnavailableError } from '../../idp/provider.js';
+import { endSession } from '../../session/end-session.js';
+import type { SessionRecord } from '../../store/types.js';
+import { field, readForm } from '../body.js';
+import { sendJson } from '../respond.js';
+
+const refuse = (ctx: GatewayContext, reason: string): void => {
+  ctx.deps.log.info({ tenant: ctx.tenant.slug, provider: ctx.params.provider, reason }, 'back-channel logout refused');
+  sendJson(ctx.res, 400, { error: 'invalid_request', error_description: 'The logout token was not accepted.' });
+};
+
+export async function postBackchannelLogout(ctx: GatewayContext): Promise<void> {
+  const { tenant, deps } = ctx;
+  const provider = deps.idps.get(tenant.slug, ctx.params.provider ?? '');
+  if (!provider || !provider.cfg.backchannelLogout) return refuse(ctx, 'unknown provider or back-channel logout off');
+  const token = field(await readForm(ctx.req), 'logout_token', 16_384);
+  if (token === '') return refuse(ctx, 'no logout_token');
+  let claims: Awaited<ReturnType<typeof verifyLogoutToken>>;
+  try {
+    claims = await verifyLogoutToken(token, await provider.jwks(), { issuer: provider.cfg.issuer, clientId: provider.cfg.clientId, now: deps.clock.now() });
+  } catch (err) {
+    if (err instanceof LogoutTokenError) return refuse(ctx, err.reason);
+    if (err instanceof IdpUnavailableError) return sendJson(ctx.res, 503, { error: 'temporarily_unavailable', error_description: 'The identity provider cannot be reached to check the token.' }, { 'retry-after': '30' });
+    throw err;
+  }
+  // A replayed token is refused; the mark lasts as long as the token could be accepted.
+  const fresh = await deps.federation.markOnce(tenant.slug, `bcl:${provider.cfg.id}:${claims.jti}`, Math.max(1, claims.rememberUntil * 1000 - deps.clock.now()));
+  if (!fresh) return refuse(ctx, 'jti replayed');
+
+  const now = deps.clock.now();
+  const ofThisIdp = (s: SessionRecord): boolean => s.idp?.provider === provider.cfg.id && (claims.sid === null || s.idp.sid === claims.sid);
+  const users = new Set<string>();
+  if (claims.sub !== null) users.add(`${provider.cfg.id}:${claims.sub}`);
+  else {
+    // sid alone: the index names the login sessions; their user's token sessions share the sid.
+    for (const id of await deps.federation.idpSessions(tenant.slug, provider.cfg.id, claims.sid!)) {
+      const s = await deps.store.getSession(tenant.slug, id);
+      if (s && ofThisIdp(s)) users.add(s.userId);
+    }
+  }
+  let ended = 0;
+  for (const userId of users) {
+    for (const s of await deps.store.listUserSessions(tenant.slug, userId, now)) {
+      if (ofThisIdp(s) && (await endSession(deps, s, 'backchannel_logout', null))) ended++;
+    }
+  }
+  deps.log.info({ tenant: tenant.slug, provider: provider.cfg.id, ended }, 'back-channel logout');
+  sendJson(ctx.res, 200, {}, { 'cache-control': 'no-store' });
+}

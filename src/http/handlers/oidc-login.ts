@@ -1,0 +1,133 @@
+// Sign-in at an identity provider (SPEC §12): GET /t/{slug}/login/{provider} starts the
+// authorization code flow (PKCE S256, state, nonce, a flow cookie); GET
+// /t/{slug}/oidc/{provider}/callback finishes it and starts an ordinary login session for
+// `{provider}:{sub}`. A refused or unfinished sign-in creates nothing.
+import { randomBytes } from 'node:crypto';
+import type { GatewayContext } from '../context.js';
+import { readSessionCookie } from '../../authn/cookie-session.js';
+import type { UserRecord } from '../../config/types.js';
+import { admitted, mapClaims } from '../../idp/claims.js';
+import { flowCookieName, saveFlow, serializeFlowCookie, takeFlow } from '../../idp/flow.js';
+import { IdpResponseError, IdpUnavailableError, type OidcProvider } from '../../idp/provider.js';
+import { serializeSessionCookie } from '../../session/cookie.js';
+import { endSession } from '../../session/end-session.js';
+import { reauthenticate, startSession } from '../../session/service.js';
+import { idpProblemPage } from '../../ui/idp-pages.js';
+import { currentSession } from '../current-session.js';
+import { safeRedirect } from '../redirect.js';
+import { redirect, sendError, sendHtml } from '../respond.js';
+
+/** IdP clocks drift: an auth_time this far after the flow started still counts as "after". */
+const AUTH_TIME_SKEW_MS = 60_000;
+
+const random = (): string => randomBytes(32).toString('base64url');
+
+function providerOf(ctx: GatewayContext): OidcProvider | undefined {
+  return ctx.deps.idps.get(ctx.tenant.slug, ctx.params.provider ?? '');
+}
+
+export function callbackUrl(ctx: Pick<GatewayContext, 'publicUrl' | 'tenant'>, provider: string): string {
+  return `${ctx.publicUrl}/t/${ctx.tenant.slug}/oidc/${provider}/callback`;
+}
+
+function problem(ctx: GatewayContext, status: number, title: string, message: string, rd?: string): void {
+  sendHtml(ctx.res, status, idpProblemPage({ slug: ctx.tenant.slug, title, message, ...(rd ? { rd } : {}) }), { 'set-cookie': serializeFlowCookie(ctx.tenant.cookie, '') });
+}
+
+function unavailable(ctx: GatewayContext, provider: OidcProvider, rd?: string): void {
+  ctx.res.setHeader('retry-after', '30');
+  problem(ctx, 503, 'Sign-in unavailable', `${provider.cfg.displayName} cannot be reached right now. Try again in a moment.`, rd);
+}
+
+export async function getIdpLogin(ctx: GatewayContext): Promise<void> {
+  const provider = providerOf(ctx);
+  if (!provider) return sendError(ctx.req, ctx.res, 'ERR_GK_NOT_FOUND', { slug: ctx.tenant.slug });
+  const q = ctx.url.searchParams;
+  const rd = safeRedirect(q.get('rd') ?? undefined, { publicUrl: ctx.publicUrl, hosts: ctx.tenant.appHosts });
+  const maxAgeRaw = q.get('max_age');
+  const maxAge = maxAgeRaw !== null && /^\d{1,9}$/.test(maxAgeRaw) ? Number(maxAgeRaw) : null;
+  const prompt = q.get('prompt') === 'login' ? 'login' : null;
+  const flow = { provider: provider.cfg.id, state: random(), nonce: random(), codeVerifier: random(), rd, prompt, maxAge, startedAt: ctx.deps.clock.now() } as const;
+  let url: URL;
+  try {
+    url = await provider.authorizationUrl({ ...flow, redirectUri: callbackUrl(ctx, provider.cfg.id) });
+  } catch (err) {
+    if (err instanceof IdpUnavailableError) return unavailable(ctx, provider, rd);
+    throw err;
+  }
+  const id = await saveFlow(ctx.deps.federation, ctx.tenant.slug, flow);
+  redirect(ctx.res, 302, url.href, { 'set-cookie': serializeFlowCookie(ctx.tenant.cookie, id) });
+}
+
+export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
+  const { req, res, tenant, deps } = ctx;
+  const provider = providerOf(ctx);
+  if (!provider) return sendError(req, res, 'ERR_GK_NOT_FOUND', { slug: tenant.slug });
+  const audit = (reason: string, userId: string | null = null): void => deps.audit.emit('login_failed', { tenant: tenant.slug, userId, ip: ctx.clientIp, reason, provider: provider.cfg.id });
+
+  const flow = await takeFlow(deps.federation, tenant.slug, readSessionCookie(req.headers.cookie, flowCookieName(tenant.cookie)));
+  if (!flow || flow.provider !== provider.cfg.id) {
+    audit('oidc_no_flow');
+    return problem(ctx, 400, 'Sign-in expired', 'This sign-in was not started in this browser, was already used, or took too long. Start again.');
+  }
+  // The IdP's own refusal (access_denied, login_required…) comes back as error=… on the callback.
+  const idpError = ctx.url.searchParams.get('error');
+  if (idpError !== null && ctx.url.searchParams.get('state') === flow.state) {
+    audit(`idp_error:${idpError.slice(0, 64)}`);
+    return problem(ctx, 400, 'Sign-in refused', `${provider.cfg.displayName} did not sign you in (${idpError.slice(0, 64)}).`, flow.rd);
+  }
+  let login: Awaited<ReturnType<OidcProvider['redeem']>>;
+  try {
+    login = await provider.redeem(ctx.url, { state: flow.state, nonce: flow.nonce, codeVerifier: flow.codeVerifier, maxAge: flow.maxAge });
+  } catch (err) {
+    if (err instanceof IdpUnavailableError) return unavailable(ctx, provider, flow.rd);
+    if (!(err instanceof IdpResponseError)) throw err;
+    audit(err.reason);
+    deps.log.info({ provider: provider.cfg.id, reason: err.reason, detail: err.message }, 'identity provider sign-in refused');
+    return problem(ctx, 400, 'Sign-in failed', `The answer from ${provider.cfg.displayName} could not be accepted. Start again.`, flow.rd);
+  }
+  const authTimeMs = typeof login.claims.auth_time === 'number' ? login.claims.auth_time * 1000 : null;
+  // prompt=login (step-up): the IdP must have authenticated the user during this flow.
+  if (flow.prompt === 'login' && (authTimeMs === null || authTimeMs < flow.startedAt - AUTH_TIME_SKEW_MS)) {
+    audit('idp_auth_too_old');
+    return problem(ctx, 400, 'Sign-in failed', `${provider.cfg.displayName} did not ask for your password again. Start again.`, flow.rd);
+  }
+  const mapped = mapClaims(provider.cfg, login.claims);
+  if (!admitted(provider.cfg, mapped)) {
+    audit('role_not_allowed', mapped.id);
+    return problem(ctx, 403, 'Access denied', `Your ${provider.cfg.displayName} account is not allowed to sign in here.`);
+  }
+  const now = deps.clock.now();
+  await deps.federation.saveIdpUser(tenant.slug, { ...mapped, provider: provider.cfg.id, lastLoginAt: now });
+  const sid = typeof login.claims.sid === 'string' ? login.claims.sid : null;
+  const user: UserRecord = { ...mapped, passwordHash: '' };
+  const cookies = [serializeFlowCookie(tenant.cookie, '')];
+
+  const current = await currentSession(req, tenant, deps);
+  if (flow.prompt === 'login' && current && current.user.id === user.id) {
+    const rotated = await reauthenticate(deps, current.session, ctx.clientIp);
+    if (rotated) {
+      const maxAge = rotated.session.rememberMe ? Math.max(0, Math.floor((rotated.session.expiresAt - now) / 1000)) : null;
+      return redirect(res, 302, flow.rd, { 'set-cookie': [...cookies, serializeSessionCookie(tenant.cookie, rotated.cookieValue, maxAge)] });
+    }
+  }
+  if (current) await endSession(deps, current.session, 'replaced_by_login', ctx.clientIp);
+  const started = await startSession(deps, tenant, user, {
+    ip: ctx.clientIp,
+    userAgent: String(req.headers['user-agent'] ?? ''),
+    rememberMe: false,
+    authMethod: `oidc:${provider.cfg.id}`,
+    ...(authTimeMs !== null ? { authTime: authTimeMs } : {}),
+    federated: {
+      profile: { username: mapped.username, email: mapped.email, name: mapped.name, roles: mapped.roles },
+      idp: { provider: provider.cfg.id, sid, idToken: provider.cfg.endSessionOnLogout ? login.idToken : null },
+    },
+  });
+  if (!started.ok) {
+    audit('concurrent_session_limit', user.id);
+    return problem(ctx, 409, 'Too many sessions', 'The maximum number of concurrent sessions has been reached. Sign out elsewhere first.', flow.rd);
+  }
+  if (sid !== null) await deps.federation.linkIdpSession(tenant.slug, provider.cfg.id, sid, started.session.id, started.session.expiresAt - now);
+  deps.audit.emit('login_succeeded', { tenant: tenant.slug, userId: user.id, sessionId: started.session.id, ip: ctx.clientIp, provider: provider.cfg.id });
+  redirect(res, 302, flow.rd, { 'set-cookie': [...cookies, serializeSessionCookie(tenant.cookie, started.cookieValue, started.maxAgeSeconds)] });
+}
