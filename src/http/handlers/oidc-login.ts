@@ -16,6 +16,10 @@ import { idpProblemPage } from '../../ui/idp-pages.js';
 import { currentSession } from '../current-session.js';
 import { safeRedirect } from '../redirect.js';
 import { redirect, sendError, sendHtml } from '../respond.js';
+import { hostMatches } from '../redirect.js';
+import { hostnameOf } from '../../registry.js';
+import { requestOrigin } from '../../proxy/upgrade-origin.js';
+import { peerIsTrusted } from '../../util/client-ip.js';
 
 /** IdP clocks drift: an auth_time this far after the flow started still counts as "after". */
 const AUTH_TIME_SKEW_MS = 60_000;
@@ -26,8 +30,18 @@ function providerOf(ctx: GatewayContext): OidcProvider | undefined {
   return ctx.deps.idps.get(ctx.tenant.slug, ctx.params.provider ?? '');
 }
 
-export function callbackUrl(ctx: Pick<GatewayContext, 'publicUrl' | 'tenant'>, provider: string): string {
-  return `${ctx.publicUrl}/t/${ctx.tenant.slug}/oidc/${provider}/callback`;
+/**
+ * The redirect_uri: on the host the sign-in started on when that is the gateway's own or
+ * one of the tenant's app hosts (the flow cookie and then the session cookie are host-only,
+ * so the callback must come back to the same host), else on publicUrl. Each such host's
+ * callback URL must be registered at the IdP (README, "Sign in with your IdP").
+ */
+export function callbackUrl(ctx: Pick<GatewayContext, 'publicUrl' | 'tenant' | 'req' | 'deps'>, provider: string): string {
+  const path = `/t/${ctx.tenant.slug}/oidc/${provider}/callback`;
+  const host = hostnameOf(ctx.req.headers.host);
+  const own = new URL(ctx.publicUrl);
+  if (host === null || host === own.hostname.toLowerCase() || !hostMatches(host, ctx.tenant.appHosts)) return `${ctx.publicUrl}${path}`;
+  return `${requestOrigin(ctx.req, peerIsTrusted(ctx.req, ctx.deps.trust))}${path}`;
 }
 
 function problem(ctx: GatewayContext, status: number, title: string, message: string, rd?: string): void {
@@ -47,10 +61,11 @@ export async function getIdpLogin(ctx: GatewayContext): Promise<void> {
   const maxAgeRaw = q.get('max_age');
   const maxAge = maxAgeRaw !== null && /^\d{1,9}$/.test(maxAgeRaw) ? Number(maxAgeRaw) : null;
   const prompt = q.get('prompt') === 'login' ? 'login' : null;
-  const flow = { provider: provider.cfg.id, state: random(), nonce: random(), codeVerifier: random(), rd, prompt, maxAge, startedAt: ctx.deps.clock.now() } as const;
+  const redirectUri = callbackUrl(ctx, provider.cfg.id);
+  const flow = { provider: provider.cfg.id, state: random(), nonce: random(), codeVerifier: random(), rd, prompt, maxAge, startedAt: ctx.deps.clock.now(), redirectUri } as const;
   let url: URL;
   try {
-    url = await provider.authorizationUrl({ ...flow, redirectUri: callbackUrl(ctx, provider.cfg.id) });
+    url = await provider.authorizationUrl(flow);
   } catch (err) {
     if (err instanceof IdpUnavailableError) return unavailable(ctx, provider, rd);
     throw err;
@@ -78,7 +93,10 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
   }
   let login: Awaited<ReturnType<OidcProvider['redeem']>>;
   try {
-    login = await provider.redeem(ctx.url, { state: flow.state, nonce: flow.nonce, codeVerifier: flow.codeVerifier, maxAge: flow.maxAge });
+    // The URL the IdP sent the browser to: the redirect_uri of this flow and the query it added.
+    const returned = new URL(flow.redirectUri);
+    returned.search = ctx.url.search;
+    login = await provider.redeem(returned, { state: flow.state, nonce: flow.nonce, codeVerifier: flow.codeVerifier, maxAge: flow.maxAge });
   } catch (err) {
     if (err instanceof IdpUnavailableError) return unavailable(ctx, provider, flow.rd);
     if (!(err instanceof IdpResponseError)) throw err;
