@@ -82,9 +82,10 @@ async function main() {
   try {
     const redis = await fleet.startRedis(redisBin);
     const upstream = await startUpstream(fleet);
-    const { starters, gatewayConfig } = serverStarters({ fleet, upstream, redis, alg: opt.alg });
+    const ctx = modeContext();
+    const { starters, gatewayConfig } = serverStarters({ fleet, upstream, redis, alg: opt.alg, connections: opt.connections, ctx, log });
     const defs = MODES.filter((m) => opt.modes.includes(m.name));
-    const { states, active } = await setUpModes(defs, { starters, ctx: modeContext(), flags, log });
+    const { states, active } = await setUpModes(defs, { starters, ctx, flags, log });
     if (!active.some((m) => m.def.reference)) throw new Error(`the reference mode ${REFERENCE} could not run: ${states.find((m) => m.name === REFERENCE)?.reason}`);
 
     // --- closed loop: warm-up, then rounds with the modes interleaved ---------------------------

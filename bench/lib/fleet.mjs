@@ -24,6 +24,13 @@ export class Fleet {
     this.tmp = tmp;
     /** @type {{ label: string, child: Child }[]} */
     this.procs = [];
+    /** @type {(() => Promise<unknown>)[]} */
+    this.deferred = [];
+  }
+
+  /** Something else to undo when the run ends (after the processes are stopped). @param {() => Promise<unknown>} fn */
+  defer(fn) {
+    this.deferred.push(fn);
   }
 
   /**
@@ -67,5 +74,6 @@ export class Fleet {
 
   async stopAll() {
     await Promise.all(this.procs.map((p) => stopChild(p.child).catch(() => {})));
+    await Promise.all(this.deferred.splice(0).map((fn) => fn().catch(() => {})));
   }
 }

@@ -30,6 +30,21 @@ async function bearer(srv, ctx, n) {
   return n === 1 ? { url: `${srv.url}/`, headers: { Host: APP_HOST, Authorization: `Bearer ${r.tokens[0]}` } } : { url: `${srv.url}/`, headers: { Host: APP_HOST }, tokens: r.tokens };
 }
 
+/**
+ * Apache modes: tokens of the gateway whose keys Apache trusts (servers.mjs), one or many.
+ * @param {Server} srv
+ * @param {number} n
+ * @returns {Promise<TargetOrSkip>}
+ */
+async function apacheBearer(srv, n) {
+  if (!srv.tokens) throw new Error(`${srv.label} issues no tokens`);
+  const r = await srv.tokens(n);
+  if ('skip' in r) return r;
+  return n === 1 ? { url: `${srv.url}/`, headers: { Authorization: `Bearer ${r.tokens[0]}` } } : { url: `${srv.url}/`, headers: {}, tokens: r.tokens };
+}
+
+const APACHE = 'Apache httpd (mpm_event) + mod_auth_openidc as an OAuth 2.0 resource server validating the gateway\'s access tokens, mod_proxy_http to the same upstream';
+
 /** @type {ModeDef[]} */
 export const MODES = [
   {
@@ -68,6 +83,7 @@ export const MODES = [
     about: 'the gateway, every request authenticated by the same bearer JWT (access token of the session)',
     server: 'gateway',
     reachesUpstream: true,
+    apachePeer: 'apache-bearer-hot',
     target: ({ srv, ctx }) => bearer(srv, ctx, 1),
   },
   {
@@ -75,7 +91,22 @@ export const MODES = [
     about: `the gateway, bearer JWTs cycling through ${COLD_TOKENS.toLocaleString('en-US')} distinct tokens (defeats a verified-token cache)`,
     server: 'gateway',
     reachesUpstream: true,
+    apachePeer: 'apache-bearer-cold',
     target: ({ srv, ctx }) => bearer(srv, ctx, COLD_TOKENS),
+  },
+  {
+    name: 'apache-bearer-hot',
+    about: `${APACHE}; every request carries the same token`,
+    server: 'apache',
+    reachesUpstream: true,
+    target: ({ srv }) => apacheBearer(srv, 1),
+  },
+  {
+    name: 'apache-bearer-cold',
+    about: `${APACHE}; ${COLD_TOKENS.toLocaleString('en-US')} distinct tokens, one per request in turn`,
+    server: 'apache',
+    reachesUpstream: true,
+    target: ({ srv }) => apacheBearer(srv, COLD_TOKENS),
   },
   {
     name: 'forward-auth',

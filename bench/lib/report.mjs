@@ -64,9 +64,9 @@ function table(headers, rows, align) {
 
 /** @param {Summary} summary */
 export function closedLoopTable(summary) {
-  const headers = ['mode', 'req/s', '(range)', '×bare', '×undici', 'p50 ms', '(range)', 'p99 ms', '(range)', 'CPU µs/req', '×bare', 'redis µs/req', 'upstr µs/req', 'peak RSS MB', 'non-2xx', 'errors'];
+  const headers = ['mode', 'req/s', '(range)', '×bare', '×undici', '×apache', 'p50 ms', '(range)', 'p99 ms', '(range)', 'CPU µs/req', '×bare', 'redis µs/req', 'upstr µs/req', 'peak RSS MB', 'non-2xx', 'errors'];
   /** @type {('l' | 'r')[]} */
-  const align = ['l', 'r', 'l', 'r', 'r', 'r', 'l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
+  const align = ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
   /** @type {(string | number)[][]} */
   const rows = [];
   for (const [name, m] of Object.entries(summary.modes)) {
@@ -82,6 +82,7 @@ export function closedLoopTable(summary) {
       fmtRange(s.rps, fmtInt),
       fmt(m.ratios.rps),
       fmt(m.ratios.rpsVsUndici),
+      m.ratios.rpsVsApache === null ? '' : fmt(m.ratios.rpsVsApache),
       fmt(s.p50Ms.median),
       fmtRange(s.p50Ms, (x) => fmt(x)),
       fmt(s.p99Ms.median),
@@ -152,7 +153,7 @@ export function fullReport(summary) {
     `machine: ${mach.nproc} cores, ${mach.cpuModel}, ${mach.memTotalMB} MB RAM, node ${mach.node}, ${mach.kernel}`,
     `load: ${s.loadGenerator} (${s.loadGeneratorVersion}), ${s.connections} connections, ${s.threads} thread(s); ${s.rounds} rounds × ${s.seconds} s per mode, interleaved, after ${s.warmupSeconds} s warm-up; ` +
       (s.pinning.pinned ? `servers + Redis on core(s) ${s.pinning.server}, load generator on core(s) ${s.pinning.load}` : `not pinned (${s.pinning.reason})`),
-    `median (range) over rounds; ×bare = ratio to bare-proxy's median (×undici: req/s to bare-undici's); CPU µs/req = user+system time of the mode's own server process(es) per request`,
+    `median (range) over rounds; ×bare = ratio to bare-proxy's median (×undici: req/s to bare-undici's; ×apache: a gateway bearer mode's req/s to the Apache mode with the same tokens); CPU µs/req = user+system time of the mode's own server process(es) per request`,
     ...(summary.idleCheck
       ? [`before the run, other processes kept the server core(s) ${pctf(summary.idleCheck.serverCoreBusy)} and the load core(s) ${pctf(summary.idleCheck.loadCoreBusy)} busy`]
       : []),

@@ -5,10 +5,10 @@
 // process(es), Redis, the upstream, the load generator, and what other processes took from
 // the pinned cores meanwhile.
 import { fileURLToPath } from 'node:url';
-import { request } from './http.mjs';
 import { closedLoop } from './loadgen.mjs';
 import { coreTimes, coreUsage, cpuMicros, runToEnd, selfCpuMicros } from './proc.mjs';
 import { closedProgressLine, openProgressLine } from './report.mjs';
+import { upstreamHits } from './servers.mjs';
 
 /** @typedef {import('./fleet.mjs').Fleet} Fleet */
 /** @typedef {import('./types.js').Accounting} Accounting */
@@ -67,9 +67,8 @@ export class Runner {
     return closedLoop(target, { tool: this.tool, seconds, connections: this.connections, threads: this.threads, cpus: this.cpus.load, tmpDir: this.fleet.tmp });
   }
 
-  /** Requests the upstream served so far (asked directly, not counted). @returns {Promise<number>} */
-  async upstreamHits() {
-    return JSON.parse((await request(`${this.upstream.url}/__bench/hits`)).body).hits;
+  upstreamHits() {
+    return upstreamHits(this.upstream);
   }
 
   /**

@@ -50,6 +50,12 @@ export async function setUpModes(defs, { starters, ctx, flags, log }) {
     states.push(state);
     const kind = starters[def.server];
     try {
+      const unavailable = (await kind.unavailable?.()) ?? null;
+      if (unavailable !== null) {
+        Object.assign(state, { status: 'skipped', reason: unavailable });
+        log(`-- skipping ${def.name}: ${unavailable}`);
+        continue;
+      }
       const srv = kind.shared ? (shared[def.server] ??= await kind.start(def.server)) : await kind.start(`${def.server}[${def.name}]`);
       state.srv = srv;
       const target = await def.target({ srv, ctx });

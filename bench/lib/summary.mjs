@@ -73,8 +73,14 @@ export function serverMemMB(srv) {
 export function summarizeModes(states, { reference, connections, flags, notes }) {
   /** @type {Record<string, ModeSummary>} */
   const modes = {};
+  const described = new Set();
   for (const e of states) {
-    const base = { about: e.def.about, server: e.srv?.label ?? e.def.server, reachesUpstream: e.def.reachesUpstream, status: e.status };
+    const details = e.srv?.details;
+    const base = { about: e.def.about, server: e.srv?.label ?? e.def.server, reachesUpstream: e.def.reachesUpstream, status: e.status, ...(details ? { serverDetails: details } : {}) };
+    if (details && e.srv && !described.has(e.srv.label)) {
+      described.add(e.srv.label);
+      notes.push(`${e.srv.label}: ${details}`);
+    }
     if (e.status !== 'ok' || !e.srv || !e.target) {
       modes[e.name] = { ...base, reason: e.reason };
       continue;
@@ -95,7 +101,7 @@ export function summarizeModes(states, { reference, connections, flags, notes })
       rounds: e.rounds,
       disturbedRounds: 0,
       disturbed: false,
-      ratios: { rps: null, cpu: null, p50: null, rpsVsUndici: null },
+      ratios: { rps: null, cpu: null, p50: null, rpsVsUndici: null, rpsVsApache: null },
     };
     modes[e.name] = out;
     if (non2xx > 0 || errors > 0) flags.push(`${e.name}: ${non2xx} non-2xx responses and ${errors} socket errors (must be 0)`);
@@ -120,13 +126,16 @@ export function summarizeModes(states, { reference, connections, flags, notes })
   if (!isMeasured(ref)) throw new Error(`the reference mode ${reference} was not measured`);
   const undici = modes[UNDICI];
   const undiciRps = isMeasured(undici) ? undici.median.rps : null;
-  for (const m of Object.values(modes)) {
+  for (const e of states) {
+    const m = modes[e.name];
     if (!isMeasured(m)) continue;
+    const apache = e.def.apachePeer ? modes[e.def.apachePeer] : undefined;
     m.ratios = {
       rps: ratio(m.median.rps, ref.median.rps),
       cpu: ratio(m.median.procUsPerReq, ref.median.procUsPerReq),
       p50: ratio(m.median.p50Ms, ref.median.p50Ms),
       rpsVsUndici: ratio(m.median.rps, undiciRps),
+      rpsVsApache: isMeasured(apache) ? ratio(m.median.rps, apache.median.rps) : null,
     };
   }
   return modes;

@@ -44,6 +44,10 @@ export interface Server {
   child: Child | null;
   /** Every process whose CPU time and memory are the server's (default: [pid]). */
   pids?: () => number[];
+  /** A resource server: access tokens it accepts (issued by the gateway whose keys it trusts). */
+  tokens?: (n: number) => Promise<TokensOrSkip>;
+  /** How it was set up and checked, for latest.json and the notes. */
+  details?: string;
 }
 
 export interface Redis {
@@ -67,7 +71,7 @@ export interface ModeContext {
   nodeStackCookie(srv: Server): Promise<string>;
 }
 
-export type ServerKind = 'upstream' | 'bare-proxy' | 'bare-undici' | 'node-stack' | 'gateway';
+export type ServerKind = 'upstream' | 'bare-proxy' | 'bare-undici' | 'node-stack' | 'gateway' | 'apache';
 
 export interface ModeDef {
   name: string;
@@ -76,6 +80,8 @@ export interface ModeDef {
   reachesUpstream: boolean;
   /** bare-proxy: every ratio is against it. */
   reference?: boolean;
+  /** The Apache mode doing the same job (the ×apache column compares req/s with it). */
+  apachePeer?: string;
   /** Also driven in the open-loop pass. */
   openLoop?: boolean;
   /** The probe answering 404 means the feature is missing: skip with this reason. */
@@ -87,6 +93,8 @@ export interface ServerStarter {
   /** One process for every mode naming it (else one process per mode). */
   shared: boolean;
   start(label: string): Promise<Server>;
+  /** Why this server cannot run on this machine (its modes are skipped), or null. */
+  unavailable?: () => Promise<string | null>;
 }
 
 export type ModeStatus = 'ok' | 'skipped' | 'failed';
@@ -199,6 +207,8 @@ export interface Ratios {
   cpu: number | null;
   p50: number | null;
   rpsVsUndici: number | null;
+  /** req/s against the Apache mode doing the same job (def.apachePeer). */
+  rpsVsApache: number | null;
 }
 
 export interface ModeSummary {
@@ -207,6 +217,8 @@ export interface ModeSummary {
   reachesUpstream: boolean;
   status: ModeStatus;
   reason?: string | null;
+  /** Server.details, when the server has any. */
+  serverDetails?: string;
   stats?: Record<StatKey, Stat>;
   median?: Record<StatKey, number | null>;
   non2xx?: number;
@@ -220,7 +232,7 @@ export interface ModeSummary {
   ratios?: Ratios;
 }
 /** A measured mode's summary: every field set (but `reason`, which only modes that were not measured have). */
-export type MeasuredSummary = Required<Omit<ModeSummary, 'reason'>> & Pick<ModeSummary, 'reason'>;
+export type MeasuredSummary = Required<Omit<ModeSummary, 'reason' | 'serverDetails'>> & Pick<ModeSummary, 'reason' | 'serverDetails'>;
 
 export interface OpenLoopModeSummary {
   p50Ms: Stat;
