@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 /** @typedef {import('./types.js').LoadTool} LoadTool */
 
 export const USAGE = `usage: npm run bench [-- options]
-  --quick               3 rounds × 3 s per mode, short warm-up and open loop (whole run < 2 min)
+  --quick               3 rounds × 3 s per mode, short warm-up and open loop (whole run about 2.5 min)
   --rounds N            rounds per mode (default 3, at least 3 for a median worth the name)
   --seconds N           seconds per mode per round (default 10)
   --warmup N            warm-up seconds per mode before the rounds (default 3; quick 1)

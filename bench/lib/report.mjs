@@ -132,10 +132,16 @@ export function openLoopTable(summary) {
   return table(headers, rows, align);
 }
 
-/** @param {Summary} summary */
-export function targetsTable(summary) {
-  const headers = ['issue 6 target', 'measured', 'target', 'result'];
-  const rows = summary.targets.map((t) => [
+/** One table per issue. @param {Summary} summary */
+export function targetsTables(summary) {
+  const issues = [...new Set(summary.targets.map((t) => t.issue))];
+  return issues.map((issue) => targetsTable(summary, issue)).join('\n\n');
+}
+
+/** @param {Summary} summary @param {number} issue */
+function targetsTable(summary, issue) {
+  const headers = [`issue ${issue} target`, 'measured', 'target', 'result'];
+  const rows = summary.targets.filter((t) => t.issue === issue).map((t) => [
     t.label,
     t.measured === null ? '-' : `${fmt(t.measured, t.unit === 'ms' ? 3 : 2)} ${t.unit}`,
     `${t.op} ${t.value} ${t.unit}`,
@@ -166,7 +172,7 @@ export function fullReport(summary) {
     `open loop (fixed rate ≈ ${s.openLoop.fraction.toFixed(2)} × bare-proxy capacity, ${s.openLoop.seconds} s per run incl. ${s.openLoop.leadInSeconds} s lead-in, latency from the scheduled send time):`,
     openLoopTable(summary),
     '',
-    targetsTable(summary),
+    targetsTables(summary),
     ...(summary.flags.length ? ['', 'FLAGS:', ...summary.flags.map((f) => `  !! ${f}`)] : []),
     ...(summary.notes.length ? ['', 'notes:', ...summary.notes.map((n) => `  - ${n}`)] : []),
   ].join('\n');

@@ -264,6 +264,8 @@ export type OpenLoopSummary =
   | { status: 'skipped'; reason: string };
 
 export interface TargetDef {
+  /** The issue that set it. */
+  issue: number;
   label: string;
   /** Closed-loop modes the number depends on (disturbed when any of them was). */
   modes?: string[];
@@ -276,6 +278,7 @@ export interface TargetDef {
 }
 
 export interface TargetResult {
+  issue: number;
   label: string;
   op: '>=' | '<=';
   value: number;
