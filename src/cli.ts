@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
 import { createDemoApp } from './demo/demo-app.js';
+import { startDemoIdp, type DemoIdp } from './demo/demo-idp.js';
 import { hashPassword } from './session/password.js';
 import { startGateway } from './server.js';
 import { generateJwks } from './tokens/keys.js';
@@ -37,6 +38,8 @@ async function start(configArg: string | undefined): Promise<number> {
   const config = await load(configPath ?? EXAMPLE_CONFIG);
   if (!config) return 1;
   let demoApp: ReturnType<typeof createDemoApp> | null = null;
+  let demoIdp: DemoIdp | null = null;
+  if (demo) demoIdp = await startDemoIdpFor(config);
   if (demo) {
     const tenant = Object.values(config.tenants)[0];
     const upstream = tenant?.apps[0] ? new URL(tenant.apps[0].upstream) : null;
@@ -50,13 +53,16 @@ async function start(configArg: string | undefined): Promise<number> {
   console.log(`listening on ${gw.url}`);
   if (gw.opsUrl) console.log(`listening on ${gw.opsUrl} (ops)`);
   if (demo) {
-    console.log(`\nDemo: open ${config.server.publicUrl}/ and sign in as alice / alice-password (admin) or bob / bob-password.\n`);
+    console.log(`\nDemo: open ${config.server.publicUrl}/ and sign in as alice / alice-password (admin) or bob / bob-password.`);
+    if (demoIdp) console.log(`SSO demo: open http://127.0.0.1:${config.server.listen.port}/ and sign in with the demo IdP (${demoIdp.issuer}) as carol (admin) or dave, any password.`);
+    console.log('');
   }
   return new Promise<number>((resolve) => {
     const shutdown = (signal: string): void => {
       gw.deps.log.info({ signal }, 'shutting down');
       demoApp?.close();
       demoApp?.closeAllConnections();
+      void demoIdp?.close();
       gw.stop().then(
         () => resolve(0),
         (err: unknown) => {
@@ -145,3 +151,21 @@ export function run(argv: string[]): void {
 }
 
 if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) run(process.argv.slice(2));
+
+/** The demo configuration's IdP (a provider with id demo-idp on loopback), started before the gateway discovers it. */
+async function startDemoIdpFor(config: GatewayConfig): Promise<DemoIdp | null> {
+  for (const t of Object.values(config.tenants)) {
+    const p = t.identityProviders.find((x) => x.id === 'demo-idp');
+    if (!p || p.clientSecret === null) continue;
+    const issuer = new URL(p.issuer);
+    const port = config.server.listen.port;
+    const origins = [config.server.publicUrl, ...t.apps.flatMap((a) => a.hosts.map((h) => `http://${h}:${port}`))];
+    try {
+      return await startDemoIdp({ host: issuer.hostname, port: Number(issuer.port), clientId: p.clientId, clientSecret: p.clientSecret, gatewayOrigins: origins, slug: t.slug, provider: p.id });
+    } catch (err) {
+      console.error(`demo IdP not started (${(err as Error).message}); the SSO demo tenant's button will answer 503`);
+      return null;
+    }
+  }
+  return null;
+}

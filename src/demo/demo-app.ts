@@ -13,7 +13,8 @@ export function createDemoApp(opts: { tenantSlug: string }): http.Server {
       res.end(JSON.stringify({ path: req.url, headers: Object.fromEntries(SHOWN.map((k) => [k, h[k] ?? null])) }));
       return;
     }
-    const t = opts.tenantSlug;
+    // Links to the gateway's pages of the tenant that let this request in (two demo tenants share this app).
+    const t = typeof h['x-auth-tenant'] === 'string' && /^[a-z0-9-]{1,63}$/.test(h['x-auth-tenant']) ? h['x-auth-tenant'] : opts.tenantSlug;
     const name = typeof h['x-auth-name'] === 'string' ? decodeURIComponent(h['x-auth-name']) : null;
     const page = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Demo app</title><link rel="stylesheet" href="/t/${t}/static/gatekeeper.css"></head><body><main class="wide">
