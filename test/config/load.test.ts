@@ -36,7 +36,7 @@ t.test('the example config loads, with its users file', async (t) => {
   t.equal(await verifyPassword('alice-password', demo?.users[0]?.passwordHash ?? ''), true);
   t.equal(await verifyPassword('bob-password', demo?.users[1]?.passwordHash ?? ''), true);
   const app = demo?.apps[0];
-  t.same(app?.hosts, ['localhost', '127.0.0.1']);
+  t.same(app?.hosts, ['localhost']);
   t.equal(app?.upstream, 'http://127.0.0.1:3001');
   t.same(app?.routes, [
     { path: '/public/**', methods: null, require: null },
@@ -377,4 +377,47 @@ t.test('the settings patch schema the auth-settings API reuses', async (t) => {
   }, 'GET shape: the SPEC strings');
   t.same(validateSettingsPatch(shown), { ok: true, value: DEFAULTS.settings }, 'and it round-trips through PATCH');
   t.match(validateSettingsPatch('nope'), { ok: false, errors: [{ path: '(root)', message: 'expected a mapping, got string' }] });
+});
+
+t.test('identity providers: defaults filled, every error at its path (SPEC §12)', async (t) => {
+  const cfg = loadConfigText(`
+tenants:
+  acme:
+    identityProviders:
+      - { id: corp, displayName: Corp SSO, issuer: "https://sso.acme.test/realms/acme/", clientId: gk, clientSecret: s3cret, roleMap: { corp-admins: admin } }
+      - { id: pub, displayName: Public, issuer: "https://idp.test", clientId: spa, claims: { roles: realm_access.roles }, endSessionOnLogout: true }
+`, { env: {} });
+  const [corp, pub] = cfg.tenants.acme!.identityProviders;
+  t.match(corp, {
+    id: 'corp',
+    issuer: 'https://sso.acme.test/realms/acme',
+    clientSecret: 's3cret',
+    scopes: ['openid', 'email', 'profile'],
+    claims: { username: 'preferred_username', email: 'email', name: 'name', roles: 'groups' },
+    roleMap: { 'corp-admins': 'admin' },
+    allowedRoles: [],
+    backchannelLogout: true,
+    endSessionOnLogout: false,
+  });
+  t.match(pub, { clientSecret: null, claims: { username: 'preferred_username', roles: 'realm_access.roles' }, endSessionOnLogout: true });
+  t.same(cfg.tenants.acme!.users, [], 'a tenant may have providers and no users');
+
+  const lines = errorsOf(t, () => loadConfigText(`
+tenants:
+  acme:
+    identityProviders:
+      - { id: Corp, displayName: x, issuer: "ftp://x", clientId: "", scopes: [email], extra: 1, roleMap: { a: "bad role" } }
+      - { id: dup, displayName: a, issuer: "https://a.test", clientId: c }
+      - { id: dup, displayName: b, issuer: "https://b.test", clientId: c }
+      - { displayName: c, clientId: c }
+`, { env: {} }));
+  const at = (path: string): string[] => lines.filter((l) => l.startsWith(`${path}: `) || l.startsWith(`${path}.`) || l.startsWith(`${path}[`));
+  t.ok(at('tenants.acme.identityProviders[0].id').length > 0, 'a bad provider id');
+  t.match(at('tenants.acme.identityProviders[0].issuer'), [/issuer must be an http\(s\) URL/]);
+  t.ok(at('tenants.acme.identityProviders[0].clientId').length > 0, 'an empty client id');
+  t.match(at('tenants.acme.identityProviders[0].scopes'), [/must include openid/]);
+  t.match(at('tenants.acme.identityProviders[0].extra'), [/unknown key/]);
+  t.ok(at('tenants.acme.identityProviders[0].roleMap').length > 0, 'a role that could not be a role name');
+  t.ok(lines.some((l) => /identityProviders\[2\].*dup/.test(l) || /identityProviders\[2\]\.id/.test(l)), 'a duplicate id');
+  t.ok(at('tenants.acme.identityProviders[3].id').length > 0 && at('tenants.acme.identityProviders[3].issuer').length > 0, 'required keys');
 });
