@@ -52,12 +52,17 @@ async function main() {
   if (cpus.pinned) pinSelf(cpus.load);
   const threads = cpus.pinned && cpus.load ? Math.min(2, Math.max(1, cpus.load.split(',').length)) : 1;
   log(`gatekeeper bench: ${opt.quick ? 'quick' : 'full'} run, ${opt.rounds} rounds × ${opt.seconds} s, modes ${opt.modes.join(' ')}`);
-  log(`machine: ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}; load: ${toolVersion}; ${cpus.pinned ? `servers on core ${cpus.server}, load on core ${cpus.load}` : 'not pinned'}`);
+  const pinning = cpus.pinned ? `servers on core ${cpus.server}, load on core ${cpus.load}` : 'not pinned';
+  log(`machine: ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}; load: ${toolVersion}; ${pinning}`);
   const buildInfo = await buildFirst(opt.build, flags);
   if (!existsSync(join(ROOT, 'dist/main.js'))) throw new Error('dist/main.js is missing: `npm run build` first');
   const idle = await idleCheck(cpus, opt.waitIdleSeconds, log);
   if (idle && !isQuiet(idle)) {
-    const msg = `the machine was not idle before the run: server core(s) ${((idle.serverCoreBusy ?? 0) * 100).toFixed(0)}% busy, load core(s) ${((idle.loadCoreBusy ?? 0) * 100).toFixed(0)}% busy with other processes`;
+    /** @param {number | null} x */
+    const pct = (x) => `${((x ?? 0) * 100).toFixed(0)}%`;
+    const msg =
+      `the machine was not idle before the run: server core(s) ${pct(idle.serverCoreBusy)} busy, ` +
+      `load core(s) ${pct(idle.loadCoreBusy)} busy with other processes`;
     notes.push(msg);
     log(`!! ${msg}`);
   }
@@ -86,7 +91,9 @@ async function main() {
     const { starters, gatewayConfig } = serverStarters({ fleet, upstream, redis, alg: opt.alg, connections: opt.connections, ctx, log });
     const defs = MODES.filter((m) => opt.modes.includes(m.name));
     const { states, active } = await setUpModes(defs, { starters, ctx, flags, log });
-    if (!active.some((m) => m.def.reference)) throw new Error(`the reference mode ${REFERENCE} could not run: ${states.find((m) => m.name === REFERENCE)?.reason}`);
+    if (!active.some((m) => m.def.reference)) {
+      throw new Error(`the reference mode ${REFERENCE} could not run: ${states.find((m) => m.name === REFERENCE)?.reason}`);
+    }
 
     // --- closed loop: warm-up, then rounds with the modes interleaved ---------------------------
     const runner = new Runner({ fleet, cpus, tool, threads, connections: opt.connections, redis, upstream, log });
@@ -108,7 +115,12 @@ async function main() {
         loadGenerator: tool,
         loadGeneratorVersion: toolVersion,
         pinning: { pinned: cpus.pinned, server: cpus.server, load: cpus.load, reason: cpus.reason },
-        openLoop: { fraction: 1 / 3, seconds: opt.openLoopSeconds, leadInSeconds: Math.min(opt.quick ? 0.5 : 1, opt.openLoopSeconds / 4), connections: opt.connections },
+        openLoop: {
+          fraction: 1 / 3,
+          seconds: opt.openLoopSeconds,
+          leadInSeconds: Math.min(opt.quick ? 0.5 : 1, opt.openLoopSeconds / 4),
+          connections: opt.connections,
+        },
         jwtAlgorithm: opt.alg,
         gatewayKeysFile: Boolean(gatewayConfig()?.keysFile),
         logLevel: 'warn',
@@ -132,8 +144,10 @@ async function main() {
     if (olModes.length < 2) {
       summary.openLoop = { status: 'skipped', reason: `needs ${REFERENCE} and at least one gateway mode with openLoop` };
     } else {
-      log(`open loop: ${rate.toLocaleString('en-US')} req/s (a third of ${REFERENCE}'s ${Math.round(refRps).toLocaleString('en-US')}), ${opt.openLoopSeconds} s per run…`);
-      const rows = await runner.openLoopRounds(olModes, { rate, rounds: opt.rounds, seconds: opt.openLoopSeconds, leadInSeconds: summary.settings.openLoop.leadInSeconds });
+      const int = (/** @type {number} */ x) => Math.round(x).toLocaleString('en-US');
+      log(`open loop: ${int(rate)} req/s (a third of ${REFERENCE}'s ${int(refRps)}), ${opt.openLoopSeconds} s per run…`);
+      const { leadInSeconds } = summary.settings.openLoop;
+      const rows = await runner.openLoopRounds(olModes, { rate, rounds: opt.rounds, seconds: opt.openLoopSeconds, leadInSeconds });
       summary.openLoop = summarizeOpenLoop(rows, { rate, reference: REFERENCE, flags, notes });
     }
 

@@ -58,7 +58,10 @@ const samples = [];
 const sampler = setInterval(() => samples.push({ t: samples.length * 5, rssMb: rssMb() }), 5000);
 const tool = which('wrk') ? 'wrk' : 'autocannon';
 // `Host` capitalised: wrk adds its own Host line unless it sees exactly this spelling.
-const load = await closedLoop({ url: `${gw.url}/x`, headers: { Host: APP_HOST, Cookie: cookie } }, { tool, threads: 1, seconds: SECONDS, connections: 40, cpus: plan.load, tmpDir: dir });
+const load = await closedLoop(
+  { url: `${gw.url}/x`, headers: { Host: APP_HOST, Cookie: cookie } },
+  { tool, threads: 1, seconds: SECONDS, connections: 40, cpus: plan.load, tmpDir: dir },
+);
 running = false;
 clearInterval(sampler);
 await Promise.all(aborters);
@@ -72,7 +75,8 @@ const avg = (a) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
 const growth = avg(late) - avg(early);
 console.log(`soak: ${SECONDS} s, ${Math.round(load.rps ?? 0)} req/s on the cookie path, ${aborted} requests aborted mid-response`);
 console.log(`gateway RSS (MB) every 5 s: ${samples.map((s) => s.rssMb.toFixed(0)).join(' ')}; 2 s after the load: ${after.toFixed(0)}`);
-console.log(`RSS growth from 20–30 s to the end: ${growth.toFixed(1)} MB (${growth <= 10 ? 'no growth beyond 10 MB' : 'GROWTH'}); non-2xx ${load.non2xx ?? 0}, errors ${load.errors ?? 0}`);
+const verdict = growth <= 10 ? 'no growth beyond 10 MB' : 'GROWTH';
+console.log(`RSS growth from 20–30 s to the end: ${growth.toFixed(1)} MB (${verdict}); non-2xx ${load.non2xx ?? 0}, errors ${load.errors ?? 0}`);
 await stopChild(gw.child);
 await stopChild(upstream);
 await stopChild(redis);

@@ -72,7 +72,10 @@ async function workerAccount() {
 }
 
 /**
- * @param {{ install: ApacheInstall, dir: string, port: number, upstreamUrl: string, threads: number, account: { user: string, group: string } | null, keyLines: string[], issuer: string, audience: string }} c
+ * @param {{
+ *   install: ApacheInstall, dir: string, port: number, upstreamUrl: string, threads: number,
+ *   account: { user: string, group: string } | null, keyLines: string[], issuer: string, audience: string,
+ * }} c
  */
 export function apacheConfig({ install, dir, port, upstreamUrl, threads, account, keyLines, issuer, audience }) {
   const loads = MODULES.filter((m) => !install.builtIn.has(m)).map((m) => `LoadModule ${m}_module ${join(install.modulesDir, `mod_${m}.so`)}`);
@@ -116,7 +119,10 @@ ProxyPass / ${upstreamUrl}/ keepalive=On
 }
 
 /**
- * @param {{ fleet: Fleet, label: string, upstreamUrl: string, connections: number, issuer: Server, cookie: string, keysFile: string | null, upstreamHits: () => Promise<number>, log: (...a: unknown[]) => void }} o
+ * @param {{
+ *   fleet: Fleet, label: string, upstreamUrl: string, connections: number, issuer: Server, cookie: string,
+ *   keysFile: string | null, upstreamHits: () => Promise<number>, log: (...a: unknown[]) => void,
+ * }} o
  * @returns {Promise<Server>}
  */
 export async function startApache({ fleet, label, upstreamUrl, connections, issuer, cookie, keysFile, upstreamHits, log }) {
@@ -147,7 +153,9 @@ export async function startApache({ fleet, label, upstreamUrl, connections, issu
   const conf = join(dir, 'httpd.conf');
   await writeFile(conf, apacheConfig({ install, dir, port, upstreamUrl, threads, account: await workerAccount(), keyLines, issuer: claims.iss, audience }));
   const check = await runToEnd(null, install.bin, ['-t', '-f', conf], { timeoutMs: 30_000 });
-  if (check.code !== 0) throw new Error(`apache2 -t refused the bench's config (${check.code ?? check.signal}): ${(check.stderr || check.stdout).trim().replace(/\s+/g, ' ')}`);
+  if (check.code !== 0) {
+    throw new Error(`apache2 -t refused the bench's config (${check.code ?? check.signal}): ${(check.stderr || check.stdout).trim().replace(/\s+/g, ' ')}`);
+  }
   const child = spawnPinned(fleet.cpus, install.bin, ['-f', conf, '-DFOREGROUND']);
   fleet.track(label, child);
   const url = `http://127.0.0.1:${port}`;
@@ -163,7 +171,9 @@ export async function startApache({ fleet, label, upstreamUrl, connections, issu
   }
   const pid = pidOf(child);
   const version = (await runToEnd(null, install.bin, ['-v'], { timeoutMs: 10_000 })).stdout.split('\n')[0]?.replace(/^Server version:\s*/, '') ?? '';
-  const details = `${version}, mod_auth_openidc ${await moduleVersion()}, mpm_event 1 process × ${threads} threads, gateway keys through ${keySource}; authentication checked before the load: ${verdict}`;
+  const details =
+    `${version}, mod_auth_openidc ${await moduleVersion()}, mpm_event 1 process × ${threads} threads, gateway keys through ${keySource}; ` +
+    `authentication checked before the load: ${verdict}`;
   return { label, pid, url, child, pids: () => [pid, ...descendants([pid])], tokens, details };
 }
 
@@ -190,7 +200,9 @@ async function moduleVersion() {
  */
 async function keyDirectives(jwks, jwksDoc, dir, fleet) {
   const kinds = new Set(jwks.keys.map((k) => k.kty));
-  if (kinds.size !== 1 || !(kinds.has('RSA') || kinds.has('EC'))) throw new Error(`the gateway's JWKS holds ${[...kinds].join(', ')} keys; Apache takes RSA or EC`);
+  if (kinds.size !== 1 || !(kinds.has('RSA') || kinds.has('EC'))) {
+    throw new Error(`the gateway's JWKS holds ${[...kinds].join(', ')} keys; Apache takes RSA or EC`);
+  }
   if (kinds.has('EC')) {
     const served = await serveJwksHttps(dir, jwksDoc);
     fleet.defer(served.close);
@@ -214,7 +226,9 @@ async function keyDirectives(jwks, jwksDoc, dir, fleet) {
 async function waitForHttp(child, url, timeoutMs) {
   const by = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`apache2 exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${child.tail}`);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`apache2 exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${child.tail}`);
+    }
     const ok = await request(url, { timeoutMs: 1000 }).then(
       () => true,
       () => false,
@@ -235,7 +249,11 @@ async function waitForHttp(child, url, timeoutMs) {
  */
 export async function checkAuthentication(url, valid, bad, upstreamHits) {
   /** @type {[string, string | null, boolean][]} */
-  const cases = [['a gateway token', valid, true], ['no token', null, false], ...Object.entries(bad).map(([what, t]) => /** @type {[string, string, boolean]} */ ([`a token ${what}`, t, false]))];
+  const cases = [
+    ['a gateway token', valid, true],
+    ['no token', null, false],
+    ...Object.entries(bad).map(([what, t]) => /** @type {[string, string, boolean]} */ ([`a token ${what}`, t, false])),
+  ];
   const wrong = [];
   const seen = [];
   for (const [what, token, accept] of cases) {
@@ -243,8 +261,9 @@ export async function checkAuthentication(url, valid, bad, upstreamHits) {
     const r = await request(`${url}/`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     const reached = (await upstreamHits()) - before;
     seen.push(`${what} ${r.status}`);
-    if (accept && (r.status !== 200 || reached !== 1)) wrong.push(`${what} answered ${r.status} and reached the upstream ${reached} times (expected 200, once)`);
-    if (!accept && (![401, 403].includes(r.status) || reached !== 0)) wrong.push(`${what} answered ${r.status} and reached the upstream ${reached} times (expected 401 or 403, never)`);
+    const got = `${what} answered ${r.status} and reached the upstream ${reached} times`;
+    if (accept && (r.status !== 200 || reached !== 1)) wrong.push(`${got} (expected 200, once)`);
+    if (!accept && (![401, 403].includes(r.status) || reached !== 0)) wrong.push(`${got} (expected 401 or 403, never)`);
   }
   if (wrong.length) throw new Error(`Apache + mod_auth_openidc does not authenticate correctly: ${wrong.join('; ')}`);
   return seen.join(', ');

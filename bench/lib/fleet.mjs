@@ -60,7 +60,8 @@ export class Fleet {
    * @returns {Promise<Server>}
    */
   async startScript(label, script, args) {
-    const child = spawnPinned(this.cpus, process.execPath, [join(SERVERS_DIR, script), ...args], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production' } });
+    const env = { ...process.env, NODE_ENV: 'production' };
+    const child = spawnPinned(this.cpus, process.execPath, [join(SERVERS_DIR, script), ...args], { cwd: ROOT, env });
     this.track(label, child);
     const m = await waitForLine(child, /listening on (http:\/\/[^\s]+)/, { label });
     return { label, pid: pidOf(child), child, url: (m[1] ?? '').replace(/\/$/, '') };

@@ -128,11 +128,19 @@ export async function login(baseUrl) {
   const res = await request(`${baseUrl}/t/${SLUG}/login`, {
     method: 'POST',
     body,
-    headers: { host: APP_HOST, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body), cookie: cookieHeader(jar) },
+    headers: {
+      host: APP_HOST,
+      accept: 'text/html',
+      'content-type': 'application/x-www-form-urlencoded',
+      'content-length': Buffer.byteLength(body),
+      cookie: cookieHeader(jar),
+    },
   });
   const got = setCookies(res);
   const name = Object.keys(got).find((k) => new RegExp(`(^|-)gk_${SLUG}$`).test(k) && got[k] !== '');
-  if (res.status !== 302 || !name || got[name] === undefined) throw new Error(`login failed: POST /t/${SLUG}/login answered ${res.status} without a session cookie\n${res.body.slice(0, 500)}`);
+  if (res.status !== 302 || !name || got[name] === undefined) {
+    throw new Error(`login failed: POST /t/${SLUG}/login answered ${res.status} without a session cookie\n${res.body.slice(0, 500)}`);
+  }
   return `${name}=${got[name]}`;
 }
 

@@ -16,7 +16,15 @@ export function request(url, opts = {}) {
   const timeoutMs = opts.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, path: u.pathname + u.search, method: opts.method ?? 'GET', headers: opts.headers ?? {}, agent: false, timeout: timeoutMs },
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method: opts.method ?? 'GET',
+        headers: opts.headers ?? {},
+        agent: false,
+        timeout: timeoutMs,
+      },
       (res) => {
         /** @type {Buffer[]} */
         const chunks = [];

@@ -11,7 +11,8 @@ import { runToEnd, which } from './proc.mjs';
 
 /** Why this cannot run here, or null. */
 export function jwksHttpsUnavailable() {
-  return which('openssl') ? null : 'the openssl command is not installed (Debian: `sudo apt-get install -y openssl`): it makes the certificate of the local https JWKS server';
+  if (which('openssl')) return null;
+  return 'the openssl command is not installed (Debian: `sudo apt-get install -y openssl`): it makes the certificate of the local https JWKS server';
 }
 
 /**

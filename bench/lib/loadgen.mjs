@@ -14,7 +14,8 @@ import { runToEnd } from './proc.mjs';
 
 const AUTOCANNON_WORKER = fileURLToPath(new URL('./autocannon-worker.mjs', import.meta.url));
 
-export const WRK_INSTALL_HINT = 'wrk is not installed: on Debian/Ubuntu `sudo apt-get install -y wrk` (Fedora: `sudo dnf install wrk`, macOS: `brew install wrk`).';
+export const WRK_INSTALL_HINT =
+  'wrk is not installed: on Debian/Ubuntu `sudo apt-get install -y wrk` (Fedora: `sudo dnf install wrk`, macOS: `brew install wrk`).';
 
 /** @type {Record<string, number>} */
 const MS_PER = { us: 1 / 1000, ms: 1, s: 1000, m: 60_000 };

@@ -27,7 +27,9 @@ export const COLD_TOKENS = 1000;
 async function bearer(srv, ctx, n) {
   const r = await issueTokens(srv.url, await ctx.sessionCookie(srv), n);
   if ('skip' in r) return r;
-  return n === 1 ? { url: `${srv.url}/`, headers: { Host: APP_HOST, Authorization: `Bearer ${r.tokens[0]}` } } : { url: `${srv.url}/`, headers: { Host: APP_HOST }, tokens: r.tokens };
+  return n === 1
+    ? { url: `${srv.url}/`, headers: { Host: APP_HOST, Authorization: `Bearer ${r.tokens[0]}` } }
+    : { url: `${srv.url}/`, headers: { Host: APP_HOST }, tokens: r.tokens };
 }
 
 /**
@@ -43,7 +45,8 @@ async function apacheBearer(srv, n) {
   return n === 1 ? { url: `${srv.url}/`, headers: { Authorization: `Bearer ${r.tokens[0]}` } } : { url: `${srv.url}/`, headers: {}, tokens: r.tokens };
 }
 
-const APACHE = 'Apache httpd (mpm_event) + mod_auth_openidc as an OAuth 2.0 resource server validating the gateway\'s access tokens, mod_proxy_http to the same upstream';
+const APACHE =
+  "Apache httpd (mpm_event) + mod_auth_openidc as an OAuth 2.0 resource server validating the gateway's access tokens, mod_proxy_http to the same upstream";
 
 /** @type {ModeDef[]} */
 export const MODES = [

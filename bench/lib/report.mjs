@@ -30,7 +30,7 @@ function coresLine(row) {
 /** @param {number} round @param {number} rounds @param {string} name @param {ClosedRow} r */
 export function closedProgressLine(round, rounds, name, r) {
   return (
-    `round ${round}/${rounds}  ${name.padEnd(20)} ${Math.round(r.rps).toLocaleString('en-US').padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${fmt(r.p99Ms)} ms  ` +
+    `round ${round}/${rounds}  ${name.padEnd(20)} ${fmtInt(r.rps).padStart(7)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  p99 ${fmt(r.p99Ms)} ms  ` +
     `${r.procUsPerReq?.toFixed(1) ?? '-'} µs/req` +
     coresLine(r) +
     (r.non2xx || r.errors ? `  !! non-2xx ${r.non2xx} errors ${r.errors}` : '')
@@ -40,7 +40,8 @@ export function closedProgressLine(round, rounds, name, r) {
 /** @param {number} round @param {number} rounds @param {string} name @param {OpenLoopRow} row */
 export function openProgressLine(round, rounds, name, row) {
   return (
-    `open loop ${round}/${rounds}  ${name.padEnd(20)} p50 ${row.p50Ms?.toFixed(3)} ms  p99 ${row.p99Ms?.toFixed(3)} ms  max ${row.maxMs?.toFixed(2)} ms  late sends ${(row.lateShare * 100).toFixed(1)}%` +
+    `open loop ${round}/${rounds}  ${name.padEnd(20)} p50 ${row.p50Ms?.toFixed(3)} ms  p99 ${row.p99Ms?.toFixed(3)} ms  max ${row.maxMs?.toFixed(2)} ms  ` +
+    `late sends ${(row.lateShare * 100).toFixed(1)}%` +
     coresLine(row) +
     (row.non2xx || row.errors || row.unanswered ? `  !! non-2xx ${row.non2xx} errors ${row.errors} unanswered ${row.unanswered}` : '')
   );
@@ -64,7 +65,8 @@ function table(headers, rows, align) {
 
 /** @param {Summary} summary */
 export function closedLoopTable(summary) {
-  const headers = ['mode', 'req/s', '(range)', '×bare', '×undici', '×apache', 'p50 ms', '(range)', 'p99 ms', '(range)', 'CPU µs/req', '×bare', 'redis µs/req', 'upstr µs/req', 'peak RSS MB', 'non-2xx', 'errors'];
+  const headers = ['mode', 'req/s', '(range)', '×bare', '×undici', '×apache', 'p50 ms', '(range)', 'p99 ms', '(range)'];
+  headers.push('CPU µs/req', '×bare', 'redis µs/req', 'upstr µs/req', 'peak RSS MB', 'non-2xx', 'errors');
   /** @type {('l' | 'r')[]} */
   const align = ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
   /** @type {(string | number)[][]} */
@@ -99,7 +101,9 @@ export function closedLoopTable(summary) {
   const reasons = Object.entries(summary.modes)
     .filter(([, m]) => m.status !== 'ok')
     .map(([name, m]) => `  ${name} ${m.status}: ${m.reason}`);
-  const star = Object.values(summary.modes).some((m) => m.disturbed) ? ['  * disturbed: other processes took CPU from the pinned cores in half of the rounds or more (see notes)'] : [];
+  const star = Object.values(summary.modes).some((m) => m.disturbed)
+    ? ['  * disturbed: other processes took CPU from the pinned cores in half of the rounds or more (see notes)']
+    : [];
   return [table(headers, rows, align), ...star, ...reasons].join('\n');
 }
 
@@ -107,7 +111,8 @@ export function closedLoopTable(summary) {
 export function openLoopTable(summary) {
   const ol = summary.openLoop;
   if (!ol || ol.status !== 'ok') return `open loop: ${ol?.reason ?? 'not run'}`;
-  const headers = ['mode', 'rate req/s', 'p50 ms', '(range)', 'p99 ms', '(range)', 'p99.9 ms', 'max ms', 'added p50 ms', 'added p99 ms', 'CPU µs/req', 'late sends', 'non-2xx', 'errors'];
+  const headers = ['mode', 'rate req/s', 'p50 ms', '(range)', 'p99 ms', '(range)', 'p99.9 ms', 'max ms', 'added p50 ms', 'added p99 ms'];
+  headers.push('CPU µs/req', 'late sends', 'non-2xx', 'errors');
   /** @type {('l' | 'r')[]} */
   const align = ['l', 'r', 'r', 'l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
   const rows = Object.entries(ol.modes).map(([name, m]) => {
@@ -157,11 +162,17 @@ export function fullReport(summary) {
   const head = [
     `Gatekeeper benchmark — ${summary.date}`,
     `machine: ${mach.nproc} cores, ${mach.cpuModel}, ${mach.memTotalMB} MB RAM, node ${mach.node}, ${mach.kernel}`,
-    `load: ${s.loadGenerator} (${s.loadGeneratorVersion}), ${s.connections} connections, ${s.threads} thread(s); ${s.rounds} rounds × ${s.seconds} s per mode, interleaved, after ${s.warmupSeconds} s warm-up; ` +
+    `load: ${s.loadGenerator} (${s.loadGeneratorVersion}), ${s.connections} connections, ${s.threads} thread(s); ` +
+      `${s.rounds} rounds × ${s.seconds} s per mode, interleaved, after ${s.warmupSeconds} s warm-up; ` +
       (s.pinning.pinned ? `servers + Redis on core(s) ${s.pinning.server}, load generator on core(s) ${s.pinning.load}` : `not pinned (${s.pinning.reason})`),
-    `median (range) over rounds; ×bare = ratio to bare-proxy's median (×undici: req/s to bare-undici's; ×apache: a gateway bearer mode's req/s to the Apache mode with the same tokens); CPU µs/req = user+system time of the mode's own server process(es) per request`,
+    "median (range) over rounds; ×bare = ratio to bare-proxy's median (×undici: req/s to bare-undici's; " +
+      "×apache: a gateway bearer mode's req/s to the Apache mode with the same tokens); " +
+      "CPU µs/req = user+system time of the mode's own server process(es) per request",
     ...(summary.idleCheck
-      ? [`before the run, other processes kept the server core(s) ${pctf(summary.idleCheck.serverCoreBusy)} and the load core(s) ${pctf(summary.idleCheck.loadCoreBusy)} busy`]
+      ? [
+          `before the run, other processes kept the server core(s) ${pctf(summary.idleCheck.serverCoreBusy)} ` +
+            `and the load core(s) ${pctf(summary.idleCheck.loadCoreBusy)} busy`,
+        ]
       : []),
   ];
   return [
@@ -169,7 +180,8 @@ export function fullReport(summary) {
     '',
     closedLoopTable(summary),
     '',
-    `open loop (fixed rate ≈ ${s.openLoop.fraction.toFixed(2)} × bare-proxy capacity, ${s.openLoop.seconds} s per run incl. ${s.openLoop.leadInSeconds} s lead-in, latency from the scheduled send time):`,
+    `open loop (fixed rate ≈ ${s.openLoop.fraction.toFixed(2)} × bare-proxy capacity, ${s.openLoop.seconds} s per run ` +
+      `incl. ${s.openLoop.leadInSeconds} s lead-in, latency from the scheduled send time):`,
     openLoopTable(summary),
     '',
     targetsTables(summary),

@@ -66,7 +66,9 @@ export async function setUpModes(defs, { starters, ctx, flags, log }) {
         const headers = { ...target.headers, ...(target.tokens ? { Authorization: `Bearer ${target.tokens[0]}` } : {}) };
         const probe = await request(target.url, { headers });
         if (probe.status === 404 && def.notImplementedOn404) Object.assign(state, { status: 'skipped', reason: def.notImplementedOn404 });
-        else if (probe.status < 200 || probe.status > 299) Object.assign(state, { status: 'failed', reason: `the probe request answered ${probe.status}: ${probe.body.slice(0, 200).replace(/\s+/g, ' ')}` });
+        else if (probe.status < 200 || probe.status > 299) {
+          Object.assign(state, { status: 'failed', reason: `the probe request answered ${probe.status}: ${probe.body.slice(0, 200).replace(/\s+/g, ' ')}` });
+        }
         else state.target = target;
       }
     } catch (err) {

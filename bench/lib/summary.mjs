@@ -76,7 +76,13 @@ export function summarizeModes(states, { reference, connections, flags, notes })
   const described = new Set();
   for (const e of states) {
     const details = e.srv?.details;
-    const base = { about: e.def.about, server: e.srv?.label ?? e.def.server, reachesUpstream: e.def.reachesUpstream, status: e.status, ...(details ? { serverDetails: details } : {}) };
+    const base = {
+      about: e.def.about,
+      server: e.srv?.label ?? e.def.server,
+      reachesUpstream: e.def.reachesUpstream,
+      status: e.status,
+      ...(details ? { serverDetails: details } : {}),
+    };
     if (details && e.srv && !described.has(e.srv.label)) {
       described.add(e.srv.label);
       notes.push(`${e.srv.label}: ${details}`);
@@ -118,7 +124,9 @@ export function summarizeModes(states, { reference, connections, flags, notes })
     const foreignLoad = stats.foreignLoadShare.median ?? 0;
     const serverBusy = stats.serverCoreBusy.median;
     if (loadBusy !== null && serverBusy !== null && loadBusy - foreignLoad > 0.95 && serverBusy < 0.9) {
-      notes.push(`${e.name}: the load generator kept its core ${(loadBusy * 100).toFixed(0)}% busy while the servers' core was ${(serverBusy * 100).toFixed(0)}%: the load generator may be the bottleneck`);
+      const pct = (/** @type {number} */ x) => `${(x * 100).toFixed(0)}%`;
+      const busy = `the load generator kept its core ${pct(loadBusy)} busy while the servers' core was ${pct(serverBusy)}`;
+      notes.push(`${e.name}: ${busy}: the load generator may be the bottleneck`);
     }
   }
   markDisturbed(modes, notes);
@@ -165,7 +173,9 @@ function markDisturbed(modes, notes) {
     const pct = (x) => ((x ?? 0) * 100).toFixed(0);
     notes.push(
       'other processes took CPU from the pinned cores (disturbed rounds; max share of the server core / load core): ' +
-        disturbed.map(([n, m]) => `${n} ${m.disturbedRounds}/${m.rounds.length} (${pct(m.stats.foreignServerShare.max)}% / ${pct(m.stats.foreignLoadShare.max)}%)`).join(', ') +
+        disturbed
+          .map(([n, m]) => `${n} ${m.disturbedRounds}/${m.rounds.length} (${pct(m.stats.foreignServerShare.max)}% / ${pct(m.stats.foreignLoadShare.max)}%)`)
+          .join(', ') +
         '; modes marked * were disturbed in half of their rounds or more — rerun on a quiet machine (--wait-idle N waits for one)',
     );
   }
@@ -206,7 +216,9 @@ export function summarizeOpenLoop(byMode, { rate, reference, flags, notes }) {
     if (foreign > DISTURBED) notes.push(`open loop ${name}: other processes took up to ${(foreign * 100).toFixed(0)}% of the server core: latencies disturbed`);
     if (late > 0.01) {
       notes.push(
-        `open loop ${name}: up to ${(late * 100).toFixed(1)}% of the requests left the generator more than 1 ms late (max ${s.maxSendLagMs.toFixed(1)} ms): the generator fell behind (other processes on its core, or its own bursts of responses), which inflates the latencies from the scheduled time, mostly p99; the latencies from the actual send are in latest.json (serviceP50Ms/serviceP99Ms)`,
+        `open loop ${name}: up to ${(late * 100).toFixed(1)}% of the requests left the generator more than 1 ms late (max ${s.maxSendLagMs.toFixed(1)} ms): ` +
+          'the generator fell behind (other processes on its core, or its own bursts of responses), which inflates the latencies from the scheduled time, ' +
+          'mostly p99; the latencies from the actual send are in latest.json (serviceP50Ms/serviceP99Ms)',
       );
     }
     if (s.non2xx || s.errors) flags.push(`open loop ${name}: ${s.non2xx} non-2xx, ${s.errors} errors/unanswered`);
