@@ -100,6 +100,11 @@ export function createForwarder(deps: Pick<Deps, 'log' | 'trust'>): Forwarder {
             // An object, not a flat list: the response already has headers (X-Request-Id),
             // and writeHead then sets each name once — a repeated Set-Cookie must be one array.
             res.writeHead(statusCode, clientResponseHeaders(rawHeaders));
+            // An answer queued behind another on a pipelined connection: Node puts the head of
+            // its first Buffer write at the FRONT of the queue, ahead of a 100 Continue queued
+            // for it, so the client would read the interim answer inside this one. Flushing the
+            // head now queues it in order (found by npm run fuzz).
+            if (res.socket === null) res.flushHeaders();
           } catch (err) {
             fail(new GatewayError('ERR_GK_UPSTREAM_UNREACHABLE', `unusable response head: ${(err as Error).message}`));
             return false;
