@@ -62,6 +62,10 @@ export interface TestGatewayOptions {
   upstreamUrl?: string;
   /** The bound on concurrent password/secret hash checks (default: sized for the machine). */
   hashPool?: HashPool;
+  /** YAML list items of tenants.acme.identityProviders (indented by the helper), e.g. `- id: corp\n  issuer: …`. */
+  identityProviders?: string;
+  /** Where the manual clock starts (epoch ms; default 2026-11-26T12:00Z), e.g. Date.now() when an IdP's real clock is involved. */
+  clockStart?: number;
 }
 
 export async function testConfigYaml(upstreamUrl: string, o: TestGatewayOptions = {}): Promise<string> {
@@ -82,7 +86,7 @@ tenants:
     settings:
       idleTimeout: 30m
 ${settings}
-    users:
+${o.identityProviders ? `    identityProviders:\n${o.identityProviders.replace(/^/gm, '      ')}\n` : ''}    users:
       - { id: u-alice, username: alice, email: alice@acme.test, name: Alice Admin, roles: [admin], passwordHash: "${h.alice}" }
       - { id: u-bob, username: bob, email: bob@acme.test, name: "Bob Builder", roles: [], passwordHash: "${h.bob}" }
     clients:
@@ -123,7 +127,7 @@ ${settings}
 export async function startTestGateway(o: TestGatewayOptions = {}): Promise<TestGateway> {
   const upstream = await startUpstream();
   const config = loadConfigText(await testConfigYaml(o.upstreamUrl ?? upstream.url, o), { source: 'test.yaml' });
-  const clock = new ManualClock(Date.UTC(2026, 10, 26, 12));
+  const clock = new ManualClock(o.clockStart ?? Date.UTC(2026, 10, 26, 12));
   const logs: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, cb) {
