@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { GatewayContext } from '../context.js';
 import { readSessionCookie } from '../../authn/cookie-session.js';
 import type { UserRecord } from '../../config/types.js';
+import type { SessionRecord } from '../../store/types.js';
 import { admitted, mapClaims } from '../../idp/claims.js';
 import { flowCookieName, saveFlow, serializeFlowCookie, takeFlow } from '../../idp/flow.js';
 import { IdpResponseError, IdpUnavailableError, type OidcProvider } from '../../idp/provider.js';
@@ -25,6 +26,10 @@ import { peerIsTrusted } from '../../util/client-ip.js';
 const AUTH_TIME_SKEW_MS = 60_000;
 
 const random = (): string => randomBytes(32).toString('base64url');
+
+type Profile = NonNullable<SessionRecord['profile']>;
+const sameProfile = (a: Profile | undefined, b: Profile): boolean =>
+  a !== undefined && a.username === b.username && a.email === b.email && a.name === b.name && a.roles.join('\n') === b.roles.join('\n');
 
 function providerOf(ctx: GatewayContext): OidcProvider | undefined {
   return ctx.deps.idps.get(ctx.tenant.slug, ctx.params.provider ?? '');
@@ -122,7 +127,14 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
   const cookies = [serializeFlowCookie(tenant.cookie, '')];
 
   const current = await currentSession(req, tenant, deps);
-  if (flow.prompt === 'login' && current && current.user.id === user.id) {
+  const profile: Profile = { username: mapped.username, email: mapped.email, name: mapped.name, roles: mapped.roles };
+  // Re-authentication keeps the session only while it still describes this IdP login: the
+  // same IdP session (an IdP may start a new one, whose back-channel logout names the new
+  // sid) and the same mapped profile (roles come from the claims at each login, SPEC §12).
+  // Otherwise a new session replaces it.
+  const sameLogin = current !== null && current.user.id === user.id && current.session.idp?.provider === provider.cfg.id &&
+    current.session.idp.sid === sid && sameProfile(current.session.profile, profile);
+  if (flow.prompt === 'login' && current && sameLogin) {
     const rotated = await reauthenticate(deps, current.session, ctx.clientIp);
     if (rotated) {
       const maxAge = rotated.session.rememberMe ? Math.max(0, Math.floor((rotated.session.expiresAt - now) / 1000)) : null;
@@ -137,7 +149,7 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
     authMethod: `oidc:${provider.cfg.id}`,
     ...(authTimeMs !== null ? { authTime: authTimeMs } : {}),
     federated: {
-      profile: { username: mapped.username, email: mapped.email, name: mapped.name, roles: mapped.roles },
+      profile,
       idp: { provider: provider.cfg.id, sid, idToken: provider.cfg.endSessionOnLogout ? login.idToken : null },
     },
   });
