@@ -51,6 +51,8 @@ export async function verifyLogoutToken(token: string, keys: JWTVerifyGetKey, ex
   const sub = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : null;
   if (sid === null && sub === null) throw new LogoutTokenError('neither sid nor sub');
   if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 256) throw new LogoutTokenError('bad jti');
-  const rememberUntil = Math.max(typeof payload.exp === 'number' ? payload.exp : 0, payload.iat! + MAX_AGE_S);
+  // Remembered exactly as long as jwtVerify above would still accept it (exp and maxTokenAge,
+  // each with the clock skew allowance): a replay inside that window must find the mark.
+  const rememberUntil = Math.min(typeof payload.exp === 'number' ? payload.exp : Infinity, payload.iat! + MAX_AGE_S) + SKEW_S;
   return { jti: payload.jti, sub, sid, rememberUntil };
 }
