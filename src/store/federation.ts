@@ -1,6 +1,6 @@
 // The store concern of sign-in through upstream identity providers (SPEC §12): users seen
-// at an IdP login (for the admin lists), the IdP session → gateway sessions index that
-// back-channel logout needs, the short-lived login flows, and one-time marks (a logout
+// at an IdP login (for the admin lists), the IdP session → users index that back-channel
+// logout by `sid` needs, the short-lived login flows, and one-time marks (a logout
 // token's jti). Memory and Redis implementations sit beside it; both pass one contract.
 
 /** A user as last seen at an IdP login: `id` is `{providerId}:{sub}`. */
@@ -20,10 +20,15 @@ export interface FederationStore {
   getIdpUser(tenant: string, userId: string): Promise<IdpUserRecord | null>;
   listIdpUsers(tenant: string): Promise<IdpUserRecord[]>;
 
-  /** Records that `sessionId` was created from the IdP session `sid` of `provider` (kept ttlMs). */
-  linkIdpSession(tenant: string, provider: string, sid: string, sessionId: string, ttlMs: number): Promise<void>;
-  /** The gateway sessions created from that IdP session (some may have ended since). */
-  idpSessions(tenant: string, provider: string, sid: string): Promise<string[]>;
+  /**
+   * Records that `userId` signed in through the IdP session `sid` of `provider`, for ttlMs
+   * (as long as a session carrying that sid may live: the login session and the token
+   * sessions an app gets from it). A user, not a session: the login session may have ended
+   * while those token sessions live on.
+   */
+  linkIdpSession(tenant: string, provider: string, sid: string, userId: string, ttlMs: number): Promise<void>;
+  /** The users who signed in through that IdP session. */
+  idpSessionUsers(tenant: string, provider: string, sid: string): Promise<string[]>;
 
   /** Saves a login flow under its (hashed) id for ttlMs. */
   saveFlow(tenant: string, idHash: string, payload: string, ttlMs: number): Promise<void>;

@@ -29,16 +29,16 @@ export class MemoryFederation implements FederationStore {
     return [...this.#users.entries()].filter(([k]) => k.startsWith(prefix)).map(([, u]) => u);
   }
 
-  async linkIdpSession(tenant: string, provider: string, sid: string, sessionId: string, ttlMs: number): Promise<void> {
+  async linkIdpSession(tenant: string, provider: string, sid: string, userId: string, ttlMs: number): Promise<void> {
     const key = `${tenant}\0${provider}\0${sid}`;
     const now = this.clock.now();
     const cur = this.#links.get(key);
     const set = cur && cur.until > now ? cur.value : new Set<string>();
-    set.add(sessionId);
+    set.add(userId);
     this.#links.set(key, { value: set, until: Math.max(cur?.until ?? 0, now + ttlMs) });
   }
 
-  async idpSessions(tenant: string, provider: string, sid: string): Promise<string[]> {
+  async idpSessionUsers(tenant: string, provider: string, sid: string): Promise<string[]> {
     const cur = this.#links.get(`${tenant}\0${provider}\0${sid}`);
     return cur && cur.until > this.clock.now() ? [...cur.value] : [];
   }

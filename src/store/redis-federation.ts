@@ -2,8 +2,8 @@
 //
 // Key layout (after keyPrefix), all in the tenant's slot:
 //   {<tenant>}:idpu               HASH   user id → IdpUserRecord JSON (no TTL: the users list)
-//   {<tenant>}:idps:<p>:<sid>     SET    gateway session ids created from IdP session sid of
-//                                        provider p; TTL = the longest session's lifetime
+//   {<tenant>}:sidu:<p>:<sid>     SET    user ids signed in through IdP session sid of provider
+//                                        p; TTL = the longest life of a session carrying it
 //   {<tenant>}:flow:<hash>        STRING a login flow; PX = its ttl; GETDEL takes it once
 //   {<tenant>}:once:<key>         STRING a one-time mark; SET NX PX
 import type { Cluster, Redis } from 'ioredis';
@@ -51,14 +51,14 @@ export class RedisFederation implements FederationStore {
     return all.map(parseUser).filter((u): u is IdpUserRecord => u !== null);
   }
 
-  async linkIdpSession(tenant: string, provider: string, sid: string, sessionId: string, ttlMs: number): Promise<void> {
-    const key = `${slot(tenant)}idps:${provider}:${sid}`;
+  async linkIdpSession(tenant: string, provider: string, sid: string, userId: string, ttlMs: number): Promise<void> {
+    const key = `${slot(tenant)}sidu:${provider}:${sid}`;
     // GT: a shorter session never shortens the index that a longer one still needs.
-    await this.#run('linkIdpSession', () => this.client.multi().sadd(key, sessionId).pexpire(key, Math.ceil(ttlMs), 'GT').pexpire(key, Math.ceil(ttlMs), 'NX').exec());
+    await this.#run('linkIdpSession', () => this.client.multi().sadd(key, userId).pexpire(key, Math.ceil(ttlMs), 'GT').pexpire(key, Math.ceil(ttlMs), 'NX').exec());
   }
 
-  async idpSessions(tenant: string, provider: string, sid: string): Promise<string[]> {
-    return this.#run('idpSessions', () => this.client.smembers(`${slot(tenant)}idps:${provider}:${sid}`));
+  async idpSessionUsers(tenant: string, provider: string, sid: string): Promise<string[]> {
+    return this.#run('idpSessionUsers', () => this.client.smembers(`${slot(tenant)}sidu:${provider}:${sid}`));
   }
 
   async saveFlow(tenant: string, idHash: string, payload: string, ttlMs: number): Promise<void> {

@@ -4,10 +4,11 @@
 // ends the gateway sessions created from it on every instance (cookies, WebSockets) at
 // once; forged, foreign or replayed logout tokens are refused and revoke nothing; logout
 // at the gateway goes on to the OP's end_session endpoint and ends the OP session.
+import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { generateKeyPair, SignJWT, type JWTPayload } from 'jose';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import WebSocket from 'ws';
 import type { TestGateway } from '../helpers/gateway.js';
 import { CookieJar, request, type Response } from '../helpers/http.js';
@@ -15,9 +16,10 @@ import { login } from '../helpers/login.js';
 import { callbackAt, oidcSignIn, startOidc, type OidcSetup } from '../helpers/oidc.js';
 import { LOGOUT_EVENT, OP_CLIENT, signInAtOp } from '../helpers/op.js';
 import { startRedis } from '../helpers/redis.js';
-import { PASSWORDS } from '../helpers/gateway.js';
+import { PASSWORDS, SECRETS } from '../helpers/gateway.js';
 
 const WITHIN = { timeout: 2000 };
+const REDIRECT = 'http://other.acme.test/cb';
 
 const redis = await startRedis();
 t.teardown(() => redis.stop());
@@ -33,6 +35,11 @@ const sessionsOf = async (user: string): Promise<number> => (await A.gw.deps.sto
 /** POSTs a logout token to A as the OP would. */
 const backchannel = (token: string, provider = 'corp'): Promise<Response> =>
   request(A.url, `/t/acme/oidc/${provider}/backchannel-logout`, { method: 'POST', form: { logout_token: token }, headers: { host: new URL(s.publicUrl).host } });
+
+function tokenRequest(form: Record<string, string>): Promise<Response> {
+  const basic = `Basic ${Buffer.from(`other-client:${SECRETS.other}`).toString('base64')}`;
+  return request(A.url, '/t/acme/api/v1/oauth/token', { method: 'POST', headers: { host: s.appHost, authorization: basic }, form });
+}
 
 async function signedIn(setup: Pick<OidcSetup, 'g' | 'appHost'>, user: string, o: { gateway?: TestGateway; opJar?: CookieJar } = {}): Promise<{ jar: CookieJar; opJar: CookieJar }> {
   const r = await oidcSignIn(setup, user, o);
@@ -235,4 +242,43 @@ t.test('a jti is remembered as long as its token could be accepted (iat + 10 min
   mem.g.clock.advance(10 * 60_000 + 30_000);
   t.equal((await post(token)).status, 400, '10.5 minutes later, still inside the accepted window: refused as a replay');
   t.equal((await request(mem.g.url, '/reports', { headers: { host: mem.appHost, accept: 'application/json', cookie: carol.jar.header() } })).status, 200, 'nothing ended');
+});
+
+/** carol signed in, an app holding tokens from her session, then her gateway session ended (the browser did not follow to the OP). */
+async function appTokensAfterLogout(t: Test): Promise<{ opJar: CookieJar; sid: string; access: () => Promise<Response>; refresh: () => Promise<Response> }> {
+  let idToken = '';
+  s.op.tamperTokenResponse = (body) => ((idToken = String(body.id_token)), body);
+  const carol = await signedIn(s, 'carol');
+  s.op.tamperTokenResponse = null;
+  const sid = String(JSON.parse(Buffer.from(idToken.split('.')[1]!, 'base64url').toString()).sid);
+  const verifier = randomBytes(32).toString('base64url');
+  const q = new URLSearchParams({
+    client_id: 'other-client', redirect_uri: REDIRECT, response_type: 'code', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+  });
+  const auth = await request(A.url, `/t/acme/oauth/authorize?${q}`, { headers: { host: s.appHost, accept: 'text/html', cookie: carol.jar.header() } });
+  const code = new URL(String(auth.headers.location)).searchParams.get('code');
+  t.ok(code, 'an authorization code for the app');
+  const tokens = (await tokenRequest({ grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT, code_verifier: verifier })).json<{ access_token: string; refresh_token: string }>();
+  const csrf = (await request(A.url, '/t/acme/api/v1/session', { headers: { host: s.appHost, cookie: carol.jar.header() } })).json<{ csrfToken: string }>().csrfToken;
+  t.equal((await request(A.url, '/t/acme/logout', { method: 'POST', form: { csrf_token: csrf }, headers: { host: s.appHost, cookie: carol.jar.header() } })).status, 303);
+  const access = (): Promise<Response> => request(B.url, '/reports', { headers: { host: s.appHost, accept: 'application/json', authorization: `Bearer ${tokens.access_token}` } });
+  t.equal((await access()).status, 200, "the app's access token still works after the gateway logout");
+  return { opJar: carol.opJar, sid, access, refresh: () => tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }) };
+}
+
+t.test("tokens an app got from the IdP login end with the IdP session, after the browser's gateway session ended", async (t) => {
+  await t.test('the OP ends its session (its token names sid and sub)', async (t) => {
+    const app = await appTokensAfterLogout(t);
+    const posted = s.op.nextBackchannel();
+    await s.op.endSession(app.opJar);
+    t.equal((await posted).status, 200);
+    t.equal((await app.access()).status, 401, 'its access token is refused');
+    t.match((await app.refresh()).json(), { error: 'invalid_grant' }, 'its refresh token is dead');
+  });
+  await t.test('a logout token that names only the sid', async (t) => {
+    const app = await appTokensAfterLogout(t);
+    t.equal((await backchannel(await s.op.logoutToken({ sid: app.sid }))).status, 200);
+    t.equal((await app.access()).status, 401, 'its access token is refused');
+    t.match((await app.refresh()).json(), { error: 'invalid_grant' }, 'its refresh token is dead');
+  });
 });

@@ -36,15 +36,9 @@ export async function postBackchannelLogout(ctx: GatewayContext): Promise<void> 
 
   const now = deps.clock.now();
   const ofThisIdp = (s: SessionRecord): boolean => s.idp?.provider === provider.cfg.id && (claims.sid === null || s.idp.sid === claims.sid);
-  const users = new Set<string>();
-  if (claims.sub !== null) users.add(`${provider.cfg.id}:${claims.sub}`);
-  else {
-    // sid alone: the index names the login sessions; their user's token sessions share the sid.
-    for (const id of await deps.federation.idpSessions(tenant.slug, provider.cfg.id, claims.sid!)) {
-      const s = await deps.store.getSession(tenant.slug, id);
-      if (s && ofThisIdp(s)) users.add(s.userId);
-    }
-  }
+  // sid alone: the index names the users who signed in through that IdP session; their
+  // sessions carrying the sid are the login sessions and the token sessions apps got from them.
+  const users = claims.sub !== null ? [`${provider.cfg.id}:${claims.sub}`] : await deps.federation.idpSessionUsers(tenant.slug, provider.cfg.id, claims.sid!);
   let ended = 0;
   for (const userId of users) {
     for (const s of await deps.store.listUserSessions(tenant.slug, userId, now)) {

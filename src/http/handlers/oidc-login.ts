@@ -157,7 +157,10 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
     audit('concurrent_session_limit', user.id);
     return problem(ctx, 409, 'Too many sessions', 'The maximum number of concurrent sessions has been reached. Sign out elsewhere first.', flow.rd);
   }
-  if (sid !== null) await deps.federation.linkIdpSession(tenant.slug, provider.cfg.id, sid, started.session.id, started.session.expiresAt - now);
+  // The sid may be carried by this session and by the token sessions apps get from it, each
+  // living up to refreshTokenLifetime after its creation.
+  const linkMs = started.session.expiresAt - now + tenant.settings.refreshTokenLifetime * 1000;
+  if (sid !== null) await deps.federation.linkIdpSession(tenant.slug, provider.cfg.id, sid, user.id, linkMs);
   deps.audit.emit('login_succeeded', { tenant: tenant.slug, userId: user.id, sessionId: started.session.id, ip: ctx.clientIp, provider: provider.cfg.id });
   redirect(res, 302, flow.rd, { 'set-cookie': [...cookies, serializeSessionCookie(tenant.cookie, started.cookieValue, started.maxAgeSeconds)] });
 }
