@@ -109,6 +109,10 @@ export interface BrowserGatewayOptions {
   extraUsers?: readonly string[];
   /** This many generated users (`user01`…), for paging. */
   fillerUsers?: number;
+  /** Listen on this port (default: a free one), e.g. chosen before an IdP that must know the callback URL. */
+  port?: number;
+  /** YAML list items of tenants.acme.identityProviders (indented by the helper). */
+  identityProviders?: string;
 }
 
 let hashes: Promise<Record<keyof typeof PASSWORDS, string>> | null = null;
@@ -155,7 +159,7 @@ tenants:
     displayName: Acme Inc
     settings:
 ${settings.map((l) => `      ${l}`).join('\n')}
-    users:
+${o.identityProviders ? `    identityProviders:\n${o.identityProviders.replace(/^/gm, '      ')}\n` : ''}    users:
 ${users.map((u) => `      - ${u}`).join('\n')}
     apps:
       - name: dashboard
@@ -176,7 +180,7 @@ export async function startBrowserGateway(o: BrowserGatewayOptions = {}): Promis
   const demo = createDemoApp({ tenantSlug: 'acme' });
   await new Promise<void>((r) => demo.listen(0, '127.0.0.1', r));
   const upstream = `http://127.0.0.1:${(demo.address() as AddressInfo).port}`;
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const config = loadConfigText(await configYaml(port, upstream, o), { source: 'browser-test.yaml' });
   // Whole minutes, so the pages' exact times read cleanly.
   const clock = new ManualClock(Math.floor(Date.now() / 60_000) * 60_000);
