@@ -166,3 +166,16 @@ t.test('unknown providers and the callback of another tenant: 404, no crash', as
   t.equal(globex.status, 404);
   t.equal((await request(s.g.url, '/t/acme/login/nope', { headers: { host: s.appHost, accept: 'text/html' } })).status, 404);
 });
+
+t.test('userinfo answering for another subject: 400, no session', async (t) => {
+  // The OP puts the profile claims only in userinfo (its conformIdTokenClaims default), so the gateway asks it.
+  const before = await sessions();
+  const daves = await sessions('corp:dave');
+  s.op.tamperUserinfo = (body) => ({ ...body, sub: 'dave' });
+  t.teardown(() => void (s.op.tamperUserinfo = null));
+  const res = (await oidcSignIn(s, 'carol')).res;
+  refusedPage(t, res);
+  t.match(lastRefusal(), /JSON_ATTRIBUTE_COMPARISON_FAILED/, 'refused for the sub mismatch');
+  t.equal(await sessions(), before);
+  t.equal(await sessions('corp:dave'), daves, 'nor as the other subject');
+});

@@ -69,6 +69,10 @@ t.test('the button starts code + PKCE S256 with state and nonce, in a short-live
   t.match(flow, /Max-Age=600/);
   t.notMatch(flow, /Domain=/i, 'host-only');
   t.notMatch(start.body + String(start.headers.location), /code_verifier|corp-client-secret/, 'neither the verifier nor the secret leave the gateway');
+  // A sign-in left unfinished: its cookie rides along to the app host but never reaches the app.
+  const pub = await request(s.g.url, '/public/page', { headers: { host: s.appHost, accept: 'application/json', cookie: `${flow!.split(';')[0]}; app=1` } });
+  t.equal(pub.status, 200);
+  t.equal(pub.json<{ headers: Record<string, string> }>().headers.cookie, 'app=1', 'the flow cookie is removed from what the upstream sees');
 });
 
 t.test('carol signs in at the OP: her session, profile and mapped roles reach the upstream', async (t) => {
@@ -103,6 +107,12 @@ t.test('carol signs in at the OP: her session, profile and mapped roles reach th
   const me = await request(s.g.url, '/t/acme/api/v1/session', { headers: { host: s.appHost, cookie: r.jar.header() } });
   t.match(me.json(), { session: { userId: 'corp:carol', authMethod: 'oidc:corp' } });
   t.notOk(s.g.logs.some((l) => l.includes(OP_CLIENT.secret)), 'the client secret never appears in the logs');
+
+  const revoke = await request(s.g.url, `/t/acme/api/v1/users/${encodeURIComponent('corp:carol')}/sessions/revoke-all`, {
+    method: 'POST', headers: { host: DASH, authorization: `Bearer ${await adminToken(s)}` },
+  });
+  t.same(revoke.json(), { revoked: 1 }, "the admin's revoke-all works on an IdP user");
+  t.equal((await app(s, '/reports', r.jar)).status, 401);
 });
 
 t.test('a second sign-in rides the SSO session at the OP (no password) and replaces the browser session', async (t) => {
@@ -227,6 +237,9 @@ t.test('the IdP down: its button answers 503, password login goes on; discovery 
   const alice = await login(g.url, { host: appHost, username: 'alice', password: PASSWORDS.alice });
   t.equal(alice.res.status, 302, 'alice signs in with her password');
   t.equal((await request(g.url, '/reports', { headers: { host: appHost, accept: 'application/json', cookie: alice.jar.header() } })).status, 200);
+  const bcl = await request(g.url, '/t/acme/oidc/corp/backchannel-logout', { method: 'POST', form: { logout_token: await op.logoutToken({ sub: 'carol' }) }, headers: { host: appHost } });
+  t.equal(bcl.status, 503, 'a logout token cannot be checked without the IdP keys: 503, not a crash');
+  t.equal(bcl.headers['retry-after'], '30');
 
   await op.restart();
   t.equal((await button()).status, 503, 'back up, but within 10 s of the failure: not asked again');

@@ -50,6 +50,8 @@ export interface TestOp {
   key: { privateKey: CryptoKey; publicJwk: JWK; kid: string };
   /** When set, rewrites the token endpoint's JSON answer before it leaves the OP (a MITM on the token response). */
   tamperTokenResponse: ((body: TokenResponse) => TokenResponse | Promise<TokenResponse>) | null;
+  /** Likewise for the userinfo endpoint's JSON answer. */
+  tamperUserinfo: ((body: Record<string, unknown>) => Record<string, unknown>) | null;
   /** Every back-channel logout POST made so far, in order. */
   readonly backchannelCalls: readonly BackchannelCall[];
   /** Resolves with the next back-channel logout POST once it was answered. */
@@ -156,6 +158,7 @@ export async function startOp(o: StartOpOptions): Promise<TestOp> {
     provider,
     key: { privateKey, publicJwk, kid },
     tamperTokenResponse: null,
+    tamperUserinfo: null,
     backchannelCalls: calls,
     nextBackchannel: () => once(events, 'backchannel').then(([c]) => c as BackchannelCall),
     sign: (payload, s = {}) =>
@@ -184,13 +187,12 @@ export async function startOp(o: StartOpOptions): Promise<TestOp> {
     },
   };
 
-  // The MITM: the token endpoint's JSON body, rewritten after the OP produced it.
+  // The MITM: the token and userinfo endpoints' JSON bodies, rewritten after the OP produced them.
   provider.use(async (ctx, next) => {
     await next();
-    const tamper = op.tamperTokenResponse;
-    if (tamper && ctx.path === '/token' && ctx.method === 'POST' && ctx.status === 200 && typeof ctx.body === 'object' && ctx.body !== null) {
-      ctx.body = await tamper(ctx.body as TokenResponse);
-    }
+    if (ctx.status !== 200 || typeof ctx.body !== 'object' || ctx.body === null) return;
+    if (op.tamperTokenResponse && ctx.path === '/token' && ctx.method === 'POST') ctx.body = await op.tamperTokenResponse(ctx.body as TokenResponse);
+    if (op.tamperUserinfo && ctx.path === '/me') ctx.body = op.tamperUserinfo(ctx.body as Record<string, unknown>);
   });
 
   const server = http.createServer(provider.callback());
