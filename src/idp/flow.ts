@@ -19,8 +19,8 @@ export interface LoginFlow {
   maxAge: number | null;
   /** epoch ms: with prompt=login, the IdP's auth_time must not be older. */
   startedAt: number;
-  /** The callback URL sent as redirect_uri (the host the sign-in started on). */
-  redirectUri: string;
+  /** The callback URL sent as redirect_uri (the host the sign-in started on); absent in flows saved by older versions. */
+  redirectUri?: string;
 }
 
 /** Long enough to type a password and a second factor at the IdP; short enough to be useless later. */

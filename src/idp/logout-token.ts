@@ -44,7 +44,9 @@ export async function verifyLogoutToken(token: string, keys: JWTVerifyGetKey, ex
   if (payload.iat! > expect.now / 1000 + SKEW_S) throw new LogoutTokenError('iat in the future');
   if ('nonce' in payload) throw new LogoutTokenError('nonce present');
   const events = payload.events;
-  if (typeof events !== 'object' || events === null || Array.isArray(events) || typeof (events as Record<string, unknown>)[LOGOUT_EVENT] !== 'object') {
+  const event = typeof events === 'object' && events !== null && !Array.isArray(events) ? (events as Record<string, unknown>)[LOGOUT_EVENT] : undefined;
+  // §2.4: the member's value is a JSON object (typically empty); null is not one.
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw new LogoutTokenError('no back-channel logout event');
   }
   const sid = typeof payload.sid === 'string' && payload.sid !== '' ? payload.sid : null;

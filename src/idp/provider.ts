@@ -140,7 +140,8 @@ export class OidcProvider {
     const claims = tokens.claims();
     if (!claims || !tokens.id_token) throw new IdpResponseError('no_id_token', 'the identity provider sent no ID token');
     const merged: Record<string, unknown> = { ...claims };
-    const missing = Object.values(this.cfg.claims).some((name) => name !== this.cfg.claims.roles && merged[name] === undefined);
+    // Roles too: many IdPs send groups only from userinfo. A user with no groups costs one userinfo call per login.
+    const missing = Object.values(this.cfg.claims).some((name) => merged[name] === undefined && !name.includes('.'));
     if (missing && tokens.access_token && config.serverMetadata().userinfo_endpoint) {
       try {
         const info = await oidc.fetchUserInfo(config, tokens.access_token, claims.sub);

@@ -99,7 +99,8 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
   let login: Awaited<ReturnType<OidcProvider['redeem']>>;
   try {
     // The URL the IdP sent the browser to: the redirect_uri of this flow and the query it added.
-    const returned = new URL(flow.redirectUri);
+    // (A flow saved before redirectUri was kept has none: it used the publicUrl callback.)
+    const returned = new URL(flow.redirectUri ?? `${ctx.publicUrl}/t/${tenant.slug}/oidc/${provider.cfg.id}/callback`);
     returned.search = ctx.url.search;
     login = await provider.redeem(returned, { state: flow.state, nonce: flow.nonce, codeVerifier: flow.codeVerifier, maxAge: flow.maxAge });
   } catch (err) {
