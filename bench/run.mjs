@@ -34,7 +34,11 @@ const REFERENCE = 'bare-proxy';
 const log = (...a) => console.log(...a);
 
 async function main() {
-  const opt = parseOptions(process.argv.slice(2), { modeNames: MODES.map((m) => m.name), reference: REFERENCE, defaultOut: join(RESULTS, 'latest.json') });
+  const opt = parseOptions(process.argv.slice(2), {
+    modeNames: MODES.map((m) => m.name),
+    reference: REFERENCE,
+    defaultOut: join(RESULTS, 'latest.json'),
+  });
   const t0 = Date.now();
   /** @type {string[]} */
   const notes = [];
@@ -43,7 +47,10 @@ async function main() {
 
   // --- tools, machine, pinning, build -------------------------------------------------------
   const redisBin = which('redis-server');
-  if (!redisBin) throw new Error('redis-server is not installed (Debian: `sudo apt-get install -y redis-server`); the cookie and node-stack modes need it');
+  if (!redisBin)
+    throw new Error(
+      'redis-server is not installed (Debian: `sudo apt-get install -y redis-server`); the cookie and node-stack modes need it',
+    );
   const { tool, version: toolVersion } = await chooseLoadTool(opt.loadgen, { notes, log });
   const machine = machineInfo(); // before pinning: nproc honours this process's affinity
   const cpus = cpuPlan({ serverCpus: opt.serverCpus, loadCpus: opt.loadCpus });
@@ -51,7 +58,9 @@ async function main() {
   // This process only waits while the load runs; keep it off the servers' core anyway.
   if (cpus.pinned) pinSelf(cpus.load);
   const threads = cpus.pinned && cpus.load ? Math.min(2, Math.max(1, cpus.load.split(',').length)) : 1;
-  log(`gatekeeper bench: ${opt.quick ? 'quick' : 'full'} run, ${opt.rounds} rounds × ${opt.seconds} s, modes ${opt.modes.join(' ')}`);
+  log(
+    `gatekeeper bench: ${opt.quick ? 'quick' : 'full'} run, ${opt.rounds} rounds × ${opt.seconds} s, modes ${opt.modes.join(' ')}`,
+  );
   const pinning = cpus.pinned ? `servers on core ${cpus.server}, load on core ${cpus.load}` : 'not pinned';
   log(`machine: ${machine.nproc} cores (${machine.cpuModel}), node ${machine.node}; load: ${toolVersion}; ${pinning}`);
   const buildInfo = await buildFirst(opt.build, flags);
@@ -88,11 +97,21 @@ async function main() {
     const redis = await fleet.startRedis(redisBin);
     const upstream = await startUpstream(fleet);
     const ctx = modeContext();
-    const { starters, gatewayConfig } = serverStarters({ fleet, upstream, redis, alg: opt.alg, connections: opt.connections, ctx, log });
+    const { starters, gatewayConfig } = serverStarters({
+      fleet,
+      upstream,
+      redis,
+      alg: opt.alg,
+      connections: opt.connections,
+      ctx,
+      log,
+    });
     const defs = MODES.filter((m) => opt.modes.includes(m.name));
     const { states, active } = await setUpModes(defs, { starters, ctx, flags, log });
     if (!active.some((m) => m.def.reference)) {
-      throw new Error(`the reference mode ${REFERENCE} could not run: ${states.find((m) => m.name === REFERENCE)?.reason}`);
+      throw new Error(
+        `the reference mode ${REFERENCE} could not run: ${states.find((m) => m.name === REFERENCE)?.reason}`,
+      );
     }
 
     // --- closed loop: warm-up, then rounds with the modes interleaved ---------------------------
@@ -142,12 +161,22 @@ async function main() {
     const olModes = active.filter((m) => m.def.openLoop);
     const rate = Math.max(1, Math.round(refRps / 3));
     if (olModes.length < 2) {
-      summary.openLoop = { status: 'skipped', reason: `needs ${REFERENCE} and at least one gateway mode with openLoop` };
+      summary.openLoop = {
+        status: 'skipped',
+        reason: `needs ${REFERENCE} and at least one gateway mode with openLoop`,
+      };
     } else {
       const int = (/** @type {number} */ x) => Math.round(x).toLocaleString('en-US');
-      log(`open loop: ${int(rate)} req/s (a third of ${REFERENCE}'s ${int(refRps)}), ${opt.openLoopSeconds} s per run…`);
+      log(
+        `open loop: ${int(rate)} req/s (a third of ${REFERENCE}'s ${int(refRps)}), ${opt.openLoopSeconds} s per run…`,
+      );
       const { leadInSeconds } = summary.settings.openLoop;
-      const rows = await runner.openLoopRounds(olModes, { rate, rounds: opt.rounds, seconds: opt.openLoopSeconds, leadInSeconds });
+      const rows = await runner.openLoopRounds(olModes, {
+        rate,
+        rounds: opt.rounds,
+        seconds: opt.openLoopSeconds,
+        leadInSeconds,
+      });
       summary.openLoop = summarizeOpenLoop(rows, { rate, reference: REFERENCE, flags, notes });
     }
 

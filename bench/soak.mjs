@@ -23,11 +23,27 @@ const plan = cpuPlan();
 await build();
 const dir = mkdtempSync(join(tmpdir(), 'gk-soak-'));
 const redisPort = await freePort();
-const redis = spawnPinned(plan.server, 'redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+const redis = spawnPinned(plan.server, 'redis-server', [
+  '--port',
+  String(redisPort),
+  '--bind',
+  '127.0.0.1',
+  '--save',
+  '',
+  '--appendonly',
+  'no',
+]);
 await waitForLine(redis, /Ready to accept connections/, { label: 'redis' });
-const upstream = spawnPinned(plan.server, process.execPath, [new URL('./servers/upstream.mjs', import.meta.url).pathname, '0']);
+const upstream = spawnPinned(plan.server, process.execPath, [
+  new URL('./servers/upstream.mjs', import.meta.url).pathname,
+  '0',
+]);
 const up = await waitForLine(upstream, /listening on (http:\/\/\S+)/, { label: 'upstream' });
-const { file } = await writeConfig(dir, { redisUrl: `redis://127.0.0.1:${redisPort}/0`, upstreamUrl: up[1] ?? '', alg: 'ES256' });
+const { file } = await writeConfig(dir, {
+  redisUrl: `redis://127.0.0.1:${redisPort}/0`,
+  upstreamUrl: up[1] ?? '',
+  alg: 'ES256',
+});
 const gw = await startGateway(file, plan.server);
 const cookie = await login(gw.url);
 const target = new URL(gw.url);
@@ -36,16 +52,27 @@ const target = new URL(gw.url);
 let aborted = 0;
 let running = true;
 function abortOne() {
-  return new Promise(/** @param {(v?: void) => void} resolve */ (resolve) => {
-    const req = http.get({ host: target.hostname, port: target.port, path: '/stream', agent: false, headers: { host: APP_HOST, cookie } }, (res) => {
-      res.once('data', () => {
-        aborted++;
-        req.destroy();
-        resolve();
-      });
-    });
-    req.on('error', () => resolve());
-  });
+  return new Promise(
+    /** @param {(v?: void) => void} resolve */ (resolve) => {
+      const req = http.get(
+        {
+          host: target.hostname,
+          port: target.port,
+          path: '/stream',
+          agent: false,
+          headers: { host: APP_HOST, cookie },
+        },
+        (res) => {
+          res.once('data', () => {
+            aborted++;
+            req.destroy();
+            resolve();
+          });
+        },
+      );
+      req.on('error', () => resolve());
+    },
+  );
 }
 const aborters = Array.from({ length: 10 }, async () => {
   while (running) await abortOne();
@@ -73,10 +100,16 @@ const late = samples.slice(-2).map((s) => s.rssMb);
 /** @param {number[]} a */
 const avg = (a) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
 const growth = avg(late) - avg(early);
-console.log(`soak: ${SECONDS} s, ${Math.round(load.rps ?? 0)} req/s on the cookie path, ${aborted} requests aborted mid-response`);
-console.log(`gateway RSS (MB) every 5 s: ${samples.map((s) => s.rssMb.toFixed(0)).join(' ')}; 2 s after the load: ${after.toFixed(0)}`);
+console.log(
+  `soak: ${SECONDS} s, ${Math.round(load.rps ?? 0)} req/s on the cookie path, ${aborted} requests aborted mid-response`,
+);
+console.log(
+  `gateway RSS (MB) every 5 s: ${samples.map((s) => s.rssMb.toFixed(0)).join(' ')}; 2 s after the load: ${after.toFixed(0)}`,
+);
 const verdict = growth <= 10 ? 'no growth beyond 10 MB' : 'GROWTH';
-console.log(`RSS growth from 20–30 s to the end: ${growth.toFixed(1)} MB (${verdict}); non-2xx ${load.non2xx ?? 0}, errors ${load.errors ?? 0}`);
+console.log(
+  `RSS growth from 20–30 s to the end: ${growth.toFixed(1)} MB (${verdict}); non-2xx ${load.non2xx ?? 0}, errors ${load.errors ?? 0}`,
+);
 await stopChild(gw.child);
 await stopChild(upstream);
 await stopChild(redis);

@@ -16,5 +16,7 @@ function newest(dir) {
 const built = existsSync('dist/main.js') ? statSync('dist/main.js').mtimeMs : 0;
 if (built === 0 || newest('src') > built) {
   console.error('building (tsc)…');
-  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+    stdio: 'inherit',
+  });
 }

@@ -36,7 +36,14 @@ function ensureRequestId(req: http.IncomingMessage): string {
 }
 
 /** The context of a gateway endpoint; its URL is parsed only when a handler reads it. */
-function gatewayContext(req: http.IncomingMessage, res: http.ServerResponse, deps: Deps, tenant: TenantRuntime, url: string, params: Record<string, string>): GatewayContext {
+function gatewayContext(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  deps: Deps,
+  tenant: TenantRuntime,
+  url: string,
+  params: Record<string, string>,
+): GatewayContext {
   const publicUrl = deps.registry.config.server.publicUrl;
   let parsed: URL | undefined;
   return {
@@ -70,7 +77,10 @@ export function createApp(deps: Deps): App {
       const rest = m[2] ?? '/';
       // Envoy ext_authz: /t/{slug}/auth + the original path, any method (raw, not re-parsed).
       if (rest.startsWith('/auth/')) {
-        return envoyForwardAuth(gatewayContext(req, res, deps, tenant, `/t/${tenant.slug}/auth`, {}), url.slice(`/t/${tenant.slug}/auth`.length));
+        return envoyForwardAuth(
+          gatewayContext(req, res, deps, tenant, `/t/${tenant.slug}/auth`, {}),
+          url.slice(`/t/${tenant.slug}/auth`.length),
+        );
       }
       const found = findGatewayRoute(req.method ?? 'GET', rest);
       if (!found) return sendError(req, res, 'ERR_GK_NOT_FOUND', { slug: tenant.slug });
@@ -90,7 +100,8 @@ export function createApp(deps: Deps): App {
       deps.log.info({ reqId: req.headers['x-request-id'], code: err.code, detail: err.detail }, 'request refused');
       const slug = TENANT_PREFIX.exec(req.url ?? '')?.[1];
       // RFC 6750 §3: a 401 names the scheme the API expects.
-      const headers: Record<string, string> = err.status === 401 && slug ? { 'www-authenticate': `Bearer realm="${slug}"` } : {};
+      const headers: Record<string, string> =
+        err.status === 401 && slug ? { 'www-authenticate': `Bearer realm="${slug}"` } : {};
       return sendError(req, res, err, slug ? { slug, headers } : { headers });
     }
     if (err instanceof StoreUnavailableError) {
@@ -107,7 +118,8 @@ export function createApp(deps: Deps): App {
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     ensureRequestId(req);
-    if (!hasSingleHost(req.rawHeaders)) return void socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (!hasSingleHost(req.rawHeaders))
+      return void socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     handleUpgrade(req, socket, head, deps, forwarder).catch((err: unknown) => {
       deps.log.error({ err }, 'upgrade failed');
       socket.destroy();
@@ -122,7 +134,8 @@ export function createApp(deps: Deps): App {
     // forwarded) cannot end well and the connection is dropped, which also aborts upstream.
     const inFlight = (socket as Duplex & { _httpMessage?: http.ServerResponse | null })._httpMessage;
     if (inFlight) {
-      if (inFlight.writableEnded && !inFlight.writableFinished) inFlight.once('finish', () => socket.destroy()).once('close', () => socket.destroy());
+      if (inFlight.writableEnded && !inFlight.writableFinished)
+        inFlight.once('finish', () => socket.destroy()).once('close', () => socket.destroy());
       else socket.destroy();
       return;
     }

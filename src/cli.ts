@@ -45,7 +45,9 @@ async function start(configArg: string | undefined): Promise<number> {
     const upstream = tenant?.apps[0] ? new URL(tenant.apps[0].upstream) : null;
     if (tenant && upstream) {
       demoApp = createDemoApp({ tenantSlug: tenant.slug });
-      await new Promise<void>((resolve, reject) => demoApp!.once('error', reject).listen(Number(upstream.port), upstream.hostname, resolve));
+      await new Promise<void>((resolve, reject) =>
+        demoApp!.once('error', reject).listen(Number(upstream.port), upstream.hostname, resolve),
+      );
       console.log(`demo app listening on ${upstream.origin} (behind the gateway)`);
     }
   }
@@ -53,8 +55,13 @@ async function start(configArg: string | undefined): Promise<number> {
   console.log(`listening on ${gw.url}`);
   if (gw.opsUrl) console.log(`listening on ${gw.opsUrl} (ops)`);
   if (demo) {
-    console.log(`\nDemo: open ${config.server.publicUrl}/ and sign in as alice / alice-password (admin) or bob / bob-password.`);
-    if (demoIdp) console.log(`SSO demo: open http://127.0.0.1:${config.server.listen.port}/ and sign in with the demo IdP (${demoIdp.issuer}) as carol (admin) or dave, any password.`);
+    console.log(
+      `\nDemo: open ${config.server.publicUrl}/ and sign in as alice / alice-password (admin) or bob / bob-password.`,
+    );
+    if (demoIdp)
+      console.log(
+        `SSO demo: open http://127.0.0.1:${config.server.listen.port}/ and sign in with the demo IdP (${demoIdp.issuer}) as carol (admin) or dave, any password.`,
+      );
     console.log('');
   }
   return new Promise<number>((resolve) => {
@@ -72,7 +79,9 @@ async function start(configArg: string | undefined): Promise<number> {
       );
     };
     process.on('SIGHUP', () => {
-      reloadConfig(gw.deps).catch((err: unknown) => gw.deps.log.error({ err: String(err) }, 'configuration reload failed'));
+      reloadConfig(gw.deps).catch((err: unknown) =>
+        gw.deps.log.error({ err: String(err) }, 'configuration reload failed'),
+      );
     });
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
@@ -150,7 +159,8 @@ export function run(argv: string[]): void {
   );
 }
 
-if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) run(process.argv.slice(2));
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url))
+  run(process.argv.slice(2));
 
 /** The demo configuration's IdP (a provider with id demo-idp on loopback), started before the gateway discovers it. */
 async function startDemoIdpFor(config: GatewayConfig): Promise<DemoIdp | null> {
@@ -161,7 +171,15 @@ async function startDemoIdpFor(config: GatewayConfig): Promise<DemoIdp | null> {
     const port = config.server.listen.port;
     const origins = [config.server.publicUrl, ...t.apps.flatMap((a) => a.hosts.map((h) => `http://${h}:${port}`))];
     try {
-      return await startDemoIdp({ host: issuer.hostname, port: Number(issuer.port), clientId: p.clientId, clientSecret: p.clientSecret, gatewayOrigins: origins, slug: t.slug, provider: p.id });
+      return await startDemoIdp({
+        host: issuer.hostname,
+        port: Number(issuer.port),
+        clientId: p.clientId,
+        clientSecret: p.clientSecret,
+        gatewayOrigins: origins,
+        slug: t.slug,
+        provider: p.id,
+      });
     } catch (err) {
       console.error(`demo IdP not started (${(err as Error).message}); the SSO demo tenant's button will answer 503`);
       return null;

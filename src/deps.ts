@@ -85,11 +85,24 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
       session_reads: readCache.stats(),
     }),
   });
-  const store = instrumentStore(overrides.store ?? createStore(config.store, { clock, log }), metrics.storeLatency, metrics.storeErrors);
+  const store = instrumentStore(
+    overrides.store ?? createStore(config.store, { clock, log }),
+    metrics.storeLatency,
+    metrics.storeErrors,
+  );
   if (!config.server.publicUrl.startsWith('https:')) {
-    log.warn({ publicUrl: config.server.publicUrl }, 'publicUrl is plain http: session cookies are sent without Secure; use https in production');
+    log.warn(
+      { publicUrl: config.server.publicUrl },
+      'publicUrl is plain http: session cookies are sent without Secure; use https in production',
+    );
   }
-  const bus = new RevocationBus(store, revocations, log, () => clock.now(), (ms) => metrics.propagationDelay.observe(ms / 1000));
+  const bus = new RevocationBus(
+    store,
+    revocations,
+    log,
+    () => clock.now(),
+    (ms) => metrics.propagationDelay.observe(ms / 1000),
+  );
   const live = new LiveConnections();
   const deps: Deps = {
     registry: buildRegistry(config),
@@ -128,7 +141,9 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
     },
     onSettingsChanged: (slug) => {
       readCache.clear();
-      reloadTenantSettings(deps, slug).catch((err: unknown) => log.error({ err: String(err), tenant: slug }, 'could not reload tenant settings'));
+      reloadTenantSettings(deps, slug).catch((err: unknown) =>
+        log.error({ err: String(err), tenant: slug }, 'could not reload tenant settings'),
+      );
     },
   });
   return deps;

@@ -99,6 +99,7 @@ export function hostnameOf(hostHeader: string | undefined): string | null {
 /** RFC 9112 §3.2: a request with more than one Host line must be refused. */
 export function hasSingleHost(rawHeaders: readonly string[]): boolean {
   let n = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 4 && rawHeaders[i]!.toLowerCase() === 'host') n++;
+  for (let i = 0; i < rawHeaders.length; i += 2)
+    if (rawHeaders[i]!.length === 4 && rawHeaders[i]!.toLowerCase() === 'host') n++;
   return n <= 1;
 }

@@ -41,13 +41,17 @@ export async function reloadConfig(deps: Deps): Promise<boolean> {
     next = loadConfigFile(old.source);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    for (const e of err.errors) deps.log.error({ path: e.path }, `configuration reload refused: ${e.path}: ${e.message}`);
+    for (const e of err.errors)
+      deps.log.error({ path: e.path }, `configuration reload refused: ${e.path}: ${e.message}`);
     deps.log.error({ errors: err.errors.length }, 'configuration reload refused: the old configuration stays in force');
     return false;
   }
   const { config, ignored } = mergeReloadable(old, next);
   for (const what of ignored) deps.log.warn(`configuration reload: ${what}; restart to apply`);
   const kept = await swapInRegistry(deps, buildRegistry(config), () => deps.assertions.clear());
-  deps.log.info({ tenants: Object.keys(config.tenants).length, settingsKept: kept }, 'configuration reloaded (users and routes)');
+  deps.log.info(
+    { tenants: Object.keys(config.tenants).length, settingsKept: kept },
+    'configuration reloaded (users and routes)',
+  );
   return true;
 }

@@ -28,12 +28,17 @@ function listen(server: http.Server, addr: ListenAddress): Promise<string> {
   });
 }
 
-export async function startGateway(config: GatewayConfig, overrides: DepsOverrides & { listen?: ListenAddress } = {}): Promise<RunningGateway> {
+export async function startGateway(
+  config: GatewayConfig,
+  overrides: DepsOverrides & { listen?: ListenAddress } = {},
+): Promise<RunningGateway> {
   const deps = await buildDeps(config, overrides);
   await deps.bus.start();
   // Identity providers are discovered in the background: one that is down never delays the start.
   deps.idps.warmUp();
-  await loadAllTenantSettings(deps).catch((err: unknown) => deps.log.error({ err: String(err) }, 'could not load saved tenant settings; using the configuration file'));
+  await loadAllTenantSettings(deps).catch((err: unknown) =>
+    deps.log.error({ err: String(err) }, 'could not load saved tenant settings; using the configuration file'),
+  );
   const app = createApp(deps);
   const url = await listen(app.server, overrides.listen ?? config.server.listen);
   let ops: http.Server | null = null;

@@ -25,7 +25,8 @@ import { descendants, freePort, pidOf, runToEnd, spawnPinned, stopChild, which }
 /** @typedef {import('./types.js').TokensOrSkip} TokensOrSkip */
 /** @typedef {{ bin: string, modulesDir: string, builtIn: Set<string> }} ApacheInstall */
 
-export const APACHE_INSTALL_HINT = 'Debian/Ubuntu: `sudo apt-get install -y --no-install-recommends apache2 libapache2-mod-auth-openidc`';
+export const APACHE_INSTALL_HINT =
+  'Debian/Ubuntu: `sudo apt-get install -y --no-install-recommends apache2 libapache2-mod-auth-openidc`';
 const BINARIES = ['apache2', '/usr/sbin/apache2', 'httpd', '/usr/sbin/httpd'];
 const MODULE_DIRS = ['/usr/lib/apache2/modules', '/usr/lib64/httpd/modules', '/usr/lib/httpd/modules'];
 // module name -> its .so (or .c when compiled in); unixd is compiled into Debian's apache2.
@@ -36,8 +37,10 @@ export async function findApache() {
   const bin = BINARIES.map((b) => (b.startsWith('/') ? (existsSync(b) ? b : null) : which(b))).find((b) => b !== null);
   if (!bin) return { missing: `Apache httpd is not installed (${APACHE_INSTALL_HINT})` };
   const modulesDir = MODULE_DIRS.find((d) => existsSync(join(d, 'mod_proxy.so')));
-  if (!modulesDir) return { missing: `no Apache modules directory with mod_proxy.so (looked in ${MODULE_DIRS.join(', ')})` };
-  if (!existsSync(join(modulesDir, 'mod_auth_openidc.so'))) return { missing: `mod_auth_openidc is not installed (${APACHE_INSTALL_HINT})` };
+  if (!modulesDir)
+    return { missing: `no Apache modules directory with mod_proxy.so (looked in ${MODULE_DIRS.join(', ')})` };
+  if (!existsSync(join(modulesDir, 'mod_auth_openidc.so')))
+    return { missing: `mod_auth_openidc is not installed (${APACHE_INSTALL_HINT})` };
   const listed = await runToEnd(null, bin, ['-l'], { timeoutMs: 10_000 });
   const builtIn = new Set([...listed.stdout.matchAll(/^\s*mod_(\w+)\.c$/gm)].map((m) => m[1] ?? ''));
   const absent = MODULES.filter((m) => !builtIn.has(m) && !existsSync(join(modulesDir, `mod_${m}.so`)));
@@ -51,7 +54,8 @@ export async function findApache() {
  */
 export function apacheAlgUnavailable(alg) {
   // Checked by hand with Debian 12's 2.4.12.3: "cjose_jws_import failed: invalid argument".
-  if (alg === 'EdDSA') return 'mod_auth_openidc cannot read EdDSA tokens (its JOSE library, cjose 0.6, refuses them): run with --alg ES256 or RS256';
+  if (alg === 'EdDSA')
+    return 'mod_auth_openidc cannot read EdDSA tokens (its JOSE library, cjose 0.6, refuses them): run with --alg ES256 or RS256';
   if (alg === 'ES256') return jwksHttpsUnavailable();
   return null;
 }
@@ -78,7 +82,9 @@ async function workerAccount() {
  * }} c
  */
 export function apacheConfig({ install, dir, port, upstreamUrl, threads, account, keyLines, issuer, audience }) {
-  const loads = MODULES.filter((m) => !install.builtIn.has(m)).map((m) => `LoadModule ${m}_module ${join(install.modulesDir, `mod_${m}.so`)}`);
+  const loads = MODULES.filter((m) => !install.builtIn.has(m)).map(
+    (m) => `LoadModule ${m}_module ${join(install.modulesDir, `mod_${m}.so`)}`,
+  );
   return `# written by bench/lib/apache.mjs
 ServerRoot ${dir}
 ServerName 127.0.0.1
@@ -125,10 +131,23 @@ ProxyPass / ${upstreamUrl}/ keepalive=On
  * }} o
  * @returns {Promise<Server>}
  */
-export async function startApache({ fleet, label, upstreamUrl, connections, issuer, cookie, keysFile, upstreamHits, log }) {
+export async function startApache({
+  fleet,
+  label,
+  upstreamUrl,
+  connections,
+  issuer,
+  cookie,
+  keysFile,
+  upstreamHits,
+  log,
+}) {
   const install = await findApache();
   if ('missing' in install) throw new Error(install.missing);
-  if (!keysFile) throw new Error("the gateway has no keys file: the check that Apache refuses expired tokens needs the gateway's private key");
+  if (!keysFile)
+    throw new Error(
+      "the gateway has no keys file: the check that Apache refuses expired tokens needs the gateway's private key",
+    );
   /** @param {number} n @returns {Promise<TokensOrSkip>} */
   const tokens = (n) => issueTokens(issuer.url, cookie, n);
   const first = await tokens(1);
@@ -136,13 +155,15 @@ export async function startApache({ fleet, label, upstreamUrl, connections, issu
   const valid = first.tokens[0] ?? '';
   const claims = decodeJwt(valid);
   const audience = Array.isArray(claims.aud) ? claims.aud[0] : claims.aud;
-  if (typeof claims.iss !== 'string' || typeof audience !== 'string') throw new Error('the gateway token has no iss or aud');
+  if (typeof claims.iss !== 'string' || typeof audience !== 'string')
+    throw new Error('the gateway token has no iss or aud');
 
   // World-readable dir (public keys, config, logs): the worker processes may run as another user.
   const dir = await mkdtemp(join(os.tmpdir(), 'gk-bench-apache-'));
   await chmod(dir, 0o755);
   fleet.defer(() => rm(dir, { recursive: true, force: true }));
-  const jwksDoc = (await request(`${issuer.url}/t/${SLUG}/.well-known/jwks.json`, { headers: { host: APP_HOST } })).body;
+  const jwksDoc = (await request(`${issuer.url}/t/${SLUG}/.well-known/jwks.json`, { headers: { host: APP_HOST } }))
+    .body;
   /** @type {{ keys: (import('node:crypto').JsonWebKey & { kid?: string })[] }} */
   const jwks = JSON.parse(jwksDoc);
   const keyLines = await keyDirectives(jwks, jwksDoc, dir, fleet);
@@ -151,15 +172,31 @@ export async function startApache({ fleet, label, upstreamUrl, connections, issu
   const port = await freePort();
   const threads = Math.max(64, connections);
   const conf = join(dir, 'httpd.conf');
-  await writeFile(conf, apacheConfig({ install, dir, port, upstreamUrl, threads, account: await workerAccount(), keyLines, issuer: claims.iss, audience }));
+  await writeFile(
+    conf,
+    apacheConfig({
+      install,
+      dir,
+      port,
+      upstreamUrl,
+      threads,
+      account: await workerAccount(),
+      keyLines,
+      issuer: claims.iss,
+      audience,
+    }),
+  );
   const check = await runToEnd(null, install.bin, ['-t', '-f', conf], { timeoutMs: 30_000 });
   if (check.code !== 0) {
-    throw new Error(`apache2 -t refused the bench's config (${check.code ?? check.signal}): ${(check.stderr || check.stdout).trim().replace(/\s+/g, ' ')}`);
+    throw new Error(
+      `apache2 -t refused the bench's config (${check.code ?? check.signal}): ${(check.stderr || check.stdout).trim().replace(/\s+/g, ' ')}`,
+    );
   }
   const child = spawnPinned(fleet.cpus, install.bin, ['-f', conf, '-DFOREGROUND']);
   fleet.track(label, child);
   const url = `http://127.0.0.1:${port}`;
-  const errorLog = async () => (await readFile(join(dir, 'error.log'), 'utf8').catch(() => '')).split('\n').slice(-12).join('\n');
+  const errorLog = async () =>
+    (await readFile(join(dir, 'error.log'), 'utf8').catch(() => '')).split('\n').slice(-12).join('\n');
   let verdict;
   try {
     await waitForHttp(child, url, 20_000);
@@ -170,7 +207,10 @@ export async function startApache({ fleet, label, upstreamUrl, connections, issu
     throw new Error(`${err instanceof Error ? err.message : String(err)}\n${await errorLog()}`, { cause: err });
   }
   const pid = pidOf(child);
-  const version = (await runToEnd(null, install.bin, ['-v'], { timeoutMs: 10_000 })).stdout.split('\n')[0]?.replace(/^Server version:\s*/, '') ?? '';
+  const version =
+    (await runToEnd(null, install.bin, ['-v'], { timeoutMs: 10_000 })).stdout
+      .split('\n')[0]
+      ?.replace(/^Server version:\s*/, '') ?? '';
   const details =
     `${version}, mod_auth_openidc ${await moduleVersion()}, mpm_event 1 process × ${threads} threads, gateway keys through ${keySource}; ` +
     `authentication checked before the load: ${verdict}`;
@@ -206,12 +246,19 @@ async function keyDirectives(jwks, jwksDoc, dir, fleet) {
   if (kinds.has('EC')) {
     const served = await serveJwksHttps(dir, jwksDoc);
     fleet.defer(served.close);
-    return [`OIDCOAuthVerifyJwksUri ${served.url}`, '# a throwaway self-signed certificate on 127.0.0.1', 'OIDCOAuthSSLValidateServer Off'];
+    return [
+      `OIDCOAuthVerifyJwksUri ${served.url}`,
+      '# a throwaway self-signed certificate on 127.0.0.1',
+      'OIDCOAuthSSLValidateServer Off',
+    ];
   }
   const files = [];
   for (const [i, jwk] of jwks.keys.entries()) {
     const file = join(dir, `gateway-key-${i}.pem`);
-    await writeFile(file, /** @type {string} */ (createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' })));
+    await writeFile(
+      file,
+      /** @type {string} */ (createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' })),
+    );
     files.push(`${jwk.kid}#${file}`);
   }
   return [`OIDCOAuthVerifyCertFiles ${files.join(' ')}`];

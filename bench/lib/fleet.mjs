@@ -44,9 +44,14 @@ export class Fleet {
   /** Our own redis-server on a free port, no persistence: never the machine's own Redis. @returns {Promise<Redis>} */
   async startRedis(/** @type {string} */ bin) {
     const port = await freePort();
-    const child = spawnPinned(this.cpus, bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.tmp], {
-      cwd: this.tmp,
-    });
+    const child = spawnPinned(
+      this.cpus,
+      bin,
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.tmp],
+      {
+        cwd: this.tmp,
+      },
+    );
     this.track('redis', child);
     await waitForLine(child, /Ready to accept connections/, { label: 'redis-server' });
     return { pid: pidOf(child), url: `redis://127.0.0.1:${port}/0` };
@@ -69,7 +74,9 @@ export class Fleet {
 
   /** Pids of every process of ours still running on the servers' cores, their children included. */
   livePids() {
-    const roots = this.procs.flatMap((p) => (p.child.exitCode === null && p.child.signalCode === null && p.child.pid !== undefined ? [p.child.pid] : []));
+    const roots = this.procs.flatMap((p) =>
+      p.child.exitCode === null && p.child.signalCode === null && p.child.pid !== undefined ? [p.child.pid] : [],
+    );
     return [...new Set([...roots, ...descendants(roots)])];
   }
 

@@ -31,9 +31,13 @@ export async function build() {
 
 /** @param {string} password */
 export async function hashPassword(password) {
-  const r = await runToEnd(null, process.execPath, [CLI, 'hash-password'], { input: `${password}\n`, timeoutMs: 60_000 });
+  const r = await runToEnd(null, process.execPath, [CLI, 'hash-password'], {
+    input: `${password}\n`,
+    timeoutMs: 60_000,
+  });
   const last = r.stdout.trim().split('\n').pop() ?? '';
-  if (r.code !== 0 || !last.startsWith('$scrypt$')) throw new Error(`hash-password failed (${r.code}): ${r.stderr || r.stdout}`);
+  if (r.code !== 0 || !last.startsWith('$scrypt$'))
+    throw new Error(`hash-password failed (${r.code}): ${r.stderr || r.stdout}`);
   return last;
 }
 
@@ -124,7 +128,12 @@ export async function login(baseUrl) {
   const csrf = /name="csrf_token" value="([^"]+)"/.exec(form.body)?.[1];
   if (!csrf) throw new Error('no csrf_token field in the login form');
   const jar = setCookies(form);
-  const body = new URLSearchParams({ username: USER.username, password: USER.password, csrf_token: csrf, rd: '/' }).toString();
+  const body = new URLSearchParams({
+    username: USER.username,
+    password: USER.password,
+    csrf_token: csrf,
+    rd: '/',
+  }).toString();
   const res = await request(`${baseUrl}/t/${SLUG}/login`, {
     method: 'POST',
     body,
@@ -139,7 +148,9 @@ export async function login(baseUrl) {
   const got = setCookies(res);
   const name = Object.keys(got).find((k) => new RegExp(`(^|-)gk_${SLUG}$`).test(k) && got[k] !== '');
   if (res.status !== 302 || !name || got[name] === undefined) {
-    throw new Error(`login failed: POST /t/${SLUG}/login answered ${res.status} without a session cookie\n${res.body.slice(0, 500)}`);
+    throw new Error(
+      `login failed: POST /t/${SLUG}/login answered ${res.status} without a session cookie\n${res.body.slice(0, 500)}`,
+    );
   }
   return `${name}=${got[name]}`;
 }
@@ -153,8 +164,11 @@ export async function login(baseUrl) {
  * @returns {Promise<TokensOrSkip>}
  */
 export async function issueTokens(baseUrl, cookie, n) {
-  const s = await request(`${baseUrl}/t/${SLUG}/api/v1/session`, { headers: { host: APP_HOST, cookie, accept: 'application/json' } });
-  if (s.status === 404) return { skip: `GET /t/${SLUG}/api/v1/session answered 404: the session API is not implemented yet` };
+  const s = await request(`${baseUrl}/t/${SLUG}/api/v1/session`, {
+    headers: { host: APP_HOST, cookie, accept: 'application/json' },
+  });
+  if (s.status === 404)
+    return { skip: `GET /t/${SLUG}/api/v1/session answered 404: the session API is not implemented yet` };
   if (s.status !== 200) return { skip: `GET /t/${SLUG}/api/v1/session answered ${s.status}` };
   const csrf = JSON.parse(s.body).csrfToken;
   /** @type {string[]} */
@@ -171,14 +185,17 @@ export async function issueTokens(baseUrl, cookie, n) {
   while (tokens.length < n) {
     const batch = await Promise.all(Array.from({ length: Math.min(16, n - tokens.length) }, one));
     for (const r of batch) {
-      if (r.status === 404) return { skip: `POST /t/${SLUG}/api/v1/session/token answered 404: access tokens are not implemented yet` };
-      if (r.status !== 200) return { skip: `POST /t/${SLUG}/api/v1/session/token answered ${r.status}: ${r.body.slice(0, 200)}` };
+      if (r.status === 404)
+        return { skip: `POST /t/${SLUG}/api/v1/session/token answered 404: access tokens are not implemented yet` };
+      if (r.status !== 200)
+        return { skip: `POST /t/${SLUG}/api/v1/session/token answered ${r.status}: ${r.body.slice(0, 200)}` };
       /** @type {unknown} */
       const t = JSON.parse(r.body).access_token;
       if (typeof t !== 'string') return { skip: 'the token endpoint answered 200 without access_token' };
       tokens.push(t);
     }
   }
-  if (new Set(tokens).size !== tokens.length) return { skip: `the token endpoint returned duplicate tokens (${new Set(tokens).size} distinct of ${n})` };
+  if (new Set(tokens).size !== tokens.length)
+    return { skip: `the token endpoint returned duplicate tokens (${new Set(tokens).size} distinct of ${n})` };
   return { tokens };
 }

@@ -23,10 +23,28 @@ export function jwksHttpsUnavailable() {
 export async function serveJwksHttps(dir, jwks) {
   const keyFile = join(dir, 'jwks-tls.key');
   const certFile = join(dir, 'jwks-tls.crt');
-  const r = await runToEnd(null, 'openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', keyFile, '-out', certFile, '-subj', '/CN=127.0.0.1', '-days', '2',
-  ], { timeoutMs: 30_000 });
+  const r = await runToEnd(
+    null,
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-subj',
+      '/CN=127.0.0.1',
+      '-days',
+      '2',
+    ],
+    { timeoutMs: 30_000 },
+  );
   if (r.code !== 0) throw new Error(`openssl could not make the JWKS server's certificate: ${r.stderr.trim()}`);
   const server = https.createServer({ key: await readFile(keyFile), cert: await readFile(certFile) }, (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=3600' });

@@ -53,7 +53,9 @@ export function parseWrk(out) {
     // cross-checked against the upstream's own request count.
     non2xx: num(/Non-2xx or 3xx responses:\s+(\d+)/) ?? 0,
     errors: sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0,
-    socketErrors: sock ? { connect: Number(sock[1]), read: Number(sock[2]), write: Number(sock[3]), timeout: Number(sock[4]) } : null,
+    socketErrors: sock
+      ? { connect: Number(sock[1]), read: Number(sock[2]), write: Number(sock[3]), timeout: Number(sock[4]) }
+      : null,
   };
 }
 
@@ -101,7 +103,17 @@ end
 export async function closedLoop(target, opts) {
   const timeoutMs = (opts.seconds + 30) * 1000;
   if (opts.tool === 'wrk') {
-    const args = ['-t', String(opts.threads), '-c', String(opts.connections), '-d', `${opts.seconds}s`, '--latency', '--timeout', '5s'];
+    const args = [
+      '-t',
+      String(opts.threads),
+      '-c',
+      String(opts.connections),
+      '-d',
+      `${opts.seconds}s`,
+      '--latency',
+      '--timeout',
+      '5s',
+    ];
     for (const [k, v] of Object.entries(target.headers ?? {})) args.push('-H', `${k}: ${v}`);
     if (target.tokens?.length) {
       const script = join(opts.tmpDir, `tokens-${target.tokens.length}.lua`);
@@ -116,7 +128,13 @@ export async function closedLoop(target, opts) {
     if (rps === null || requests === null || p50Ms === null) throw new Error(`could not read wrk output:\n${r.stdout}`);
     return { tool: 'wrk', ...parsed, rps, requests, p50Ms };
   }
-  const job = { url: target.url, headers: target.headers ?? {}, tokens: target.tokens ?? [], seconds: opts.seconds, connections: opts.connections };
+  const job = {
+    url: target.url,
+    headers: target.headers ?? {},
+    tokens: target.tokens ?? [],
+    seconds: opts.seconds,
+    connections: opts.connections,
+  };
   const r = await runToEnd(opts.cpus, process.execPath, [AUTOCANNON_WORKER, JSON.stringify(job)], { timeoutMs });
   if (r.code !== 0) throw new Error(`autocannon failed (${r.code ?? r.signal}): ${r.stderr}`);
   return { tool: 'autocannon', ...JSON.parse(r.stdout.trim().split('\n').pop() ?? '') };

@@ -67,7 +67,10 @@ export async function chooseLoadTool(asked, { notes, log }) {
     return { tool, version: first.replace(/\s*Copyright.*/, '').trim() || 'unknown' };
   }
   try {
-    return { tool, version: `autocannon ${JSON.parse(readFileSync(join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')).version}` };
+    return {
+      tool,
+      version: `autocannon ${JSON.parse(readFileSync(join(ROOT, 'node_modules/autocannon/package.json'), 'utf8')).version}`,
+    };
   } catch {
     throw new Error('autocannon is not installed: run `npm ci` (it is a devDependency)');
   }
@@ -93,7 +96,10 @@ export async function idleCheck(cpus, waitSeconds, log) {
     const su = coreUsage(c0, c1, cpus.server);
     const lu = coreUsage(c0, c1, cpus.load);
     /** @type {IdleCheck} */
-    const check = { serverCoreBusy: su ? su.busyUs / su.capacityUs : null, loadCoreBusy: lu ? lu.busyUs / lu.capacityUs : null };
+    const check = {
+      serverCoreBusy: su ? su.busyUs / su.capacityUs : null,
+      loadCoreBusy: lu ? lu.busyUs / lu.capacityUs : null,
+    };
     if (isQuiet(check) || Date.now() >= quietBy) return check;
     if (first) log(`waiting up to ${waitSeconds} s for the cores to be quiet…`);
   }

@@ -42,7 +42,9 @@ async function apacheBearer(srv, n) {
   if (!srv.tokens) throw new Error(`${srv.label} issues no tokens`);
   const r = await srv.tokens(n);
   if ('skip' in r) return r;
-  return n === 1 ? { url: `${srv.url}/`, headers: { Authorization: `Bearer ${r.tokens[0]}` } } : { url: `${srv.url}/`, headers: {}, tokens: r.tokens };
+  return n === 1
+    ? { url: `${srv.url}/`, headers: { Authorization: `Bearer ${r.tokens[0]}` } }
+    : { url: `${srv.url}/`, headers: {}, tokens: r.tokens };
 }
 
 const APACHE =
@@ -68,18 +70,23 @@ export const MODES = [
   },
   {
     name: 'bare-undici',
-    about: 'a bare undici Pool passthrough (dispatch straight into the response), no auth: the fastest plain forwarder we know here',
+    about:
+      'a bare undici Pool passthrough (dispatch straight into the response), no auth: the fastest plain forwarder we know here',
     server: 'bare-undici',
     reachesUpstream: true,
     target: async ({ srv }) => ({ url: `${srv.url}/`, headers: {} }),
   },
   {
     name: 'gateway-cookie',
-    about: 'the gateway, every request authenticated by a login-session cookie looked up in Redis (activity writes included)',
+    about:
+      'the gateway, every request authenticated by a login-session cookie looked up in Redis (activity writes included)',
     server: 'gateway',
     openLoop: true,
     reachesUpstream: true,
-    target: async ({ srv, ctx }) => ({ url: `${srv.url}/`, headers: { Host: APP_HOST, Cookie: await ctx.sessionCookie(srv) } }),
+    target: async ({ srv, ctx }) => ({
+      url: `${srv.url}/`,
+      headers: { Host: APP_HOST, Cookie: await ctx.sessionCookie(srv) },
+    }),
   },
   {
     name: 'gateway-bearer-hot',
@@ -118,14 +125,20 @@ export const MODES = [
     reachesUpstream: false,
     target: async ({ srv, ctx }) => ({
       url: `${srv.url}/t/${SLUG}/auth`,
-      headers: { Host: APP_HOST, 'X-Original-URI': '/', 'X-Original-Method': 'GET', Cookie: await ctx.sessionCookie(srv) },
+      headers: {
+        Host: APP_HOST,
+        'X-Original-URI': '/',
+        'X-Original-Method': 'GET',
+        Cookie: await ctx.sessionCookie(srv),
+      },
     }),
     // The generic probe (one request before the load) turns a 404 into a skip.
     notImplementedOn404: `GET /t/${SLUG}/auth answered 404: the forward-auth endpoint is not implemented yet`,
   },
   {
     name: 'node-stack',
-    about: 'express + express-session + connect-redis (same Redis) + http-proxy-middleware: session required, then proxied',
+    about:
+      'express + express-session + connect-redis (same Redis) + http-proxy-middleware: session required, then proxied',
     server: 'node-stack',
     reachesUpstream: true,
     target: async ({ srv, ctx }) => ({ url: `${srv.url}/`, headers: { Cookie: await ctx.nodeStackCookie(srv) } }),

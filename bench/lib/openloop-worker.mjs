@@ -28,21 +28,24 @@ const noop = () => {};
 
 /** @param {number} i @param {number} schedNs @param {number} sentNs */
 function fire(i, schedNs, sentNs) {
-  const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'GET', headers: job.headers }, (res) => {
-    const status = res.statusCode ?? 0;
-    if (status < 200 || status > 299) non2xx++;
-    res.on('data', noop);
-    res.on('end', () => {
-      const t = now();
-      latNs[i] = t - schedNs;
-      svcNs[i] = t - sentNs;
-      settle();
-    });
-    res.on('error', () => {
-      errors++;
-      settle();
-    });
-  });
+  const req = http.request(
+    { agent, host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'GET', headers: job.headers },
+    (res) => {
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status > 299) non2xx++;
+      res.on('data', noop);
+      res.on('end', () => {
+        const t = now();
+        latNs[i] = t - schedNs;
+        svcNs[i] = t - sentNs;
+        settle();
+      });
+      res.on('error', () => {
+        errors++;
+        settle();
+      });
+    },
+  );
   req.on('error', () => {
     errors++;
     settle();

@@ -44,7 +44,9 @@ export function which(cmd) {
 /** Cores this process may run on (sched affinity), e.g. [0, 1]. */
 export function allowedCpus() {
   try {
-    const line = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('Cpus_allowed_list:'));
+    const line = readFileSync('/proc/self/status', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Cpus_allowed_list:'));
     return parseCpuList(line?.split(':')[1]?.trim() ?? '');
   } catch {
     return [];
@@ -73,9 +75,22 @@ export function parseCpuList(s) {
 export function cpuPlan({ serverCpus, loadCpus } = {}) {
   const cpus = allowedCpus();
   const taskset = which('taskset');
-  if (serverCpus && loadCpus) return { pinned: Boolean(taskset), server: serverCpus, load: loadCpus, reason: taskset ? null : 'taskset not found' };
-  if (!taskset) return { pinned: false, server: null, load: null, reason: 'taskset not found (apt-get install util-linux)' };
-  if (cpus.length < 2) return { pinned: false, server: null, load: null, reason: `only ${cpus.length} core available: nothing to pin apart` };
+  if (serverCpus && loadCpus)
+    return {
+      pinned: Boolean(taskset),
+      server: serverCpus,
+      load: loadCpus,
+      reason: taskset ? null : 'taskset not found',
+    };
+  if (!taskset)
+    return { pinned: false, server: null, load: null, reason: 'taskset not found (apt-get install util-linux)' };
+  if (cpus.length < 2)
+    return {
+      pinned: false,
+      server: null,
+      load: null,
+      reason: `only ${cpus.length} core available: nothing to pin apart`,
+    };
   const half = Math.floor(cpus.length / 2);
   return { pinned: true, server: cpus.slice(0, half).join(','), load: cpus.slice(half).join(','), reason: null };
 }
@@ -105,7 +120,9 @@ export function spawnPinned(cpus, cmd, args, opts = {}) {
   const [file, argv] = cpus ? ['taskset', ['-c', cpus, cmd, ...args]] : [cmd, args];
   const { stdin = 'ignore', ...rest } = opts;
   // stdout and stderr are pipes (the stdio option): the type says so.
-  const child = /** @type {Child} */ (Object.assign(spawn(file, argv, { stdio: [stdin, 'pipe', 'pipe'], ...rest }), { tail: '' }));
+  const child = /** @type {Child} */ (
+    Object.assign(spawn(file, argv, { stdio: [stdin, 'pipe', 'pipe'], ...rest }), { tail: '' })
+  );
   live.add(child);
   child.once('exit', () => live.delete(child));
   /** @param {Buffer} chunk */
@@ -134,10 +151,14 @@ export function waitForLine(child, re, { timeoutMs = 30_000, label = 'process' }
       if (m) finish(null, m);
     };
     /** @type {(code: number | null, signal: NodeJS.Signals | null) => void} */
-    const onExit = (code, signal) => finish(new Error(`${label} exited (${code ?? signal}) before it was ready:\n${child.tail}`));
+    const onExit = (code, signal) =>
+      finish(new Error(`${label} exited (${code ?? signal}) before it was ready:\n${child.tail}`));
     /** @param {Error} err */
     const onError = (err) => finish(new Error(`${label} could not start: ${err.message}`));
-    const guard = setTimeout(() => finish(new Error(`${label} not ready after ${timeoutMs} ms:\n${child.tail}`)), timeoutMs);
+    const guard = setTimeout(
+      () => finish(new Error(`${label} not ready after ${timeoutMs} ms:\n${child.tail}`)),
+      timeoutMs,
+    );
     /** @param {Error | null} err @param {RegExpExecArray} [m] */
     function finish(err, m) {
       clearTimeout(guard);
@@ -179,7 +200,10 @@ export async function stopChild(child, { signal = 'SIGTERM', graceMs = 5000 } = 
  */
 export function runToEnd(cpus, cmd, args, { timeoutMs = 120_000, input, env } = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawnPinned(cpus, cmd, args, { stdin: input === undefined ? 'ignore' : 'pipe', ...(env ? { env } : {}) });
+    const child = spawnPinned(cpus, cmd, args, {
+      stdin: input === undefined ? 'ignore' : 'pipe',
+      ...(env ? { env } : {}),
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -278,8 +302,16 @@ export function coreTimes() {
     for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
       const m = /^cpu(\d+)\s+(.*)$/.exec(line);
       if (!m?.[1] || !m[2]) continue;
-      const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = m[2].trim().split(/\s+/).map(Number);
-      out[m[1]] = { proc: user + nice + system, irq: irq + softirq, steal, total: user + nice + system + idle + iowait + irq + softirq + steal };
+      const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = m[2]
+        .trim()
+        .split(/\s+/)
+        .map(Number);
+      out[m[1]] = {
+        proc: user + nice + system,
+        irq: irq + softirq,
+        steal,
+        total: user + nice + system + idle + iowait + irq + softirq + steal,
+      };
     }
   } catch {
     // not Linux
@@ -308,7 +340,13 @@ export function coreUsage(before, after, cpus) {
   }
   const us = 1e6 / clockTicks();
   if (sum.total <= 0) return null;
-  return { procUs: sum.proc * us, irqUs: sum.irq * us, stealUs: sum.steal * us, busyUs: (sum.proc + sum.irq + sum.steal) * us, capacityUs: sum.total * us };
+  return {
+    procUs: sum.proc * us,
+    irqUs: sum.irq * us,
+    stealUs: sum.steal * us,
+    busyUs: (sum.proc + sum.irq + sum.steal) * us,
+    capacityUs: sum.total * us,
+  };
 }
 
 /** The pid of a child that has started (spawn failures have none). @param {Child} child */

@@ -22,7 +22,14 @@ const pct0 = (x) => `${(x * 100).toFixed(0)}%`;
 
 /** The cores' busy shares of one run, for its progress line. @param {PerRequest} row */
 function coresLine(row) {
-  const { serverCoreBusy: sb, irqServerShare: si, foreignServerShare: so, loadCoreBusy: lb, irqLoadShare: li, foreignLoadShare: lo } = row;
+  const {
+    serverCoreBusy: sb,
+    irqServerShare: si,
+    foreignServerShare: so,
+    loadCoreBusy: lb,
+    irqLoadShare: li,
+    foreignLoadShare: lo,
+  } = row;
   if (sb === null || si === null || so === null || lb === null || li === null || lo === null) return '';
   return `  server core ${pct0(sb)} (irq ${pct0(si)}, others ${pct0(so)})  load core ${pct0(lb)} (irq ${pct0(li)}, others ${pct0(lo)})`;
 }
@@ -43,7 +50,9 @@ export function openProgressLine(round, rounds, name, row) {
     `open loop ${round}/${rounds}  ${name.padEnd(20)} p50 ${row.p50Ms?.toFixed(3)} ms  p99 ${row.p99Ms?.toFixed(3)} ms  max ${row.maxMs?.toFixed(2)} ms  ` +
     `late sends ${(row.lateShare * 100).toFixed(1)}%` +
     coresLine(row) +
-    (row.non2xx || row.errors || row.unanswered ? `  !! non-2xx ${row.non2xx} errors ${row.errors} unanswered ${row.unanswered}` : '')
+    (row.non2xx || row.errors || row.unanswered
+      ? `  !! non-2xx ${row.non2xx} errors ${row.errors} unanswered ${row.unanswered}`
+      : '')
   );
 }
 
@@ -111,7 +120,18 @@ export function closedLoopTable(summary) {
 export function openLoopTable(summary) {
   const ol = summary.openLoop;
   if (!ol || ol.status !== 'ok') return `open loop: ${ol?.reason ?? 'not run'}`;
-  const headers = ['mode', 'rate req/s', 'p50 ms', '(range)', 'p99 ms', '(range)', 'p99.9 ms', 'max ms', 'added p50 ms', 'added p99 ms'];
+  const headers = [
+    'mode',
+    'rate req/s',
+    'p50 ms',
+    '(range)',
+    'p99 ms',
+    '(range)',
+    'p99.9 ms',
+    'max ms',
+    'added p50 ms',
+    'added p99 ms',
+  ];
   headers.push('CPU µs/req', 'late sends', 'non-2xx', 'errors');
   /** @type {('l' | 'r')[]} */
   const align = ['l', 'r', 'r', 'l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'];
@@ -146,12 +166,14 @@ export function targetsTables(summary) {
 /** @param {Summary} summary @param {number} issue */
 function targetsTable(summary, issue) {
   const headers = [`issue ${issue} target`, 'measured', 'target', 'result'];
-  const rows = summary.targets.filter((t) => t.issue === issue).map((t) => [
-    t.label,
-    t.measured === null ? '-' : `${fmt(t.measured, t.unit === 'ms' ? 3 : 2)} ${t.unit}`,
-    `${t.op} ${t.value} ${t.unit}`,
-    (t.measured === null ? 'not measured' : t.met ? 'met' : 'NOT met') + (t.disturbed ? ' (disturbed)' : ''),
-  ]);
+  const rows = summary.targets
+    .filter((t) => t.issue === issue)
+    .map((t) => [
+      t.label,
+      t.measured === null ? '-' : `${fmt(t.measured, t.unit === 'ms' ? 3 : 2)} ${t.unit}`,
+      `${t.op} ${t.value} ${t.unit}`,
+      (t.measured === null ? 'not measured' : t.met ? 'met' : 'NOT met') + (t.disturbed ? ' (disturbed)' : ''),
+    ]);
   return table(headers, rows, ['l', 'r', 'r', 'l']);
 }
 
@@ -164,7 +186,9 @@ export function fullReport(summary) {
     `machine: ${mach.nproc} cores, ${mach.cpuModel}, ${mach.memTotalMB} MB RAM, node ${mach.node}, ${mach.kernel}`,
     `load: ${s.loadGenerator} (${s.loadGeneratorVersion}), ${s.connections} connections, ${s.threads} thread(s); ` +
       `${s.rounds} rounds × ${s.seconds} s per mode, interleaved, after ${s.warmupSeconds} s warm-up; ` +
-      (s.pinning.pinned ? `servers + Redis on core(s) ${s.pinning.server}, load generator on core(s) ${s.pinning.load}` : `not pinned (${s.pinning.reason})`),
+      (s.pinning.pinned
+        ? `servers + Redis on core(s) ${s.pinning.server}, load generator on core(s) ${s.pinning.load}`
+        : `not pinned (${s.pinning.reason})`),
     "median (range) over rounds; ×bare = ratio to bare-proxy's median (×undici: req/s to bare-undici's; " +
       "×apache: a gateway bearer mode's req/s to the Apache mode with the same tokens); " +
       "CPU µs/req = user+system time of the mode's own server process(es) per request",

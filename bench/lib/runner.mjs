@@ -64,7 +64,14 @@ export class Runner {
 
   /** @param {Target} target @param {number} seconds */
   load(target, seconds) {
-    return closedLoop(target, { tool: this.tool, seconds, connections: this.connections, threads: this.threads, cpus: this.cpus.load, tmpDir: this.fleet.tmp });
+    return closedLoop(target, {
+      tool: this.tool,
+      seconds,
+      connections: this.connections,
+      threads: this.threads,
+      cpus: this.cpus.load,
+      tmpDir: this.fleet.tmp,
+    });
   }
 
   upstreamHits() {
@@ -106,7 +113,11 @@ export class Runner {
     return {
       result,
       acct: {
-        named: { proc: cpuDelta(a.proc, b.proc), redis: cpuDelta(a.redis, b.redis), upstream: cpuDelta(a.upstream, b.upstream) },
+        named: {
+          proc: cpuDelta(a.proc, b.proc),
+          redis: cpuDelta(a.redis, b.redis),
+          upstream: cpuDelta(a.upstream, b.upstream),
+        },
         loadGenUs,
         serverCoreBusy: su ? su.busyUs / su.capacityUs : null,
         loadCoreBusy: lu ? lu.busyUs / lu.capacityUs : null,
@@ -158,9 +169,18 @@ export class Runner {
     const out = Object.fromEntries(modes.map((m) => [m.name, []]));
     for (let round = 1; round <= rounds; round++) {
       for (const m of modes) {
-        const job = { url: m.target.url, headers: m.target.headers, rate, seconds, connections: this.connections, leadInSeconds };
+        const job = {
+          url: m.target.url,
+          headers: m.target.headers,
+          rate,
+          seconds,
+          connections: this.connections,
+          leadInSeconds,
+        };
         const { result: r, acct } = await this.accounted(m, () =>
-          runToEnd(this.cpus.load, process.execPath, [OPENLOOP_WORKER, JSON.stringify(job)], { timeoutMs: (seconds + 30) * 1000 }),
+          runToEnd(this.cpus.load, process.execPath, [OPENLOOP_WORKER, JSON.stringify(job)], {
+            timeoutMs: (seconds + 30) * 1000,
+          }),
         );
         if (r.code !== 0) throw new Error(`open-loop worker failed (${r.code ?? r.signal}): ${r.stderr}`);
         /** @type {OpenLoopResult} */

@@ -38,7 +38,10 @@ export function serverStarters({ fleet, upstream, redis, alg, connections, ctx, 
     upstream: { shared: true, start: async () => upstream },
     'bare-proxy': { shared: true, start: () => fleet.startScript('bare-proxy', 'bare-proxy.mjs', [upstream.url]) },
     'bare-undici': { shared: true, start: () => fleet.startScript('bare-undici', 'bare-undici.mjs', [upstream.url]) },
-    'node-stack': { shared: true, start: () => fleet.startScript('node-stack', 'node-stack.mjs', [upstream.url, redis.url]) },
+    'node-stack': {
+      shared: true,
+      start: () => fleet.startScript('node-stack', 'node-stack.mjs', [upstream.url, redis.url]),
+    },
     gateway: { shared: false, start: gateway },
     apache: {
       shared: true,

@@ -56,23 +56,34 @@ export async function setUpModes(defs, { starters, ctx, flags, log }) {
         log(`-- skipping ${def.name}: ${unavailable}`);
         continue;
       }
-      const srv = kind.shared ? (shared[def.server] ??= await kind.start(def.server)) : await kind.start(`${def.server}[${def.name}]`);
+      const srv = kind.shared
+        ? (shared[def.server] ??= await kind.start(def.server))
+        : await kind.start(`${def.server}[${def.name}]`);
       state.srv = srv;
       const target = await def.target({ srv, ctx });
       if ('skip' in target) {
         Object.assign(state, { status: 'skipped', reason: target.skip });
       } else {
         // One request exactly as the load generator will send it (first token for a list).
-        const headers = { ...target.headers, ...(target.tokens ? { Authorization: `Bearer ${target.tokens[0]}` } : {}) };
+        const headers = {
+          ...target.headers,
+          ...(target.tokens ? { Authorization: `Bearer ${target.tokens[0]}` } : {}),
+        };
         const probe = await request(target.url, { headers });
-        if (probe.status === 404 && def.notImplementedOn404) Object.assign(state, { status: 'skipped', reason: def.notImplementedOn404 });
+        if (probe.status === 404 && def.notImplementedOn404)
+          Object.assign(state, { status: 'skipped', reason: def.notImplementedOn404 });
         else if (probe.status < 200 || probe.status > 299) {
-          Object.assign(state, { status: 'failed', reason: `the probe request answered ${probe.status}: ${probe.body.slice(0, 200).replace(/\s+/g, ' ')}` });
-        }
-        else state.target = target;
+          Object.assign(state, {
+            status: 'failed',
+            reason: `the probe request answered ${probe.status}: ${probe.body.slice(0, 200).replace(/\s+/g, ' ')}`,
+          });
+        } else state.target = target;
       }
     } catch (err) {
-      Object.assign(state, { status: 'failed', reason: (err instanceof Error ? err.message : String(err)).split('\n')[0] });
+      Object.assign(state, {
+        status: 'failed',
+        reason: (err instanceof Error ? err.message : String(err)).split('\n')[0],
+      });
     }
     if (state.status !== 'ok') {
       log(`${state.status === 'skipped' ? '-- skipping' : '!! FAILED'} ${def.name}: ${state.reason}`);

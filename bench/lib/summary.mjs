@@ -91,8 +91,12 @@ export function summarizeModes(states, { reference, connections, flags, notes })
       modes[e.name] = { ...base, reason: e.reason };
       continue;
     }
-    const stats = /** @type {Record<StatKey, Stat>} */ (Object.fromEntries(STAT_KEYS.map((k) => [k, summarize(e.rounds.map((r) => r[k]))])));
-    const median = /** @type {Record<StatKey, number | null>} */ (Object.fromEntries(STAT_KEYS.map((k) => [k, stats[k].median])));
+    const stats = /** @type {Record<StatKey, Stat>} */ (
+      Object.fromEntries(STAT_KEYS.map((k) => [k, summarize(e.rounds.map((r) => r[k]))]))
+    );
+    const median = /** @type {Record<StatKey, number | null>} */ (
+      Object.fromEntries(STAT_KEYS.map((k) => [k, stats[k].median]))
+    );
     const non2xx = e.rounds.reduce((a, r) => a + r.non2xx, 0);
     const errors = e.rounds.reduce((a, r) => a + r.errors, 0);
     /** @type {MeasuredSummary} */
@@ -110,13 +114,16 @@ export function summarizeModes(states, { reference, connections, flags, notes })
       ratios: { rps: null, cpu: null, p50: null, rpsVsUndici: null, rpsVsApache: null },
     };
     modes[e.name] = out;
-    if (non2xx > 0 || errors > 0) flags.push(`${e.name}: ${non2xx} non-2xx responses and ${errors} socket errors (must be 0)`);
+    if (non2xx > 0 || errors > 0)
+      flags.push(`${e.name}: ${non2xx} non-2xx responses and ${errors} socket errors (must be 0)`);
     if (e.def.reachesUpstream) {
       for (const r of e.rounds) {
         // Requests still in flight when the load stops reach the app uncounted: allow that.
         const hits = r.upstreamHits ?? 0;
         if (r.requests - hits > 0 || hits - r.requests > connections * 2) {
-          flags.push(`${e.name} round ${r.round}: the load generator counted ${r.requests} responses but the upstream served ${r.upstreamHits} requests`);
+          flags.push(
+            `${e.name} round ${r.round}: the load generator counted ${r.requests} responses but the upstream served ${r.upstreamHits} requests`,
+          );
         }
       }
     }
@@ -174,7 +181,10 @@ function markDisturbed(modes, notes) {
     notes.push(
       'other processes took CPU from the pinned cores (disturbed rounds; max share of the server core / load core): ' +
         disturbed
-          .map(([n, m]) => `${n} ${m.disturbedRounds}/${m.rounds.length} (${pct(m.stats.foreignServerShare.max)}% / ${pct(m.stats.foreignLoadShare.max)}%)`)
+          .map(
+            ([n, m]) =>
+              `${n} ${m.disturbedRounds}/${m.rounds.length} (${pct(m.stats.foreignServerShare.max)}% / ${pct(m.stats.foreignLoadShare.max)}%)`,
+          )
           .join(', ') +
         '; modes marked * were disturbed in half of their rounds or more — rerun on a quiet machine (--wait-idle N waits for one)',
     );
@@ -213,7 +223,10 @@ export function summarizeOpenLoop(byMode, { rate, reference, flags, notes }) {
     // Open loop: disturbed when others took more than 5 % of either core or more than 1 %
     // of the sends left the generator over 1 ms late.
     modes[name] = { ...s, disturbed: foreign > DISTURBED || (s.foreignLoadShare.max ?? 0) > DISTURBED || late > 0.01 };
-    if (foreign > DISTURBED) notes.push(`open loop ${name}: other processes took up to ${(foreign * 100).toFixed(0)}% of the server core: latencies disturbed`);
+    if (foreign > DISTURBED)
+      notes.push(
+        `open loop ${name}: other processes took up to ${(foreign * 100).toFixed(0)}% of the server core: latencies disturbed`,
+      );
     if (late > 0.01) {
       notes.push(
         `open loop ${name}: up to ${(late * 100).toFixed(1)}% of the requests left the generator more than 1 ms late (max ${s.maxSendLagMs.toFixed(1)} ms): ` +

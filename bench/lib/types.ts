@@ -153,7 +153,8 @@ export interface PerRequest {
   stealShare: number | null;
 }
 
-export type ClosedRow = { round: number } & LoadResult & PerRequest & { upstreamHits: number | null; disturbed?: boolean };
+export type ClosedRow = { round: number } & LoadResult &
+  PerRequest & { upstreamHits: number | null; disturbed?: boolean };
 
 /** The line bench/lib/openloop-worker.mjs prints. */
 export interface OpenLoopResult {
@@ -232,7 +233,8 @@ export interface ModeSummary {
   ratios?: Ratios;
 }
 /** A measured mode's summary: every field set (but `reason`, which only modes that were not measured have). */
-export type MeasuredSummary = Required<Omit<ModeSummary, 'reason' | 'serverDetails'>> & Pick<ModeSummary, 'reason' | 'serverDetails'>;
+export type MeasuredSummary = Required<Omit<ModeSummary, 'reason' | 'serverDetails'>> &
+  Pick<ModeSummary, 'reason' | 'serverDetails'>;
 
 export interface OpenLoopModeSummary {
   p50Ms: Stat;

@@ -19,7 +19,15 @@ const origin = new URL(target).origin;
 // The gateway's settings (src/proxy/forward.ts): keep-alive, one request per connection at a time.
 const pool = new Pool(origin, { connections: 512, pipelining: 1, keepAliveTimeout: 4000 });
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+]);
 
 /** Request headers as a flat [name, value, …] list without the hop-by-hop ones. @param {string[]} raw */
 function requestHeaders(raw) {
@@ -56,7 +64,13 @@ function forward(req, res) {
     }
   });
   pool.dispatch(
-    { origin, path: req.url ?? '/', method: req.method ?? 'GET', headers: requestHeaders(req.rawHeaders), body: hasBody ? req : null },
+    {
+      origin,
+      path: req.url ?? '/',
+      method: req.method ?? 'GET',
+      headers: requestHeaders(req.rawHeaders),
+      body: hasBody ? req : null,
+    },
     {
       onConnect(a) {
         abort = a;

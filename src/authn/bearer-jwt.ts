@@ -16,11 +16,15 @@ export function bearerToken(authorization: string | string[] | undefined): strin
 }
 
 export type BearerCheck =
-  | { ok: true; claims: AccessTokenClaims; session: SessionRecord | null }
-  | { ok: false; reason: string };
+  { ok: true; claims: AccessTokenClaims; session: SessionRecord | null } | { ok: false; reason: string };
 
 /** The whole bearer check: signature and claims (cached), deny lists, the session it names. */
-export async function checkBearer(token: string, tenant: TenantRuntime, audience: string, deps: Deps): Promise<BearerCheck> {
+export async function checkBearer(
+  token: string,
+  tenant: TenantRuntime,
+  audience: string,
+  deps: Deps,
+): Promise<BearerCheck> {
   const now = deps.clock.now();
   let claims = deps.tokenCache.get(token, tenant.issuer, audience, now);
   if (!claims) {
@@ -29,13 +33,15 @@ export async function checkBearer(token: string, tenant: TenantRuntime, audience
     claims = v.claims;
     deps.tokenCache.set(token, tenant.issuer, audience, claims, now);
   }
-  if (deps.revocations.has(claims.jti) || (claims.sid !== undefined && deps.revocations.has(claims.sid))) return { ok: false, reason: 'token_revoked' };
+  if (deps.revocations.has(claims.jti) || (claims.sid !== undefined && deps.revocations.has(claims.sid)))
+    return { ok: false, reason: 'token_revoked' };
   const [denied, session] = await Promise.all([
     deps.readCache.tokenDenied(deps.store, tenant.slug, claims.jti),
     claims.sid !== undefined ? deps.readCache.session(deps.store, tenant.slug, claims.sid) : Promise.resolve(null),
   ]);
   if (denied) return { ok: false, reason: 'token_revoked' };
-  if (claims.sid !== undefined && (!session || session.userId !== claims.sub)) return { ok: false, reason: 'session_gone' };
+  if (claims.sid !== undefined && (!session || session.userId !== claims.sub))
+    return { ok: false, reason: 'session_gone' };
   return { ok: true, claims, session };
 }
 
@@ -49,7 +55,12 @@ export const bearerJwt: Authenticator = {
     if (token === '') return { ok: false, reason: 'malformed_bearer' };
     // An app expects its own audience (SPEC §2); the gateway's own endpoints have no app and
     // take tokens issued for the tenant itself (aud = issuer).
-    const checked = await checkBearer(token, tenant, app ? (app.config.audience ?? tenant.issuer) : tenant.issuer, deps);
+    const checked = await checkBearer(
+      token,
+      tenant,
+      app ? (app.config.audience ?? tenant.issuer) : tenant.issuer,
+      deps,
+    );
     if (!checked.ok) return checked;
     scope.token = checked.claims;
     if (checked.session === null) {

@@ -4,8 +4,15 @@ import { dirname, resolve } from 'node:path';
 import YAML, { LineCounter } from 'yaml';
 import { DEFAULTS } from './defaults.js';
 import {
-  configSchema, formatPath, routesListSchema, usersListSchema, validate,
-  type ConfigIssue, type FileRef, type IssuePath, type ParsedConfig,
+  configSchema,
+  formatPath,
+  routesListSchema,
+  usersListSchema,
+  validate,
+  type ConfigIssue,
+  type FileRef,
+  type IssuePath,
+  type ParsedConfig,
 } from './schema.js';
 import type { AppConfig, GatewayConfig, RouteRule, TenantConfig, UserRecord } from './types.js';
 import type { z } from 'zod';
@@ -41,7 +48,8 @@ function join(label: string, path: IssuePath): string {
   const rel = formatPath(path);
   return !label || rel.startsWith('[') ? label + rel : `${label}.${rel}`;
 }
-const within = (path: string, root: string) => path === root || path.startsWith(`${root}.`) || path.startsWith(`${root}[`);
+const within = (path: string, root: string) =>
+  path === root || path.startsWith(`${root}.`) || path.startsWith(`${root}[`);
 
 /** Collects errors; knows which paths hold values from the environment so messages never echo them. */
 class Problems {
@@ -94,7 +102,7 @@ function parseYaml(text: string, label: string, p: Problems): { ok: boolean; val
 function expand(s: string, env: Env): { value: string; used: string[] } | { error: string } {
   let out = '';
   const used: string[] = [];
-  for (let i = 0; i < s.length; ) {
+  for (let i = 0; i < s.length;) {
     if (s.startsWith('$${', i)) {
       out += '${';
       i += 3;
@@ -102,7 +110,8 @@ function expand(s: string, env: Env): { value: string; used: string[] } | { erro
       const end = s.indexOf('}', i + 2);
       if (end < 0) return { error: 'unterminated ${ (write $${ for a literal ${)' };
       const name = s.slice(i + 2, end);
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return { error: 'invalid environment variable name in ${…} (write $${ for a literal ${)' };
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+        return { error: 'invalid environment variable name in ${…} (write $${ for a literal ${)' };
       const v = env[name];
       if (v === undefined) return { error: `environment variable ${name} is not set` };
       out += v;
@@ -132,7 +141,8 @@ function substitute(v: unknown, label: string, path: PropertyKey[], p: Problems)
     return r.value;
   }
   if (Array.isArray(v)) return v.map((x, i) => substitute(x, label, [...path, i], p));
-  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substitute(x, label, [...path, k], p)]));
+  if (isObj(v))
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, substitute(x, label, [...path, k], p)]));
   return v;
 }
 
@@ -174,7 +184,9 @@ export function loadConfigFile(path: string, opts: { env?: Env } = {}): GatewayC
   try {
     text = readFileSync(abs, 'utf8');
   } catch (e) {
-    throw new ConfigError([{ path: abs, message: `cannot read the configuration file: ${(e as NodeJS.ErrnoException).code ?? 'error'}` }]);
+    throw new ConfigError([
+      { path: abs, message: `cannot read the configuration file: ${(e as NodeJS.ErrnoException).code ?? 'error'}` },
+    ]);
   }
   return loadConfigText(text, { baseDir: dirname(abs), source: abs, env: opts.env });
 }
@@ -184,7 +196,8 @@ export function loadConfigText(text: string, opts: LoadOptions = {}): GatewayCon
   const p = new Problems(opts.env ?? process.env);
   const doc = parseYaml(text, opts.source ?? 'config', p);
   throwIfAny(p);
-  if (doc.value === null || doc.value === undefined) throw new ConfigError([{ path: '(root)', message: 'the configuration is empty' }]);
+  if (doc.value === null || doc.value === undefined)
+    throw new ConfigError([{ path: '(root)', message: 'the configuration is empty' }]);
   const raw = substitute(doc.value, '', [], p);
 
   const parsed = validate(configSchema, raw);
@@ -219,7 +232,10 @@ export function loadConfigText(text: string, opts: LoadOptions = {}): GatewayCon
     try {
       accessSync(abs, constants.R_OK);
     } catch (e) {
-      p.add(`${section}.file`, `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'}; relative paths start at the config file's directory)`);
+      p.add(
+        `${section}.file`,
+        `cannot read the file (${(e as NodeJS.ErrnoException).code ?? 'error'}; relative paths start at the config file's directory)`,
+      );
     }
     return abs;
   };
@@ -234,15 +250,24 @@ export function loadConfigText(text: string, opts: LoadOptions = {}): GatewayCon
     store: cfg.store,
     keys: { file: keysFile, algorithm: cfg.keys?.algorithm ?? DEFAULTS.keys.algorithm },
     geoip: { file: geoipFile },
-    tenants: Object.fromEntries(Object.entries(cfg.tenants ?? {}).map(([slug, t]) => [slug, resolveTenant(slug, t, loaded)])),
+    tenants: Object.fromEntries(
+      Object.entries(cfg.tenants ?? {}).map(([slug, t]) => [slug, resolveTenant(slug, t, loaded)]),
+    ),
     source: opts.source ?? null,
   } satisfies GatewayConfig);
 }
 
 type ParsedTenant = NonNullable<ParsedConfig['tenants']>[string];
 
-function resolveTenant(slug: string, t: ParsedTenant, loaded: Map<string, { abs: string; list: unknown }>): TenantConfig {
-  const fromFile = <T>(ref: IssuePath, v: readonly T[] | FileRef | undefined): { list: readonly T[]; file: string | null } => {
+function resolveTenant(
+  slug: string,
+  t: ParsedTenant,
+  loaded: Map<string, { abs: string; list: unknown }>,
+): TenantConfig {
+  const fromFile = <T>(
+    ref: IssuePath,
+    v: readonly T[] | FileRef | undefined,
+  ): { list: readonly T[]; file: string | null } => {
     if (v === undefined) return { list: [], file: null };
     if (!('file' in v)) return { list: v, file: null };
     const got = loaded.get(formatPath(ref));
@@ -290,14 +315,21 @@ export function reloadFiles(config: GatewayConfig, opts: { env?: Env } = {}): Ga
   const p = new Problems(opts.env ?? process.env);
   const read = <T>(schema: z.ZodType<T>, abs: string, ref: IssuePath, keep: T): T =>
     readList(schema, abs, formatPath(ref), abs, p) ?? keep;
-  const tenants = Object.fromEntries(Object.entries(config.tenants).map(([slug, t]) => [slug, {
-    ...t,
-    users: t.usersFile ? read(usersListSchema, t.usersFile, ['tenants', slug, 'users'], t.users) : t.users,
-    apps: t.apps.map((a, i) => ({
-      ...a,
-      routes: a.routesFile ? read(routesListSchema, a.routesFile, ['tenants', slug, 'apps', i, 'routes'], a.routes) : a.routes,
-    })),
-  }]));
+  const tenants = Object.fromEntries(
+    Object.entries(config.tenants).map(([slug, t]) => [
+      slug,
+      {
+        ...t,
+        users: t.usersFile ? read(usersListSchema, t.usersFile, ['tenants', slug, 'users'], t.users) : t.users,
+        apps: t.apps.map((a, i) => ({
+          ...a,
+          routes: a.routesFile
+            ? read(routesListSchema, a.routesFile, ['tenants', slug, 'apps', i, 'routes'], a.routes)
+            : a.routes,
+        })),
+      },
+    ]),
+  );
   throwIfAny(p);
   return deepFreeze({ ...config, tenants });
 }

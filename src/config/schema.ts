@@ -5,7 +5,15 @@ import { z } from 'zod';
 import { parsePasswordHash } from '../session/password.js';
 import { checkDuration, formatDuration } from '../util/duration.js';
 import { DEFAULTS } from './defaults.js';
-import type { ClientConfig, IdentityProviderConfig, ListenAddress, RedisConfig, RouteRule, TenantSettings, UserRecord } from './types.js';
+import type {
+  ClientConfig,
+  IdentityProviderConfig,
+  ListenAddress,
+  RedisConfig,
+  RouteRule,
+  TenantSettings,
+  UserRecord,
+} from './types.js';
 
 export type IssuePath = readonly PropertyKey[];
 export interface ConfigIssue {
@@ -27,8 +35,10 @@ export function formatPath(path: IssuePath): string {
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : isObj(v) ? 'a mapping' : typeof v);
-const echo = (v: unknown): string => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? ` ${JSON.stringify(v)}` : '');
+const typeName = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'a list' : isObj(v) ? 'a mapping' : typeof v;
+const echo = (v: unknown): string =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? ` ${JSON.stringify(v)}` : '';
 const EXPECTED: Record<string, string> = { object: 'a mapping', array: 'a list', int: 'an integer' };
 
 // Messages a person can act on; values are echoed only as quoted scalars, which the
@@ -36,12 +46,15 @@ const EXPECTED: Record<string, string> = { object: 'a mapping', array: 'a list',
 const errorMap: z.core.$ZodErrorMap = (iss) => {
   switch (iss.code) {
     case 'invalid_type':
-      return iss.input === undefined ? 'required' : `expected ${EXPECTED[iss.expected] ?? iss.expected}, got ${typeName(iss.input)}`;
+      return iss.input === undefined
+        ? 'required'
+        : `expected ${EXPECTED[iss.expected] ?? iss.expected}, got ${typeName(iss.input)}`;
     case 'invalid_value':
       return `invalid value${echo(iss.input)} (expected one of: ${iss.values.map(String).join(', ')})`;
     case 'too_small':
       if (iss.origin === 'array') return `must have at least ${iss.minimum} item(s)`;
-      if (iss.origin === 'string') return Number(iss.minimum) <= 1 ? 'must not be empty' : `must be at least ${iss.minimum} characters`;
+      if (iss.origin === 'string')
+        return Number(iss.minimum) <= 1 ? 'must not be empty' : `must be at least ${iss.minimum} characters`;
       return `must be at least ${iss.minimum}`;
     case 'too_big':
       return iss.origin === 'string' ? `must be at most ${iss.maximum} characters` : `must be at most ${iss.maximum}`;
@@ -51,7 +64,10 @@ const errorMap: z.core.$ZodErrorMap = (iss) => {
 };
 
 /** Zod issues → `{path, message}`, one per unknown key, each path prefixed. */
-function flatten(issues: readonly z.core.$ZodIssue[], prefix: IssuePath = []): { path: PropertyKey[]; message: string }[] {
+function flatten(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: IssuePath = [],
+): { path: PropertyKey[]; message: string }[] {
   return issues.flatMap((iss) =>
     iss.code === 'unrecognized_keys'
       ? iss.keys.map((k) => ({ path: [...prefix, ...iss.path, k], message: 'unknown key' }))
@@ -85,7 +101,10 @@ function pick<T>(choose: (v: unknown) => z.ZodType<T> | string, extra?: (raw: un
   return z.unknown().transform((v, ctx): T => {
     const add: Add = (path, message) => ctx.addIssue({ code: 'custom', path, message });
     const schema = choose(v);
-    const r = typeof schema === 'string' ? { ok: false as const, issues: [{ path: [], message: schema }] } : validate(schema, v);
+    const r =
+      typeof schema === 'string'
+        ? { ok: false as const, issues: [{ path: [], message: schema }] }
+        : validate(schema, v);
     if (!r.ok) for (const iss of r.issues) add(iss.path, iss.message);
     extra?.(v, add);
     return r.ok ? r.value : z.NEVER;
@@ -104,7 +123,8 @@ function duration(minSeconds = 0) {
   });
 }
 
-const HOSTNAME_RE = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
+const HOSTNAME_RE =
+  /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
 
 function checkListen(v: unknown): Check<ListenAddress> {
   const bad = fail('invalid listen address (expected host:port, e.g. 0.0.0.0:8080 or [::1]:8080)');
@@ -129,11 +149,18 @@ function checkHost(v: unknown): Check<string> {
 }
 
 function checkHttpUrl(v: unknown, what: string, originOnly: boolean): Check<string> {
-  const bad = fail(originOnly ? `${what} must be an http(s) origin such as https://auth.example.com (no path, query or credentials)`
-    : `${what} must be an http(s) URL without query, fragment or credentials`);
+  const bad = fail(
+    originOnly
+      ? `${what} must be an http(s) origin such as https://auth.example.com (no path, query or credentials)`
+      : `${what} must be an http(s) URL without query, fragment or credentials`,
+  );
   if (typeof v !== 'string' || v.includes('?') || v.includes('#')) return bad;
   let u: URL;
-  try { u = new URL(v); } catch { return bad; }
+  try {
+    u = new URL(v);
+  } catch {
+    return bad;
+  }
   if ((u.protocol !== 'http:' && u.protocol !== 'https:') || u.username || u.password) return bad;
   if (originOnly && u.pathname !== '/') return bad;
   return ok(u.origin + u.pathname.replace(/\/+$/, ''));
@@ -149,21 +176,23 @@ const trustedProxy = from((v) => {
   }
 });
 
-const server = z.strictObject({
-  listen: listen.optional(),
-  publicUrl: from((v) => checkHttpUrl(v, 'publicUrl', true)).optional(),
-  trustedProxies: z.array(trustedProxy).optional(),
-  shutdownTimeout: duration().optional(),
-  maxHeaderBytes: z.number().int().min(1024).max(1_048_576).optional(),
-  ops: z.strictObject({ listen: from((v) => (v === null ? ok(null) : checkListen(v))).optional() }).optional(),
-}).transform((s): typeof DEFAULTS.server => ({
-  listen: s.listen ?? DEFAULTS.server.listen,
-  publicUrl: s.publicUrl ?? DEFAULTS.server.publicUrl,
-  trustedProxies: s.trustedProxies ?? DEFAULTS.server.trustedProxies,
-  shutdownTimeout: s.shutdownTimeout ?? DEFAULTS.server.shutdownTimeout,
-  maxHeaderBytes: s.maxHeaderBytes ?? DEFAULTS.server.maxHeaderBytes,
-  ops: { listen: s.ops?.listen ?? DEFAULTS.server.ops.listen },
-}));
+const server = z
+  .strictObject({
+    listen: listen.optional(),
+    publicUrl: from((v) => checkHttpUrl(v, 'publicUrl', true)).optional(),
+    trustedProxies: z.array(trustedProxy).optional(),
+    shutdownTimeout: duration().optional(),
+    maxHeaderBytes: z.number().int().min(1024).max(1_048_576).optional(),
+    ops: z.strictObject({ listen: from((v) => (v === null ? ok(null) : checkListen(v))).optional() }).optional(),
+  })
+  .transform((s): typeof DEFAULTS.server => ({
+    listen: s.listen ?? DEFAULTS.server.listen,
+    publicUrl: s.publicUrl ?? DEFAULTS.server.publicUrl,
+    trustedProxies: s.trustedProxies ?? DEFAULTS.server.trustedProxies,
+    shutdownTimeout: s.shutdownTimeout ?? DEFAULTS.server.shutdownTimeout,
+    maxHeaderBytes: s.maxHeaderBytes ?? DEFAULTS.server.maxHeaderBytes,
+    ops: { listen: s.ops?.listen ?? DEFAULTS.server.ops.listen },
+  }));
 
 const hostPort = z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });
 const redisUrl = from((v): Check<RedisConfig> => {
@@ -177,32 +206,45 @@ const redisUrl = from((v): Check<RedisConfig> => {
   }
 });
 const redis = pick<RedisConfig | null>((v) =>
-  v === null ? z.null()
-  : typeof v === 'string' ? redisUrl
-  : isObj(v) && 'sentinels' in v ? z.strictObject({ sentinels: z.array(hostPort).min(1), name: z.string().min(1) })
-  : isObj(v) && 'cluster' in v ? z.strictObject({ cluster: z.array(hostPort).min(1) })
-  : 'expected null, a redis:// URL, { sentinels: [{host, port}], name } or { cluster: [{host, port}] }');
+  v === null
+    ? z.null()
+    : typeof v === 'string'
+      ? redisUrl
+      : isObj(v) && 'sentinels' in v
+        ? z.strictObject({ sentinels: z.array(hostPort).min(1), name: z.string().min(1) })
+        : isObj(v) && 'cluster' in v
+          ? z.strictObject({ cluster: z.array(hostPort).min(1) })
+          : 'expected null, a redis:// URL, { sentinels: [{host, port}], name } or { cluster: [{host, port}] }',
+);
 
-const store = z.strictObject({
-  redis: redis.optional(),
-  keyPrefix: z.string().max(64).optional(),
-  failureMode: z.enum(['closed']).optional(),
-}).transform((s): typeof DEFAULTS.store => ({
-  redis: s.redis ?? DEFAULTS.store.redis,
-  keyPrefix: s.keyPrefix ?? DEFAULTS.store.keyPrefix,
-  failureMode: s.failureMode ?? DEFAULTS.store.failureMode,
-}));
+const store = z
+  .strictObject({
+    redis: redis.optional(),
+    keyPrefix: z.string().max(64).optional(),
+    failureMode: z.enum(['closed']).optional(),
+  })
+  .transform((s): typeof DEFAULTS.store => ({
+    redis: s.redis ?? DEFAULTS.store.redis,
+    keyPrefix: s.keyPrefix ?? DEFAULTS.store.keyPrefix,
+    failureMode: s.failureMode ?? DEFAULTS.store.failureMode,
+  }));
 
 const filePath = z.string().min(1);
-const keys = z.strictObject({ file: filePath.nullable().optional(), algorithm: z.enum(['RS256', 'ES256', 'EdDSA']).optional() });
+const keys = z.strictObject({
+  file: filePath.nullable().optional(),
+  algorithm: z.enum(['RS256', 'ES256', 'EdDSA']).optional(),
+});
 const geoip = z.strictObject({ file: filePath.nullable().optional() });
 
 // ---- tenant settings: every key optional, so one schema serves the config file and the PATCH API.
 
 const cookieDomain = from((v) =>
-  v === null ? ok(null)
-  : typeof v === 'string' && HOSTNAME_RE.test(v.toLowerCase().replace(/^\./, '')) ? ok(v.toLowerCase().replace(/^\./, '').replace(/\.$/, ''))
-  : fail('cookie domain must be a host name such as acme.test, or null'));
+  v === null
+    ? ok(null)
+    : typeof v === 'string' && HOSTNAME_RE.test(v.toLowerCase().replace(/^\./, ''))
+      ? ok(v.toLowerCase().replace(/^\./, '').replace(/\.$/, ''))
+      : fail('cookie domain must be a host name such as acme.test, or null'),
+);
 
 /** A deep-partial of the tenant settings (SPEC §2 shape, durations as strings or seconds → seconds). */
 export const tenantSettingsPatchSchema = z.strictObject({
@@ -215,12 +257,16 @@ export const tenantSettingsPatchSchema = z.strictObject({
   concurrentSessionPolicy: z.enum(['evict-oldest', 'reject']).optional(),
   ipBinding: z.enum(['off', 'exact', 'subnet']).optional(),
   ipBindingAction: z.enum(['reject', 'revoke']).optional(),
-  cookie: z.strictObject({ sameSite: z.enum(['strict', 'lax']).optional(), domain: cookieDomain.optional() }).optional(),
-  loginThrottle: z.strictObject({
-    maxFailures: z.number().int().min(1).max(1000).optional(),
-    window: duration(1).optional(),
-    lockout: duration(1).optional(),
-  }).optional(),
+  cookie: z
+    .strictObject({ sameSite: z.enum(['strict', 'lax']).optional(), domain: cookieDomain.optional() })
+    .optional(),
+  loginThrottle: z
+    .strictObject({
+      maxFailures: z.number().int().min(1).max(1000).optional(),
+      window: duration(1).optional(),
+      lockout: duration(1).optional(),
+    })
+    .optional(),
   refreshGrace: duration().optional(),
 });
 export type TenantSettingsPatch = z.output<typeof tenantSettingsPatchSchema>;
@@ -256,7 +302,9 @@ export function formatSettings(s: TenantSettings) {
 }
 
 /** For the auth-settings PATCH API: `{ok, value}` or `{ok: false, errors: [{path, message}]}`. */
-export function validateSettingsPatch(input: unknown): { ok: true; value: TenantSettingsPatch } | { ok: false; errors: ConfigIssue[] } {
+export function validateSettingsPatch(
+  input: unknown,
+): { ok: true; value: TenantSettingsPatch } | { ok: false; errors: ConfigIssue[] } {
   const r = validate(tenantSettingsPatchSchema, input);
   return r.ok ? r : { ok: false, errors: r.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
 }
@@ -264,11 +312,15 @@ export function validateSettingsPatch(input: unknown): { ok: true; value: Tenant
 // ---- users, clients, apps, routes
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$/;
-const ident = (what: string) => z.string().regex(NAME_RE, { error: `invalid ${what} (letters, digits and . _ @ : -, at most 128)` });
-const role = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, { error: 'invalid role name (letters, digits and . _ : -; no commas)' });
+const ident = (what: string) =>
+  z.string().regex(NAME_RE, { error: `invalid ${what} (letters, digits and . _ @ : -, at most 128)` });
+const role = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,64}$/, { error: 'invalid role name (letters, digits and . _ : -; no commas)' });
 const printable = z.string().regex(/^[^\p{Cc}]*$/u, { error: 'must not contain control characters' });
 const secretHash = z.string().refine((s) => parsePasswordHash(s) !== null, {
-  error: 'not a valid scrypt hash ($scrypt$ln=..,r=..,p=..$salt$hash within safe bounds; create one with `gatekeeper hash-password`)',
+  error:
+    'not a valid scrypt hash ($scrypt$ln=..,r=..,p=..$salt$hash within safe bounds; create one with `gatekeeper hash-password`)',
 });
 const fileRef = z.strictObject({ file: filePath });
 export type FileRef = z.output<typeof fileRef>;
@@ -291,17 +343,29 @@ function unique(what: string, fields: readonly string[], fold: readonly string[]
   };
 }
 
-const user = z.strictObject({
-  id: ident('user id'),
-  username: printable.min(1).max(128).refine((s) => s.trim() === s, { error: 'must not start or end with spaces' }),
-  email: printable.max(254).regex(/^[^\s@]+@[^\s@]+$/, { error: 'invalid email address' }).optional(),
-  name: printable.max(200).optional(),
-  roles: z.array(role).optional(),
-  passwordHash: secretHash,
-}).transform((u): UserRecord => ({
-  id: u.id, username: u.username, email: u.email ?? DEFAULTS.user.email, name: u.name ?? u.username,
-  roles: u.roles ?? DEFAULTS.user.roles, passwordHash: u.passwordHash,
-}));
+const user = z
+  .strictObject({
+    id: ident('user id'),
+    username: printable
+      .min(1)
+      .max(128)
+      .refine((s) => s.trim() === s, { error: 'must not start or end with spaces' }),
+    email: printable
+      .max(254)
+      .regex(/^[^\s@]+@[^\s@]+$/, { error: 'invalid email address' })
+      .optional(),
+    name: printable.max(200).optional(),
+    roles: z.array(role).optional(),
+    passwordHash: secretHash,
+  })
+  .transform((u): UserRecord => ({
+    id: u.id,
+    username: u.username,
+    email: u.email ?? DEFAULTS.user.email,
+    name: u.name ?? u.username,
+    roles: u.roles ?? DEFAULTS.user.roles,
+    passwordHash: u.passwordHash,
+  }));
 /** A user list, inline or the content of a `users.file`. Usernames are unique ignoring case. */
 export const usersListSchema = checked(z.array(user), unique('user', ['id', 'username'], ['username']));
 
@@ -311,124 +375,188 @@ const redirectUri = from((v) => {
   try {
     const u = new URL(v);
     // RFC 6749 §3.1.2: absolute, no fragment; script-ish schemes are never a redirect target.
-    if (u.hash || v.includes('#') || ['javascript:', 'data:', 'vbscript:', 'file:'].includes(u.protocol)) throw new Error();
+    if (u.hash || v.includes('#') || ['javascript:', 'data:', 'vbscript:', 'file:'].includes(u.protocol))
+      throw new Error();
     return ok(v);
   } catch {
     return fail(`invalid redirect URI${echo(v)} (absolute, no fragment)`);
   }
 });
-const audienceList = pick<readonly string[]>((v) => (typeof v === 'string' ? z.string().min(1).transform((s) => [s]) : z.array(z.string().min(1)).min(1)));
+const audienceList = pick<readonly string[]>((v) =>
+  typeof v === 'string'
+    ? z
+        .string()
+        .min(1)
+        .transform((s) => [s])
+    : z.array(z.string().min(1)).min(1),
+);
 
-const client = checked(z.strictObject({
-  id: z.string().regex(/^[A-Za-z0-9._~-]{1,128}$/, { error: 'invalid client id (letters, digits and . _ ~ -, at most 128)' }),
-  public: z.boolean().optional(),
-  secretHash: secretHash.nullable().optional(),
-  redirectUris: z.array(redirectUri).optional(),
-  grants: z.array(z.enum(GRANTS)).min(1).optional(),
-  // RFC 6749 §3.3 scope-token.
-  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'invalid scope (no spaces, quotes or backslashes)' })).optional(),
-  audience: audienceList.nullable().optional(),
-}).transform((c): ClientConfig => ({
-  id: c.id,
-  public: c.public ?? DEFAULTS.client.public,
-  secretHash: c.secretHash ?? DEFAULTS.client.secretHash,
-  redirectUris: c.redirectUris ?? DEFAULTS.client.redirectUris,
-  grants: [...new Set(c.grants ?? DEFAULTS.client.grants)],
-  scopes: c.scopes ?? DEFAULTS.client.scopes,
-  audience: c.audience ?? DEFAULTS.client.audience,
-})), (raw, add) => {
-  if (!isObj(raw)) return;
-  const hasSecret = raw.secretHash !== undefined && raw.secretHash !== null;
-  if (raw.public === true && hasSecret) add(['secretHash'], 'a public client must not have a secret (remove secretHash or set public: false)');
-  if (raw.public !== true && !hasSecret) add(['secretHash'], 'required for a confidential client (or set public: true)');
-  if (raw.public === true && Array.isArray(raw.grants) && raw.grants.includes('client_credentials')) {
-    add(['grants'], 'a public client cannot use client_credentials (it has no secret)');
-  }
-});
+const client = checked(
+  z
+    .strictObject({
+      id: z
+        .string()
+        .regex(/^[A-Za-z0-9._~-]{1,128}$/, { error: 'invalid client id (letters, digits and . _ ~ -, at most 128)' }),
+      public: z.boolean().optional(),
+      secretHash: secretHash.nullable().optional(),
+      redirectUris: z.array(redirectUri).optional(),
+      grants: z.array(z.enum(GRANTS)).min(1).optional(),
+      // RFC 6749 §3.3 scope-token.
+      scopes: z
+        .array(
+          z
+            .string()
+            .regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'invalid scope (no spaces, quotes or backslashes)' }),
+        )
+        .optional(),
+      audience: audienceList.nullable().optional(),
+    })
+    .transform((c): ClientConfig => ({
+      id: c.id,
+      public: c.public ?? DEFAULTS.client.public,
+      secretHash: c.secretHash ?? DEFAULTS.client.secretHash,
+      redirectUris: c.redirectUris ?? DEFAULTS.client.redirectUris,
+      grants: [...new Set(c.grants ?? DEFAULTS.client.grants)],
+      scopes: c.scopes ?? DEFAULTS.client.scopes,
+      audience: c.audience ?? DEFAULTS.client.audience,
+    })),
+  (raw, add) => {
+    if (!isObj(raw)) return;
+    const hasSecret = raw.secretHash !== undefined && raw.secretHash !== null;
+    if (raw.public === true && hasSecret)
+      add(['secretHash'], 'a public client must not have a secret (remove secretHash or set public: false)');
+    if (raw.public !== true && !hasSecret)
+      add(['secretHash'], 'required for a confidential client (or set public: true)');
+    if (raw.public === true && Array.isArray(raw.grants) && raw.grants.includes('client_credentials')) {
+      add(['grants'], 'a public client cannot use client_credentials (it has no secret)');
+    }
+  },
+);
 
 function checkRoutePath(v: unknown): Check<string> {
   if (typeof v !== 'string') return fail(`expected a path, got ${typeName(v)}`);
-  const why = !v.startsWith('/') ? 'must start with /'
-    : /[^A-Za-z0-9\-._~!$&'()+,=:@*/]/.test(v) ? 'may hold only unreserved characters, sub-delimiters (no ;), : @ / and *'
-    : v.split('/').slice(1, -1).some((s) => s === '') ? 'must not contain an empty segment (//)'
-    : v.split('/').some((s) => s === '.' || s === '..') ? 'must not contain . or .. segments'
-    : v.split('/').some((s) => s.includes('*') && s !== '*' && s !== '**') ? 'wildcards are whole segments: * (one) or ** (zero or more)'
-    : null;
+  const why = !v.startsWith('/')
+    ? 'must start with /'
+    : /[^A-Za-z0-9\-._~!$&'()+,=:@*/]/.test(v)
+      ? 'may hold only unreserved characters, sub-delimiters (no ;), : @ / and *'
+      : v
+            .split('/')
+            .slice(1, -1)
+            .some((s) => s === '')
+        ? 'must not contain an empty segment (//)'
+        : v.split('/').some((s) => s === '.' || s === '..')
+          ? 'must not contain . or .. segments'
+          : v.split('/').some((s) => s.includes('*') && s !== '*' && s !== '**')
+            ? 'wildcards are whole segments: * (one) or ** (zero or more)'
+            : null;
   return why ? fail(`invalid route path${echo(v)}: ${why}`) : ok(v);
 }
 
 const requirement = pick<RouteRule['require']>((v) =>
-  v === 'authenticated' ? z.literal('authenticated').transform(() => ({ roles: [], freshAuth: null }))
-  : isObj(v) ? z.strictObject({ roles: z.array(role).optional(), freshAuth: duration(1).optional() })
-    .transform((r) => ({ roles: r.roles ?? [], freshAuth: r.freshAuth ?? null }))
-  : `invalid requirement${echo(v)} (expected authenticated or { roles: [...], freshAuth: DURATION })`);
+  v === 'authenticated'
+    ? z.literal('authenticated').transform(() => ({ roles: [], freshAuth: null }))
+    : isObj(v)
+      ? z
+          .strictObject({ roles: z.array(role).optional(), freshAuth: duration(1).optional() })
+          .transform((r) => ({ roles: r.roles ?? [], freshAuth: r.freshAuth ?? null }))
+      : `invalid requirement${echo(v)} (expected authenticated or { roles: [...], freshAuth: DURATION })`,
+);
 
-const route = checked(z.strictObject({
-  path: from(checkRoutePath),
-  methods: z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'invalid HTTP method' })).min(1).optional(),
-  allow: z.literal('anonymous').optional(),
-  require: requirement.optional(),
-}).transform((r): RouteRule => ({
-  path: r.path,
-  methods: r.methods ? [...new Set(r.methods.map((m) => m.toUpperCase()))] : DEFAULTS.route.methods,
-  require: r.allow === 'anonymous' ? null : r.require ?? { roles: [], freshAuth: null },
-})), (raw, add) => {
-  if (isObj(raw) && ('allow' in raw) === ('require' in raw)) add([], 'a route needs exactly one of allow: anonymous or require: …');
-});
+const route = checked(
+  z
+    .strictObject({
+      path: from(checkRoutePath),
+      methods: z
+        .array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, { error: 'invalid HTTP method' }))
+        .min(1)
+        .optional(),
+      allow: z.literal('anonymous').optional(),
+      require: requirement.optional(),
+    })
+    .transform((r): RouteRule => ({
+      path: r.path,
+      methods: r.methods ? [...new Set(r.methods.map((m) => m.toUpperCase()))] : DEFAULTS.route.methods,
+      require: r.allow === 'anonymous' ? null : (r.require ?? { roles: [], freshAuth: null }),
+    })),
+  (raw, add) => {
+    if (isObj(raw) && 'allow' in raw === 'require' in raw)
+      add([], 'a route needs exactly one of allow: anonymous or require: …');
+  },
+);
 /** A route list, inline or the content of a `routes.file`. */
 export const routesListSchema = z.array(route);
 
-const app = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: 'invalid app name (letters, digits and . _ -, at most 63)' }),
-  hosts: z.array(from(checkHost)).min(1),
-  upstream: from((v) => checkHttpUrl(v, 'upstream', false)),
-  identityHeaders: z.boolean().optional(),
-  audience: z.string().min(1).nullable().optional(),
-  caseInsensitivePaths: z.boolean().optional(),
-  timeout: duration(1).optional(),
-  routes: pick<readonly RouteRule[] | FileRef>((v) => (isObj(v) ? fileRef : routesListSchema)).optional(),
-}).transform((a) => ({
-  name: a.name,
-  hosts: a.hosts,
-  upstream: a.upstream,
-  identityHeaders: a.identityHeaders ?? DEFAULTS.app.identityHeaders,
-  audience: a.audience ?? DEFAULTS.app.audience,
-  caseInsensitivePaths: a.caseInsensitivePaths ?? DEFAULTS.app.caseInsensitivePaths,
-  timeout: a.timeout ?? DEFAULTS.app.timeout,
-  routes: a.routes ?? [],
-}));
+const app = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+        error: 'invalid app name (letters, digits and . _ -, at most 63)',
+      }),
+    hosts: z.array(from(checkHost)).min(1),
+    upstream: from((v) => checkHttpUrl(v, 'upstream', false)),
+    identityHeaders: z.boolean().optional(),
+    audience: z.string().min(1).nullable().optional(),
+    caseInsensitivePaths: z.boolean().optional(),
+    timeout: duration(1).optional(),
+    routes: pick<readonly RouteRule[] | FileRef>((v) => (isObj(v) ? fileRef : routesListSchema)).optional(),
+  })
+  .transform((a) => ({
+    name: a.name,
+    hosts: a.hosts,
+    upstream: a.upstream,
+    identityHeaders: a.identityHeaders ?? DEFAULTS.app.identityHeaders,
+    audience: a.audience ?? DEFAULTS.app.audience,
+    caseInsensitivePaths: a.caseInsensitivePaths ?? DEFAULTS.app.caseInsensitivePaths,
+    timeout: a.timeout ?? DEFAULTS.app.timeout,
+    routes: a.routes ?? [],
+  }));
 
 const claimName = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, { error: 'invalid claim name' });
 
-const identityProvider = z.strictObject({
-  id: z.string().regex(/^[a-z0-9-]{1,32}$/, { error: 'invalid provider id (lower-case letters, digits and -, at most 32)' }),
-  displayName: printable.min(1).max(100),
-  issuer: from((v) => checkHttpUrl(v, 'issuer', false)),
-  clientId: z.string().min(1).max(256),
-  clientSecret: z.string().min(1).nullable().optional(),
-  scopes: z.array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'invalid scope' })).min(1).optional()
-    .refine((s) => s === undefined || s.includes('openid'), { error: 'must include openid' }),
-  claims: z.strictObject({ username: claimName.optional(), email: claimName.optional(), name: claimName.optional(), roles: claimName.optional() }).optional(),
-  roleMap: z.record(z.string().min(1), role).optional(),
-  allowedRoles: z.array(role).optional(),
-  backchannelLogout: z.boolean().optional(),
-  endSessionOnLogout: z.boolean().optional(),
-}).transform((p): IdentityProviderConfig => {
-  const d = DEFAULTS.identityProvider;
-  return {
-    id: p.id,
-    displayName: p.displayName,
-    issuer: p.issuer,
-    clientId: p.clientId,
-    clientSecret: p.clientSecret ?? d.clientSecret,
-    scopes: p.scopes ?? d.scopes,
-    claims: { ...d.claims, ...Object.fromEntries(Object.entries(p.claims ?? {}).filter(([, v]) => v !== undefined)) },
-    roleMap: p.roleMap ?? d.roleMap,
-    allowedRoles: p.allowedRoles ?? d.allowedRoles,
-    backchannelLogout: p.backchannelLogout ?? d.backchannelLogout,
-    endSessionOnLogout: p.endSessionOnLogout ?? d.endSessionOnLogout,
-  };
-});
+const identityProvider = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[a-z0-9-]{1,32}$/, { error: 'invalid provider id (lower-case letters, digits and -, at most 32)' }),
+    displayName: printable.min(1).max(100),
+    issuer: from((v) => checkHttpUrl(v, 'issuer', false)),
+    clientId: z.string().min(1).max(256),
+    clientSecret: z.string().min(1).nullable().optional(),
+    scopes: z
+      .array(z.string().regex(/^[\x21\x23-\x5b\x5d-\x7e]+$/, { error: 'invalid scope' }))
+      .min(1)
+      .optional()
+      .refine((s) => s === undefined || s.includes('openid'), { error: 'must include openid' }),
+    claims: z
+      .strictObject({
+        username: claimName.optional(),
+        email: claimName.optional(),
+        name: claimName.optional(),
+        roles: claimName.optional(),
+      })
+      .optional(),
+    roleMap: z.record(z.string().min(1), role).optional(),
+    allowedRoles: z.array(role).optional(),
+    backchannelLogout: z.boolean().optional(),
+    endSessionOnLogout: z.boolean().optional(),
+  })
+  .transform((p): IdentityProviderConfig => {
+    const d = DEFAULTS.identityProvider;
+    return {
+      id: p.id,
+      displayName: p.displayName,
+      issuer: p.issuer,
+      clientId: p.clientId,
+      clientSecret: p.clientSecret ?? d.clientSecret,
+      scopes: p.scopes ?? d.scopes,
+      claims: { ...d.claims, ...Object.fromEntries(Object.entries(p.claims ?? {}).filter(([, v]) => v !== undefined)) },
+      roleMap: p.roleMap ?? d.roleMap,
+      allowedRoles: p.allowedRoles ?? d.allowedRoles,
+      backchannelLogout: p.backchannelLogout ?? d.backchannelLogout,
+      endSessionOnLogout: p.endSessionOnLogout ?? d.endSessionOnLogout,
+    };
+  });
 
 const tenant = z.strictObject({
   displayName: printable.min(1).max(200).optional(),
@@ -454,7 +582,8 @@ function uniqueHosts(raw: unknown, add: Add): void {
         if (!c.ok) return;
         const where = formatPath(['tenants', slug, 'apps', i]);
         const first = seen.get(c.value);
-        if (first !== undefined) add(['tenants', slug, 'apps', i, 'hosts', j], `host${echo(h)} already belongs to ${first}`);
+        if (first !== undefined)
+          add(['tenants', slug, 'apps', i, 'hosts', j], `host${echo(h)} already belongs to ${first}`);
         else seen.set(c.value, where);
       });
     });
@@ -462,11 +591,19 @@ function uniqueHosts(raw: unknown, add: Add): void {
 }
 
 /** The whole config file. Users and routes may still be `{file}` references for the loader to read. */
-export const configSchema = checked(z.strictObject({
-  server: server.optional().transform((s) => s ?? DEFAULTS.server),
-  store: store.optional().transform((s) => s ?? DEFAULTS.store),
-  keys: keys.optional(),
-  geoip: geoip.optional(),
-  tenants: z.record(z.string().regex(SLUG_RE, { error: 'invalid tenant slug (lower-case letters, digits and -, at most 63)' }), tenant).optional(),
-}), uniqueHosts);
+export const configSchema = checked(
+  z.strictObject({
+    server: server.optional().transform((s) => s ?? DEFAULTS.server),
+    store: store.optional().transform((s) => s ?? DEFAULTS.store),
+    keys: keys.optional(),
+    geoip: geoip.optional(),
+    tenants: z
+      .record(
+        z.string().regex(SLUG_RE, { error: 'invalid tenant slug (lower-case letters, digits and -, at most 63)' }),
+        tenant,
+      )
+      .optional(),
+  }),
+  uniqueHosts,
+);
 export type ParsedConfig = z.output<typeof configSchema>;

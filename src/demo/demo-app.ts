@@ -3,7 +3,17 @@
 import http from 'node:http';
 import { html } from '../ui/html.js';
 
-const SHOWN = ['x-auth-user', 'x-auth-email', 'x-auth-name', 'x-auth-roles', 'x-auth-tenant', 'x-auth-session', 'x-auth-time', 'x-request-id', 'x-forwarded-for'];
+const SHOWN = [
+  'x-auth-user',
+  'x-auth-email',
+  'x-auth-name',
+  'x-auth-roles',
+  'x-auth-tenant',
+  'x-auth-session',
+  'x-auth-time',
+  'x-request-id',
+  'x-forwarded-for',
+];
 
 export function createDemoApp(opts: { tenantSlug: string }): http.Server {
   return http.createServer((req, res) => {
@@ -14,7 +24,10 @@ export function createDemoApp(opts: { tenantSlug: string }): http.Server {
       return;
     }
     // Links to the gateway's pages of the tenant that let this request in (two demo tenants share this app).
-    const t = typeof h['x-auth-tenant'] === 'string' && /^[a-z0-9-]{1,63}$/.test(h['x-auth-tenant']) ? h['x-auth-tenant'] : opts.tenantSlug;
+    const t =
+      typeof h['x-auth-tenant'] === 'string' && /^[a-z0-9-]{1,63}$/.test(h['x-auth-tenant'])
+        ? h['x-auth-tenant']
+        : opts.tenantSlug;
     const name = typeof h['x-auth-name'] === 'string' ? decodeURIComponent(h['x-auth-name']) : null;
     const page = html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Demo app</title><link rel="stylesheet" href="/t/${t}/static/gatekeeper.css"></head><body><main class="wide">

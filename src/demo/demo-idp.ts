@@ -16,7 +16,15 @@ const PEOPLE: Record<string, { name: string; email: string; groups: string[] }> 
   dave: { name: 'Dave Developer', email: 'dave@idp.example.test', groups: ['developers'] },
 };
 
-export async function startDemoIdp(opts: { port: number; host: string; clientId: string; clientSecret: string; gatewayOrigins: readonly string[]; slug: string; provider: string }): Promise<DemoIdp> {
+export async function startDemoIdp(opts: {
+  port: number;
+  host: string;
+  clientId: string;
+  clientSecret: string;
+  gatewayOrigins: readonly string[];
+  slug: string;
+  provider: string;
+}): Promise<DemoIdp> {
   // A dynamic import: a production install (npm ci --omit=dev) has no oidc-provider and
   // never reaches here.
   const { default: Provider } = await import('oidc-provider');
@@ -47,7 +55,13 @@ export async function startDemoIdp(opts: { port: number; host: string; clientId:
       const person = PEOPLE[sub];
       return {
         accountId: sub,
-        claims: () => ({ sub, preferred_username: sub, name: person?.name ?? sub, email: person?.email ?? `${sub}@idp.example.test`, groups: person?.groups ?? [] }),
+        claims: () => ({
+          sub,
+          preferred_username: sub,
+          name: person?.name ?? sub,
+          email: person?.email ?? `${sub}@idp.example.test`,
+          groups: person?.groups ?? [],
+        }),
       };
     },
     // oidc-provider refuses loopback targets for back-channel calls (an SSRF guard: its own
@@ -55,13 +69,16 @@ export async function startDemoIdp(opts: { port: number; host: string; clientId:
     // OP calls exactly the gateway's origins without that dispatcher, and nothing else.
     fetch: (url: string | URL | Request, init?: RequestInit) => {
       const u = new URL(url instanceof Request ? url.url : url);
-      if (!opts.gatewayOrigins.some((o) => new URL(o).host === u.host)) return Promise.reject(new Error(`demo IdP: refusing ${u.host}`));
+      if (!opts.gatewayOrigins.some((o) => new URL(o).host === u.host))
+        return Promise.reject(new Error(`demo IdP: refusing ${u.host}`));
       const { dispatcher: _guard, ...rest } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
       return fetch(url, rest);
     },
   });
   provider.proxy = false;
-  provider.on('backchannel.error', (_ctx: unknown, err: Error) => console.error(`demo IdP: back-channel logout failed: ${err.message}`));
+  provider.on('backchannel.error', (_ctx: unknown, err: Error) =>
+    console.error(`demo IdP: back-channel logout failed: ${err.message}`),
+  );
   const server: Server = provider.listen(opts.port, opts.host);
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   return {

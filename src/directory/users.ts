@@ -18,12 +18,16 @@ function fromProfile(id: string, p: NonNullable<SessionRecord['profile']>): User
  * dead), else the profile the session was created with at an IdP login — but only while
  * that provider is still configured for the tenant.
  */
-export function userOfSession(tenant: Tenant, session: Pick<SessionRecord, 'userId' | 'profile' | 'idp'>): UserRecord | undefined {
+export function userOfSession(
+  tenant: Tenant,
+  session: Pick<SessionRecord, 'userId' | 'profile' | 'idp'>,
+): UserRecord | undefined {
   const fileUser = tenant.usersById.get(session.userId);
   if (fileUser) return fileUser;
   if (!session.profile || !session.idp) return undefined;
   const provider = session.idp.provider;
-  if (!session.userId.startsWith(`${provider}:`) || !tenant.config.identityProviders.some((p) => p.id === provider)) return undefined;
+  if (!session.userId.startsWith(`${provider}:`) || !tenant.config.identityProviders.some((p) => p.id === provider))
+    return undefined;
   return fromProfile(session.userId, session.profile);
 }
 
@@ -32,11 +36,29 @@ export interface DirectoryUser extends Omit<UserRecord, 'passwordHash'> {
   provider: string | null;
 }
 
-const fromFile = (u: UserRecord): DirectoryUser => ({ id: u.id, username: u.username, email: u.email, name: u.name, roles: u.roles, provider: null });
-const fromIdp = (u: IdpUserRecord): DirectoryUser => ({ id: u.id, username: u.username, email: u.email, name: u.name, roles: u.roles, provider: u.provider });
+const fromFile = (u: UserRecord): DirectoryUser => ({
+  id: u.id,
+  username: u.username,
+  email: u.email,
+  name: u.name,
+  roles: u.roles,
+  provider: null,
+});
+const fromIdp = (u: IdpUserRecord): DirectoryUser => ({
+  id: u.id,
+  username: u.username,
+  email: u.email,
+  name: u.name,
+  roles: u.roles,
+  provider: u.provider,
+});
 
 /** One user by id, from the file or as last seen at an IdP. */
-export async function findUser(tenant: Tenant, federation: Pick<FederationStore, 'getIdpUser'>, userId: string): Promise<DirectoryUser | null> {
+export async function findUser(
+  tenant: Tenant,
+  federation: Pick<FederationStore, 'getIdpUser'>,
+  userId: string,
+): Promise<DirectoryUser | null> {
   const f = tenant.usersById.get(userId);
   if (f) return fromFile(f);
   if (!tenant.config.identityProviders.some((p) => userId.startsWith(`${p.id}:`))) return null;
@@ -45,7 +67,10 @@ export async function findUser(tenant: Tenant, federation: Pick<FederationStore,
 }
 
 /** Every user: the file's, then those seen at an IdP (by username). */
-export async function listUsers(tenant: Tenant, federation: Pick<FederationStore, 'listIdpUsers'>): Promise<DirectoryUser[]> {
+export async function listUsers(
+  tenant: Tenant,
+  federation: Pick<FederationStore, 'listIdpUsers'>,
+): Promise<DirectoryUser[]> {
   const file = [...tenant.usersById.values()].map(fromFile);
   if (tenant.config.identityProviders.length === 0) return file;
   const known = new Set(tenant.config.identityProviders.map((p) => p.id));

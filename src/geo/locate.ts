@@ -39,11 +39,24 @@ export async function openGeo(file: string | null, log: Logger): Promise<GeoLoca
   }
 
   const meta = reader.metadata;
-  log.info({ geoip: { file, databaseType: meta.databaseType, buildEpoch: meta.buildEpoch.toISOString(), ipVersion: meta.ipVersion } }, 'geoip database loaded');
+  log.info(
+    {
+      geoip: {
+        file,
+        databaseType: meta.databaseType,
+        buildEpoch: meta.buildEpoch.toISOString(),
+        ipVersion: meta.ipVersion,
+      },
+    },
+    'geoip database loaded',
+  );
   // A Country database still yields countries, but an ASN or other non-geo database
   // yields nothing; warn instead of failing, since locations are informational.
   if (!/City|Country/i.test(meta.databaseType)) {
-    log.warn({ geoip: { file, databaseType: meta.databaseType } }, 'geoip database is not a City or Country database; session locations will be empty');
+    log.warn(
+      { geoip: { file, databaseType: meta.databaseType } },
+      'geoip database is not a City or Country database; session locations will be empty',
+    );
   }
   if (meta.ipVersion !== 6) {
     log.warn({ geoip: { file } }, 'geoip database is IPv4-only; IPv6 clients will have no location');

@@ -23,7 +23,8 @@ function mediaType(req: IncomingMessage): string {
 }
 
 export async function readForm(req: IncomingMessage, limit = LIMIT): Promise<URLSearchParams> {
-  if (mediaType(req) !== 'application/x-www-form-urlencoded') throw new GatewayError('ERR_GK_UNSUPPORTED_MEDIA_TYPE', mediaType(req));
+  if (mediaType(req) !== 'application/x-www-form-urlencoded')
+    throw new GatewayError('ERR_GK_UNSUPPORTED_MEDIA_TYPE', mediaType(req));
   return new URLSearchParams(await readBody(req, limit));
 }
 

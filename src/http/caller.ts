@@ -49,7 +49,14 @@ export async function runEndpointPipeline(
   guard?: Step,
 ): Promise<EndpointAuth> {
   const { decision, scope } = await runPipeline(
-    { method: req.method ?? 'GET', hostname: null, target: req.url ?? '/', headers: req.headers, clientIp, tenantSlug: tenant.slug },
+    {
+      method: req.method ?? 'GET',
+      hostname: null,
+      target: req.url ?? '/',
+      headers: req.headers,
+      clientIp,
+      tenantSlug: tenant.slug,
+    },
     deps,
     endpointSteps(credentials, guard),
   );
@@ -59,12 +66,25 @@ export async function runEndpointPipeline(
   }
   if (!scope.credential) throw new TypeError('endpoint pipeline allowed a request without a credential');
   const session = scope.session ?? null;
-  const csrfToken = scope.credential === 'cookie' && session ? csrfTokenFromCookie(readSessionCookie(req.headers.cookie, tenant.cookie.name), session.id) : null;
-  return { ok: true, caller: { via: scope.credential, user: scope.user ?? null, session, token: scope.token ?? null, csrfToken } };
+  const csrfToken =
+    scope.credential === 'cookie' && session
+      ? csrfTokenFromCookie(readSessionCookie(req.headers.cookie, tenant.cookie.name), session.id)
+      : null;
+  return {
+    ok: true,
+    caller: { via: scope.credential, user: scope.user ?? null, session, token: scope.token ?? null, csrfToken },
+  };
 }
 
 async function authenticated(ctx: GatewayContext, opts: CallerOptions): Promise<EndpointAuth> {
-  return runEndpointPipeline(ctx.req, ctx.tenant, ctx.deps, ctx.clientIp, opts.credentials ?? 'any', csrfGuard(opts.formToken));
+  return runEndpointPipeline(
+    ctx.req,
+    ctx.tenant,
+    ctx.deps,
+    ctx.clientIp,
+    opts.credentials ?? 'any',
+    csrfGuard(opts.formToken),
+  );
 }
 
 /** The caller, or null when there is no valid credential. CSRF refusals throw 403. */
@@ -92,7 +112,10 @@ export async function requireAdmin(ctx: GatewayContext, opts: CallerOptions = {}
 }
 
 /** A signed-in user (cookie, or a token bound to a user session). */
-export async function requireUser(ctx: GatewayContext, opts: CallerOptions = {}): Promise<Caller & { user: UserRecord; session: SessionRecord }> {
+export async function requireUser(
+  ctx: GatewayContext,
+  opts: CallerOptions = {},
+): Promise<Caller & { user: UserRecord; session: SessionRecord }> {
   const auth = await authenticated(ctx, opts);
   if (!auth.ok) throw new GatewayError('ERR_GK_UNAUTHENTICATED', auth.reason);
   const { caller } = auth;

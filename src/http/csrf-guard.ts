@@ -23,7 +23,8 @@ export function csrfGuard(formToken?: () => Promise<string>): Step {
       if (scope.credential !== 'cookie' || SAFE.has(input.method)) return;
       if (!session || !tenant) throw new TypeError('csrf-guard: must run after authentication');
       // Before the body is read: a cross-site request is refused whatever it carries.
-      if (!isSameSiteRequest(input, deps.registry.config.server.publicUrl, tenant)) return deny('ERR_GK_CSRF', 'cross_site_request');
+      if (!isSameSiteRequest(input, deps.registry.config.server.publicUrl, tenant))
+        return deny('ERR_GK_CSRF', 'cross_site_request');
       const header = input.headers['x-csrf-token'];
       let presented = '';
       if (typeof header === 'string') presented = header;
@@ -37,8 +38,12 @@ export function csrfGuard(formToken?: () => Promise<string>): Step {
         }
       }
       const cookie = input.headers.cookie;
-      const expected = csrfTokenFromCookie(readSessionCookie(typeof cookie === 'string' ? cookie : undefined, tenant.cookie.name), session.id);
-      if (!presented || expected === null || !safeEqual(presented, expected)) return deny('ERR_GK_CSRF', 'csrf_token_mismatch');
+      const expected = csrfTokenFromCookie(
+        readSessionCookie(typeof cookie === 'string' ? cookie : undefined, tenant.cookie.name),
+        session.id,
+      );
+      if (!presented || expected === null || !safeEqual(presented, expected))
+        return deny('ERR_GK_CSRF', 'csrf_token_mismatch');
     },
   };
 }

@@ -17,7 +17,11 @@ export interface CurrentSession {
 }
 
 /** null when there is no valid, live session for this tenant; a store outage throws (503). */
-export async function currentSession(req: IncomingMessage, tenant: TenantRuntime, deps: Deps): Promise<CurrentSession | null> {
+export async function currentSession(
+  req: IncomingMessage,
+  tenant: TenantRuntime,
+  deps: Deps,
+): Promise<CurrentSession | null> {
   const auth = await runEndpointPipeline(req, tenant, deps, clientIp(req, deps.trust), 'session-cookie');
   if (!auth.ok) return null;
   const { session, user, csrfToken } = auth.caller;

@@ -21,15 +21,27 @@ export function challenge(slug: string, d: Deny): string {
   if (d.code === 'ERR_GK_REAUTH_REQUIRED') {
     return `Bearer realm="${slug}", error="insufficient_user_authentication", error_description="A more recent authentication is required", max_age=${d.maxAge ?? 0}`;
   }
-  if (d.bearer) return `Bearer realm="${slug}", error="invalid_token", error_description="The access token is invalid, expired or revoked"`;
+  if (d.bearer)
+    return `Bearer realm="${slug}", error="invalid_token", error_description="The access token is invalid, expired or revoked"`;
   return `Bearer realm="${slug}"`;
 }
 
-export function answerDenied(req: IncomingMessage, res: ServerResponse, d: Deny, slug: string | undefined, originalUrl: string): void {
+export function answerDenied(
+  req: IncomingMessage,
+  res: ServerResponse,
+  d: Deny,
+  slug: string | undefined,
+  originalUrl: string,
+): void {
   const browserNav = isBrowserRequest(req) && (req.method === 'GET' || req.method === 'HEAD');
   const err = new GatewayError(d.code, d.reason);
   if (slug && (d.code === 'ERR_GK_UNAUTHENTICATED' || d.code === 'ERR_GK_REAUTH_REQUIRED')) {
-    if (browserNav) return redirect(res, 302, loginUrl(slug, originalUrl, d.code === 'ERR_GK_REAUTH_REQUIRED' ? d.maxAge : undefined));
+    if (browserNav)
+      return redirect(
+        res,
+        302,
+        loginUrl(slug, originalUrl, d.code === 'ERR_GK_REAUTH_REQUIRED' ? d.maxAge : undefined),
+      );
     return sendError(req, res, err, {
       slug,
       headers: { 'www-authenticate': challenge(slug, d) },

@@ -18,7 +18,13 @@ import { deleteUserSession, getUserSessions, getUsers, postRevokeAll } from './h
 import { deleteMySession, getMySessions, postRevokeOthers } from './handlers/me-sessions.js';
 import { getAuthSettings, patchAuthSettings } from './handlers/auth-settings.js';
 import { getAccountSessions, postRevokeMyOtherSessions, postRevokeMySession } from './handlers/pages-account.js';
-import { getRevokeAllConfirm, getUserPage, getUsersPage, postRevokeAllPage, postRevokeUserSessionPage } from './handlers/pages-users.js';
+import {
+  getRevokeAllConfirm,
+  getUserPage,
+  getUsersPage,
+  postRevokeAllPage,
+  postRevokeUserSessionPage,
+} from './handlers/pages-users.js';
 import { getAuthSettingsPage, postAuthSettingsPage } from './handlers/pages-settings.js';
 
 interface RouteDef {
@@ -61,7 +67,11 @@ export const GATEWAY_ROUTES: readonly RouteDef[] = [
   { method: 'POST', path: '/account/sessions/revoke-others', handler: postRevokeMyOtherSessions },
   { method: 'GET', path: '/portal/access-management/users', handler: getUsersPage },
   { method: 'GET', path: '/portal/access-management/users/:userId', handler: getUserPage },
-  { method: 'POST', path: '/portal/access-management/users/:userId/sessions/:sessionId/revoke', handler: postRevokeUserSessionPage },
+  {
+    method: 'POST',
+    path: '/portal/access-management/users/:userId/sessions/:sessionId/revoke',
+    handler: postRevokeUserSessionPage,
+  },
   { method: 'GET', path: '/portal/access-management/users/:userId/revoke-all', handler: getRevokeAllConfirm },
   { method: 'POST', path: '/portal/access-management/users/:userId/revoke-all', handler: postRevokeAllPage },
   { method: 'GET', path: '/portal/configuration/auth-settings', handler: getAuthSettingsPage },
@@ -108,7 +118,8 @@ export function findGatewayRoute(method: string, rest: string): RouteLookup {
     }
     if (!ok) continue;
     pathMatched = true;
-    if (c.def.method === method || (method === 'HEAD' && c.def.method === 'GET')) return { handler: c.def.handler, params };
+    if (c.def.method === method || (method === 'HEAD' && c.def.method === 'GET'))
+      return { handler: c.def.handler, params };
   }
   return pathMatched ? { methodNotAllowed: true } : null;
 }

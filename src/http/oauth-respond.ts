@@ -40,7 +40,12 @@ export async function withAuthenticatedClient(
       basicUsed = auth.basic;
       // Throttled or no hash slot: not a verdict on the credentials, so no Basic challenge.
       if (auth.error === 'temporarily_unavailable') {
-        return sendJson(res, auth.status, { error: auth.error, error_description: auth.description }, { pragma: 'no-cache', 'retry-after': String(auth.retryAfter) });
+        return sendJson(
+          res,
+          auth.status,
+          { error: auth.error, error_description: auth.description },
+          { pragma: 'no-cache', 'retry-after': String(auth.retryAfter) },
+        );
       }
       throw new OAuthError(auth.error, auth.description);
     }

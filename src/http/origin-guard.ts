@@ -5,7 +5,11 @@ import type { IncomingMessage } from 'node:http';
 import type { TenantRuntime } from '../registry.js';
 import { hostMatches } from './redirect.js';
 
-export function isSameSiteRequest(req: Pick<IncomingMessage, 'headers'>, publicUrl: string, tenant: TenantRuntime): boolean {
+export function isSameSiteRequest(
+  req: Pick<IncomingMessage, 'headers'>,
+  publicUrl: string,
+  tenant: TenantRuntime,
+): boolean {
   const site = req.headers['sec-fetch-site'];
   if (site === 'cross-site') return false;
   const origin = req.headers.origin;

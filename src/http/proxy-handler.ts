@@ -19,7 +19,13 @@ import { answerDenied } from './deny.js';
 import { sendError } from './respond.js';
 
 function inputOf(req: IncomingMessage, deps: Deps): PipelineInput {
-  return { method: req.method ?? 'GET', hostname: hostnameOf(req.headers.host), target: req.url ?? '/', headers: req.headers, clientIp: clientIp(req, deps.trust) };
+  return {
+    method: req.method ?? 'GET',
+    hostname: hostnameOf(req.headers.host),
+    target: req.url ?? '/',
+    headers: req.headers,
+    clientIp: clientIp(req, deps.trust),
+  };
 }
 
 /** The URL the browser asked for, for `rd` after login. */
@@ -27,7 +33,12 @@ function originalUrl(req: IncomingMessage, deps: Deps): string {
   return `${requestOrigin(req, peerIsTrusted(req, deps.trust))}${req.url ?? '/'}`;
 }
 
-export async function handleProxied(req: IncomingMessage, res: ServerResponse, deps: Deps, forwarder: Forwarder): Promise<void> {
+export async function handleProxied(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: Deps,
+  forwarder: Forwarder,
+): Promise<void> {
   const started = process.hrtime.bigint();
   const bad = framingError(req, false);
   if (bad !== null) {
@@ -40,7 +51,11 @@ export async function handleProxied(req: IncomingMessage, res: ServerResponse, d
   const { decision, scope } = await runPipeline(input, deps);
   observeDecision(deps.metrics, decisionLabel(decision), scope.tenant?.slug, started);
   if (decision.kind === 'deny') {
-    if (decision.code !== 'ERR_GK_UNAUTHENTICATED') deps.log.info({ reqId: req.headers['x-request-id'], reason: decision.reason, code: decision.code, ip: input.clientIp }, 'request refused');
+    if (decision.code !== 'ERR_GK_UNAUTHENTICATED')
+      deps.log.info(
+        { reqId: req.headers['x-request-id'], reason: decision.reason, code: decision.code, ip: input.clientIp },
+        'request refused',
+      );
     return answerDenied(req, res, decision, scope.tenant?.slug, originalUrl(req, deps));
   }
   const app = scope.app!;
@@ -50,7 +65,10 @@ export async function handleProxied(req: IncomingMessage, res: ServerResponse, d
     target: scope.target!,
     identity,
     onError: (err) => {
-      deps.log.warn({ reqId: req.headers['x-request-id'], app: app.name, code: err.code, detail: err.detail }, 'upstream error');
+      deps.log.warn(
+        { reqId: req.headers['x-request-id'], app: app.name, code: err.code, detail: err.detail },
+        'upstream error',
+      );
       sendError(req, res, err, { slug: app.tenant.slug });
     },
   });
@@ -75,7 +93,13 @@ async function previousAnswerDone(socket: Duplex): Promise<void> {
   });
 }
 
-export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, deps: Deps, forwarder: Forwarder): Promise<void> {
+export async function handleUpgrade(
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  deps: Deps,
+  forwarder: Forwarder,
+): Promise<void> {
   await previousAnswerDone(socket);
   if (socket.destroyed) return;
   const bad = framingError(req, true);
@@ -86,8 +110,14 @@ export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: 
   const input = inputOf(req, deps);
   const { decision, scope } = await runPipeline(input, deps);
   if (decision.kind === 'deny') return refuseUpgrade(socket, decision.code);
-  if (scope.credential === 'cookie' && !upgradeOriginAllowed(req, peerIsTrusted(req, deps.trust), deps.registry.publicOrigin)) {
-    deps.log.info({ reason: 'cross_origin_upgrade', origin: req.headers.origin, ip: input.clientIp }, 'upgrade refused');
+  if (
+    scope.credential === 'cookie' &&
+    !upgradeOriginAllowed(req, peerIsTrusted(req, deps.trust), deps.registry.publicOrigin)
+  ) {
+    deps.log.info(
+      { reason: 'cross_origin_upgrade', origin: req.headers.origin, ip: input.clientIp },
+      'upgrade refused',
+    );
     return refuseUpgrade(socket, 'ERR_GK_CROSS_ORIGIN');
   }
   const app = scope.app!;
@@ -98,5 +128,10 @@ export async function handleUpgrade(req: IncomingMessage, socket: Duplex, head: 
     // A revocation announced while this upgrade was decided found no socket to close.
     if (keys.some((k) => deps.revocations.has(k))) return refuseUpgrade(socket, 'ERR_GK_UNAUTHENTICATED');
   }
-  forwarder.ws(req, socket, head, { app, target: scope.target!, identity, onError: (err) => refuseUpgrade(socket, err.code) });
+  forwarder.ws(req, socket, head, {
+    app,
+    target: scope.target!,
+    identity,
+    onError: (err) => refuseUpgrade(socket, err.code),
+  });
 }

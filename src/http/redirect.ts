@@ -79,7 +79,10 @@ function isSafeRelative(rd: string): boolean {
   let end = rd.length;
   for (let i = 1; i < rd.length; i++) {
     const c = rd.charCodeAt(i);
-    if (c === 0x3f || c === 0x23) { end = i; break; } // the query and fragment may hold anything
+    if (c === 0x3f || c === 0x23) {
+      end = i;
+      break;
+    } // the query and fragment may hold anything
   }
   for (let i = rd.indexOf('%'); i !== -1 && i < end; i = rd.indexOf('%', i + 1)) {
     const hi = rd.charCodeAt(i + 1);

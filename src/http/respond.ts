@@ -8,7 +8,8 @@ import { layout } from '../ui/layout.js';
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
-  'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'content-security-policy':
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   // Not no-referrer: under it a browser sends `Origin: null` with every form POST (Fetch,
@@ -27,7 +28,12 @@ export function isBrowserRequest(req: Pick<IncomingMessage, 'headers'>): boolean
   return wantsHtml(req) && req.headers['x-requested-with'] === undefined;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string | string[]> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string | string[]> = {},
+): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -39,12 +45,22 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
-export function sendHtml(res: ServerResponse, status: number, page: string, headers: Record<string, string | string[]> = {}): void {
+export function sendHtml(
+  res: ServerResponse,
+  status: number,
+  page: string,
+  headers: Record<string, string | string[]> = {},
+): void {
   res.writeHead(status, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(page), ...headers });
   res.end(page);
 }
 
-export function redirect(res: ServerResponse, status: 302 | 303, location: string, headers: Record<string, string | string[]> = {}): void {
+export function redirect(
+  res: ServerResponse,
+  status: 302 | 303,
+  location: string,
+  headers: Record<string, string | string[]> = {},
+): void {
   res.writeHead(status, { location, 'cache-control': 'no-store', 'content-length': 0, ...headers });
   res.end();
 }

@@ -33,7 +33,10 @@ export function deviceOf(userAgent: string): SessionJson['device'] {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-export function sessionJson(s: SessionRecord, opts: { current?: boolean; location?: SessionJson['location'] } = {}): SessionJson {
+export function sessionJson(
+  s: SessionRecord,
+  opts: { current?: boolean; location?: SessionJson['location'] } = {},
+): SessionJson {
   const idle = idleExpiresAt(s);
   return {
     id: s.id,
@@ -57,5 +60,8 @@ export function sessionJson(s: SessionRecord, opts: { current?: boolean; locatio
 
 /** The Session JSON with its location from the GeoIP database, when one is configured. */
 export function sessionJsonFor(deps: Deps, s: SessionRecord, currentId?: string | null): SessionJson {
-  return sessionJson(s, { location: deps.geo ? deps.geo.locate(s.ipAddress) : null, ...(currentId ? { current: s.id === currentId } : {}) });
+  return sessionJson(s, {
+    location: deps.geo ? deps.geo.locate(s.ipAddress) : null,
+    ...(currentId ? { current: s.id === currentId } : {}),
+  });
 }

@@ -25,9 +25,13 @@ function claimAt(claims: Record<string, unknown>, path: string): unknown {
   return v;
 }
 
-const text = (v: unknown, max: number): string => (typeof v === 'string' ? v.slice(0, max) : typeof v === 'number' ? String(v) : '');
+const text = (v: unknown, max: number): string =>
+  typeof v === 'string' ? v.slice(0, max) : typeof v === 'number' ? String(v) : '';
 
-export function mapClaims(cfg: Pick<IdentityProviderConfig, 'id' | 'claims' | 'roleMap'>, claims: Record<string, unknown>): MappedUser {
+export function mapClaims(
+  cfg: Pick<IdentityProviderConfig, 'id' | 'claims' | 'roleMap'>,
+  claims: Record<string, unknown>,
+): MappedUser {
   const sub = text(claims.sub, 255);
   if (sub === '') throw new TypeError('mapClaims: the ID token has no sub (openid-client validates it first)');
   const rawRoles = claimAt(claims, cfg.claims.roles);

@@ -31,20 +31,34 @@ export const flowCookieName = (spec: CookieSpec): string => `${spec.name}_oidc`;
 
 export function serializeFlowCookie(spec: CookieSpec, value: string): string {
   // Host-only and Lax: the callback is a top-level GET navigation from the IdP's site.
-  return serialize(flowCookieName(spec), value, { httpOnly: true, secure: spec.secure, sameSite: 'lax', path: '/', maxAge: value ? FLOW_TTL_MS / 1000 : 0 });
+  return serialize(flowCookieName(spec), value, {
+    httpOnly: true,
+    secure: spec.secure,
+    sameSite: 'lax',
+    path: '/',
+    maxAge: value ? FLOW_TTL_MS / 1000 : 0,
+  });
 }
 
 const hashOf = (id: string): string => createHash('sha256').update('gk-oidc-flow\0').update(id).digest('hex');
 
 /** Saves the flow; returns the cookie value that names it. */
-export async function saveFlow(store: Pick<FederationStore, 'saveFlow'>, tenant: string, flow: LoginFlow): Promise<string> {
+export async function saveFlow(
+  store: Pick<FederationStore, 'saveFlow'>,
+  tenant: string,
+  flow: LoginFlow,
+): Promise<string> {
   const id = randomBytes(32).toString('base64url');
   await store.saveFlow(tenant, hashOf(id), JSON.stringify(flow), FLOW_TTL_MS);
   return id;
 }
 
 /** The flow the cookie names, taken (deleted) in the same step; null when absent, used or expired. */
-export async function takeFlow(store: Pick<FederationStore, 'takeFlow'>, tenant: string, cookieValue: string | undefined): Promise<LoginFlow | null> {
+export async function takeFlow(
+  store: Pick<FederationStore, 'takeFlow'>,
+  tenant: string,
+  cookieValue: string | undefined,
+): Promise<LoginFlow | null> {
   if (!cookieValue || !ID_RE.test(cookieValue)) return null;
   const raw = await store.takeFlow(tenant, hashOf(cookieValue));
   return raw ? (JSON.parse(raw) as LoginFlow) : null;

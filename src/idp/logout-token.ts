@@ -26,7 +26,11 @@ export class LogoutTokenError extends Error {
   }
 }
 
-export async function verifyLogoutToken(token: string, keys: JWTVerifyGetKey, expect: { issuer: string; clientId: string; now: number }): Promise<LogoutClaims> {
+export async function verifyLogoutToken(
+  token: string,
+  keys: JWTVerifyGetKey,
+  expect: { issuer: string; clientId: string; now: number },
+): Promise<LogoutClaims> {
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(token, keys, {
@@ -44,7 +48,10 @@ export async function verifyLogoutToken(token: string, keys: JWTVerifyGetKey, ex
   if (payload.iat! > expect.now / 1000 + SKEW_S) throw new LogoutTokenError('iat in the future');
   if ('nonce' in payload) throw new LogoutTokenError('nonce present');
   const events = payload.events;
-  const event = typeof events === 'object' && events !== null && !Array.isArray(events) ? (events as Record<string, unknown>)[LOGOUT_EVENT] : undefined;
+  const event =
+    typeof events === 'object' && events !== null && !Array.isArray(events)
+      ? (events as Record<string, unknown>)[LOGOUT_EVENT]
+      : undefined;
   // §2.4: the member's value is a JSON object (typically empty); null is not one.
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw new LogoutTokenError('no back-channel logout event');
@@ -52,9 +59,11 @@ export async function verifyLogoutToken(token: string, keys: JWTVerifyGetKey, ex
   const sid = typeof payload.sid === 'string' && payload.sid !== '' ? payload.sid : null;
   const sub = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : null;
   if (sid === null && sub === null) throw new LogoutTokenError('neither sid nor sub');
-  if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 256) throw new LogoutTokenError('bad jti');
+  if (typeof payload.jti !== 'string' || payload.jti === '' || payload.jti.length > 256)
+    throw new LogoutTokenError('bad jti');
   // Remembered exactly as long as jwtVerify above would still accept it (exp and maxTokenAge,
   // each with the clock skew allowance): a replay inside that window must find the mark.
-  const rememberUntil = Math.min(typeof payload.exp === 'number' ? payload.exp : Infinity, payload.iat! + MAX_AGE_S) + SKEW_S;
+  const rememberUntil =
+    Math.min(typeof payload.exp === 'number' ? payload.exp : Infinity, payload.iat! + MAX_AGE_S) + SKEW_S;
   return { jti: payload.jti, sub, sid, rememberUntil };
 }

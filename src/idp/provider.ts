@@ -72,14 +72,21 @@ export class OidcProvider {
   configuration(): Promise<oidc.Configuration> {
     if (this.#config) return Promise.resolve(this.#config);
     if (this.#pending) return this.#pending;
-    if (this.clock.now() - this.#failedAt < RETRY_MS) return Promise.reject(new IdpUnavailableError(`identity provider ${this.cfg.id} is unavailable`));
+    if (this.clock.now() - this.#failedAt < RETRY_MS)
+      return Promise.reject(new IdpUnavailableError(`identity provider ${this.cfg.id} is unavailable`));
     const insecure = this.cfg.issuer.startsWith('http:');
     this.#pending = oidc
-      .discovery(new URL(this.cfg.issuer), this.cfg.clientId, this.cfg.clientSecret ?? undefined, this.cfg.clientSecret === null ? oidc.None() : oidc.ClientSecretBasic(this.cfg.clientSecret), {
-        timeout: HTTP_TIMEOUT_S,
-        // http issuers are for loopback development IdPs; check-config and start warn about them.
-        execute: [...(insecure ? [oidc.allowInsecureRequests] : []), oidc.enableNonRepudiationChecks],
-      })
+      .discovery(
+        new URL(this.cfg.issuer),
+        this.cfg.clientId,
+        this.cfg.clientSecret ?? undefined,
+        this.cfg.clientSecret === null ? oidc.None() : oidc.ClientSecretBasic(this.cfg.clientSecret),
+        {
+          timeout: HTTP_TIMEOUT_S,
+          // http issuers are for loopback development IdPs; check-config and start warn about them.
+          execute: [...(insecure ? [oidc.allowInsecureRequests] : []), oidc.enableNonRepudiationChecks],
+        },
+      )
       .then(
         (c) => {
           this.#config = c;
@@ -90,7 +97,10 @@ export class OidcProvider {
         (err: unknown) => {
           this.#pending = null;
           this.#failedAt = this.clock.now();
-          this.log.warn({ provider: this.cfg.id, issuer: this.cfg.issuer, err: (err as Error).message }, 'identity provider unavailable');
+          this.log.warn(
+            { provider: this.cfg.id, issuer: this.cfg.issuer, err: (err as Error).message },
+            'identity provider unavailable',
+          );
           throw new IdpUnavailableError(`identity provider ${this.cfg.id} is unavailable`, { cause: err });
         },
       );
@@ -123,7 +133,10 @@ export class OidcProvider {
    * IdpResponseError (the IdP's own `error`, or what failed); the IdP being unreachable
    * now becomes IdpUnavailableError.
    */
-  async redeem(callbackUrl: URL, checks: { state: string; nonce: string; codeVerifier: string; maxAge: number | null }): Promise<RedeemedLogin> {
+  async redeem(
+    callbackUrl: URL,
+    checks: { state: string; nonce: string; codeVerifier: string; maxAge: number | null },
+  ): Promise<RedeemedLogin> {
     const config = await this.configuration();
     let tokens: Awaited<ReturnType<typeof oidc.authorizationCodeGrant>>;
     try {
@@ -138,7 +151,8 @@ export class OidcProvider {
       throw toResponseError(err);
     }
     const claims = tokens.claims();
-    if (!claims || !tokens.id_token) throw new IdpResponseError('no_id_token', 'the identity provider sent no ID token');
+    if (!claims || !tokens.id_token)
+      throw new IdpResponseError('no_id_token', 'the identity provider sent no ID token');
     const merged: Record<string, unknown> = { ...claims };
     // Roles too: many IdPs send groups only from userinfo. A user with no groups costs one userinfo call per login.
     const missing = Object.values(this.cfg.claims).some((name) => merged[name] === undefined && !name.includes('.'));
@@ -158,7 +172,10 @@ export class OidcProvider {
     if (this.#jwks) return this.#jwks;
     const meta = (await this.configuration()).serverMetadata();
     if (!meta.jwks_uri) throw new IdpUnavailableError(`identity provider ${this.cfg.id} publishes no jwks_uri`);
-    this.#jwks = createRemoteJWKSet(new URL(meta.jwks_uri), { cooldownDuration: JWKS_COOLDOWN_MS, timeoutDuration: HTTP_TIMEOUT_S * 1000 });
+    this.#jwks = createRemoteJWKSet(new URL(meta.jwks_uri), {
+      cooldownDuration: JWKS_COOLDOWN_MS,
+      timeoutDuration: HTTP_TIMEOUT_S * 1000,
+    });
     return this.#jwks;
   }
 
@@ -166,17 +183,23 @@ export class OidcProvider {
   async endSessionUrl(idTokenHint: string | null, postLogoutRedirectUri: string): Promise<URL | null> {
     const config = await this.configuration();
     if (!config.serverMetadata().end_session_endpoint) return null;
-    const params: Record<string, string> = { post_logout_redirect_uri: postLogoutRedirectUri, client_id: this.cfg.clientId };
+    const params: Record<string, string> = {
+      post_logout_redirect_uri: postLogoutRedirectUri,
+      client_id: this.cfg.clientId,
+    };
     if (idTokenHint) params.id_token_hint = idTokenHint;
     return oidc.buildEndSessionUrl(config, params);
   }
 }
 
 function toResponseError(err: unknown): Error {
-  if (err instanceof oidc.AuthorizationResponseError) return new IdpResponseError(`idp_error:${err.error}`, err.error_description ?? err.error, { cause: err });
-  if (err instanceof oidc.ResponseBodyError) return new IdpResponseError(`idp_error:${err.error}`, err.error_description ?? err.error, { cause: err });
+  if (err instanceof oidc.AuthorizationResponseError)
+    return new IdpResponseError(`idp_error:${err.error}`, err.error_description ?? err.error, { cause: err });
+  if (err instanceof oidc.ResponseBodyError)
+    return new IdpResponseError(`idp_error:${err.error}`, err.error_description ?? err.error, { cause: err });
   // A refused ID token or response (state, nonce, iss, aud, exp, signature…): oauth4webapi's coded errors.
   const e = err as Error & { code?: string };
-  if (e instanceof TypeError && e.code === undefined) return new IdpUnavailableError(`identity provider request failed: ${e.message}`, { cause: err });
+  if (e instanceof TypeError && e.code === undefined)
+    return new IdpUnavailableError(`identity provider request failed: ${e.message}`, { cause: err });
   return new IdpResponseError(`invalid_response:${e.code ?? e.name}`, e.message, { cause: err });
 }

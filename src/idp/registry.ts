@@ -13,7 +13,11 @@ export class IdentityProviders {
       if (t.identityProviders.length === 0) continue;
       this.#byTenant.set(t.slug, new Map(t.identityProviders.map((p) => [p.id, new OidcProvider(p, log, clock)])));
       for (const p of t.identityProviders) {
-        if (p.issuer.startsWith('http:')) log.warn({ tenant: t.slug, provider: p.id }, 'identity provider issuer is plain http: acceptable on loopback for development only');
+        if (p.issuer.startsWith('http:'))
+          log.warn(
+            { tenant: t.slug, provider: p.id },
+            'identity provider issuer is plain http: acceptable on loopback for development only',
+          );
       }
     }
   }

@@ -6,7 +6,11 @@ import { PIPELINE } from './index.js';
 import type { Decision, PipelineInput, Scope, Step } from './scope.js';
 import { deny } from './scope.js';
 
-export async function runPipeline(input: PipelineInput, deps: Deps, steps: readonly Step[] = PIPELINE): Promise<{ decision: Decision; scope: Scope }> {
+export async function runPipeline(
+  input: PipelineInput,
+  deps: Deps,
+  steps: readonly Step[] = PIPELINE,
+): Promise<{ decision: Decision; scope: Scope }> {
   const scope: Scope = { input };
   for (const step of steps) {
     let result: Decision | void;

@@ -51,8 +51,10 @@ function canonicalPattern(path: string): Canonical {
     for (const seg of body.split('/')) {
       if (seg === '') return { ok: false, error: 'must not contain an empty segment (//)' };
       if (seg === '.' || seg === '..') return { ok: false, error: 'must not contain . or .. segments' };
-      if (seg !== '*' && seg !== '**' && seg.includes('*')) return { ok: false, error: '* and ** must be a whole segment' };
-      if (seg.includes(';')) return { ok: false, error: 'must not contain ;-parameters (they are ignored when matching)' };
+      if (seg !== '*' && seg !== '**' && seg.includes('*'))
+        return { ok: false, error: '* and ** must be a whole segment' };
+      if (seg.includes(';'))
+        return { ok: false, error: 'must not contain ;-parameters (they are ignored when matching)' };
     }
   }
   // Config text is UTF-16; put non-ASCII in its UTF-8 percent-encoded wire form first.
@@ -102,9 +104,17 @@ function tokensMatch(tokens: readonly Token[], segs: readonly string[]): boolean
   let starS = 0;
   while (s < segs.length) {
     const tok = tokens[t];
-    if (tok === ANY) { starT = t++; starS = s; continue; }
+    if (tok === ANY) {
+      starT = t++;
+      starS = s;
+      continue;
+    }
     const seg = segs[s] as string;
-    if (tok !== undefined && (tok === ONE ? seg !== '' : tok === seg)) { t++; s++; continue; }
+    if (tok !== undefined && (tok === ONE ? seg !== '' : tok === seg)) {
+      t++;
+      s++;
+      continue;
+    }
     if (starT === -1) return false;
     t = starT + 1; // let the last `**` swallow one more segment and retry
     s = ++starS;
@@ -133,7 +143,8 @@ export function compileRoutes(rules: readonly RouteRule[], opts: { caseInsensiti
   const lowered = ci ? compiled : rules.map((r) => compileOne(r, true));
   // Patterns without upper-case letters match a lower-case path the same way both times.
   const patternsLower = rules.every((r) => r.path === r.path.toLowerCase());
-  const match = (method: string, matchPath: string): RouteRule | null => firstMatch(compiled, method, splitPath(ci ? matchPath.toLowerCase() : matchPath));
+  const match = (method: string, matchPath: string): RouteRule | null =>
+    firstMatch(compiled, method, splitPath(ci ? matchPath.toLowerCase() : matchPath));
   return {
     match,
     matchAll(method, matchPath) {
@@ -141,7 +152,9 @@ export function compileRoutes(rules: readonly RouteRule[], opts: { caseInsensiti
       if (ci) return [asWritten];
       const lower = matchPath.toLowerCase();
       // Most paths are lower-case already: then both matches are the same rule.
-      return lower === matchPath && patternsLower ? [asWritten] : [asWritten, firstMatch(lowered, method, splitPath(lower))];
+      return lower === matchPath && patternsLower
+        ? [asWritten]
+        : [asWritten, firstMatch(lowered, method, splitPath(lower))];
     },
   };
 }

@@ -27,8 +27,7 @@
 //   it is rejected because it could not be written into the upstream request line.
 
 export type NormalizedPath =
-  | { ok: true; path: string; matchPath: string; query: string }
-  | { ok: false; reason: string };
+  { ok: true; path: string; matchPath: string; query: string } | { ok: false; reason: string };
 
 const HEX = '0123456789ABCDEF';
 
@@ -79,7 +78,12 @@ function checkQuery(q: string): string | null {
 
 export function normalizePath(rawTarget: string): NormalizedPath {
   if (rawTarget.charCodeAt(0) !== 0x2f) {
-    return { ok: false, reason: /^[a-z][a-z0-9+.-]*:\/\//i.test(rawTarget.slice(0, 64)) ? 'absolute-form target not accepted' : 'path must start with /' };
+    return {
+      ok: false,
+      reason: /^[a-z][a-z0-9+.-]*:\/\//i.test(rawTarget.slice(0, 64))
+        ? 'absolute-form target not accepted'
+        : 'path must start with /',
+    };
   }
   const q = rawTarget.indexOf('?');
   const raw = q === -1 ? rawTarget : rawTarget.slice(0, q);
@@ -110,7 +114,8 @@ export function normalizePath(rawTarget: string): NormalizedPath {
         matchSegs.pop();
       } else {
         const name = paramAt === -1 ? seg : seg.slice(0, paramAt);
-        if (paramAt !== -1 && (name === '.' || name === '..')) return { ok: false, reason: 'dot-segment with parameters' };
+        if (paramAt !== -1 && (name === '.' || name === '..'))
+          return { ok: false, reason: 'dot-segment with parameters' };
         pathSegs.push(seg);
         matchSegs.push(name);
       }
@@ -126,7 +131,10 @@ export function normalizePath(rawTarget: string): NormalizedPath {
       if (hi < 0 || lo < 0) return { ok: false, reason: 'invalid percent-encoding' };
       const b = (hi << 4) | lo;
       i += 2;
-      if (b < 128 && RAW[b] === 1) { seg += String.fromCharCode(b); continue; } // RFC 3986 §6.2.2.2
+      if (b < 128 && RAW[b] === 1) {
+        seg += String.fromCharCode(b);
+        continue;
+      } // RFC 3986 §6.2.2.2
       if (b === 0x2f) return { ok: false, reason: 'encoded slash' };
       if (b === 0x5c) return { ok: false, reason: 'encoded backslash' };
       if (b === 0) return { ok: false, reason: 'NUL in path' };

@@ -37,8 +37,14 @@ export interface ForwardInfo {
 export function upstreamError(err: Error & { code?: string }): GatewayError {
   const code = err.code ?? '';
   const detail = `${code} ${err.message}`;
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return new GatewayError('ERR_GK_UPSTREAM_TIMEOUT', detail);
-  if (code === 'UND_ERR_INVALID_ARG' || code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_NOT_SUPPORTED') return new GatewayError('ERR_GK_BAD_REQUEST', detail);
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT')
+    return new GatewayError('ERR_GK_UPSTREAM_TIMEOUT', detail);
+  if (
+    code === 'UND_ERR_INVALID_ARG' ||
+    code === 'UND_ERR_REQ_CONTENT_LENGTH_MISMATCH' ||
+    code === 'UND_ERR_NOT_SUPPORTED'
+  )
+    return new GatewayError('ERR_GK_BAD_REQUEST', detail);
   return new GatewayError('ERR_GK_UPSTREAM_UNREACHABLE', detail);
 }
 
@@ -80,7 +86,11 @@ export function createForwarder(deps: Pick<Deps, 'log' | 'trust'>): Forwarder {
         origin: fwd.app.target,
         path: fwd.target.path + fwd.target.query,
         method: req.method ?? 'GET',
-        headers: outgoingHeaders(req, { trustedPeer: peerIsTrusted(req, deps.trust), identity: fwd.identity, upgrade: false }),
+        headers: outgoingHeaders(req, {
+          trustedPeer: peerIsTrusted(req, deps.trust),
+          identity: fwd.identity,
+          upgrade: false,
+        }),
         // undici frames the body itself: Content-Length when known, else chunked — for
         // every method, and it closes the upstream socket after a body on a method that
         // does not expect one, so nothing is left to be read as a second request.
@@ -126,7 +136,10 @@ export function createForwarder(deps: Pick<Deps, 'log' | 'trust'>): Forwarder {
           const mapped = upstreamError(err as Error & { code?: string });
           if (res.headersSent) {
             done = true;
-            deps.log.warn({ app: fwd.app.name, code: mapped.code, detail: mapped.detail }, 'upstream failed mid-response');
+            deps.log.warn(
+              { app: fwd.app.name, code: mapped.code, detail: mapped.detail },
+              'upstream failed mid-response',
+            );
             res.destroy();
             return;
           }
@@ -150,11 +163,24 @@ export function createForwarder(deps: Pick<Deps, 'log' | 'trust'>): Forwarder {
       });
     },
     ws(req, socket, head, fwd) {
-      const headers = outgoingHeaders(req, { trustedPeer: peerIsTrusted(req, deps.trust), identity: fwd.identity, upgrade: true });
-      const target = { origin: new URL(fwd.app.target), path: fwd.target.path + fwd.target.query, headers, timeoutMs: fwd.app.config.timeout * 1000 };
+      const headers = outgoingHeaders(req, {
+        trustedPeer: peerIsTrusted(req, deps.trust),
+        identity: fwd.identity,
+        upgrade: true,
+      });
+      const target = {
+        origin: new URL(fwd.app.target),
+        path: fwd.target.path + fwd.target.query,
+        headers,
+        timeoutMs: fwd.app.config.timeout * 1000,
+      };
       openTunnel(socket, head, target, (err) => {
         deps.log.warn({ err: err.message, app: fwd.app.name }, 'websocket upstream error');
-        fwd.onError(err.code === 'ETIMEDOUT' ? new GatewayError('ERR_GK_UPSTREAM_TIMEOUT', err.message) : new GatewayError('ERR_GK_UPSTREAM_UNREACHABLE', err.message));
+        fwd.onError(
+          err.code === 'ETIMEDOUT'
+            ? new GatewayError('ERR_GK_UPSTREAM_TIMEOUT', err.message)
+            : new GatewayError('ERR_GK_UPSTREAM_UNREACHABLE', err.message),
+        );
       });
     },
     async close() {

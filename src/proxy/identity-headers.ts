@@ -14,11 +14,16 @@ export function headerValue(v: string): string {
 /** The identity headers as a flat [name, value, …] list. */
 export function identityHeaderList(id: Identity): string[] {
   const out = [
-    'x-auth-user', headerValue(id.userId),
-    'x-auth-email', headerValue(id.email),
-    'x-auth-name', headerValue(id.name),
-    'x-auth-roles', id.roles.map(headerValue).join(','),
-    'x-auth-tenant', id.tenant,
+    'x-auth-user',
+    headerValue(id.userId),
+    'x-auth-email',
+    headerValue(id.email),
+    'x-auth-name',
+    headerValue(id.name),
+    'x-auth-roles',
+    id.roles.map(headerValue).join(','),
+    'x-auth-tenant',
+    id.tenant,
   ];
   // A client_credentials token has neither a session nor an authentication time.
   if (id.sessionId !== null) out.push('x-auth-session', id.sessionId);

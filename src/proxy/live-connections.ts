@@ -6,7 +6,10 @@ import type { Duplex } from 'node:stream';
 import { activityDue } from '../session/model.js';
 import type { SessionRecord } from '../store/types.js';
 
-export type LiveSession = Pick<SessionRecord, 'tenant' | 'id' | 'userId' | 'expiresAt' | 'lastActiveAt' | 'idleTimeoutMs'>;
+export type LiveSession = Pick<
+  SessionRecord,
+  'tenant' | 'id' | 'userId' | 'expiresAt' | 'lastActiveAt' | 'idleTimeoutMs'
+>;
 
 /** What the sweep does with the sessions of open sockets (session/live-watch.ts). */
 export interface SessionWatch {
@@ -105,7 +108,8 @@ export class LiveConnections {
     const entry = this.watched.get(s.id);
     if (entry) {
       entry.sockets++;
-      if (s.lastActiveAt > entry.session.lastActiveAt) entry.session = { ...entry.session, lastActiveAt: s.lastActiveAt };
+      if (s.lastActiveAt > entry.session.lastActiveAt)
+        entry.session = { ...entry.session, lastActiveAt: s.lastActiveAt };
       return;
     }
     const { tenant, id, userId, expiresAt, lastActiveAt, idleTimeoutMs } = s;

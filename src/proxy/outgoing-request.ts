@@ -17,20 +17,47 @@ export function canonicalName(name: string): string {
 // Hop-by-hop (RFC 9110 §7.6.1) and framing: the gateway writes its own. `cookie`,
 // `x-request-id` and the three X-Forwarded-* it sets are also written by the gateway.
 const GATEWAY_WRITES = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect',
-  'host', 'content-length', 'proxy-authorization', 'http2-settings',
-  'cookie', 'x-request-id', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+  'host',
+  'content-length',
+  'proxy-authorization',
+  'http2-settings',
+  'cookie',
+  'x-request-id',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
 ]);
 
 // Headers that would make the app see another URL or method than the one decided on
 // (a route bypass on IIS/Symfony-style apps, or past a `methods:` rule): from every peer.
 const REWRITES = new Set([
-  'x-original-url', 'x-original-uri', 'x-rewrite-url', 'x-original-method',
-  'x-http-method-override', 'x-http-method', 'x-method-override',
+  'x-original-url',
+  'x-original-uri',
+  'x-rewrite-url',
+  'x-original-method',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
 ]);
 
 // Who the client is and how it came: believed only from trusted proxies.
-const FORWARDING = new Set(['forwarded', 'x-real-ip', 'true-client-ip', 'x-client-ip', 'x-cluster-client-ip', 'cf-connecting-ip', 'fastly-client-ip']);
+const FORWARDING = new Set([
+  'forwarded',
+  'x-real-ip',
+  'true-client-ip',
+  'x-client-ip',
+  'x-cluster-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+]);
 
 function isForwarding(name: string): boolean {
   return FORWARDING.has(name) || name.startsWith('x-forwarded-');
@@ -38,7 +65,14 @@ function isForwarding(name: string): boolean {
 
 /** Names a client's `Connection` header may never list: framing, Host, what the gateway sets. */
 function protectedFromConnection(name: string): boolean {
-  return name === 'host' || name === 'content-length' || name === 'transfer-encoding' || name === 'x-request-id' || name.startsWith('x-auth-') || isForwarding(name);
+  return (
+    name === 'host' ||
+    name === 'content-length' ||
+    name === 'transfer-encoding' ||
+    name === 'x-request-id' ||
+    name.startsWith('x-auth-') ||
+    isForwarding(name)
+  );
 }
 
 function connectionTokens(req: IncomingMessage): string[] {
@@ -66,7 +100,8 @@ export function framingError(req: IncomingMessage, upgrade: boolean): string | n
   if (te !== undefined && te.trim().toLowerCase() !== 'chunked') return 'unsupported Transfer-Encoding';
   if (upgrade) {
     if (req.method !== 'GET') return 'upgrade with a method other than GET';
-    if (te !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0')) return 'upgrade with a body';
+    if (te !== undefined || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0'))
+      return 'upgrade with a body';
     if (req.headers.upgrade?.toLowerCase() !== 'websocket') return 'upgrade to something other than websocket';
   }
   return null;
@@ -112,8 +147,15 @@ export function outgoingHeaders(req: IncomingMessage, facts: OutgoingFacts): str
   const priorXff = facts.trustedPeer ? h['x-forwarded-for'] : undefined;
   const peer = req.socket.remoteAddress ?? '';
   out.push('x-forwarded-for', priorXff ? `${priorXff}, ${peer}` : peer);
-  out.push('x-forwarded-proto', (facts.trustedPeer && typeof h['x-forwarded-proto'] === 'string' && h['x-forwarded-proto']) || (tls ? 'https' : 'http'));
-  out.push('x-forwarded-host', (facts.trustedPeer && typeof h['x-forwarded-host'] === 'string' && h['x-forwarded-host']) || h.host!);
+  out.push(
+    'x-forwarded-proto',
+    (facts.trustedPeer && typeof h['x-forwarded-proto'] === 'string' && h['x-forwarded-proto']) ||
+      (tls ? 'https' : 'http'),
+  );
+  out.push(
+    'x-forwarded-host',
+    (facts.trustedPeer && typeof h['x-forwarded-host'] === 'string' && h['x-forwarded-host']) || h.host!,
+  );
   out.push('x-request-id', h['x-request-id'] as string);
   if (facts.upgrade) out.push('connection', 'upgrade', 'upgrade', 'websocket');
   if (facts.identity) out.push(...identityHeaderList(facts.identity));

@@ -3,7 +3,15 @@
 // that would land in the browser as a gateway cookie is dropped (SPEC §3.4).
 import { isGatewaySetCookie } from './gateway-cookies.js';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+]);
 
 /**
  * undici's raw response headers (name, value, … as latin1 buffers) → the client's, by

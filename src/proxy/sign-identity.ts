@@ -6,7 +6,11 @@ import type { Identity } from '../pipeline/scope.js';
 import type { AppRuntime } from '../registry.js';
 
 /** `identity` is the decision's own (fresh per request): X-Auth-Jwt is set on it. */
-export function signIdentity(deps: Deps, identity: Identity | null, app: AppRuntime): Identity | null | Promise<Identity | null> {
+export function signIdentity(
+  deps: Deps,
+  identity: Identity | null,
+  app: AppRuntime,
+): Identity | null | Promise<Identity | null> {
   if (!identity || !app.config.identityHeaders) return identity;
   const now = deps.clock.now();
   const cached = deps.assertions.cached(identity, app.name, now);

@@ -7,7 +7,12 @@ import type { IncomingMessage } from 'node:http';
 /** The origin the request was made to: scheme (a trusted proxy's X-Forwarded-Proto, else the socket) and Host. */
 export function requestOrigin(req: IncomingMessage, trustedPeer: boolean): string {
   const fwd = trustedPeer ? req.headers['x-forwarded-proto'] : undefined;
-  const proto = typeof fwd === 'string' ? fwd.split(',')[0]!.trim().toLowerCase() : (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const proto =
+    typeof fwd === 'string'
+      ? fwd.split(',')[0]!.trim().toLowerCase()
+      : (req.socket as { encrypted?: boolean }).encrypted
+        ? 'https'
+        : 'http';
   return `${proto}://${(req.headers.host ?? '').toLowerCase()}`;
 }
 

@@ -11,7 +11,16 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { isGatewaySetCookie } from './gateway-cookies.js';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'content-length']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'content-length',
+]);
 
 export interface TunnelTarget {
   origin: URL;
@@ -22,7 +31,13 @@ export interface TunnelTarget {
 }
 
 /** A response head as bytes: the status line, then the kept headers. */
-function head(status: number, message: string, raw: readonly string[], keep: (name: string, value: string) => boolean, extra: string[] = []): string {
+function head(
+  status: number,
+  message: string,
+  raw: readonly string[],
+  keep: (name: string, value: string) => boolean,
+  extra: string[] = [],
+): string {
   let out = `HTTP/1.1 ${status} ${message.replace(/[^\x20-\x7e]/g, '')}\r\n`;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -39,7 +54,12 @@ const noGatewayCookie = (name: string, value: string): boolean => name !== 'set-
  * Opens the tunnel. `onError` is called (once) when the upstream cannot be reached or times
  * out before answering: the caller answers 502/504 on the client socket.
  */
-export function openTunnel(client: Duplex, clientHead: Buffer, t: TunnelTarget, onError: (err: Error & { code?: string }) => void): void {
+export function openTunnel(
+  client: Duplex,
+  clientHead: Buffer,
+  t: TunnelTarget,
+  onError: (err: Error & { code?: string }) => void,
+): void {
   const mod = t.origin.protocol === 'https:' ? https : http;
   let settled = false;
   const fail = (err: Error & { code?: string }): void => {

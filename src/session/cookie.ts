@@ -19,7 +19,13 @@ export function cookieSpec(publicUrl: string, slug: string, settings: Pick<Tenan
   // __Host- forbids Domain; a shared cookie across subdomains needs __Secure- instead.
   const prefix = secure ? (domain ? '__Secure-' : '__Host-') : '';
   const name = `${prefix}gk_${slug}`;
-  return { name, gatewayNames: new Set([name, loginCookieName(name)]), secure, sameSite: settings.cookie.sameSite, domain };
+  return {
+    name,
+    gatewayNames: new Set([name, loginCookieName(name)]),
+    secure,
+    sameSite: settings.cookie.sameSite,
+    domain,
+  };
 }
 
 export function serializeSessionCookie(spec: CookieSpec, value: string, maxAgeSeconds: number | null): string {
@@ -65,5 +71,11 @@ export function loginCookieName(sessionCookieName: string): string {
 
 export function serializeLoginCookie(spec: CookieSpec, nonce: string): string {
   // Host-only even when the session cookie is shared across subdomains.
-  return serialize(loginCookieName(spec.name), nonce, { httpOnly: true, secure: spec.secure, sameSite: 'lax', path: '/', maxAge: nonce ? 3600 : 0 });
+  return serialize(loginCookieName(spec.name), nonce, {
+    httpOnly: true,
+    secure: spec.secure,
+    sameSite: 'lax',
+    path: '/',
+    maxAge: nonce ? 3600 : 0,
+  });
 }

@@ -37,7 +37,13 @@ const EXPIRY: Partial<Record<EndReason, string>> = { expired_absolute: 'absolute
  * was asked to remove): each is published, alive or not, because another instance may hold
  * it in a cache or a socket. `counted` are the ones that really ended now: metrics, audit.
  */
-async function announce(deps: EndDeps, ended: readonly SessionRef[], counted: readonly SessionRef[], reason: EndReason, ip: string | null): Promise<void> {
+async function announce(
+  deps: EndDeps,
+  ended: readonly SessionRef[],
+  counted: readonly SessionRef[],
+  reason: EndReason,
+  ip: string | null,
+): Promise<void> {
   // bus.revoke adds each id to this instance's LRU, closes its sockets and drops its cached
   // copies at once, then publishes to the other instances.
   await Promise.all(ended.map((s) => deps.bus.revoke('sid', s.id)));
@@ -54,7 +60,12 @@ async function announce(deps: EndDeps, ended: readonly SessionRef[], counted: re
  * Ends one session. Returns whether it still existed (the caller may answer 404 otherwise);
  * it is announced either way, since caches elsewhere may still hold it.
  */
-export async function endSession(deps: EndDeps, session: SessionRef, reason: EndReason, ip: string | null): Promise<boolean> {
+export async function endSession(
+  deps: EndDeps,
+  session: SessionRef,
+  reason: EndReason,
+  ip: string | null,
+): Promise<boolean> {
   // Refused here before the store is even asked: the LRU is checked first on every request.
   deps.revocations.add(session.id);
   const existed = await deps.store.deleteSession(session.tenant, session.id);
@@ -86,6 +97,11 @@ export async function endSessions(
  * Sessions the store already removed atomically as part of another change (the concurrency
  * limit evicts inside createSession): only the announcement is left to do.
  */
-export function sessionsRemoved(deps: EndDeps, removed: readonly SessionRef[], reason: EndReason, ip: string | null): Promise<void> {
+export function sessionsRemoved(
+  deps: EndDeps,
+  removed: readonly SessionRef[],
+  reason: EndReason,
+  ip: string | null,
+): Promise<void> {
   return announce(deps, removed, removed, reason, ip);
 }

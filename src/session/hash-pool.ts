@@ -33,7 +33,10 @@ export class HashPoolBusyError extends Error {
 }
 
 /** The sizes described above, for this machine. */
-export function defaultHashPoolOptions(env: NodeJS.ProcessEnv = process.env, cpus = availableParallelism()): HashPoolOptions {
+export function defaultHashPoolOptions(
+  env: NodeJS.ProcessEnv = process.env,
+  cpus = availableParallelism(),
+): HashPoolOptions {
   const threads = Number.parseInt(env.UV_THREADPOOL_SIZE ?? '', 10);
   const pool = Number.isSafeInteger(threads) && threads > 0 ? threads : 4;
   return { slots: Math.max(1, Math.min(Math.floor(pool / 2), cpus - 1)), queue: 32, maxWaitMs: 1000 };
@@ -60,7 +63,8 @@ export class HashPool {
 
   constructor(o: HashPoolOptions = defaultHashPoolOptions()) {
     const ok = (n: number, min: number): boolean => Number.isSafeInteger(n) && n >= min;
-    if (!ok(o.slots, 1) || !ok(o.queue, 0) || !ok(o.maxWaitMs, 1)) throw new TypeError(`invalid hash pool size: ${JSON.stringify(o)}`);
+    if (!ok(o.slots, 1) || !ok(o.queue, 0) || !ok(o.maxWaitMs, 1))
+      throw new TypeError(`invalid hash pool size: ${JSON.stringify(o)}`);
     this.#slots = o.slots;
     this.#queue = o.queue;
     this.#maxWaitMs = o.maxWaitMs;

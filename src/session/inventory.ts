@@ -13,7 +13,14 @@ export function listSessions(deps: Deps, tenant: TenantRuntime, userId: string):
 }
 
 /** false when the id is unknown, dead, or not this user's (the caller answers 404). */
-export async function revokeUserSession(deps: Deps, tenant: TenantRuntime, userId: string, sessionId: string, reason: EndReason, ip: string): Promise<boolean> {
+export async function revokeUserSession(
+  deps: Deps,
+  tenant: TenantRuntime,
+  userId: string,
+  sessionId: string,
+  reason: EndReason,
+  ip: string,
+): Promise<boolean> {
   // The id carries its owner's tag: another user's id is refused without a store read.
   if (!isSessionId(sessionId) || tagOfSessionId(sessionId) !== userTag(tenant.slug, userId)) return false;
   const s = await deps.store.getSession(tenant.slug, sessionId);
@@ -23,6 +30,13 @@ export async function revokeUserSession(deps: Deps, tenant: TenantRuntime, userI
 }
 
 /** Revoke-all (or all but `exceptId`): `{ revoked: N }` counts the sessions that were alive. */
-export function revokeAllUserSessions(deps: Deps, tenant: TenantRuntime, userId: string, reason: EndReason, ip: string, exceptId?: string): Promise<number> {
+export function revokeAllUserSessions(
+  deps: Deps,
+  tenant: TenantRuntime,
+  userId: string,
+  reason: EndReason,
+  ip: string,
+  exceptId?: string,
+): Promise<number> {
   return endSessions(deps, tenant.slug, userId, reason, ip, exceptId);
 }

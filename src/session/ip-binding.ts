@@ -9,7 +9,12 @@ import { sameNetwork } from '../util/ip-match.js';
 import { endSession } from './end-session.js';
 
 /** true when the session may be used from clientIp (after auditing and acting otherwise). */
-export async function ipBindingHolds(deps: Deps, tenant: TenantRuntime, session: SessionRecord, clientIp: string): Promise<boolean> {
+export async function ipBindingHolds(
+  deps: Deps,
+  tenant: TenantRuntime,
+  session: SessionRecord,
+  clientIp: string,
+): Promise<boolean> {
   // Token sessions are bound to a client application, often a server elsewhere: not bound.
   if (session.kind !== 'browser') return true;
   const { ipBinding, ipBindingAction } = tenant.settings;

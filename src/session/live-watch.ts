@@ -7,7 +7,9 @@ import type { SessionWatch } from '../proxy/live-connections.js';
 import { endSession } from './end-session.js';
 import { recordActivity } from './service.js';
 
-export function sessionWatch(deps: Pick<Deps, 'clock' | 'log' | 'store' | 'readCache' | 'revocations' | 'bus' | 'metrics' | 'audit'>): SessionWatch {
+export function sessionWatch(
+  deps: Pick<Deps, 'clock' | 'log' | 'store' | 'readCache' | 'revocations' | 'bus' | 'metrics' | 'audit'>,
+): SessionWatch {
   return {
     now: () => deps.clock.now(),
     expired: async (session) => {

@@ -14,7 +14,10 @@ export function effectiveExpiry(s: Pick<SessionRecord, 'expiresAt' | 'lastActive
 
 export type ExpiryState = 'alive' | 'absolute' | 'idle';
 
-export function expiryState(s: Pick<SessionRecord, 'expiresAt' | 'lastActiveAt' | 'idleTimeoutMs'>, now: number): ExpiryState {
+export function expiryState(
+  s: Pick<SessionRecord, 'expiresAt' | 'lastActiveAt' | 'idleTimeoutMs'>,
+  now: number,
+): ExpiryState {
   if (now >= s.expiresAt) return 'absolute';
   const idle = idleExpiresAt(s);
   if (idle !== null && now >= idle) return 'idle';

@@ -26,7 +26,12 @@ export type StartResult =
   | { ok: false; reason: 'limit' };
 
 /** Always a new id and secret: nothing the client sent can become this session (fixation). */
-export async function startSession(deps: Deps, tenant: TenantRuntime, user: UserRecord, ctx: LoginContext): Promise<StartResult> {
+export async function startSession(
+  deps: Deps,
+  tenant: TenantRuntime,
+  user: UserRecord,
+  ctx: LoginContext,
+): Promise<StartResult> {
   const s = tenant.settings;
   const now = deps.clock.now();
   const remember = ctx.rememberMe && s.rememberMe.enabled;
@@ -50,27 +55,57 @@ export async function startSession(deps: Deps, tenant: TenantRuntime, user: User
     idleTimeoutMs: remember ? null : s.idleTimeout * 1000,
     ...ctx.federated,
   };
-  const result = await deps.store.createSession(session, { max: s.maxConcurrentSessions, policy: s.concurrentSessionPolicy }, now);
+  const result = await deps.store.createSession(
+    session,
+    { max: s.maxConcurrentSessions, policy: s.concurrentSessionPolicy },
+    now,
+  );
   if (!result.ok) return { ok: false, reason: 'limit' };
   // The store evicted them atomically with the creation; they still have to be announced.
-  await sessionsRemoved(deps, result.evicted.map((id) => ({ tenant: tenant.slug, userId: user.id, id })), 'concurrent_limit', ctx.ip);
+  await sessionsRemoved(
+    deps,
+    result.evicted.map((id) => ({ tenant: tenant.slug, userId: user.id, id })),
+    'concurrent_limit',
+    ctx.ip,
+  );
   deps.metrics.sessionsCreated.inc({ tenant: tenant.slug });
-  deps.audit.emit('session_created', { tenant: tenant.slug, userId: user.id, sessionId: session.id, ip: ctx.ip, rememberMe: remember });
-  return { ok: true, session, cookieValue: formatCookieValue(session.id, secret), maxAgeSeconds: remember ? s.rememberMe.duration : null };
+  deps.audit.emit('session_created', {
+    tenant: tenant.slug,
+    userId: user.id,
+    sessionId: session.id,
+    ip: ctx.ip,
+    rememberMe: remember,
+  });
+  return {
+    ok: true,
+    session,
+    cookieValue: formatCookieValue(session.id, secret),
+    maxAgeSeconds: remember ? s.rememberMe.duration : null,
+  };
 }
 
 /**
  * prompt=login: a new secret (the old cookie stops working at once) and a new auth_time.
  * Returns null when the session vanished meanwhile.
  */
-export async function reauthenticate(deps: Deps, session: SessionRecord, ip: string): Promise<{ session: SessionRecord; cookieValue: string } | null> {
+export async function reauthenticate(
+  deps: Deps,
+  session: SessionRecord,
+  ip: string,
+): Promise<{ session: SessionRecord; cookieValue: string } | null> {
   const secret = newSecret();
   const now = deps.clock.now();
   const patch = { secretHash: hashSecret(secret), authTime: now, lastActiveAt: now };
   if (!(await deps.store.updateSession(session.tenant, session.id, patch))) return null;
   // The old cookie must stop working on every instance, not only once their caches expire.
   await deps.bus.sessionChanged(session.id);
-  deps.audit.emit('login_succeeded', { tenant: session.tenant, userId: session.userId, sessionId: session.id, ip, reason: 'reauthentication' });
+  deps.audit.emit('login_succeeded', {
+    tenant: session.tenant,
+    userId: session.userId,
+    sessionId: session.id,
+    ip,
+    reason: 'reauthentication',
+  });
   return { session: { ...session, ...patch }, cookieValue: formatCookieValue(session.id, secret) };
 }
 
@@ -87,7 +122,11 @@ export function touchSession(deps: Deps, session: SessionRecord): void {
 }
 
 /** Writes lastActiveAt = now; false when the session no longer exists or is dead already. */
-export function recordActivity(deps: Pick<Deps, 'store' | 'readCache'>, session: Pick<SessionRecord, 'tenant' | 'id'>, now: number): Promise<boolean> {
+export function recordActivity(
+  deps: Pick<Deps, 'store' | 'readCache'>,
+  session: Pick<SessionRecord, 'tenant' | 'id'>,
+  now: number,
+): Promise<boolean> {
   deps.readCache.touched(session.tenant, session.id, now);
   return deps.store.updateSession(session.tenant, session.id, { lastActiveAt: now });
 }

@@ -34,7 +34,10 @@ const IN_FLIGHT_MS = 30_000;
 /** Refused attempts say when to come back; attempts in flight are done within about a second. */
 const BUSY_RETRY_AFTER = 1;
 
-export const loginKeys = (username: string, ip: string): ThrottleKeys => ({ subject: `u:${username.toLowerCase()}`, source: `ip:${ip}` });
+export const loginKeys = (username: string, ip: string): ThrottleKeys => ({
+  subject: `u:${username.toLowerCase()}`,
+  source: `ip:${ip}`,
+});
 
 /** A client id is any string a request sends: a long one is keyed by its digest. */
 export function clientKeys(clientId: string, ip: string): ThrottleKeys {
@@ -44,20 +47,29 @@ export function clientKeys(clientId: string, ip: string): ThrottleKeys {
 
 function ruleOf(tenant: ThrottleTenant): ThrottleRule {
   const t = tenant.settings.loginThrottle;
-  return { windowMs: t.window * 1000, maxFailures: t.maxFailures, lockoutMs: t.lockout * 1000, inFlightMs: IN_FLIGHT_MS };
+  return {
+    windowMs: t.window * 1000,
+    maxFailures: t.maxFailures,
+    lockoutMs: t.lockout * 1000,
+    inFlightMs: IN_FLIGHT_MS,
+  };
 }
 
 export type ThrottledResult =
   /** Not checked. locked: a lockout (else too many attempts in flight); retryAfter in seconds. */
-  | { refused: true; locked: boolean; retryAfter: number }
-  | { refused: false; ok: boolean };
+  { refused: true; locked: boolean; retryAfter: number } | { refused: false; ok: boolean };
 
 /**
  * Runs `check` (true = the password or secret is right) only if the attempt is admitted,
  * and settles it with the result. A check that throws (no hash slot, for one) settles as
  * abandoned: no check happened, nothing is counted.
  */
-export async function throttledCheck(deps: ThrottleDeps, tenant: ThrottleTenant, keys: ThrottleKeys, check: () => Promise<boolean>): Promise<ThrottledResult> {
+export async function throttledCheck(
+  deps: ThrottleDeps,
+  tenant: ThrottleTenant,
+  keys: ThrottleKeys,
+  check: () => Promise<boolean>,
+): Promise<ThrottledResult> {
   const rule = ruleOf(tenant);
   const attempt = { ...keys, id: randomBytes(12).toString('base64url') };
   const now = deps.clock.now();

@@ -17,7 +17,10 @@ export function mergePatches(a: Patch, b: Patch): Patch {
   for (const [k, v] of Object.entries(b)) {
     if (v === undefined) continue;
     const prev = out[k];
-    out[k] = v !== null && typeof v === 'object' && prev !== null && typeof prev === 'object' ? { ...(prev as Patch), ...(v as Patch) } : v;
+    out[k] =
+      v !== null && typeof v === 'object' && prev !== null && typeof prev === 'object'
+        ? { ...(prev as Patch), ...(v as Patch) }
+        : v;
   }
   return out;
 }
@@ -50,7 +53,10 @@ const chains = new WeakMap<Deps, Promise<unknown>>();
 
 function inOrder<T>(deps: Deps, fn: () => Promise<T>): Promise<T> {
   const run = (chains.get(deps) ?? Promise.resolve()).then(fn, fn);
-  chains.set(deps, run.catch(() => {}));
+  chains.set(
+    deps,
+    run.catch(() => {}),
+  );
   return run;
 }
 
@@ -86,7 +92,10 @@ export function swapInRegistry(deps: Deps, next: Registry, onSwapped: () => void
           const current = deps.registry.tenants.get(tenant.slug);
           if (current) install(tenant, publicUrl, current.settings);
           kept.push(tenant.slug);
-          deps.log.warn({ err: String(err), tenant: tenant.slug }, 'could not read saved tenant settings during reload; the settings in force are kept');
+          deps.log.warn(
+            { err: String(err), tenant: tenant.slug },
+            'could not read saved tenant settings during reload; the settings in force are kept',
+          );
         }
       }),
     );
@@ -97,12 +106,20 @@ export function swapInRegistry(deps: Deps, next: Registry, onSwapped: () => void
 }
 
 /** Validated patch → merged with what was saved → persisted → applied here → announced. */
-export function updateTenantSettings(deps: Deps, tenant: TenantRuntime, patch: TenantSettingsPatch): Promise<TenantSettings> {
+export function updateTenantSettings(
+  deps: Deps,
+  tenant: TenantRuntime,
+  patch: TenantSettingsPatch,
+): Promise<TenantSettings> {
   return inOrder(deps, async () => {
     const merged = mergePatches(await storedPatch(deps, tenant.slug), patch as Patch);
     await deps.store.setTenantSettings(tenant.slug, JSON.stringify(merged));
     // The registry in force now, which a reload may have replaced since the request began.
-    const settings = apply(deps.registry.tenants.get(tenant.slug) ?? tenant, deps.registry.config.server.publicUrl, merged);
+    const settings = apply(
+      deps.registry.tenants.get(tenant.slug) ?? tenant,
+      deps.registry.config.server.publicUrl,
+      merged,
+    );
     await deps.bus.settingsChanged(tenant.slug);
     return settings;
   });

@@ -2,7 +2,15 @@
 // codes, the access-token deny list, throttles and tenant settings. Each method
 // follows the rule of its Redis script (redis-scripts-tokens.ts) step by step; where Redis
 // lets a key's TTL expire, this state compares with the clock and the sweep drops it.
-import type { AttemptOutcome, RefreshChain, RotateArgs, RotateResult, ThrottleAdmission, ThrottleAttempt, ThrottleRule } from './types.js';
+import type {
+  AttemptOutcome,
+  RefreshChain,
+  RotateArgs,
+  RotateResult,
+  ThrottleAdmission,
+  ThrottleAttempt,
+  ThrottleRule,
+} from './types.js';
 
 interface Chain extends RefreshChain {
   prev: string | null;
@@ -44,7 +52,8 @@ function current(th: Throttle | undefined, now: number): Throttle {
     lockedUntil: th?.lockedUntil ?? null,
     inFlight: new Map([...(th?.inFlight ?? [])].filter(([, until]) => until > now)),
   };
-  if (s.lockedUntil !== null && s.lockedUntil <= now) Object.assign(s, { lockedUntil: null, failures: 0, windowEnd: null });
+  if (s.lockedUntil !== null && s.lockedUntil <= now)
+    Object.assign(s, { lockedUntil: null, failures: 0, windowEnd: null });
   if (s.windowEnd !== null && s.windowEnd <= now) Object.assign(s, { failures: 0, windowEnd: null });
   return s;
 }
@@ -147,11 +156,17 @@ export class MemoryTokenState {
   // ---- throttling (the rules of ADMIT_ATTEMPT / SETTLE_ATTEMPT in redis-scripts-tokens.ts)
 
   #load(tenant: string, a: ThrottleAttempt, now: number): [Throttle, Throttle] {
-    return [current(this.#throttles.get(key(tenant, a.subject)), now), current(this.#throttles.get(key(tenant, a.source)), now)];
+    return [
+      current(this.#throttles.get(key(tenant, a.subject)), now),
+      current(this.#throttles.get(key(tenant, a.source)), now),
+    ];
   }
 
   #save(tenant: string, a: ThrottleAttempt, [subject, source]: [Throttle, Throttle], now: number): void {
-    for (const [k, s] of [[a.subject, subject], [a.source, source]] as const) {
+    for (const [k, s] of [
+      [a.subject, subject],
+      [a.source, source],
+    ] as const) {
       if (expiry(s) > now) this.#throttles.set(key(tenant, k), s);
       else this.#throttles.delete(key(tenant, k));
     }

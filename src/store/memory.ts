@@ -178,13 +178,24 @@ export class MemoryStore implements SessionStore {
     return this.#tokens.isDenied(tenant, jti, this.#clock.now());
   }
 
-  async admitAttempt(tenant: string, attempt: ThrottleAttempt, rule: ThrottleRule, now: number): Promise<ThrottleAdmission> {
+  async admitAttempt(
+    tenant: string,
+    attempt: ThrottleAttempt,
+    rule: ThrottleRule,
+    now: number,
+  ): Promise<ThrottleAdmission> {
     checkThrottleRule(rule);
     checkAttempt(attempt);
     return this.#tokens.admitAttempt(tenant, attempt, rule, now);
   }
 
-  async settleAttempt(tenant: string, attempt: ThrottleAttempt, outcome: AttemptOutcome, rule: ThrottleRule, now: number): Promise<void> {
+  async settleAttempt(
+    tenant: string,
+    attempt: ThrottleAttempt,
+    outcome: AttemptOutcome,
+    rule: ThrottleRule,
+    now: number,
+  ): Promise<void> {
     checkThrottleRule(rule);
     checkAttempt(attempt);
     this.#tokens.settleAttempt(tenant, attempt, outcome, rule, now);

@@ -54,7 +54,14 @@ export class RedisFederation implements FederationStore {
   async linkIdpSession(tenant: string, provider: string, sid: string, userId: string, ttlMs: number): Promise<void> {
     const key = `${slot(tenant)}sidu:${provider}:${sid}`;
     // GT: a shorter session never shortens the index that a longer one still needs.
-    await this.#run('linkIdpSession', () => this.client.multi().sadd(key, userId).pexpire(key, Math.ceil(ttlMs), 'GT').pexpire(key, Math.ceil(ttlMs), 'NX').exec());
+    await this.#run('linkIdpSession', () =>
+      this.client
+        .multi()
+        .sadd(key, userId)
+        .pexpire(key, Math.ceil(ttlMs), 'GT')
+        .pexpire(key, Math.ceil(ttlMs), 'NX')
+        .exec(),
+    );
   }
 
   async idpSessionUsers(tenant: string, provider: string, sid: string): Promise<string[]> {
@@ -62,7 +69,9 @@ export class RedisFederation implements FederationStore {
   }
 
   async saveFlow(tenant: string, idHash: string, payload: string, ttlMs: number): Promise<void> {
-    await this.#run('saveFlow', () => this.client.set(`${slot(tenant)}flow:${idHash}`, payload, 'PX', Math.ceil(ttlMs)));
+    await this.#run('saveFlow', () =>
+      this.client.set(`${slot(tenant)}flow:${idHash}`, payload, 'PX', Math.ceil(ttlMs)),
+    );
   }
 
   async takeFlow(tenant: string, idHash: string): Promise<string | null> {
@@ -70,7 +79,9 @@ export class RedisFederation implements FederationStore {
   }
 
   async markOnce(tenant: string, key: string, ttlMs: number): Promise<boolean> {
-    const r = await this.#run('markOnce', () => this.client.set(`${slot(tenant)}once:${key}`, '1', 'PX', Math.ceil(ttlMs), 'NX'));
+    const r = await this.#run('markOnce', () =>
+      this.client.set(`${slot(tenant)}once:${key}`, '1', 'PX', Math.ceil(ttlMs), 'NX'),
+    );
     return r === 'OK';
   }
 }

@@ -146,9 +146,15 @@ export class RedisSubscriber {
  * Cluster a connection to one node picked at random (from the nodes the cluster client
  * knows, else the configured ones) that never reconnects by itself.
  */
-export function openSubscriber(client: Redis | Cluster, cfg: RedisConfig, timeouts: { connectTimeout: number; commandTimeout: number }): Redis {
+export function openSubscriber(
+  client: Redis | Cluster,
+  cfg: RedisConfig,
+  timeouts: { connectTimeout: number; commandTimeout: number },
+): Redis {
   if (!(client instanceof Cluster)) return client.duplicate({ autoResubscribe: false, lazyConnect: false });
-  const known = client.nodes('all').flatMap((n) => (n.options.host && n.options.port ? [{ host: n.options.host, port: n.options.port }] : []));
+  const known = client
+    .nodes('all')
+    .flatMap((n) => (n.options.host && n.options.port ? [{ host: n.options.host, port: n.options.port }] : []));
   const nodes = known.length > 0 ? known : 'cluster' in cfg ? cfg.cluster : [];
   const node = nodes[randomInt(Math.max(1, nodes.length))];
   return new Redis({

@@ -149,9 +149,19 @@ export const SCRIPTS = {
 // Typed commands, as in ioredis examples/typescript/scripts.ts.
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    gkCreateSession(sessionKey: string, indexKey: string, ...args: string[]): Result<['ok', string[]] | ['limit'], Context>;
+    gkCreateSession(
+      sessionKey: string,
+      indexKey: string,
+      ...args: string[]
+    ): Result<['ok', string[]] | ['limit'], Context>;
     gkUpdateSession(sessionKey: string, ...args: string[]): Result<number, Context>;
-    gkDeleteSession(sessionKey: string, chainKey: string, usedKey: string, id: string, indexBase: string): Result<number, Context>;
+    gkDeleteSession(
+      sessionKey: string,
+      chainKey: string,
+      usedKey: string,
+      id: string,
+      indexBase: string,
+    ): Result<number, Context>;
     gkDeleteUserSessions(indexKey: string, slotBase: string, exceptId: string): Result<string[][], Context>;
   }
 }

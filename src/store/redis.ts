@@ -65,9 +65,20 @@ export function connectRedis(cfg: RedisConfig, keyPrefix: string): Redis | Clust
   // Auto-pipelining: the commands of every request arriving in the same event-loop turn
   // leave in one socket write. Without it each lookup is a syscall of its own, which
   // profiling showed as 15% of the gateway's CPU on the cookie path.
-  const node = { keyPrefix, maxRetriesPerRequest: 1, connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: COMMAND_TIMEOUT_MS, enableAutoPipelining: true };
+  const node = {
+    keyPrefix,
+    maxRetriesPerRequest: 1,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    enableAutoPipelining: true,
+  };
   if ('cluster' in cfg) {
-    return new Cluster(cfg.cluster, { enableOfflineQueue: false, enableAutoPipelining: true, clusterRetryStrategy: backoff, redisOptions: node });
+    return new Cluster(cfg.cluster, {
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      clusterRetryStrategy: backoff,
+      redisOptions: node,
+    });
   }
   const failFast = { ...node, enableOfflineQueue: false, retryStrategy: backoff };
   if ('sentinels' in cfg) {
@@ -76,7 +87,12 @@ export function connectRedis(cfg: RedisConfig, keyPrefix: string): Redis | Clust
   return new Redis(cfg.url, failFast);
 }
 
-const PATCH_FIELDS = ['secretHash', 'authTime', 'lastActiveAt', 'ipAddress'] as const satisfies readonly (keyof SessionPatch)[];
+const PATCH_FIELDS = [
+  'secretHash',
+  'authTime',
+  'lastActiveAt',
+  'ipAddress',
+] as const satisfies readonly (keyof SessionPatch)[];
 const TENANT_RE = /^[a-z0-9-]{1,63}$/;
 
 function checkTenant(tenant: string): void {
@@ -99,12 +115,25 @@ const int = (n: number): string => String(Math.ceil(n));
 
 function encode(s: SessionRecord): string[] {
   const fields: [string, string | number | boolean | null][] = [
-    ['v', 1], ['id', s.id], ['tenant', s.tenant], ['userId', s.userId], ['kind', s.kind],
-    ['secretHash', s.secretHash], ['clientId', s.clientId], ['ipAddress', s.ipAddress],
-    ['userAgent', s.userAgent], ['authMethod', s.authMethod], ['rememberMe', s.rememberMe],
-    ['createdAt', s.createdAt], ['lastActiveAt', s.lastActiveAt], ['authTime', s.authTime],
-    ['expiresAt', s.expiresAt], ['idleTimeoutMs', s.idleTimeoutMs], ['scope', s.scope ?? null],
-    ['profile', s.profile ? JSON.stringify(s.profile) : null], ['idp', s.idp ? JSON.stringify(s.idp) : null],
+    ['v', 1],
+    ['id', s.id],
+    ['tenant', s.tenant],
+    ['userId', s.userId],
+    ['kind', s.kind],
+    ['secretHash', s.secretHash],
+    ['clientId', s.clientId],
+    ['ipAddress', s.ipAddress],
+    ['userAgent', s.userAgent],
+    ['authMethod', s.authMethod],
+    ['rememberMe', s.rememberMe],
+    ['createdAt', s.createdAt],
+    ['lastActiveAt', s.lastActiveAt],
+    ['authTime', s.authTime],
+    ['expiresAt', s.expiresAt],
+    ['idleTimeoutMs', s.idleTimeoutMs],
+    ['scope', s.scope ?? null],
+    ['profile', s.profile ? JSON.stringify(s.profile) : null],
+    ['idp', s.idp ? JSON.stringify(s.idp) : null],
   ];
   return fields.flatMap(([k, v]) => (v === null ? [] : [k, typeof v === 'boolean' ? (v ? '1' : '0') : String(v)]));
 }
@@ -116,18 +145,41 @@ function decode(h: Record<string, string>): SessionRecord | null {
     return v !== undefined && /^-?\d+$/.test(v) ? Number(v) : null;
   };
   const { id, tenant, userId, kind, secretHash, ipAddress, userAgent, authMethod, rememberMe } = h;
-  const createdAt = num('createdAt'), lastActiveAt = num('lastActiveAt'), authTime = num('authTime'), expiresAt = num('expiresAt');
+  const createdAt = num('createdAt'),
+    lastActiveAt = num('lastActiveAt'),
+    authTime = num('authTime'),
+    expiresAt = num('expiresAt');
   if (
-    id === undefined || tenant === undefined || userId === undefined || secretHash === undefined ||
-    ipAddress === undefined || userAgent === undefined || authMethod === undefined ||
-    (kind !== 'browser' && kind !== 'token') || (rememberMe !== '1' && rememberMe !== '0') ||
-    createdAt === null || lastActiveAt === null || authTime === null || expiresAt === null
-  ) return null;
+    id === undefined ||
+    tenant === undefined ||
+    userId === undefined ||
+    secretHash === undefined ||
+    ipAddress === undefined ||
+    userAgent === undefined ||
+    authMethod === undefined ||
+    (kind !== 'browser' && kind !== 'token') ||
+    (rememberMe !== '1' && rememberMe !== '0') ||
+    createdAt === null ||
+    lastActiveAt === null ||
+    authTime === null ||
+    expiresAt === null
+  )
+    return null;
   return {
-    id, tenant, userId, kind, secretHash, ipAddress, userAgent, authMethod,
+    id,
+    tenant,
+    userId,
+    kind,
+    secretHash,
+    ipAddress,
+    userAgent,
+    authMethod,
     clientId: h.clientId ?? null,
     rememberMe: rememberMe === '1',
-    createdAt, lastActiveAt, authTime, expiresAt,
+    createdAt,
+    lastActiveAt,
+    authTime,
+    expiresAt,
     idleTimeoutMs: num('idleTimeoutMs'),
     ...(h.scope !== undefined ? { scope: h.scope } : {}),
     ...jsonField(h, 'profile'),
@@ -136,7 +188,10 @@ function decode(h: Record<string, string>): SessionRecord | null {
 }
 
 /** An optional JSON field (profile, idp) of a session hash; left out when absent or unreadable. */
-function jsonField<K extends 'profile' | 'idp'>(h: Record<string, string>, k: K): Pick<SessionRecord, K> | Record<string, never> {
+function jsonField<K extends 'profile' | 'idp'>(
+  h: Record<string, string>,
+  k: K,
+): Pick<SessionRecord, K> | Record<string, never> {
   const v = h[k];
   if (v === undefined) return {};
   try {
@@ -171,7 +226,8 @@ export class RedisStore implements SessionStore {
     this.#clock = opts.clock;
     this.#log = opts.log;
     const client = connectRedis(cfg, opts.keyPrefix);
-    for (const [name, [lua, numberOfKeys]] of Object.entries(SCRIPTS)) client.defineCommand(name, { lua, numberOfKeys });
+    for (const [name, [lua, numberOfKeys]] of Object.entries(SCRIPTS))
+      client.defineCommand(name, { lua, numberOfKeys });
     let up = false;
     this.#firstReady = new Promise((resolve) => client.once('ready', resolve));
     client.on('ready', () => {
@@ -229,9 +285,16 @@ export class RedisStore implements SessionStore {
     const ttl = Math.max(1, effectiveExpiry(session) - now);
     const reply = await this.#run('createSession', () =>
       this.#client.gkCreateSession(
-        `${base}s:${session.id}`, `${base}u:${session.userId}`,
-        String(now), String(limit.max), limit.policy, `${this.#prefix}${base}`,
-        session.id, String(session.lastActiveAt), String(ttl), ...encode(session),
+        `${base}s:${session.id}`,
+        `${base}u:${session.userId}`,
+        String(now),
+        String(limit.max),
+        limit.policy,
+        `${this.#prefix}${base}`,
+        session.id,
+        String(session.lastActiveAt),
+        String(ttl),
+        ...encode(session),
       ),
     );
     return reply[0] === 'ok' ? { ok: true, evicted: reply[1] } : { ok: false, reason: 'limit' };
@@ -242,7 +305,8 @@ export class RedisStore implements SessionStore {
     const key = this.#sessionKey(tenant, id);
     const hash = await this.#run('getSession', () => this.#client.hgetall(key));
     const record = decode(hash);
-    if (record === null && Object.keys(hash).length > 0) this.#log.warn({ sessionId: id }, 'unreadable session record ignored');
+    if (record === null && Object.keys(hash).length > 0)
+      this.#log.warn({ sessionId: id }, 'unreadable session record ignored');
     return record !== null && record.tenant === tenant && record.id === id ? record : null;
   }
 
@@ -252,7 +316,13 @@ export class RedisStore implements SessionStore {
     const fields = PATCH_FIELDS.flatMap((k) => (patch[k] === undefined ? [] : [k, String(patch[k])]));
     const now = this.#clock.now();
     const updated = await this.#run('updateSession', () =>
-      this.#client.gkUpdateSession(this.#sessionKey(tenant, id), String(now), id, `${this.#prefix}${slot(tenant, tagOfSessionId(id))}u:`, ...fields),
+      this.#client.gkUpdateSession(
+        this.#sessionKey(tenant, id),
+        String(now),
+        id,
+        `${this.#prefix}${slot(tenant, tagOfSessionId(id))}u:`,
+        ...fields,
+      ),
     );
     return updated === 1;
   }
@@ -261,7 +331,13 @@ export class RedisStore implements SessionStore {
     if (!isSessionId(id)) return false;
     const base = slot(tenant, tagOfSessionId(id));
     const deleted = await this.#run('deleteSession', () =>
-      this.#client.gkDeleteSession(`${base}s:${id}`, `${base}rt:${id}`, `${base}rtu:${id}`, id, `${this.#prefix}${base}u:`),
+      this.#client.gkDeleteSession(
+        `${base}s:${id}`,
+        `${base}rt:${id}`,
+        `${base}rtu:${id}`,
+        id,
+        `${this.#prefix}${base}u:`,
+      ),
     );
     return deleted === 1;
   }
@@ -320,7 +396,9 @@ export class RedisStore implements SessionStore {
   async getRefreshChain(tenant: string, sessionId: string): Promise<RefreshChain | null> {
     if (!isSessionId(sessionId)) return null;
     const [rt] = this.#chainKeys(tenant, sessionId);
-    const [clientId, currentHash, exp] = await this.#run('getRefreshChain', () => this.#client.hmget(rt, 'clientId', 'cur', 'exp'));
+    const [clientId, currentHash, exp] = await this.#run('getRefreshChain', () =>
+      this.#client.hmget(rt, 'clientId', 'cur', 'exp'),
+    );
     if (!clientId || !currentHash || !exp || !/^\d+$/.test(exp)) return null;
     return { clientId, currentHash, expiresAt: Number(exp) };
   }
@@ -329,7 +407,16 @@ export class RedisStore implements SessionStore {
     if (!isSessionId(sessionId)) return { result: 'unknown' };
     const [rt, rtu] = this.#chainKeys(tenant, sessionId);
     const reply = await this.#run('rotateRefreshToken', () =>
-      this.#client.gkRotateRefreshToken(rt, rtu, a.presentedHash, a.nextHash, a.successorBox, int(a.expiresAt), int(a.now), int(Math.max(0, a.graceMs))),
+      this.#client.gkRotateRefreshToken(
+        rt,
+        rtu,
+        a.presentedHash,
+        a.nextHash,
+        a.successorBox,
+        int(a.expiresAt),
+        int(a.now),
+        int(Math.max(0, a.graceMs)),
+      ),
     );
     switch (reply[0]) {
       case 'rotated':
@@ -373,16 +460,38 @@ export class RedisStore implements SessionStore {
     checkThrottleRule(rule);
     checkAttempt(a);
     const base = `${tenantSlot(tenant)}thr:`;
-    return [`${base}${a.subject}`, `${base}${a.source}`, int(now), int(rule.windowMs), int(rule.maxFailures), int(rule.lockoutMs), int(rule.inFlightMs), a.id];
+    return [
+      `${base}${a.subject}`,
+      `${base}${a.source}`,
+      int(now),
+      int(rule.windowMs),
+      int(rule.maxFailures),
+      int(rule.lockoutMs),
+      int(rule.inFlightMs),
+      a.id,
+    ];
   }
 
-  async admitAttempt(tenant: string, attempt: ThrottleAttempt, rule: ThrottleRule, now: number): Promise<ThrottleAdmission> {
+  async admitAttempt(
+    tenant: string,
+    attempt: ThrottleAttempt,
+    rule: ThrottleRule,
+    now: number,
+  ): Promise<ThrottleAdmission> {
     const args = this.#throttleArgs(tenant, attempt, rule, now);
     const [admitted, lockedUntil] = await this.#run('admitAttempt', () => this.#client.gkAdmitAttempt(...args));
-    return admitted === 1 ? { admitted: true } : { admitted: false, lockedUntil: lockedUntil >= 0 ? lockedUntil : null };
+    return admitted === 1
+      ? { admitted: true }
+      : { admitted: false, lockedUntil: lockedUntil >= 0 ? lockedUntil : null };
   }
 
-  async settleAttempt(tenant: string, attempt: ThrottleAttempt, outcome: AttemptOutcome, rule: ThrottleRule, now: number): Promise<void> {
+  async settleAttempt(
+    tenant: string,
+    attempt: ThrottleAttempt,
+    outcome: AttemptOutcome,
+    rule: ThrottleRule,
+    now: number,
+  ): Promise<void> {
     const args = this.#throttleArgs(tenant, attempt, rule, now);
     await this.#run('settleAttempt', () => this.#client.gkSettleAttempt(...args, outcome));
   }
@@ -412,7 +521,11 @@ export class RedisStore implements SessionStore {
     if (this.#closed) throw new StoreUnavailableError('redis subscribe failed: store closed');
     this.#subscriber ??= new RedisSubscriber({
       channel: this.#channel,
-      open: () => openSubscriber(this.#client, this.#cfg, { connectTimeout: CONNECT_TIMEOUT_MS, commandTimeout: COMMAND_TIMEOUT_MS }),
+      open: () =>
+        openSubscriber(this.#client, this.#cfg, {
+          connectTimeout: CONNECT_TIMEOUT_MS,
+          commandTimeout: COMMAND_TIMEOUT_MS,
+        }),
       backoff,
       log: this.#log,
     });

@@ -38,9 +38,7 @@ export interface ConcurrencyLimit {
   policy: 'evict-oldest' | 'reject';
 }
 
-export type CreateSessionResult =
-  | { ok: true; evicted: string[] }
-  | { ok: false; reason: 'limit' };
+export type CreateSessionResult = { ok: true; evicted: string[] } | { ok: false; reason: 'limit' };
 
 export interface SessionPatch {
   secretHash?: string;
@@ -173,7 +171,13 @@ export interface SessionStore {
    * locked; the one that reaches maxFailures locks the key for lockoutMs and its count
    * starts over. succeeded: the subject's failures are cleared (a lockout stays).
    */
-  settleAttempt(tenant: string, attempt: ThrottleAttempt, outcome: AttemptOutcome, rule: ThrottleRule, now: number): Promise<void>;
+  settleAttempt(
+    tenant: string,
+    attempt: ThrottleAttempt,
+    outcome: AttemptOutcome,
+    rule: ThrottleRule,
+    now: number,
+  ): Promise<void>;
 
   // ---- Tenant settings saved through the API (JSON, never expires).
   getTenantSettings(tenant: string): Promise<string | null>;

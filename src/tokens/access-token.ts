@@ -41,7 +41,10 @@ const LEEWAY_SECONDS = 5;
 // Header parameters that would let a token choose its own key: never honoured, refused.
 const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'x5t', 'x5t#S256', 'crit'];
 
-export async function issueAccessToken(keys: KeySet, i: IssueInput): Promise<{ token: string; claims: AccessTokenClaims }> {
+export async function issueAccessToken(
+  keys: KeySet,
+  i: IssueInput,
+): Promise<{ token: string; claims: AccessTokenClaims }> {
   const iat = Math.floor(i.now / 1000);
   const claims: AccessTokenClaims = {
     iss: i.issuer,
@@ -96,8 +99,10 @@ export async function verifyAccessToken(
     });
     if (payload.tid !== expect.tenant) return { ok: false, reason: 'wrong_tenant' };
     // jose checks iat only with maxTokenAge; a token "issued" in the future is not ours.
-    if (typeof payload.iat !== 'number' || payload.iat > expect.now / 1000 + LEEWAY_SECONDS) return { ok: false, reason: 'iat_in_future' };
-    if (typeof payload.jti !== 'string' || typeof payload.sub !== 'string' || typeof payload.client_id !== 'string') return { ok: false, reason: 'bad_claims' };
+    if (typeof payload.iat !== 'number' || payload.iat > expect.now / 1000 + LEEWAY_SECONDS)
+      return { ok: false, reason: 'iat_in_future' };
+    if (typeof payload.jti !== 'string' || typeof payload.sub !== 'string' || typeof payload.client_id !== 'string')
+      return { ok: false, reason: 'bad_claims' };
     if (payload.sid !== undefined && typeof payload.sid !== 'string') return { ok: false, reason: 'bad_claims' };
     return { ok: true, claims: payload as unknown as AccessTokenClaims };
   } catch (err) {

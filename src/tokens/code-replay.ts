@@ -36,7 +36,13 @@ function tombstoneHash(sessionId: string): string {
 }
 
 /** Before the code is saved: the code will create token session `sessionId` of `userId`. */
-export async function saveRedemptionMarker(deps: Deps, tenant: TenantRuntime, code: string, sessionId: string, userId: string): Promise<void> {
+export async function saveRedemptionMarker(
+  deps: Deps,
+  tenant: TenantRuntime,
+  code: string,
+  sessionId: string,
+  userId: string,
+): Promise<void> {
   const marker: Marker = { sid: sessionId, uid: userId };
   await deps.store.saveAuthCode(tenant.slug, markerHash(code), JSON.stringify(marker), REDEMPTION_MARKER_TTL_MS);
 }
@@ -44,7 +50,9 @@ export async function saveRedemptionMarker(deps: Deps, tenant: TenantRuntime, co
 function parseMarker(raw: string): Marker | null {
   try {
     const m = JSON.parse(raw) as Partial<Marker>;
-    return typeof m.sid === 'string' && isSessionId(m.sid) && typeof m.uid === 'string' ? { sid: m.sid, uid: m.uid } : null;
+    return typeof m.sid === 'string' && isSessionId(m.sid) && typeof m.uid === 'string'
+      ? { sid: m.sid, uid: m.uid }
+      : null;
   } catch {
     return null;
   }
@@ -54,7 +62,12 @@ function parseMarker(raw: string): Marker | null {
  * The code was not redeemable: end what its redemption created or is creating. Returns
  * whether a session with tokens existed (for the error description only).
  */
-export async function revokeReplayedCode(deps: Deps, tenant: TenantRuntime, code: string, ip: string): Promise<boolean> {
+export async function revokeReplayedCode(
+  deps: Deps,
+  tenant: TenantRuntime,
+  code: string,
+  ip: string,
+): Promise<boolean> {
   const raw = await deps.store.takeAuthCode(tenant.slug, markerHash(code));
   const marker = raw === null ? null : parseMarker(raw);
   if (!marker) return false;
@@ -67,7 +80,13 @@ export async function revokeReplayedCode(deps: Deps, tenant: TenantRuntime, code
  * After the redemption saved its session: whether a replay came meanwhile. If so the
  * session is ended here (it may have been created after the replay's own attempt).
  */
-export async function redemptionWasReplayed(deps: Deps, tenant: TenantRuntime, sessionId: string, userId: string, ip: string): Promise<boolean> {
+export async function redemptionWasReplayed(
+  deps: Deps,
+  tenant: TenantRuntime,
+  sessionId: string,
+  userId: string,
+  ip: string,
+): Promise<boolean> {
   if ((await deps.store.takeAuthCode(tenant.slug, tombstoneHash(sessionId))) === null) return false;
   await endSession(deps, { tenant: tenant.slug, userId, id: sessionId }, 'code_reuse', ip);
   return true;

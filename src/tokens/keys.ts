@@ -32,12 +32,20 @@ function fits(jwk: JWK, alg: Algorithm): boolean {
 }
 
 export async function generateJwks(alg: Algorithm): Promise<{ keys: JWK[] }> {
-  const { privateKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}) });
+  const { privateKey } = await generateKeyPair(alg, {
+    extractable: true,
+    ...(alg === 'EdDSA' ? { crv: 'Ed25519' } : {}),
+  });
   const jwk = await exportJWK(privateKey);
   return { keys: [{ ...jwk, kid: await calculateJwkThumbprint(jwk), alg, use: 'sig' }] };
 }
 
-export async function keySetFromJwks(jwks: { keys?: unknown }, alg: Algorithm, nowSeconds: number, ephemeral = false): Promise<KeySet> {
+export async function keySetFromJwks(
+  jwks: { keys?: unknown },
+  alg: Algorithm,
+  nowSeconds: number,
+  ephemeral = false,
+): Promise<KeySet> {
   if (!Array.isArray(jwks.keys) || jwks.keys.length === 0) throw new Error('the JWKS has no "keys"');
   const verification = new Map<string, CryptoKey>();
   const publicKeys: JWK[] = [];
@@ -59,7 +67,11 @@ export async function keySetFromJwks(jwks: { keys?: unknown }, alg: Algorithm, n
   return { alg, signing, verification, jwks: { keys: publicKeys }, ephemeral };
 }
 
-export async function loadKeySet(cfg: { file: string | null; algorithm: Algorithm }, log: Logger, nowMs: number): Promise<KeySet> {
+export async function loadKeySet(
+  cfg: { file: string | null; algorithm: Algorithm },
+  log: Logger,
+  nowMs: number,
+): Promise<KeySet> {
   if (cfg.file === null) {
     log.warn(
       'keys.file is not set: an EPHEMERAL signing key was generated. Tokens die with this process and other instances cannot verify them; set keys.file (npx gatekeeper keys generate) for anything but the demo',

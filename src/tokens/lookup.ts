@@ -23,12 +23,21 @@ export async function findToken(deps: Deps, tenant: TenantRuntime, token: string
     if (!chain || chain.currentHash !== hashSecret(refresh.secret) || chain.expiresAt <= now) return null;
     return { kind: 'refresh_token', clientId: chain.clientId, session, expiresAt: chain.expiresAt };
   }
-  const v = await verifyAccessToken(deps.keys, token, { issuer: tenant.issuer, audience: null, tenant: tenant.slug, now });
+  const v = await verifyAccessToken(deps.keys, token, {
+    issuer: tenant.issuer,
+    audience: null,
+    tenant: tenant.slug,
+    now,
+  });
   return v.ok ? { kind: 'access_token', claims: v.claims } : null;
 }
 
 /** An access token is active while its jti is not denied and its session (if any) lives. */
-export async function accessTokenActive(deps: Deps, tenant: TenantRuntime, claims: AccessTokenClaims): Promise<boolean> {
+export async function accessTokenActive(
+  deps: Deps,
+  tenant: TenantRuntime,
+  claims: AccessTokenClaims,
+): Promise<boolean> {
   if (deps.revocations.has(claims.jti) || (claims.sid && deps.revocations.has(claims.sid))) return false;
   if (await deps.store.isTokenDenied(tenant.slug, claims.jti)) return false;
   if (claims.sid === undefined) return true;

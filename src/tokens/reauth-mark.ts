@@ -18,14 +18,24 @@ export async function makeReauthMark(keys: KeySet, sessionId: string, nowMs: num
 }
 
 /** True when the mark is ours, unexpired, for this session, and the login came after it. */
-export async function reauthSatisfied(keys: KeySet, mark: string | null, sessionId: string, authTime: number, nowMs: number): Promise<boolean> {
+export async function reauthSatisfied(
+  keys: KeySet,
+  mark: string | null,
+  sessionId: string,
+  authTime: number,
+  nowMs: number,
+): Promise<boolean> {
   if (!mark || mark.length > 2048) return false;
   try {
-    const { payload } = await jwtVerify(mark, async (header) => {
-      const key = header.kid ? keys.verification.get(header.kid) : undefined;
-      if (!key) throw new Error('unknown kid');
-      return key;
-    }, { algorithms: [keys.alg], typ: TYP, subject: sessionId, currentDate: new Date(nowMs) });
+    const { payload } = await jwtVerify(
+      mark,
+      async (header) => {
+        const key = header.kid ? keys.verification.get(header.kid) : undefined;
+        if (!key) throw new Error('unknown kid');
+        return key;
+      },
+      { algorithms: [keys.alg], typ: TYP, subject: sessionId, currentDate: new Date(nowMs) },
+    );
     return typeof payload.at === 'number' && authTime >= payload.at;
   } catch {
     return false;

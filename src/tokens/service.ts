@@ -42,7 +42,14 @@ function audienceOf(client: ClientConfig | null, tenant: TenantRuntime): string 
   return client?.audience && client.audience.length > 0 ? client.audience : tenant.issuer;
 }
 
-async function accessFor(deps: Deps, tenant: TenantRuntime, session: SessionRecord | null, user: UserRecord | null, client: ClientConfig | null, scope: string): Promise<{ token: string; expiresIn: number }> {
+async function accessFor(
+  deps: Deps,
+  tenant: TenantRuntime,
+  session: SessionRecord | null,
+  user: UserRecord | null,
+  client: ClientConfig | null,
+  scope: string,
+): Promise<{ token: string; expiresIn: number }> {
   const lifetime = tenant.settings.accessTokenLifetime;
   const { token } = await issueAccessToken(deps.keys, {
     issuer: tenant.issuer,
@@ -61,7 +68,12 @@ async function accessFor(deps: Deps, tenant: TenantRuntime, session: SessionReco
 }
 
 /** POST /api/v1/session/token: an access token bound to the caller's login session. */
-export async function sessionAccessToken(deps: Deps, tenant: TenantRuntime, session: SessionRecord, user: UserRecord): Promise<TokenResponse> {
+export async function sessionAccessToken(
+  deps: Deps,
+  tenant: TenantRuntime,
+  session: SessionRecord,
+  user: UserRecord,
+): Promise<TokenResponse> {
   const { token, expiresIn } = await accessFor(deps, tenant, session, user, null, '');
   return { access_token: token, token_type: 'Bearer', expires_in: expiresIn };
 }
@@ -70,7 +82,11 @@ export function codeHash(code: string): string {
   return createHash('sha256').update(code).digest('hex');
 }
 
-export async function createAuthCode(deps: Deps, tenant: TenantRuntime, request: Omit<CodePayload, 'tokenSessionId'>): Promise<string> {
+export async function createAuthCode(
+  deps: Deps,
+  tenant: TenantRuntime,
+  request: Omit<CodePayload, 'tokenSessionId'>,
+): Promise<string> {
   const code = randomBytes(32).toString('base64url');
   const payload: CodePayload = { ...request, tokenSessionId: newSessionId(tenant.slug, request.userId) };
   // The marker first: a code that can be redeemed always has one (code-replay.ts).
@@ -95,7 +111,12 @@ export async function exchangeCode(
   const raw = await deps.store.takeAuthCode(tenant.slug, codeHash(p.code));
   if (!raw) {
     const revoked = await revokeReplayedCode(deps, tenant, p.code, p.ip);
-    throw new OAuthError('invalid_grant', revoked ? 'authorization code already used: the tokens issued for it are revoked' : 'invalid, expired or already used authorization code');
+    throw new OAuthError(
+      'invalid_grant',
+      revoked
+        ? 'authorization code already used: the tokens issued for it are revoked'
+        : 'invalid, expired or already used authorization code',
+    );
   }
   const c = JSON.parse(raw) as CodePayload;
   // A code issued before token session ids were fixed at issue time is simply refused.
@@ -104,10 +125,13 @@ export async function exchangeCode(
     throw new OAuthError('invalid_grant', 'invalid authorization code');
   }
   if (c.clientId !== client.id) throw new OAuthError('invalid_grant', 'the code was issued to another client');
-  if (c.redirectUri !== p.redirectUri) throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
-  if (!/^[A-Za-z0-9._~-]{43,128}$/.test(p.verifier) || s256(p.verifier) !== c.codeChallenge) throw new OAuthError('invalid_grant', 'PKCE verification failed');
+  if (c.redirectUri !== p.redirectUri)
+    throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
+  if (!/^[A-Za-z0-9._~-]{43,128}$/.test(p.verifier) || s256(p.verifier) !== c.codeChallenge)
+    throw new OAuthError('invalid_grant', 'PKCE verification failed');
   const browser = await deps.store.getSession(tenant.slug, c.browserSessionId);
-  if (!browser || !isAlive(browser, deps.clock.now())) throw new OAuthError('invalid_grant', 'the login session has ended');
+  if (!browser || !isAlive(browser, deps.clock.now()))
+    throw new OAuthError('invalid_grant', 'the login session has ended');
   const user = browser.userId === c.userId ? userOfSession(tenant, browser) : undefined;
   if (!user) throw new OAuthError('invalid_grant', 'the user no longer exists');
 
@@ -137,25 +161,51 @@ export async function exchangeCode(
   };
   // Token sessions do not evict login sessions; the limit is for interactive logins.
   await deps.store.createSession(session, { max: 0, policy: 'evict-oldest' }, now);
-  await deps.store.saveRefreshChain(tenant.slug, session.id, { clientId: client.id, currentHash: hashSecret(secret), expiresAt: session.expiresAt }, now);
+  await deps.store.saveRefreshChain(
+    tenant.slug,
+    session.id,
+    { clientId: client.id, currentHash: hashSecret(secret), expiresAt: session.expiresAt },
+    now,
+  );
   deps.metrics.sessionsCreated.inc({ tenant: tenant.slug });
-  deps.audit.emit('session_created', { tenant: tenant.slug, userId: user.id, sessionId: session.id, ip: p.ip, kind: 'token', clientId: client.id });
+  deps.audit.emit('session_created', {
+    tenant: tenant.slug,
+    userId: user.id,
+    sessionId: session.id,
+    ip: p.ip,
+    kind: 'token',
+    clientId: client.id,
+  });
   // A replay that came while this redemption was under way: nothing is handed out.
   if (await redemptionWasReplayed(deps, tenant, session.id, user.id, p.ip)) {
     throw new OAuthError('invalid_grant', 'authorization code already used: the tokens issued for it are revoked');
   }
   const { token, expiresIn } = await accessFor(deps, tenant, session, user, client, c.scope);
-  return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, refresh_token: formatRefreshToken(session.id, secret), scope: c.scope };
+  return {
+    access_token: token,
+    token_type: 'Bearer',
+    expires_in: expiresIn,
+    refresh_token: formatRefreshToken(session.id, secret),
+    scope: c.scope,
+  };
 }
 
 /** grant_type=refresh_token: rotation, the grace window, reuse detection (SPEC §4). */
-export async function refreshGrant(deps: Deps, tenant: TenantRuntime, client: ClientConfig, refreshToken: string, ip: string): Promise<TokenResponse> {
+export async function refreshGrant(
+  deps: Deps,
+  tenant: TenantRuntime,
+  client: ClientConfig,
+  refreshToken: string,
+  ip: string,
+): Promise<TokenResponse> {
   const parts = parseRefreshToken(refreshToken);
   if (!parts) throw new OAuthError('invalid_grant', 'invalid refresh token');
   const now = deps.clock.now();
   const session = await deps.store.getSession(tenant.slug, parts.sessionId);
-  if (!session || session.kind !== 'token' || !isAlive(session, now) || deps.revocations.has(session.id)) throw new OAuthError('invalid_grant', 'invalid refresh token');
-  if (session.clientId !== client.id) throw new OAuthError('invalid_grant', 'the refresh token was issued to another client');
+  if (!session || session.kind !== 'token' || !isAlive(session, now) || deps.revocations.has(session.id))
+    throw new OAuthError('invalid_grant', 'invalid refresh token');
+  if (session.clientId !== client.id)
+    throw new OAuthError('invalid_grant', 'the refresh token was issued to another client');
   const user = userOfSession(tenant, session);
   if (!user) throw new OAuthError('invalid_grant', 'the user no longer exists');
 
@@ -176,18 +226,35 @@ export async function refreshGrant(deps: Deps, tenant: TenantRuntime, client: Cl
     if (!opened) throw new OAuthError('invalid_grant', 'invalid refresh token');
     successor = opened;
   } else if (r.result === 'reuse') {
-    deps.audit.emit('refresh_token_reuse', { tenant: tenant.slug, userId: session.userId, sessionId: session.id, ip, clientId: client.id });
+    deps.audit.emit('refresh_token_reuse', {
+      tenant: tenant.slug,
+      userId: session.userId,
+      sessionId: session.id,
+      ip,
+      clientId: client.id,
+    });
     await endSession(deps, session, 'refresh_token_reuse', ip);
     throw new OAuthError('invalid_grant', 'the refresh token was already used; the session is revoked');
   } else throw new OAuthError('invalid_grant', 'invalid refresh token');
 
   const scope = session.scope ?? '';
   const { token, expiresIn } = await accessFor(deps, tenant, session, user, client, scope);
-  return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, refresh_token: formatRefreshToken(session.id, successor), scope };
+  return {
+    access_token: token,
+    token_type: 'Bearer',
+    expires_in: expiresIn,
+    refresh_token: formatRefreshToken(session.id, successor),
+    scope,
+  };
 }
 
 /** grant_type=client_credentials: a token for the client itself (no user, no session). */
-export async function clientCredentialsGrant(deps: Deps, tenant: TenantRuntime, client: ClientConfig, scope: string): Promise<TokenResponse> {
+export async function clientCredentialsGrant(
+  deps: Deps,
+  tenant: TenantRuntime,
+  client: ClientConfig,
+  scope: string,
+): Promise<TokenResponse> {
   const { token, expiresIn } = await accessFor(deps, tenant, null, null, client, scope);
   return { access_token: token, token_type: 'Bearer', expires_in: expiresIn, scope };
 }

@@ -20,7 +20,13 @@ export class VerifiedSecrets {
   constructor(private readonly clock: Clock) {}
 
   private mac(clientId: string, secretHash: string, secret: string): Buffer {
-    return createHmac('sha256', this.key).update(clientId).update('\0').update(secretHash).update('\0').update(secret).digest();
+    return createHmac('sha256', this.key)
+      .update(clientId)
+      .update('\0')
+      .update(secretHash)
+      .update('\0')
+      .update(secret)
+      .digest();
   }
 
   /** True when this exact secret verified against this hash within the last few minutes. */

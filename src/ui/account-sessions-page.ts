@@ -8,7 +8,10 @@ import { sessionTable, type SessionView } from './session-table.js';
 /** Messages after the page's actions (PRG), picked by `?done=` / `?error=`. */
 export const ACCOUNT_NOTICES: NoticeTable = {
   revoked: { kind: 'ok', text: () => 'The session was revoked: that device is signed out.' },
-  'revoked-others': { kind: 'ok', text: (n) => (n === 0 ? 'There were no other sessions to sign out.' : `Signed out ${plural(n, 'other session')}.`) },
+  'revoked-others': {
+    kind: 'ok',
+    text: (n) => (n === 0 ? 'There were no other sessions to sign out.' : `Signed out ${plural(n, 'other session')}.`),
+  },
   'unknown-session': { kind: 'error', text: () => 'That session is no longer active, or is not yours.' },
   'current-session': { kind: 'error', text: () => 'To end the session on this device, use Sign out.' },
 };
@@ -27,7 +30,10 @@ export function accountSessionsPage(m: AccountSessionsModel): string {
   const base = `/t/${m.slug}/account/sessions`;
   const others = m.sessions.filter((s) => s.id !== m.currentId).length;
   // This device first, then the most recently active.
-  const ordered = [...m.sessions].sort((a, b) => Number(b.id === m.currentId) - Number(a.id === m.currentId) || b.lastActiveAt.localeCompare(a.lastActiveAt));
+  const ordered = [...m.sessions].sort(
+    (a, b) =>
+      Number(b.id === m.currentId) - Number(a.id === m.currentId) || b.lastActiveAt.localeCompare(a.lastActiveAt),
+  );
   const rows = ordered.map((s) => ({
     session: s,
     current: s.id === m.currentId,
@@ -42,11 +48,13 @@ ${m.notice ? flash(m.notice.kind, m.notice.text) : ''}
 ${sessionTable(rows, { nowMs: m.nowMs, csrfToken: m.nav.csrfToken, caption: `${plural(m.sessions.length, 'active session')}, times in UTC` })}
 </section>
 <section class="card" aria-labelledby="others-h"><h2 id="others-h">Sign out everywhere else</h2>
-${others > 0
+${
+  others > 0
     ? html`<p>Ends the ${plural(others, 'other session')}, on every device except this one. Apps signed in through them lose access at once.</p>
 <form method="post" action="${base}/revoke-others"><input type="hidden" name="csrf_token" value="${m.nav.csrfToken}">
 <button type="submit" class="btn-danger">Sign out everywhere else</button></form>`
-    : html`<p class="muted">This is your only session.</p>`}
+    : html`<p class="muted">This is your only session.</p>`
+}
 </section>`,
   );
 }

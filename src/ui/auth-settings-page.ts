@@ -7,7 +7,11 @@ import { flash, plural, type Notice, type NoticeTable } from './format.js';
 import { fieldId, SETTINGS_FIELDS, SETTINGS_GROUPS, type SettingsField } from './settings-fields.js';
 
 export const SETTINGS_NOTICES: NoticeTable = {
-  saved: { kind: 'ok', text: (n) => `Saved: ${plural(n, 'setting')} changed. New values apply to new sessions and requests on every instance.` },
+  saved: {
+    kind: 'ok',
+    text: (n) =>
+      `Saved: ${plural(n, 'setting')} changed. New values apply to new sessions and requests on every instance.`,
+  },
   unchanged: { kind: 'ok', text: () => 'Nothing to save: no value was changed.' },
 };
 
@@ -51,13 +55,17 @@ function summary(m: AuthSettingsModel): SafeHtml | string {
   const known = new Map(SETTINGS_FIELDS.map((f, i) => [f.path, { f, i }]));
   // In the order of the form, unknown paths (none expected) last.
   const rank = (path: string): number => known.get(path)?.i ?? SETTINGS_FIELDS.length;
-  const entries = Object.entries(m.errors).filter(([, list]) => list.length > 0).sort(([a], [b]) => rank(a) - rank(b));
+  const entries = Object.entries(m.errors)
+    .filter(([, list]) => list.length > 0)
+    .sort(([a], [b]) => rank(a) - rank(b));
   if (entries.length === 0) return '';
   return html`<div class="error" role="alert" id="error-summary"><strong>Nothing was saved: ${plural(entries.length, 'setting needs', 'settings need')} fixing.</strong><ul>
 ${entries.map(([path, list]) => {
-    const f = known.get(path)?.f;
-    return f ? html`<li><a href="#${fieldId(path)}">${f.label}</a>: ${list.join(' ')}</li>` : html`<li><code>${path}</code>: ${list.join(' ')}</li>`;
-  })}</ul></div>`;
+  const f = known.get(path)?.f;
+  return f
+    ? html`<li><a href="#${fieldId(path)}">${f.label}</a>: ${list.join(' ')}</li>`
+    : html`<li><code>${path}</code>: ${list.join(' ')}</li>`;
+})}</ul></div>`;
 }
 
 export function authSettingsPage(m: AuthSettingsModel): string {
@@ -68,8 +76,10 @@ ${m.notice ? flash(m.notice.kind, m.notice.text) : ''}
 ${summary(m)}
 <form method="post" action="/t/${m.slug}/portal/configuration/auth-settings" novalidate>
 <input type="hidden" name="csrf_token" value="${m.nav.csrfToken}">
-${SETTINGS_GROUPS.map((g) => html`<fieldset><legend>${g.legend}</legend><div class="grid">
-${SETTINGS_FIELDS.filter((f) => f.group === g.key).map((f) => fieldBlock(f, m))}</div></fieldset>`)}
+${SETTINGS_GROUPS.map(
+  (g) => html`<fieldset><legend>${g.legend}</legend><div class="grid">
+${SETTINGS_FIELDS.filter((f) => f.group === g.key).map((f) => fieldBlock(f, m))}</div></fieldset>`,
+)}
 <div class="actions"><button type="submit">Save settings</button><a class="btn btn-secondary" href="/t/${m.slug}/portal/configuration/auth-settings">Discard changes</a></div>
 </form>`,
   );

@@ -58,7 +58,9 @@ export function locationLabel(loc: { city: string | null; country: string | null
 /** A PRG flash message from fixed wording (the query only picks which one; numbers are parsed). */
 export function flash(kind: 'ok' | 'error', text: string | null): SafeHtml | string {
   if (!text) return '';
-  return kind === 'ok' ? html`<p class="flash ok" role="status">${text}</p>` : html`<p class="error" role="alert">${text}</p>`;
+  return kind === 'ok'
+    ? html`<p class="flash ok" role="status">${text}</p>`
+    : html`<p class="error" role="alert">${text}</p>`;
 }
 
 export function plural(n: number, one: string, many = `${one}s`): string {

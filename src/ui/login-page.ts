@@ -27,7 +27,10 @@ export function loginPage(m: LoginPageModel): string {
   // The error is tied to both fields so a screen reader announces it when focusing them.
   const described = m.error ? html` aria-describedby="login-error" aria-invalid="true"` : '';
   const providers = m.providers ?? [];
-  const buttons = providers.length === 0 ? '' : html`<div class="providers">${providers.map((p) => html`<a class="btn btn-secondary" href="${p.href}">Sign in with ${p.displayName}</a>`)}</div>`;
+  const buttons =
+    providers.length === 0
+      ? ''
+      : html`<div class="providers">${providers.map((p) => html`<a class="btn btn-secondary" href="${p.href}">Sign in with ${p.displayName}</a>`)}</div>`;
   if (m.passwordForm === false) {
     return layout(
       { slug: m.slug, title: `Sign in to ${m.tenantName}`, csrfToken: m.csrfToken },
@@ -53,10 +56,12 @@ ${reauth ? html`<input type="hidden" name="prompt" value="login">` : ''}
 <input id="username" name="username" type="text" autocomplete="username" autocapitalize="none" spellcheck="false" required value="${reauth ? m.reauthUsername : (m.username ?? '')}"${reauth ? html` readonly` : html` autofocus`}${reauth ? '' : described}>
 <label for="password">Password</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required${reauth ? html` autofocus` : ''}${described}>
-${m.rememberMeEnabled && !reauth
+${
+  m.rememberMeEnabled && !reauth
     ? html`<label class="check"><input type="checkbox" name="remember_me" value="1" aria-describedby="remember-hint"> Remember me on this device</label>
 <p class="hint" id="remember-hint">Stay signed in after closing the browser. Do not use on a shared computer.</p>`
-    : ''}
+    : ''
+}
 <div class="actions"><button type="submit">${reauth ? 'Continue' : 'Sign in'}</button>
 ${reauth ? html`<a href="/t/${m.slug}/logout">Not you? Sign out</a>` : ''}</div>
 </form>`,

@@ -12,7 +12,12 @@ export function forbiddenPage(m: { slug: string; nav: NavModel }): string {
   );
 }
 
-export function notFoundPage(m: { slug: string; nav: NavModel; what: string; back: { href: string; label: string } }): string {
+export function notFoundPage(m: {
+  slug: string;
+  nav: NavModel;
+  what: string;
+  back: { href: string; label: string };
+}): string {
   return layout(
     { slug: m.slug, title: 'Not found', nav: m.nav },
     html`<section class="card"><h1>Not found</h1><p>${m.what}</p><p><a href="${m.back.href}">${m.back.label}</a></p></section>`,

@@ -9,7 +9,11 @@ import { userPath, usersPath, type UserListItem } from './portal-users-page.js';
 
 export const USER_NOTICES: NoticeTable = {
   revoked: { kind: 'ok', text: () => 'The session was revoked.' },
-  'revoked-all': { kind: 'ok', text: (n) => (n === 0 ? 'There were no sessions to revoke.' : `Revoked ${plural(n, 'session')}. The user must sign in again.`) },
+  'revoked-all': {
+    kind: 'ok',
+    text: (n) =>
+      n === 0 ? 'There were no sessions to revoke.' : `Revoked ${plural(n, 'session')}. The user must sign in again.`,
+  },
   'unknown-session': { kind: 'error', text: () => 'That session is no longer active.' },
 };
 
@@ -34,17 +38,28 @@ export function userPage(m: UserPageModel): string {
   const tab = (key: UserPageModel['tab'], label: string) =>
     html`<li><a href="${base}?tab=${key}"${m.tab === key ? html` aria-current="page"` : ''}>${label}</a></li>`;
   const ordered = [...m.sessions].sort((a, b) => b.lastActiveAt.localeCompare(a.lastActiveAt));
-  const rows = ordered.map((s) => ({ session: s, current: s.id === m.viewerSessionId, revokeAction: `${base}/sessions/${encodeURIComponent(s.id)}/revoke` }));
-  const body = m.tab === 'profile'
-    ? html`<section class="card" aria-labelledby="profile-h"><h2 id="profile-h">Profile</h2><dl class="props">
+  const rows = ordered.map((s) => ({
+    session: s,
+    current: s.id === m.viewerSessionId,
+    revokeAction: `${base}/sessions/${encodeURIComponent(s.id)}/revoke`,
+  }));
+  const body =
+    m.tab === 'profile'
+      ? html`<section class="card" aria-labelledby="profile-h"><h2 id="profile-h">Profile</h2><dl class="props">
 <dt>User id</dt><dd><code>${m.user.id}</code></dd><dt>Username</dt><dd>${m.user.username}</dd>
 <dt>Name</dt><dd>${m.user.name}</dd><dt>Email</dt><dd>${m.user.email || '—'}</dd>
 <dt>Roles</dt><dd>${m.user.roles.length ? m.user.roles.map((r) => html`<span class="badge role">${r}</span> `) : '—'}</dd></dl></section>`
-    : html`<section class="card" aria-labelledby="sessions-h"><div class="head"><h2 id="sessions-h">Active sessions</h2>
+      : html`<section class="card" aria-labelledby="sessions-h"><div class="head"><h2 id="sessions-h">Active sessions</h2>
 ${m.sessions.length > 0 ? html`<a class="btn btn-danger" href="${base}/revoke-all">Revoke all sessions</a>` : ''}</div>
-${m.sessions.length > 0
-      ? sessionTable(rows, { nowMs: m.nowMs, csrfToken: m.nav.csrfToken, caption: `${plural(m.sessions.length, 'active session')}, times in UTC` })
-      : html`<p class="muted">No active sessions: this user is signed in nowhere.</p>`}</section>`;
+${
+  m.sessions.length > 0
+    ? sessionTable(rows, {
+        nowMs: m.nowMs,
+        csrfToken: m.nav.csrfToken,
+        caption: `${plural(m.sessions.length, 'active session')}, times in UTC`,
+      })
+    : html`<p class="muted">No active sessions: this user is signed in nowhere.</p>`
+}</section>`;
   return layout(
     { slug: m.slug, title: `${m.user.name} · Users`, nav: { ...m.nav, active: 'users' } },
     html`${breadcrumbs(m.slug, m.user.name)}
@@ -55,7 +70,12 @@ ${body}`,
   );
 }
 
-export function revokeAllConfirmPage(m: { slug: string; nav: NavModel; user: { id: string; name: string; username: string }; count: number }): string {
+export function revokeAllConfirmPage(m: {
+  slug: string;
+  nav: NavModel;
+  user: { id: string; name: string; username: string };
+  count: number;
+}): string {
   const base = userPath(m.slug, m.user.id);
   return layout(
     { slug: m.slug, title: `Revoke all sessions of ${m.user.name}`, nav: { ...m.nav, active: 'users' } },

@@ -46,23 +46,37 @@ export function usersPage(m: UsersPageModel): string {
 <div><label for="q">Search users</label><input id="q" name="q" type="search" value="${m.q}" placeholder="Name, username, email or id" autocomplete="off"></div>
 <button type="submit">Search</button>${m.q ? html`<a class="btn btn-secondary" href="${usersPath(m.slug)}">Clear</a>` : ''}
 </form>
-<p class="muted" role="status">${m.total === 0
-      ? m.q ? html`No user matches “${m.q}”.` : 'No users.'
-      : html`Showing ${first}–${last} of ${plural(m.total, 'user')}${m.q ? html` matching “${m.q}”` : ''}.`}</p>
-${m.users.length > 0 ? html`<table class="stack compact users"><caption class="sr-only">Users, page ${m.page} of ${m.pages}</caption>
+<p class="muted" role="status">${
+      m.total === 0
+        ? m.q
+          ? html`No user matches “${m.q}”.`
+          : 'No users.'
+        : html`Showing ${first}–${last} of ${plural(m.total, 'user')}${m.q ? html` matching “${m.q}”` : ''}.`
+    }</p>
+${
+  m.users.length > 0
+    ? html`<table class="stack compact users"><caption class="sr-only">Users, page ${m.page} of ${m.pages}</caption>
 <thead><tr><th scope="col">Name</th><th scope="col">Username</th><th scope="col">Email</th><th scope="col">Roles</th><th scope="col" class="num">Active sessions</th></tr></thead>
-<tbody>${m.users.map((u) => html`<tr>
+<tbody>${m.users.map(
+        (u) => html`<tr>
 <th scope="row"><a class="break" href="${userPath(m.slug, u.id)}">${u.name}</a></th>
 <td data-label="Username" class="break">${u.username}</td>
 <td data-label="Email" class="break">${u.email || '—'}</td>
 <td data-label="Roles">${u.roles.length ? u.roles.map((r) => html`<span class="badge role">${r}</span> `) : html`<span class="muted">—</span>`}</td>
 <td data-label="Active sessions" class="num">${u.activeSessions}</td>
-</tr>`)}</tbody></table>` : ''}
-${m.pages > 1 ? html`<nav class="pager" aria-label="Pages">
+</tr>`,
+      )}</tbody></table>`
+    : ''
+}
+${
+  m.pages > 1
+    ? html`<nav class="pager" aria-label="Pages">
 ${m.page > 1 ? html`<a class="btn btn-secondary" rel="prev" href="${pageHref(m, m.page - 1)}">← Previous</a>` : html`<span></span>`}
 <span class="muted">Page ${m.page} of ${m.pages}</span>
 ${m.page < m.pages ? html`<a class="btn btn-secondary" rel="next" href="${pageHref(m, m.page + 1)}">Next →</a>` : html`<span></span>`}
-</nav>` : ''}
+</nav>`
+    : ''
+}
 </section>`,
   );
 }

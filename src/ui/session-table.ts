@@ -22,7 +22,10 @@ export interface SessionRow {
   revokeAction?: string;
 }
 
-export function sessionTable(rows: readonly SessionRow[], opts: { nowMs: number; csrfToken: string; caption: string }): SafeHtml {
+export function sessionTable(
+  rows: readonly SessionRow[],
+  opts: { nowMs: number; csrfToken: string; caption: string },
+): SafeHtml {
   return html`<table class="stack sessions"><caption class="sr-only">${opts.caption}</caption>
 <thead><tr><th scope="col">Device</th><th scope="col">IP address</th><th scope="col">Location</th><th scope="col">Last activity</th><th scope="col">Signed in</th><th scope="col"><span class="muted">Action</span></th></tr></thead>
 <tbody>${rows.map((r) => row(r, opts))}</tbody></table>`;
@@ -38,8 +41,10 @@ ${r.current ? html` <span class="badge me">This device</span>` : ''}${s.remember
 <td data-label="Location">${locationLabel(s.location)}</td>
 <td data-label="Last activity">${timeCell(s.lastActiveAt, opts.nowMs)}</td>
 <td data-label="Signed in">${timeCell(s.createdAt, opts.nowMs)}</td>
-<td>${r.revokeAction
-    ? html`<form class="inline" method="post" action="${r.revokeAction}"><input type="hidden" name="csrf_token" value="${opts.csrfToken}"><button type="submit" class="btn-danger btn-small" aria-label="${`Revoke the session on ${label}, IP ${s.ipAddress}`}">Revoke</button></form>`
-    : html`<span class="muted nowrap">Current session</span>`}</td>
+<td>${
+    r.revokeAction
+      ? html`<form class="inline" method="post" action="${r.revokeAction}"><input type="hidden" name="csrf_token" value="${opts.csrfToken}"><button type="submit" class="btn-danger btn-small" aria-label="${`Revoke the session on ${label}, IP ${s.ipAddress}`}">Revoke</button></form>`
+      : html`<span class="muted nowrap">Current session</span>`
+  }</td>
 </tr>`;
 }

@@ -24,34 +24,135 @@ export const SETTINGS_GROUPS: readonly { key: SettingsField['group']; legend: st
 const DURATION_HINT = 'e.g. 90s, 30m, 24h, 30d';
 
 export const SETTINGS_FIELDS: readonly SettingsField[] = [
-  { path: 'sessionLifetime', label: 'Session lifetime', kind: 'duration', group: 'sessions', hint: `How long a login session lasts at most (${DURATION_HINT}).` },
-  { path: 'idleTimeout', label: 'Idle timeout', kind: 'duration', group: 'sessions', hint: 'A session ends after this long without activity.' },
-  { path: 'maxConcurrentSessions', label: 'Concurrent sessions per user', kind: 'int', group: 'sessions', hint: '0 means unlimited.' },
   {
-    path: 'concurrentSessionPolicy', label: 'When the limit is reached', kind: 'select', group: 'sessions', hint: 'What a new login does when the user already has the maximum.',
-    options: [{ value: 'evict-oldest', label: 'Sign out the least recently active session' }, { value: 'reject', label: 'Refuse the new login' }],
-  },
-  { path: 'rememberMe.enabled', label: 'Offer “Remember me” on the login page', kind: 'checkbox', group: 'remember', hint: 'A remembered session survives closing the browser and has no idle timeout.' },
-  { path: 'rememberMe.duration', label: 'Remember me duration', kind: 'duration', group: 'remember', hint: `Lifetime of a remembered session (${DURATION_HINT}).` },
-  { path: 'accessTokenLifetime', label: 'Access token lifetime', kind: 'duration', group: 'tokens', hint: 'Validity of the JWT access tokens.' },
-  { path: 'refreshTokenLifetime', label: 'Refresh token lifetime', kind: 'duration', group: 'tokens', hint: 'Validity of refresh tokens, and of app sessions.' },
-  { path: 'refreshGrace', label: 'Refresh grace period', kind: 'duration', group: 'tokens', hint: 'A just-rotated refresh token may be presented again for this long.' },
-  {
-    path: 'ipBinding', label: 'IP binding', kind: 'select', group: 'security', hint: 'Bind a session to the address it was created from.',
-    options: [{ value: 'off', label: 'Off' }, { value: 'exact', label: 'Exact address' }, { value: 'subnet', label: 'Same subnet (IPv4 /24, IPv6 /64)' }],
+    path: 'sessionLifetime',
+    label: 'Session lifetime',
+    kind: 'duration',
+    group: 'sessions',
+    hint: `How long a login session lasts at most (${DURATION_HINT}).`,
   },
   {
-    path: 'ipBindingAction', label: 'On an IP mismatch', kind: 'select', group: 'security', hint: 'What happens to a request from another address.',
-    options: [{ value: 'reject', label: 'Reject the request' }, { value: 'revoke', label: 'Reject and revoke the session' }],
+    path: 'idleTimeout',
+    label: 'Idle timeout',
+    kind: 'duration',
+    group: 'sessions',
+    hint: 'A session ends after this long without activity.',
   },
   {
-    path: 'cookie.sameSite', label: 'Cookie SameSite', kind: 'select', group: 'security', hint: 'Strict also withholds the cookie on links from other sites.',
-    options: [{ value: 'lax', label: 'Lax' }, { value: 'strict', label: 'Strict' }],
+    path: 'maxConcurrentSessions',
+    label: 'Concurrent sessions per user',
+    kind: 'int',
+    group: 'sessions',
+    hint: '0 means unlimited.',
   },
-  { path: 'cookie.domain', label: 'Cookie domain', kind: 'host', group: 'security', hint: 'Leave empty for a host-only cookie; a domain shares it across subdomains.' },
-  { path: 'loginThrottle.maxFailures', label: 'Failures before lockout', kind: 'int', group: 'throttle', hint: 'Per username and per client IP.' },
-  { path: 'loginThrottle.window', label: 'Counting window', kind: 'duration', group: 'throttle', hint: 'Failures older than this are forgotten.' },
-  { path: 'loginThrottle.lockout', label: 'Lockout', kind: 'duration', group: 'throttle', hint: 'How long sign-in stays blocked.' },
+  {
+    path: 'concurrentSessionPolicy',
+    label: 'When the limit is reached',
+    kind: 'select',
+    group: 'sessions',
+    hint: 'What a new login does when the user already has the maximum.',
+    options: [
+      { value: 'evict-oldest', label: 'Sign out the least recently active session' },
+      { value: 'reject', label: 'Refuse the new login' },
+    ],
+  },
+  {
+    path: 'rememberMe.enabled',
+    label: 'Offer “Remember me” on the login page',
+    kind: 'checkbox',
+    group: 'remember',
+    hint: 'A remembered session survives closing the browser and has no idle timeout.',
+  },
+  {
+    path: 'rememberMe.duration',
+    label: 'Remember me duration',
+    kind: 'duration',
+    group: 'remember',
+    hint: `Lifetime of a remembered session (${DURATION_HINT}).`,
+  },
+  {
+    path: 'accessTokenLifetime',
+    label: 'Access token lifetime',
+    kind: 'duration',
+    group: 'tokens',
+    hint: 'Validity of the JWT access tokens.',
+  },
+  {
+    path: 'refreshTokenLifetime',
+    label: 'Refresh token lifetime',
+    kind: 'duration',
+    group: 'tokens',
+    hint: 'Validity of refresh tokens, and of app sessions.',
+  },
+  {
+    path: 'refreshGrace',
+    label: 'Refresh grace period',
+    kind: 'duration',
+    group: 'tokens',
+    hint: 'A just-rotated refresh token may be presented again for this long.',
+  },
+  {
+    path: 'ipBinding',
+    label: 'IP binding',
+    kind: 'select',
+    group: 'security',
+    hint: 'Bind a session to the address it was created from.',
+    options: [
+      { value: 'off', label: 'Off' },
+      { value: 'exact', label: 'Exact address' },
+      { value: 'subnet', label: 'Same subnet (IPv4 /24, IPv6 /64)' },
+    ],
+  },
+  {
+    path: 'ipBindingAction',
+    label: 'On an IP mismatch',
+    kind: 'select',
+    group: 'security',
+    hint: 'What happens to a request from another address.',
+    options: [
+      { value: 'reject', label: 'Reject the request' },
+      { value: 'revoke', label: 'Reject and revoke the session' },
+    ],
+  },
+  {
+    path: 'cookie.sameSite',
+    label: 'Cookie SameSite',
+    kind: 'select',
+    group: 'security',
+    hint: 'Strict also withholds the cookie on links from other sites.',
+    options: [
+      { value: 'lax', label: 'Lax' },
+      { value: 'strict', label: 'Strict' },
+    ],
+  },
+  {
+    path: 'cookie.domain',
+    label: 'Cookie domain',
+    kind: 'host',
+    group: 'security',
+    hint: 'Leave empty for a host-only cookie; a domain shares it across subdomains.',
+  },
+  {
+    path: 'loginThrottle.maxFailures',
+    label: 'Failures before lockout',
+    kind: 'int',
+    group: 'throttle',
+    hint: 'Per username and per client IP.',
+  },
+  {
+    path: 'loginThrottle.window',
+    label: 'Counting window',
+    kind: 'duration',
+    group: 'throttle',
+    hint: 'Failures older than this are forgotten.',
+  },
+  {
+    path: 'loginThrottle.lockout',
+    label: 'Lockout',
+    kind: 'duration',
+    group: 'throttle',
+    hint: 'How long sign-in stays blocked.',
+  },
 ];
 
 /** A field's form id (`rememberMe.duration` → `f-rememberMe-duration`). */
@@ -60,7 +161,8 @@ export const fieldId = (path: string): string => `f-${path.replace(/\./g, '-')}`
 /** The value at a dotted path of a plain object, as the form shows it ('' for null; 'on'/'' for booleans). */
 export function valueAt(obj: unknown, path: string): string {
   let v: unknown = obj;
-  for (const k of path.split('.')) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  for (const k of path.split('.'))
+    v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
   if (v === null || v === undefined || v === false) return '';
   if (v === true) return 'on';
   return String(v);

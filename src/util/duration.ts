@@ -30,7 +30,10 @@ export function checkDuration(v: unknown): DurationResult {
   } else if (typeof v === 'string') {
     const m = DURATION_RE.exec(v);
     if (!m) {
-      return { ok: false, message: `invalid duration ${JSON.stringify(v)} (use e.g. 90s, 30m, 24h, 30d or whole seconds)` };
+      return {
+        ok: false,
+        message: `invalid duration ${JSON.stringify(v)} (use e.g. 90s, 30m, 24h, 30d or whole seconds)`,
+      };
     }
     seconds = Number(m[1]) * UNIT_SECONDS[(m[2] ?? 's') as Unit];
   } else {

@@ -18,5 +18,7 @@ export function sameNetwork(a: string, b: string, mode: IpBindingMode): boolean 
   if (!x || !y || x.kind() !== y.kind()) return false;
   if (mode === 'exact') return x.toNormalizedString() === y.toNormalizedString();
   const bits = x.kind() === 'ipv4' ? 24 : 64;
-  return x.kind() === 'ipv4' ? (x as ipaddr.IPv4).match(y as ipaddr.IPv4, bits) : (x as ipaddr.IPv6).match(y as ipaddr.IPv6, bits);
+  return x.kind() === 'ipv4'
+    ? (x as ipaddr.IPv4).match(y as ipaddr.IPv4, bits)
+    : (x as ipaddr.IPv6).match(y as ipaddr.IPv6, bits);
 }

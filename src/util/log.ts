@@ -18,6 +18,10 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(opts: { level?: string; destination?: DestinationStream } = {}): Logger {
-  const options = { level: opts.level ?? process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACT_PATHS, censor: '[redacted]' }, base: { svc: 'gatekeeper' } };
+  const options = {
+    level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    base: { svc: 'gatekeeper' },
+  };
   return opts.destination ? pino(options, opts.destination) : pino(options);
 }

@@ -14,12 +14,21 @@ export interface Metrics {
 }
 
 /** `cacheStats` feeds the cache gauges at scrape time (no per-request cost). */
-export function createMetrics(opts: { defaultMetrics?: boolean; cacheStats?: () => Record<string, { hits: number; misses: number; size: number }> } = {}): Metrics {
+export function createMetrics(
+  opts: {
+    defaultMetrics?: boolean;
+    cacheStats?: () => Record<string, { hits: number; misses: number; size: number }>;
+  } = {},
+): Metrics {
   const registry = new Registry();
   if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'gatekeeper_' });
   const stats = opts.cacheStats;
   if (stats) {
-    for (const [name, help] of [['hits', 'Cache hits'], ['misses', 'Cache misses'], ['size', 'Cache entries']] as const) {
+    for (const [name, help] of [
+      ['hits', 'Cache hits'],
+      ['misses', 'Cache misses'],
+      ['size', 'Cache entries'],
+    ] as const) {
       new Gauge({
         name: `gatekeeper_cache_${name}`,
         help: `${help} by cache`,
@@ -33,7 +42,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean; cacheStats?: () 
   }
   return {
     registry,
-    requests: new Counter({ name: 'gatekeeper_requests_total', help: 'Requests by decision and tenant', labelNames: ['decision', 'tenant'], registers: [registry] }),
+    requests: new Counter({
+      name: 'gatekeeper_requests_total',
+      help: 'Requests by decision and tenant',
+      labelNames: ['decision', 'tenant'],
+      registers: [registry],
+    }),
     latency: new Histogram({
       name: 'gatekeeper_decision_seconds',
       help: 'Time to reach a decision (excludes the upstream)',
@@ -41,9 +55,24 @@ export function createMetrics(opts: { defaultMetrics?: boolean; cacheStats?: () 
       buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5],
       registers: [registry],
     }),
-    sessionsCreated: new Counter({ name: 'gatekeeper_sessions_created_total', help: 'Login sessions created', labelNames: ['tenant'], registers: [registry] }),
-    sessionsRevoked: new Counter({ name: 'gatekeeper_sessions_revoked_total', help: 'Sessions revoked or expired', labelNames: ['tenant', 'reason'], registers: [registry] }),
-    storeErrors: new Counter({ name: 'gatekeeper_store_errors_total', help: 'Store calls that failed', labelNames: ['op'], registers: [registry] }),
+    sessionsCreated: new Counter({
+      name: 'gatekeeper_sessions_created_total',
+      help: 'Login sessions created',
+      labelNames: ['tenant'],
+      registers: [registry],
+    }),
+    sessionsRevoked: new Counter({
+      name: 'gatekeeper_sessions_revoked_total',
+      help: 'Sessions revoked or expired',
+      labelNames: ['tenant', 'reason'],
+      registers: [registry],
+    }),
+    storeErrors: new Counter({
+      name: 'gatekeeper_store_errors_total',
+      help: 'Store calls that failed',
+      labelNames: ['op'],
+      registers: [registry],
+    }),
     storeLatency: new Histogram({
       name: 'gatekeeper_store_seconds',
       help: 'Session store call latency by operation',
@@ -75,7 +104,8 @@ export function observeDecision(m: Metrics, decision: string, tenant: string | u
   const key = `${decision}\0${t}`;
   let series = byKey.get(key);
   // Bounded: decisions are a fixed set, tenants come from the configuration.
-  if (!series) byKey.set(key, (series = { requests: m.requests.labels(decision, t), latency: m.latency.labels(decision, t) }));
+  if (!series)
+    byKey.set(key, (series = { requests: m.requests.labels(decision, t), latency: m.latency.labels(decision, t) }));
   series.requests.inc();
   series.latency.observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
 }

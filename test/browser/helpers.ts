@@ -23,9 +23,12 @@ export const PASSWORDS = { alice: 'alice-password', bob: 'bob-password', other: 
 
 /** Realistic User-Agents, so the sessions pages show devices as users would see them. */
 export const UA = {
-  windowsChrome: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36',
-  macSafari: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
-  iphone: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+  windowsChrome:
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/140.0.0.0 Safari/537.36',
+  macSafari:
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15',
+  iphone:
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
   linuxFirefox: 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0',
 } as const;
 
@@ -48,19 +51,31 @@ export const PHONE = { width: 390, height: 844 } as const;
 /** Fails (never skips) when Chromium is missing: `.ci/run` installs Debian's package. */
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}. The browser tests need Debian's chromium package: run .ci/run (it installs it when missing) or apt-get install chromium.`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}. The browser tests need Debian's chromium package: run .ci/run (it installs it when missing) or apt-get install chromium.`,
+    );
   }
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run',
-      '--disable-component-update', '--disable-sync', '--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable',
       '--host-resolver-rules=MAP *.acme.test 127.0.0.1',
     ],
   });
 }
 
-export function newContext(browser: Browser, opts: { userAgent?: string; phone?: boolean } = {}): Promise<BrowserContext> {
+export function newContext(
+  browser: Browser,
+  opts: { userAgent?: string; phone?: boolean } = {},
+): Promise<BrowserContext> {
   const userAgent = opts.userAgent ?? UA.windowsChrome;
   const ip = IP_OF[userAgent];
   return browser.newContext({
@@ -126,8 +141,38 @@ function cheapHashes() {
   return hashes;
 }
 
-const FIRST = ['Ada', 'Grace', 'Linus', 'Margaret', 'Ken', 'Barbara', 'Dennis', 'Frances', 'Edsger', 'Radia', 'Tim', 'Hedy', 'Alan', 'Katherine'];
-const LAST = ['Lovelace', 'Hopper', 'Torvalds', 'Hamilton', 'Thompson', 'Liskov', 'Ritchie', 'Allen', 'Dijkstra', 'Perlman', 'Berners-Lee', 'Lamarr', 'Turing', 'Johnson'];
+const FIRST = [
+  'Ada',
+  'Grace',
+  'Linus',
+  'Margaret',
+  'Ken',
+  'Barbara',
+  'Dennis',
+  'Frances',
+  'Edsger',
+  'Radia',
+  'Tim',
+  'Hedy',
+  'Alan',
+  'Katherine',
+];
+const LAST = [
+  'Lovelace',
+  'Hopper',
+  'Torvalds',
+  'Hamilton',
+  'Thompson',
+  'Liskov',
+  'Ritchie',
+  'Allen',
+  'Dijkstra',
+  'Perlman',
+  'Berners-Lee',
+  'Lamarr',
+  'Turing',
+  'Johnson',
+];
 
 async function configYaml(port: number, upstream: string, o: BrowserGatewayOptions): Promise<string> {
   const h = await cheapHashes();
@@ -191,7 +236,11 @@ export async function startBrowserGateway(o: BrowserGatewayOptions = {}): Promis
       cb();
     },
   });
-  const gw = await startGateway(config, { clock, log: createLogger({ level: 'info', destination }), keys: await testKeys() });
+  const gw = await startGateway(config, {
+    clock,
+    log: createLogger({ level: 'info', destination }),
+    keys: await testKeys(),
+  });
   const app = `http://dashboard.acme.test:${port}`;
   return {
     port,
@@ -209,15 +258,29 @@ export async function startBrowserGateway(o: BrowserGatewayOptions = {}): Promis
 }
 
 /** Signs in through the login form (the page must show it); returns after the redirect. */
-export async function signIn(page: Page, username: string, password: string, opts: { rememberMe?: boolean } = {}): Promise<void> {
+export async function signIn(
+  page: Page,
+  username: string,
+  password: string,
+  opts: { rememberMe?: boolean } = {},
+): Promise<void> {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(password);
   if (opts.rememberMe) await page.getByLabel('Remember me on this device').check();
-  await Promise.all([page.waitForURL((u) => !u.pathname.endsWith('/login')), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await Promise.all([
+    page.waitForURL((u) => !u.pathname.endsWith('/login')),
+    page.getByRole('button', { name: 'Sign in' }).click(),
+  ]);
 }
 
 /** Opens `path` on the app host, signs in on the login page it leads to, and lands on `path`. */
-export async function openSignedIn(page: Page, g: BrowserGateway, path: string, username: string, password: string): Promise<void> {
+export async function openSignedIn(
+  page: Page,
+  g: BrowserGateway,
+  path: string,
+  username: string,
+  password: string,
+): Promise<void> {
   await page.goto(g.at(path));
   await signIn(page, username, password);
 }

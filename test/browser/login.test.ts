@@ -3,7 +3,16 @@
 // for the password again; remember me keeps the cookie; sign out ends it; too many
 // failures lock sign-in with the wait shown.
 import t from 'tap';
-import { launchBrowser, newContext, PASSWORDS, screenshot, screenshotPhone, signIn, startBrowserGateway, UA } from './helpers.js';
+import {
+  launchBrowser,
+  newContext,
+  PASSWORDS,
+  screenshot,
+  screenshotPhone,
+  signIn,
+  startBrowserGateway,
+  UA,
+} from './helpers.js';
 
 const browser = await launchBrowser();
 t.teardown(() => browser.close());
@@ -27,7 +36,10 @@ t.test('log in through the form, see the demo app, log out', async (t) => {
   await page.getByLabel('Username').fill('alice');
   await page.getByLabel('Password').fill('not-her-password');
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await t.resolves(page.getByRole('alert').filter({ hasText: 'Invalid username or password.' }).waitFor(), 'one generic error');
+  await t.resolves(
+    page.getByRole('alert').filter({ hasText: 'Invalid username or password.' }).waitFor(),
+    'one generic error',
+  );
   t.equal(await page.getByLabel('Username').inputValue(), 'alice', 'the username is kept');
   t.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true', 'the fields are marked invalid');
   await screenshot(page, 'login-error');
@@ -36,7 +48,11 @@ t.test('log in through the form, see the demo app, log out', async (t) => {
   t.equal(new URL(page.url()).pathname, '/reports', 'back where the browser was going');
   t.equal(new URL(page.url()).search, '?from=login-test', 'with its query');
   await t.resolves(page.getByRole('heading', { name: 'Hello, Alice Admin' }).waitFor(), 'the demo app greets the user');
-  t.match(await page.locator('table').innerText(), /x-auth-user\s+u-alice/, 'and shows the identity headers it received');
+  t.match(
+    await page.locator('table').innerText(),
+    /x-auth-user\s+u-alice/,
+    'and shows the identity headers it received',
+  );
   const cookie = (await context.cookies()).find((c) => c.name === 'gk_acme');
   t.equal(cookie?.httpOnly, true, 'the session cookie is HttpOnly');
   t.equal(cookie?.expires, -1, 'a browser-session cookie without remember me');
@@ -46,17 +62,29 @@ t.test('log in through the form, see the demo app, log out', async (t) => {
   g.clock.advance(20 * 60_000);
   await page.goto(g.at('/admin/'));
   t.match(page.url(), /prompt=login/, 'a stale login is sent to re-authenticate');
-  await t.resolves(page.getByRole('heading', { name: 'Confirm your password to continue' }).waitFor(), 're-auth heading');
+  await t.resolves(
+    page.getByRole('heading', { name: 'Confirm your password to continue' }).waitFor(),
+    're-auth heading',
+  );
   t.equal(await page.getByLabel('Username').getAttribute('readonly'), '', 'the username cannot be changed');
   await screenshot(page, 'reauth');
   await page.getByLabel('Password').fill(PASSWORDS.alice);
   await Promise.all([page.waitForURL(g.at('/admin/')), page.getByRole('button', { name: 'Continue' }).click()]);
-  await t.resolves(page.getByRole('heading', { name: 'Hello, Alice Admin' }).waitFor(), 'the admin page after re-authentication');
+  await t.resolves(
+    page.getByRole('heading', { name: 'Hello, Alice Admin' }).waitFor(),
+    'the admin page after re-authentication',
+  );
 
   await page.goto(g.at('/t/acme/logout'));
   await screenshot(page, 'logout-confirm');
-  await Promise.all([page.waitForURL(/\/t\/acme\/login$/), page.getByRole('main').getByRole('button', { name: 'Sign out' }).click()]);
-  t.notOk((await context.cookies()).some((c) => c.name === 'gk_acme'), 'the cookie is cleared');
+  await Promise.all([
+    page.waitForURL(/\/t\/acme\/login$/),
+    page.getByRole('main').getByRole('button', { name: 'Sign out' }).click(),
+  ]);
+  t.notOk(
+    (await context.cookies()).some((c) => c.name === 'gk_acme'),
+    'the cookie is cleared',
+  );
   await page.goto(g.at('/reports'));
   t.match(page.url(), /\/t\/acme\/login\?rd=/, 'signed out: the app asks for a login again');
 });
@@ -88,9 +116,15 @@ t.test('too many failures lock sign-in and say how long to wait', async (t) => {
   }
   await page.getByLabel('Username').fill('bob');
   await page.getByLabel('Password').fill(PASSWORDS.bob);
-  const [res] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Sign in' }).click()]);
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Sign in' }).click(),
+  ]);
   t.equal(res.status(), 429, 'locked: 429 even with the right password');
   t.ok(Number(res.headers()['retry-after']) > 0, 'with Retry-After');
-  await t.resolves(page.getByRole('alert').filter({ hasText: 'Try again in 30 minutes' }).waitFor(), 'the lockout message gives the wait');
+  await t.resolves(
+    page.getByRole('alert').filter({ hasText: 'Try again in 30 minutes' }).waitFor(),
+    'the lockout message gives the wait',
+  );
   await screenshot(page, 'login-locked-phone');
 });

@@ -24,7 +24,10 @@ t.test("sign in at the company IdP: the button, the OP's login and consent pages
   const context = await newContext(browser);
   t.teardown(() => context.close());
   // The OP's dev pages import a web font: nothing leaves the machine.
-  await context.route((url) => !/^(127\.0\.0\.1|[a-z0-9.-]+\.acme\.test)$/.test(url.hostname), (route) => route.abort());
+  await context.route(
+    (url) => !/^(127\.0\.0\.1|[a-z0-9.-]+\.acme\.test)$/.test(url.hostname),
+    (route) => route.abort(),
+  );
   const page = await context.newPage();
 
   await page.goto(g.at('/reports?from=oidc-test'));
@@ -47,16 +50,29 @@ t.test("sign in at the company IdP: the button, the OP's login and consent pages
   await t.resolves(consent.waitFor(), "the OP's consent page");
   await Promise.all([page.waitForURL(g.at('/reports?from=oidc-test')), consent.click()]);
   t.pass('back where the browser was going, on the app host');
-  await t.resolves(page.getByRole('heading', { name: 'Hello, Carol Corp' }).waitFor(), 'the demo app greets the IdP user');
+  await t.resolves(
+    page.getByRole('heading', { name: 'Hello, Carol Corp' }).waitFor(),
+    'the demo app greets the IdP user',
+  );
   const headers = await page.locator('table').innerText();
   t.match(headers, /x-auth-user\s+corp:carol/, 'the user is corp:{sub}');
   t.match(headers, /x-auth-email\s+carol@corp\.test/);
   t.match(headers, /x-auth-roles\s+admin,staff/, 'corp-admins became admin');
   const cookies = await context.cookies();
-  t.equal(cookies.find((c) => c.name === 'gk_acme')?.domain, 'dashboard.acme.test', 'the session cookie is on the app host');
-  t.notOk(cookies.some((c) => c.name === 'gk_acme_oidc'), 'the flow cookie is gone');
+  t.equal(
+    cookies.find((c) => c.name === 'gk_acme')?.domain,
+    'dashboard.acme.test',
+    'the session cookie is on the app host',
+  );
+  t.notOk(
+    cookies.some((c) => c.name === 'gk_acme_oidc'),
+    'the flow cookie is gone',
+  );
   await screenshot(page, 'oidc-signed-in');
 
   await page.goto(g.at('/admin/'));
-  await t.resolves(page.getByRole('heading', { name: 'Hello, Carol Corp' }).waitFor(), 'the admin area opens for the mapped role');
+  await t.resolves(
+    page.getByRole('heading', { name: 'Hello, Carol Corp' }).waitFor(),
+    'the admin area opens for the mapped role',
+  );
 });

@@ -4,7 +4,17 @@
 // inline errors for a bad duration, then saves idleTimeout 5m, which the next login gets.
 import t from 'tap';
 import type { BrowserContext } from 'playwright-core';
-import { launchBrowser, newContext, openSignedIn, PASSWORDS, screenshot, screenshotPhone, sessionIdOf, startBrowserGateway, UA } from './helpers.js';
+import {
+  launchBrowser,
+  newContext,
+  openSignedIn,
+  PASSWORDS,
+  screenshot,
+  screenshotPhone,
+  sessionIdOf,
+  startBrowserGateway,
+  UA,
+} from './helpers.js';
 
 const browser = await launchBrowser();
 t.teardown(() => browser.close());
@@ -58,7 +68,11 @@ t.test('users list: paging and search', async (t) => {
   await page.getByRole('button', { name: 'Search' }).click();
   t.equal(new URL(page.url()).searchParams.get('q'), 'bob', 'search is a GET form');
   t.equal(await page.locator('table.users tbody tr').count(), 1, 'one match');
-  t.match(await page.locator('table.users tbody tr').innerText(), /Bob Builder[\s\S]*bob@acme\.test[\s\S]*0/, 'name, email, no sessions yet');
+  t.match(
+    await page.locator('table.users tbody tr').innerText(),
+    /Bob Builder[\s\S]*bob@acme\.test[\s\S]*0/,
+    'name, email, no sessions yet',
+  );
 });
 
 t.test("bob's sessions: revoke one, then all with a confirmation", async (t) => {
@@ -73,17 +87,32 @@ t.test("bob's sessions: revoke one, then all with a confirmation", async (t) => 
   await page.getByRole('link', { name: 'Bob Builder' }).click();
   t.equal(new URL(page.url()).pathname, `${USERS}/u-bob`);
   await t.resolves(page.getByRole('heading', { name: 'Bob Builder' }).waitFor());
-  t.equal(await page.getByRole('link', { name: 'Sessions (3)' }).getAttribute('aria-current'), 'page', 'the Sessions tab is open');
+  t.equal(
+    await page.getByRole('link', { name: 'Sessions (3)' }).getAttribute('aria-current'),
+    'page',
+    'the Sessions tab is open',
+  );
   const rows = page.locator('table.sessions tbody tr');
   t.equal(await rows.count(), 3);
   const head = await page.locator('table.sessions thead').innerText();
-  for (const col of ['Device', 'IP address', 'Location', 'Last activity', 'Signed in']) t.match(head, col, `column ${col}`);
+  for (const col of ['Device', 'IP address', 'Location', 'Last activity', 'Signed in'])
+    t.match(head, col, `column ${col}`);
   const row1 = page.locator(`tr[data-session-id="${await sessionIdOf(b1)}"]`);
-  t.match(await row1.innerText(), /Firefox 128 on Linux[\s\S]*2001:db8::42[\s\S]*Tokyo, JP[\s\S]*3 minutes ago/, 'device, IP, location, times');
+  t.match(
+    await row1.innerText(),
+    /Firefox 128 on Linux[\s\S]*2001:db8::42[\s\S]*Tokyo, JP[\s\S]*3 minutes ago/,
+    'device, IP, location, times',
+  );
   await screenshot(page, 'portal-user-sessions-desktop');
   await screenshotPhone(page, 'portal-user-sessions-phone');
 
-  await Promise.all([page.waitForURL(/done=revoked/), page.locator(`tr[data-session-id="${id3}"]`).getByRole('button', { name: /Revoke/ }).click()]);
+  await Promise.all([
+    page.waitForURL(/done=revoked/),
+    page
+      .locator(`tr[data-session-id="${id3}"]`)
+      .getByRole('button', { name: /Revoke/ })
+      .click(),
+  ]);
   await t.resolves(page.getByRole('status').filter({ hasText: 'The session was revoked.' }).waitFor());
   t.equal(await rows.count(), 2, 'two left');
   t.ok(await signedOut(b3), 'that browser is signed out');
@@ -94,7 +123,10 @@ t.test("bob's sessions: revoke one, then all with a confirmation", async (t) => 
   t.match(await page.getByRole('main').innerText(), /2 active sessions of Bob Builder/);
   t.notOk(await signedOut(b1), 'nothing is revoked by showing the confirmation');
   await screenshot(page, 'portal-revoke-all-confirm');
-  await Promise.all([page.waitForURL(/done=revoked-all/), page.getByRole('button', { name: 'Yes, revoke all sessions' }).click()]);
+  await Promise.all([
+    page.waitForURL(/done=revoked-all/),
+    page.getByRole('button', { name: 'Yes, revoke all sessions' }).click(),
+  ]);
   t.equal(new URL(page.url()).pathname, `${USERS}/u-bob`, 'back on the user page');
   await t.resolves(page.getByRole('status').filter({ hasText: 'Revoked 2 sessions.' }).waitFor());
   t.match(await page.getByRole('main').innerText(), /No active sessions/);
@@ -125,7 +157,10 @@ t.test('auth settings: inline errors, then a saved idleTimeout applies to the ne
 
   await idle.fill('5 minutes');
   await page.getByLabel('Concurrent sessions per user').fill('-1');
-  const [bad] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Save settings' }).click()]);
+  const [bad] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST'),
+    page.getByRole('button', { name: 'Save settings' }).click(),
+  ]);
   t.equal(bad.status(), 422, 'invalid input: 422');
   t.equal(await idle.inputValue(), '5 minutes', 'the submitted value is kept');
   t.equal(await idle.getAttribute('aria-invalid'), 'true');
@@ -136,7 +171,12 @@ t.test('auth settings: inline errors, then a saved idleTimeout applies to the ne
   t.match(await page.getByRole('alert').innerText(), /Nothing was saved: 2 settings need fixing/, 'a summary');
   await screenshot(page, 'auth-settings-errors-desktop');
   await screenshotPhone(page, 'auth-settings-errors-phone');
-  t.equal((await getJson<{ settings: { idleTimeout: string } }>(admin, '/t/acme/api/v1/configuration/auth-settings')).settings.idleTimeout, '30m', 'nothing was saved');
+  t.equal(
+    (await getJson<{ settings: { idleTimeout: string } }>(admin, '/t/acme/api/v1/configuration/auth-settings')).settings
+      .idleTimeout,
+    '30m',
+    'nothing was saved',
+  );
 
   await idle.fill('5m');
   await page.getByLabel('Concurrent sessions per user').fill('0');
@@ -144,9 +184,19 @@ t.test('auth settings: inline errors, then a saved idleTimeout applies to the ne
   await t.resolves(page.getByRole('status').filter({ hasText: 'Saved: 1 setting changed.' }).waitFor(), '"Saved"');
   t.equal(await page.getByLabel('Idle timeout').inputValue(), '5m', 'the saved value is shown');
   await screenshot(page, 'auth-settings-saved');
-  t.ok(g.logs.some((l) => l.includes('"audit":"settings_changed"') && l.includes('"changed":["idleTimeout"]')), 'audited as settings_changed');
+  t.ok(
+    g.logs.some((l) => l.includes('"audit":"settings_changed"') && l.includes('"changed":["idleTimeout"]')),
+    'audited as settings_changed',
+  );
 
   const c = await bobSignedIn(UA.linuxFirefox);
-  const { session } = await getJson<{ session: { lastActiveAt: string; idleExpiresAt: string } }>(c, '/t/acme/api/v1/session');
-  t.equal(Date.parse(session.idleExpiresAt) - Date.parse(session.lastActiveAt), 5 * 60_000, 'the next login idles out after 5 minutes');
+  const { session } = await getJson<{ session: { lastActiveAt: string; idleExpiresAt: string } }>(
+    c,
+    '/t/acme/api/v1/session',
+  );
+  t.equal(
+    Date.parse(session.idleExpiresAt) - Date.parse(session.lastActiveAt),
+    5 * 60_000,
+    'the next login idles out after 5 minutes',
+  );
 });

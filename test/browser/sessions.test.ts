@@ -3,7 +3,17 @@
 // the desktop's session with its button; the desktop is signed out on its next request.
 // Then "sign out everywhere else" ends a third session.
 import t from 'tap';
-import { launchBrowser, newContext, openSignedIn, PASSWORDS, screenshot, screenshotPhone, sessionIdOf, startBrowserGateway, UA } from './helpers.js';
+import {
+  launchBrowser,
+  newContext,
+  openSignedIn,
+  PASSWORDS,
+  screenshot,
+  screenshotPhone,
+  sessionIdOf,
+  startBrowserGateway,
+  UA,
+} from './helpers.js';
 
 const browser = await launchBrowser();
 t.teardown(() => browser.close());
@@ -40,7 +50,11 @@ t.test('revoke another device from "my sessions"', async (t) => {
   t.match(await rowA.innerText(), /Sydney, AU/, 'the location');
   const created = rowA.locator('td[data-label="Signed in"] time');
   t.equal(await created.innerText(), '7 minutes ago', 'created, relative');
-  t.match(await created.getAttribute('datetime'), /^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$/, 'and exact, as ISO in datetime');
+  t.match(
+    await created.getAttribute('datetime'),
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$/,
+    'and exact, as ISO in datetime',
+  );
   t.equal(await created.getAttribute('title'), await created.getAttribute('datetime'), 'the exact time as a title too');
   t.equal(await rowB.getByRole('button', { name: /Revoke/ }).count(), 0, 'no revoke button for this device');
   await screenshot(pageB, 'my-sessions-phone');
@@ -50,7 +64,10 @@ t.test('revoke another device from "my sessions"', async (t) => {
   await screenshot(pageA, 'my-sessions-desktop');
 
   await Promise.all([pageB.waitForURL(/done=revoked/), rowA.getByRole('button', { name: /Revoke/ }).click()]);
-  await t.resolves(pageB.getByRole('status').filter({ hasText: 'The session was revoked' }).waitFor(), 'a flash message after the redirect');
+  await t.resolves(
+    pageB.getByRole('status').filter({ hasText: 'The session was revoked' }).waitFor(),
+    'a flash message after the redirect',
+  );
   t.equal(await pageB.locator(`tr[data-session-id="${idA}"]`).count(), 0, "A's session is gone from the list");
   await screenshot(pageB, 'my-sessions-revoked-phone');
 
@@ -71,8 +88,17 @@ t.test('sign out everywhere else', async (t) => {
   await openSignedIn(pageC, g, '/', 'bob', PASSWORDS.bob);
   const pageD = await d.newPage();
   await openSignedIn(pageD, g, '/t/acme/account/sessions', 'bob', PASSWORDS.bob);
-  await Promise.all([pageD.waitForURL(/done=revoked-others/), pageD.getByRole('button', { name: 'Sign out everywhere else' }).click()]);
-  await t.resolves(pageD.getByRole('status').filter({ hasText: /Signed out \d+ other sessions?\./ }).waitFor(), 'how many were signed out');
+  await Promise.all([
+    pageD.waitForURL(/done=revoked-others/),
+    pageD.getByRole('button', { name: 'Sign out everywhere else' }).click(),
+  ]);
+  await t.resolves(
+    pageD
+      .getByRole('status')
+      .filter({ hasText: /Signed out \d+ other sessions?\./ })
+      .waitFor(),
+    'how many were signed out',
+  );
   t.equal(await pageD.locator('tbody tr').count(), 1, 'only this device is left');
   await screenshotPhone(pageD, 'my-sessions-only-this-device-phone');
   await pageC.goto(g.at('/'));

@@ -32,7 +32,14 @@ function watch(page: Page): Page {
 }
 
 /** The page shows `texts` literally, holds no script or img element, and (for gateway pages) has the CSP. */
-async function rendersAsText(t: Test, page: Page, res: Response | null, what: string, texts: readonly string[], gatewayPage = true): Promise<void> {
+async function rendersAsText(
+  t: Test,
+  page: Page,
+  res: Response | null,
+  what: string,
+  texts: readonly string[],
+  gatewayPage = true,
+): Promise<void> {
   const body = await page.locator('body').innerText();
   for (const s of texts) t.ok(body.includes(s), `${what}: shows ${JSON.stringify(s)} as text`);
   t.equal(await page.locator('script').count(), 0, `${what}: no script element`);
@@ -58,7 +65,10 @@ t.test('a user named with script payloads, and an admin likewise', async (t) => 
   let res: Response | null;
   await p.getByLabel('Username').fill(SCRIPT);
   await p.getByLabel('Password').fill('wrong');
-  [res] = await Promise.all([p.waitForResponse((r) => r.request().method() === 'POST'), p.getByRole('button', { name: 'Sign in' }).click()]);
+  [res] = await Promise.all([
+    p.waitForResponse((r) => r.request().method() === 'POST'),
+    p.getByRole('button', { name: 'Sign in' }).click(),
+  ]);
   t.equal(await p.getByLabel('Username').inputValue(), SCRIPT, 'login: the username comes back as the field value');
   await rendersAsText(t, p, res, 'login error', []);
 
@@ -81,8 +91,16 @@ t.test('a user named with script payloads, and an admin likewise', async (t) => 
   await rendersAsText(t, p, res, '403 page', [SCRIPT]);
 
   // Flash codes and tabs come from the query but only select fixed wording.
-  res = await p.goto(g.at(`/t/acme/account/sessions?done=${encodeURIComponent(SCRIPT)}&error=${encodeURIComponent(IMG)}&n=${encodeURIComponent(IMG)}`));
-  t.equal(await p.locator('main .flash, main .error').count(), 0, 'unknown flash codes show nothing: query values are never reflected');
+  res = await p.goto(
+    g.at(
+      `/t/acme/account/sessions?done=${encodeURIComponent(SCRIPT)}&error=${encodeURIComponent(IMG)}&n=${encodeURIComponent(IMG)}`,
+    ),
+  );
+  t.equal(
+    await p.locator('main .flash, main .error').count(),
+    0,
+    'unknown flash codes show nothing: query values are never reflected',
+  );
   await rendersAsText(t, p, res, 'my sessions with a hostile query', []);
 
   // An admin whose own name is a payload looks at the payload user.

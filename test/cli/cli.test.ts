@@ -13,7 +13,10 @@ const CLI = ['--import', 'tsx', 'src/cli.ts'];
 
 function run(args: string[], input?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...CLI, ...args], { cwd: process.cwd(), env: { ...process.env, LOG_LEVEL: 'warn' } });
+    const p = spawn(process.execPath, [...CLI, ...args], {
+      cwd: process.cwd(),
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+    });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -28,10 +31,19 @@ t.test('check-config', async (t) => {
   const ok = await run(['check-config', '--config', 'config/gateway.example.yaml']);
   t.equal(ok.code, 0, ok.stderr);
   t.match(ok.stdout, /valid/);
-  const dir = t.testdir({ 'bad.yaml': 'server:\n  listen: nowhere\n  publicUrl: ftp://x\ntenants:\n  Bad_Slug: {}\n  acme:\n    settings: { idleTimeout: 5x, bogus: 1 }\n' });
+  const dir = t.testdir({
+    'bad.yaml':
+      'server:\n  listen: nowhere\n  publicUrl: ftp://x\ntenants:\n  Bad_Slug: {}\n  acme:\n    settings: { idleTimeout: 5x, bogus: 1 }\n',
+  });
   const bad = await run(['check-config', '--config', join(dir, 'bad.yaml')]);
   t.equal(bad.code, 1);
-  for (const path of ['server.listen', 'server.publicUrl', 'tenants.Bad_Slug', 'tenants.acme.settings.idleTimeout', 'tenants.acme.settings.bogus']) {
+  for (const path of [
+    'server.listen',
+    'server.publicUrl',
+    'tenants.Bad_Slug',
+    'tenants.acme.settings.idleTimeout',
+    'tenants.acme.settings.bogus',
+  ]) {
     t.match(bad.stderr, path, `reports ${path}`);
   }
 });
@@ -70,7 +82,9 @@ t.test('start, serve, SIGTERM: in-flight requests finish, exit 0', async (t) => 
     join(dir, 'gw.yaml'),
     `server: { listen: 127.0.0.1:0, publicUrl: "http://gw.cli.test", shutdownTimeout: 10s }\ntenants:\n  c:\n    users: []\n    apps:\n      - { name: a, hosts: [app.cli.test], upstream: "http://127.0.0.1:${port}", routes: [{ path: /**, allow: anonymous }] }\n`,
   );
-  const p = spawn(process.execPath, [...CLI, 'start', '--config', join(dir, 'gw.yaml')], { env: { ...process.env, LOG_LEVEL: 'warn' } });
+  const p = spawn(process.execPath, [...CLI, 'start', '--config', join(dir, 'gw.yaml')], {
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+  });
   t.teardown(() => p.kill('SIGKILL'));
   const exited = new Promise<number | null>((r) => p.on('exit', (code) => r(code)));
   const url = await new Promise<string>((resolve, reject) => {

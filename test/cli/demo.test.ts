@@ -32,9 +32,17 @@ t.test('npm start: the demo works end to end', async (t) => {
   const first = await request(base, '/', { headers: { host: 'localhost:8080', accept: 'text/html' } });
   t.equal(first.status, 302, 'signed out: sent to the login page');
   t.match(first.headers.location, /^\/t\/demo\/login\?rd=/);
-  const { jar, res } = await login(base, { host: 'localhost:8080', slug: 'demo', username: 'alice', password: 'alice-password', rd: 'http://localhost:8080/' });
+  const { jar, res } = await login(base, {
+    host: 'localhost:8080',
+    slug: 'demo',
+    username: 'alice',
+    password: 'alice-password',
+    rd: 'http://localhost:8080/',
+  });
   t.equal(res.status, 302);
-  const page = await request(base, '/', { headers: { host: 'localhost:8080', cookie: jar.header(), accept: 'text/html' } });
+  const page = await request(base, '/', {
+    headers: { host: 'localhost:8080', cookie: jar.header(), accept: 'text/html' },
+  });
   t.equal(page.status, 200);
   t.match(page.body, /Hello, Alice Example/, 'the demo app shows who she is');
   t.match(page.body, /x-auth-user/);
@@ -45,7 +53,11 @@ t.test('npm start: the demo works end to end', async (t) => {
   t.equal(sso.status, 200, 'signed in through the demo IdP, back on the app');
   t.match(sso.body, /Hello, Carol Admin/);
   t.match(sso.body, /demo-idp:carol/, 'X-Auth-User is {provider}:{sub}');
-  t.match(sso.body, /<code>x-auth-roles<\/code><\/td><td><code>admin<\/code>/, 'the IdP group demo-admins is mapped to the role admin');
+  t.match(
+    sso.body,
+    /<code>x-auth-roles<\/code><\/td><td><code>admin<\/code>/,
+    'the IdP group demo-admins is mapped to the role admin',
+  );
 
   // SIGTERM to npm itself: npm passes it on to the gateway and exits with its code.
   p.kill('SIGTERM');
@@ -62,7 +74,11 @@ async function ssoSignIn(login: string): Promise<Response> {
   const send = async (url: string, form?: Record<string, string>): Promise<Response> => {
     const u = new URL(url);
     const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-    const res = await request(u.origin, u.pathname + u.search, { method: form ? 'POST' : 'GET', headers: { accept: 'text/html', ...(cookie ? { cookie } : {}) }, ...(form ? { form } : {}) });
+    const res = await request(u.origin, u.pathname + u.search, {
+      method: form ? 'POST' : 'GET',
+      headers: { accept: 'text/html', ...(cookie ? { cookie } : {}) },
+      ...(form ? { form } : {}),
+    });
     for (const line of res.setCookies) {
       const [pair] = line.split(';');
       const eq = pair!.indexOf('=');
@@ -82,8 +98,10 @@ async function ssoSignIn(login: string): Promise<Response> {
     const button = /href="([^"]*\/t\/sso\/login\/demo-idp[^"]*)"/.exec(res.body);
     const form = /<form[^>]*action="([^"]+)"/.exec(res.body);
     if (button && url.includes('/t/sso/login')) url = new URL(button[1]!.replace(/&amp;/g, '&'), url).href;
-    else if (form && /name="login"/.test(res.body)) url = await submit(new URL(form[1]!, url).href, { prompt: 'login', login, password: 'any' });
-    else if (form && /name="prompt" value="consent"/.test(res.body)) url = await submit(new URL(form[1]!, url).href, { prompt: 'consent' });
+    else if (form && /name="login"/.test(res.body))
+      url = await submit(new URL(form[1]!, url).href, { prompt: 'login', login, password: 'any' });
+    else if (form && /name="prompt" value="consent"/.test(res.body))
+      url = await submit(new URL(form[1]!, url).href, { prompt: 'consent' });
     else return res;
   }
   throw new Error('SSO sign-in did not end within 15 hops');

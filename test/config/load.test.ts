@@ -18,7 +18,11 @@ function errorsOf(t: Test, fn: () => unknown): string[] {
     fn();
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    t.equal(e.message, e.errors.map((x) => `${x.path}: ${x.message}`).join('\n'), 'message lists every error, one per line');
+    t.equal(
+      e.message,
+      e.errors.map((x) => `${x.path}: ${x.message}`).join('\n'),
+      'message lists every error, one per line',
+    );
     return e.errors.map((x) => `${x.path}: ${x.message}`);
   }
   t.fail('expected a ConfigError');
@@ -32,7 +36,13 @@ t.test('the example config loads, with its users file', async (t) => {
   const demo = cfg.tenants.demo;
   t.equal(demo?.displayName, 'Demo Tenant');
   t.match(demo?.usersFile, /config[/\\]users\.example\.yaml$/);
-  t.same(demo?.users.map((u) => [u.id, u.username, u.roles]), [['u-alice', 'alice', ['admin']], ['u-bob', 'bob', []]]);
+  t.same(
+    demo?.users.map((u) => [u.id, u.username, u.roles]),
+    [
+      ['u-alice', 'alice', ['admin']],
+      ['u-bob', 'bob', []],
+    ],
+  );
   t.equal(await verifyPassword('alice-password', demo?.users[0]?.passwordHash ?? ''), true);
   t.equal(await verifyPassword('bob-password', demo?.users[1]?.passwordHash ?? ''), true);
   const app = demo?.apps[0];
@@ -47,14 +57,17 @@ t.test('the example config loads, with its users file', async (t) => {
 });
 
 t.test('defaults fill every gap; partial settings merge key by key', async (t) => {
-  const cfg = loadConfigText(`
+  const cfg = loadConfigText(
+    `
 tenants:
   acme:
     settings: { idleTimeout: 5m, rememberMe: { enabled: false }, cookie: { domain: .Acme.test } }
     users: [{ id: u1, username: alice, passwordHash: "${HASH}" }]
     clients: [{ id: spa, public: true }]
     apps: [${APP}]
-`, { env: {} });
+`,
+    { env: {} },
+  );
   t.same(cfg.server, DEFAULTS.server);
   t.same(cfg.store, DEFAULTS.store);
   t.same(cfg.keys, DEFAULTS.keys);
@@ -71,12 +84,18 @@ tenants:
   t.same(acme?.users[0], { id: 'u1', username: 'alice', email: '', name: 'alice', roles: [], passwordHash: HASH });
   t.same(acme?.clients[0], { id: 'spa', ...DEFAULTS.client, public: true });
   t.same(acme?.apps[0], {
-    name: 'web', hosts: ['web.acme.test'], upstream: 'http://127.0.0.1:3000', ...DEFAULTS.app, routes: [], routesFile: null,
+    name: 'web',
+    hosts: ['web.acme.test'],
+    upstream: 'http://127.0.0.1:3000',
+    ...DEFAULTS.app,
+    routes: [],
+    routesFile: null,
   });
 });
 
 t.test('values are normalised', async (t) => {
-  const cfg = loadConfigText(`
+  const cfg = loadConfigText(
+    `
 server: { listen: "[::1]:9000", publicUrl: "https://Auth.Example.com:443/", trustedProxies: [loopback, 10.0.0.0/8, "fd00::/8"],
           ops: { listen: "0.0.0.0:9090" } }
 store: { redis: "rediss://:pw@redis.internal:6380/2" }
@@ -93,7 +112,9 @@ tenants:
         routes:
           - { path: /billing/**, methods: [post, PUT, post], require: { freshAuth: 5m } }
           - { path: /admin/*/x, require: { roles: [admin] } }
-`, { env: {} });
+`,
+    { env: {} },
+  );
   t.same(cfg.server.listen, { host: '::1', port: 9000 });
   t.equal(cfg.server.publicUrl, 'https://auth.example.com', 'lower-cased, default port and trailing slash dropped');
   t.same(cfg.server.ops.listen, { host: '0.0.0.0', port: 9090 });
@@ -105,16 +126,32 @@ tenants:
   t.same(acme?.apps[0]?.hosts, ['web.acme.test', '*.dash.acme.test', '[::1]']);
   t.equal(acme?.apps[0]?.upstream, 'http://127.0.0.1:3000');
   t.equal(acme?.apps[0]?.timeout, 90);
-  t.same(acme?.apps[0]?.routes[0], { path: '/billing/**', methods: ['POST', 'PUT'], require: { roles: [], freshAuth: 300 } });
+  t.same(acme?.apps[0]?.routes[0], {
+    path: '/billing/**',
+    methods: ['POST', 'PUT'],
+    require: { roles: [], freshAuth: 300 },
+  });
 
-  const sentinel = loadConfigText('store: { redis: { sentinels: [{ host: s1, port: 26379 }], name: mymaster } }', { env: {} });
+  const sentinel = loadConfigText('store: { redis: { sentinels: [{ host: s1, port: 26379 }], name: mymaster } }', {
+    env: {},
+  });
   t.same(sentinel.store.redis, { sentinels: [{ host: 's1', port: 26379 }], name: 'mymaster' });
-  const cluster = loadConfigText('store: { redis: { cluster: [{ host: c1, port: 6379 }, { host: c2, port: 6379 }] } }', { env: {} });
-  t.same(cluster.store.redis, { cluster: [{ host: 'c1', port: 6379 }, { host: 'c2', port: 6379 }] });
+  const cluster = loadConfigText(
+    'store: { redis: { cluster: [{ host: c1, port: 6379 }, { host: c2, port: 6379 }] } }',
+    { env: {} },
+  );
+  t.same(cluster.store.redis, {
+    cluster: [
+      { host: 'c1', port: 6379 },
+      { host: 'c2', port: 6379 },
+    ],
+  });
 });
 
 t.test('every error at once, each at its exact YAML path', async (t) => {
-  const lines = errorsOf(t, () => loadConfigText(`
+  const lines = errorsOf(t, () =>
+    loadConfigText(
+      `
 server:
   publicUrl: https://auth.acme.test/login
   trustedProxies: [loopback, not-an-ip]
@@ -138,7 +175,10 @@ tenants:
   beta:
     apps:
       - { name: b, hosts: [WEB.acme.test], upstream: "http://127.0.0.1:2" }
-`, { env: {} }));
+`,
+      { env: {} },
+    ),
+  );
   const expected = [
     'server.publicUrl: publicUrl must be an http(s) origin',
     'server.trustedProxies[1]: invalid trusted proxy "not-an-ip"',
@@ -152,12 +192,18 @@ tenants:
     'tenants.acme.apps[1].name: duplicate app name "web" (also at [0])',
     'tenants.beta.apps[0].hosts[0]: host "WEB.acme.test" already belongs to tenants.acme.apps[0]',
   ];
-  for (const e of expected) t.ok(lines.some((l) => l.startsWith(e)), e);
+  for (const e of expected)
+    t.ok(
+      lines.some((l) => l.startsWith(e)),
+      e,
+    );
   t.equal(lines.length, expected.length, `nothing else: ${lines.join(' | ')}`);
 });
 
 t.test('more shapes that are refused', async (t) => {
-  const lines = errorsOf(t, () => loadConfigText(`
+  const lines = errorsOf(t, () =>
+    loadConfigText(
+      `
 server: { listen: "localhost", maxHeaderBytes: 10, ops: { listen: "1.2.3.4:99999" } }
 keys: { algorithm: HS256 }
 tenants:
@@ -177,7 +223,10 @@ tenants:
           - { path: "/a*b", allow: anonymous }
           - { path: /x, allow: everyone }
           - { path: /y, methods: ["GE T"], require: { roles: [admin], fresh: 1m } }
-`, { env: {} }));
+`,
+      { env: {} },
+    ),
+  );
   const expected = [
     'server.listen: invalid listen address',
     'server.maxHeaderBytes: must be at least 1024',
@@ -200,43 +249,64 @@ tenants:
     'tenants.acme.apps[0].routes[3].methods[0]: invalid HTTP method',
     'tenants.acme.apps[0].routes[3].require.fresh: unknown key',
   ];
-  for (const e of expected) t.ok(lines.some((l) => l.startsWith(e)), e);
+  for (const e of expected)
+    t.ok(
+      lines.some((l) => l.startsWith(e)),
+      e,
+    );
   t.equal(lines.length, expected.length, `nothing else: ${lines.join(' | ')}`);
-  t.notOk(lines.some((l) => l.includes('not-a-hash')), 'a password hash is never echoed');
+  t.notOk(
+    lines.some((l) => l.includes('not-a-hash')),
+    'a password hash is never echoed',
+  );
 });
 
 t.test('${ENV} substitution', async (t) => {
-  const cfg = loadConfigText(`
+  const cfg = loadConfigText(
+    `
 server: { publicUrl: "https://\${GK_HOST}", listen: "0.0.0.0:\${GK_PORT}" }
 tenants:
   acme:
     displayName: "Costs $\${PRICE} — \${GK_NAME}"
     users: [{ id: u1, username: alice, passwordHash: "\${ALICE_HASH}" }]
-`, { env: { GK_HOST: 'auth.acme.test', GK_PORT: '8443', GK_NAME: 'Acme', ALICE_HASH: HASH } });
+`,
+    { env: { GK_HOST: 'auth.acme.test', GK_PORT: '8443', GK_NAME: 'Acme', ALICE_HASH: HASH } },
+  );
   t.equal(cfg.server.publicUrl, 'https://auth.acme.test');
   t.same(cfg.server.listen, { host: '0.0.0.0', port: 8443 });
   t.equal(cfg.tenants.acme?.displayName, 'Costs ${PRICE} — Acme', '$${ is a literal ${');
   t.equal(cfg.tenants.acme?.users[0]?.passwordHash, HASH);
 
-  const lines = errorsOf(t, () => loadConfigText(`
+  const lines = errorsOf(t, () =>
+    loadConfigText(
+      `
 store: { keyPrefix: "\${MISSING}" }
 tenants:
   acme:
     displayName: "\${not valid}"
     settings: { idleTimeout: "\${IDLE}" }
     apps: [{ name: web, hosts: [a.test], upstream: "\${UPSTREAM" }]
-`, { env: {} }));
-  t.same(lines, [
-    'store.keyPrefix: environment variable MISSING is not set',
-    'tenants.acme.displayName: invalid environment variable name in ${…} (write $${ for a literal ${)',
-    'tenants.acme.settings.idleTimeout: environment variable IDLE is not set',
-    'tenants.acme.apps[0].upstream: unterminated ${ (write $${ for a literal ${)',
-  ], 'one error per reference, no follow-up noise from the unreplaced text');
+`,
+      { env: {} },
+    ),
+  );
+  t.same(
+    lines,
+    [
+      'store.keyPrefix: environment variable MISSING is not set',
+      'tenants.acme.displayName: invalid environment variable name in ${…} (write $${ for a literal ${)',
+      'tenants.acme.settings.idleTimeout: environment variable IDLE is not set',
+      'tenants.acme.apps[0].upstream: unterminated ${ (write $${ for a literal ${)',
+    ],
+    'one error per reference, no follow-up noise from the unreplaced text',
+  );
 });
 
 t.test('a value from the environment never appears in an error message', async (t) => {
   const secret = 'hunter2 Sup3r s3cret!';
-  const lines = errorsOf(t, () => loadConfigText(`
+  const lines = errorsOf(t, () =>
+    loadConfigText(
+      `
 server: { trustedProxies: ["\${S}"], publicUrl: "https://\${S}/x" }
 store: { redis: "redis://:\${S}@host:6379" , keyPrefix: 7 }
 tenants:
@@ -245,12 +315,25 @@ tenants:
     users: [{ id: u1, username: alice, passwordHash: "\${S}" }]
     clients: [{ id: svc, secretHash: "$scrypt$\${S}" }]
     apps: [{ name: web, hosts: ["\${S}"], upstream: "http://\${S}/", routes: [{ path: "/\${S}", require: "\${S}" }] }]
-`, { env: { S: secret } }));
+`,
+      { env: { S: secret } },
+    ),
+  );
   t.ok(lines.length >= 9, lines.join('\n'));
-  for (const p of ['server.trustedProxies[0]', 'tenants.acme.settings.idleTimeout', 'tenants.acme.settings.ipBinding',
-    'tenants.acme.users[0].passwordHash', 'tenants.acme.clients[0].secretHash', 'tenants.acme.apps[0].hosts[0]',
-    'tenants.acme.apps[0].routes[0].path', 'tenants.acme.apps[0].routes[0].require']) {
-    t.ok(lines.some((l) => l.startsWith(`${p}: `)), `reported at ${p}`);
+  for (const p of [
+    'server.trustedProxies[0]',
+    'tenants.acme.settings.idleTimeout',
+    'tenants.acme.settings.ipBinding',
+    'tenants.acme.users[0].passwordHash',
+    'tenants.acme.clients[0].secretHash',
+    'tenants.acme.apps[0].hosts[0]',
+    'tenants.acme.apps[0].routes[0].path',
+    'tenants.acme.apps[0].routes[0].require',
+  ]) {
+    t.ok(
+      lines.some((l) => l.startsWith(`${p}: `)),
+      `reported at ${p}`,
+    );
   }
   for (const l of lines) t.notOk(l.includes(secret) || l.includes('hunter2'), l);
 });
@@ -273,21 +356,37 @@ tenants:
   const acme = cfg.tenants.acme;
   t.equal(cfg.source, join(dir, 'conf/gateway.yaml'));
   t.equal(acme?.usersFile, join(dir, 'conf/users/acme.yaml'));
-  t.same(acme?.users.map((u) => u.id), ['u1']);
+  t.same(
+    acme?.users.map((u) => u.id),
+    ['u1'],
+  );
   t.equal(acme?.apps[0]?.routesFile, join(dir, 'conf/routes/web.yaml'));
-  t.same(acme?.apps[0]?.routes.map((r) => r.path), ['/public/**', '/**']);
+  t.same(
+    acme?.apps[0]?.routes.map((r) => r.path),
+    ['/public/**', '/**'],
+  );
 
   // SIGHUP: a valid edit is picked up; an invalid one throws and the caller keeps the old config.
   writeFileSync(join(dir, 'conf/users/acme.yaml'), `- { id: u2, username: bob, passwordHash: "${HASH}" }\n`);
   const next = reloadFiles(cfg, { env: {} });
-  t.same(next.tenants.acme?.users.map((u) => u.id), ['u2']);
+  t.same(
+    next.tenants.acme?.users.map((u) => u.id),
+    ['u2'],
+  );
   t.ok(Object.isFrozen(next.tenants.acme?.users[0]));
   writeFileSync(join(dir, 'conf/routes/web.yaml'), '- { path: nope, allow: anonymous }\n');
   const lines = errorsOf(t, () => reloadFiles(next, { env: {} }));
   t.match(lines, [/^tenants\.acme\.apps\[0\]\.routes\.file\(.*web\.yaml\)\[0\]\.path: invalid route path "nope"/]);
-  t.same(cfg.tenants.acme?.users.map((u) => u.id), ['u1'], 'the old config is untouched');
+  t.same(
+    cfg.tenants.acme?.users.map((u) => u.id),
+    ['u1'],
+    'the old config is untouched',
+  );
 
-  t.same(loadUsersFile(join(dir, 'conf/users/acme.yaml'), { env: {} }).map((u) => u.username), ['bob']);
+  t.same(
+    loadUsersFile(join(dir, 'conf/users/acme.yaml'), { env: {} }).map((u) => u.username),
+    ['bob'],
+  );
 });
 
 t.test('errors inside users and routes files carry the file in their path', async (t) => {
@@ -321,13 +420,27 @@ tenants:
 });
 
 t.test('YAML syntax errors are reported with line:column, all of them', async (t) => {
-  const lines = errorsOf(t, () => loadConfigText('server:\n  listen: 1.2.3.4:80\n  listen: 1.2.3.4:81\ntenants: [\n', { source: 'gw.yaml', env: {} }));
+  const lines = errorsOf(t, () =>
+    loadConfigText('server:\n  listen: 1.2.3.4:80\n  listen: 1.2.3.4:81\ntenants: [\n', { source: 'gw.yaml', env: {} }),
+  );
   t.ok(lines.length >= 2, lines.join('\n'));
   t.match(lines[0], /^gw\.yaml:3:3: YAML: Map keys must be unique/);
-  t.ok(lines.slice(1).every((l) => /^gw\.yaml:\d+:\d+: YAML: /.test(l)), lines.join('\n'));
-  t.same(errorsOf(t, () => loadConfigText('x: !custom 1\n', { env: {} })), ['config:1:4: YAML: Unresolved tag: !custom']);
-  t.same(errorsOf(t, () => loadConfigText('# nothing\n', { env: {} })), ['(root): the configuration is empty']);
-  t.same(errorsOf(t, () => loadConfigText('- a\n', { env: {} })), ['(root): expected a mapping, got a list']);
+  t.ok(
+    lines.slice(1).every((l) => /^gw\.yaml:\d+:\d+: YAML: /.test(l)),
+    lines.join('\n'),
+  );
+  t.same(
+    errorsOf(t, () => loadConfigText('x: !custom 1\n', { env: {} })),
+    ['config:1:4: YAML: Unresolved tag: !custom'],
+  );
+  t.same(
+    errorsOf(t, () => loadConfigText('# nothing\n', { env: {} })),
+    ['(root): the configuration is empty'],
+  );
+  t.same(
+    errorsOf(t, () => loadConfigText('- a\n', { env: {} })),
+    ['(root): expected a mapping, got a list'],
+  );
   t.same(errorsOf(t, () => loadConfigFile(join(t.testdirName, 'nope.yaml'))).length, 1);
 });
 
@@ -335,15 +448,26 @@ t.test('missing key and GeoIP files are reported; present ones resolve to absolu
   const dir = t.testdir({ 'keys.json': '{"keys":[]}' });
   const cfg = loadConfigText('keys: { file: keys.json }\n', { baseDir: dir, env: {} });
   t.equal(cfg.keys.file, join(dir, 'keys.json'));
-  t.same(errorsOf(t, () => loadConfigText('geoip: { file: nope.mmdb }\n', { baseDir: dir, env: {} })), [
-    "geoip.file: cannot read the file (ENOENT; relative paths start at the config file's directory)",
-  ]);
+  t.same(
+    errorsOf(t, () => loadConfigText('geoip: { file: nope.mmdb }\n', { baseDir: dir, env: {} })),
+    ["geoip.file: cannot read the file (ENOENT; relative paths start at the config file's directory)"],
+  );
 });
 
 t.test('the result is deep-frozen', async (t) => {
   const cfg = loadConfigText(`tenants: { acme: { apps: [${APP}] } }`, { env: {} });
-  for (const o of [cfg, cfg.server, cfg.server.listen, cfg.server.trustedProxies, cfg.tenants, cfg.tenants.acme,
-    cfg.tenants.acme?.settings, cfg.tenants.acme?.settings.cookie, cfg.tenants.acme?.apps, cfg.tenants.acme?.apps[0]?.hosts]) {
+  for (const o of [
+    cfg,
+    cfg.server,
+    cfg.server.listen,
+    cfg.server.trustedProxies,
+    cfg.tenants,
+    cfg.tenants.acme,
+    cfg.tenants.acme?.settings,
+    cfg.tenants.acme?.settings.cookie,
+    cfg.tenants.acme?.apps,
+    cfg.tenants.acme?.apps[0]?.hosts,
+  ]) {
     t.ok(Object.isFrozen(o));
   }
   t.throws(() => {
@@ -354,11 +478,23 @@ t.test('the result is deep-frozen', async (t) => {
 });
 
 t.test('the settings patch schema the auth-settings API reuses', async (t) => {
-  const ok = validateSettingsPatch({ idleTimeout: '45m', rememberMe: { duration: 86_400 }, cookie: { sameSite: 'strict' } });
-  t.same(ok, { ok: true, value: { idleTimeout: 2700, rememberMe: { duration: 86_400 }, cookie: { sameSite: 'strict' } } });
+  const ok = validateSettingsPatch({
+    idleTimeout: '45m',
+    rememberMe: { duration: 86_400 },
+    cookie: { sameSite: 'strict' },
+  });
+  t.same(ok, {
+    ok: true,
+    value: { idleTimeout: 2700, rememberMe: { duration: 86_400 }, cookie: { sameSite: 'strict' } },
+  });
   if (ok.ok) {
     const s = applySettingsPatch(DEFAULTS.settings, ok.value);
-    t.same(s, { ...DEFAULTS.settings, idleTimeout: 2700, rememberMe: { enabled: true, duration: 86_400 }, cookie: { sameSite: 'strict', domain: null } });
+    t.same(s, {
+      ...DEFAULTS.settings,
+      idleTimeout: 2700,
+      rememberMe: { enabled: true, duration: 86_400 },
+      cookie: { sameSite: 'strict', domain: null },
+    });
   }
   t.same(validateSettingsPatch({ idleTimeout: '0s', loginThrottle: { windw: '1m' }, maxConcurrentSessions: -1 }), {
     ok: false,
@@ -369,24 +505,42 @@ t.test('the settings patch schema the auth-settings API reuses', async (t) => {
     ],
   });
   const shown = formatSettings(DEFAULTS.settings);
-  t.same(shown, {
-    sessionLifetime: '24h', accessTokenLifetime: '1h', refreshTokenLifetime: '30d', idleTimeout: '30m',
-    rememberMe: { enabled: true, duration: '30d' }, maxConcurrentSessions: 0, concurrentSessionPolicy: 'evict-oldest',
-    ipBinding: 'off', ipBindingAction: 'reject', cookie: { sameSite: 'lax', domain: null },
-    loginThrottle: { maxFailures: 5, window: '15m', lockout: '30m' }, refreshGrace: '10s',
-  }, 'GET shape: the SPEC strings');
+  t.same(
+    shown,
+    {
+      sessionLifetime: '24h',
+      accessTokenLifetime: '1h',
+      refreshTokenLifetime: '30d',
+      idleTimeout: '30m',
+      rememberMe: { enabled: true, duration: '30d' },
+      maxConcurrentSessions: 0,
+      concurrentSessionPolicy: 'evict-oldest',
+      ipBinding: 'off',
+      ipBindingAction: 'reject',
+      cookie: { sameSite: 'lax', domain: null },
+      loginThrottle: { maxFailures: 5, window: '15m', lockout: '30m' },
+      refreshGrace: '10s',
+    },
+    'GET shape: the SPEC strings',
+  );
   t.same(validateSettingsPatch(shown), { ok: true, value: DEFAULTS.settings }, 'and it round-trips through PATCH');
-  t.match(validateSettingsPatch('nope'), { ok: false, errors: [{ path: '(root)', message: 'expected a mapping, got string' }] });
+  t.match(validateSettingsPatch('nope'), {
+    ok: false,
+    errors: [{ path: '(root)', message: 'expected a mapping, got string' }],
+  });
 });
 
 t.test('identity providers: defaults filled, every error at its path (SPEC §12)', async (t) => {
-  const cfg = loadConfigText(`
+  const cfg = loadConfigText(
+    `
 tenants:
   acme:
     identityProviders:
       - { id: corp, displayName: Corp SSO, issuer: "https://sso.acme.test/realms/acme/", clientId: gk, clientSecret: s3cret, roleMap: { corp-admins: admin } }
       - { id: pub, displayName: Public, issuer: "https://idp.test", clientId: spa, claims: { roles: realm_access.roles }, endSessionOnLogout: true }
-`, { env: {} });
+`,
+    { env: {} },
+  );
   const [corp, pub] = cfg.tenants.acme!.identityProviders;
   t.match(corp, {
     id: 'corp',
@@ -399,10 +553,16 @@ tenants:
     backchannelLogout: true,
     endSessionOnLogout: false,
   });
-  t.match(pub, { clientSecret: null, claims: { username: 'preferred_username', roles: 'realm_access.roles' }, endSessionOnLogout: true });
+  t.match(pub, {
+    clientSecret: null,
+    claims: { username: 'preferred_username', roles: 'realm_access.roles' },
+    endSessionOnLogout: true,
+  });
   t.same(cfg.tenants.acme!.users, [], 'a tenant may have providers and no users');
 
-  const lines = errorsOf(t, () => loadConfigText(`
+  const lines = errorsOf(t, () =>
+    loadConfigText(
+      `
 tenants:
   acme:
     identityProviders:
@@ -410,14 +570,24 @@ tenants:
       - { id: dup, displayName: a, issuer: "https://a.test", clientId: c }
       - { id: dup, displayName: b, issuer: "https://b.test", clientId: c }
       - { displayName: c, clientId: c }
-`, { env: {} }));
-  const at = (path: string): string[] => lines.filter((l) => l.startsWith(`${path}: `) || l.startsWith(`${path}.`) || l.startsWith(`${path}[`));
+`,
+      { env: {} },
+    ),
+  );
+  const at = (path: string): string[] =>
+    lines.filter((l) => l.startsWith(`${path}: `) || l.startsWith(`${path}.`) || l.startsWith(`${path}[`));
   t.ok(at('tenants.acme.identityProviders[0].id').length > 0, 'a bad provider id');
   t.match(at('tenants.acme.identityProviders[0].issuer'), [/issuer must be an http\(s\) URL/]);
   t.ok(at('tenants.acme.identityProviders[0].clientId').length > 0, 'an empty client id');
   t.match(at('tenants.acme.identityProviders[0].scopes'), [/must include openid/]);
   t.match(at('tenants.acme.identityProviders[0].extra'), [/unknown key/]);
   t.ok(at('tenants.acme.identityProviders[0].roleMap').length > 0, 'a role that could not be a role name');
-  t.ok(lines.some((l) => /identityProviders\[2\].*dup/.test(l) || /identityProviders\[2\]\.id/.test(l)), 'a duplicate id');
-  t.ok(at('tenants.acme.identityProviders[3].id').length > 0 && at('tenants.acme.identityProviders[3].issuer').length > 0, 'required keys');
+  t.ok(
+    lines.some((l) => /identityProviders\[2\].*dup/.test(l) || /identityProviders\[2\]\.id/.test(l)),
+    'a duplicate id',
+  );
+  t.ok(
+    at('tenants.acme.identityProviders[3].id').length > 0 && at('tenants.acme.identityProviders[3].issuer').length > 0,
+    'required keys',
+  );
 });

@@ -12,7 +12,6 @@ const g = await startTestGateway();
 t.teardown(g.stop);
 const alice = (await login(g.url, { username: 'alice', password: PASSWORDS.alice })).jar;
 
-
 const raw = (bytes: string | Buffer): Promise<RawResponse> => rawRequest(g.url, bytes);
 
 /** After each bad request: the gateway still proxies, authenticates and serves its pages. */
@@ -50,13 +49,19 @@ t.test('Host problems', async (t) => {
   const unknown = await request(g.url, '/x', { headers: { host: 'unknown.example', accept: 'application/json' } });
   t.equal(unknown.status, 404, 'unknown Host: 404');
   t.equal(unknown.json().error, 'not_found');
-  const wildcardTooDeep = await request(g.url, '/x', { headers: { host: 'a.b.dash.acme.test', accept: 'application/json' } });
+  const wildcardTooDeep = await request(g.url, '/x', {
+    headers: { host: 'a.b.dash.acme.test', accept: 'application/json' },
+  });
   t.equal(wildcardTooDeep.status, 404, '*.dash.acme.test matches exactly one label');
-  const trailingDot = await request(g.url, '/x', { headers: { host: 'dashboard.acme.test.', accept: 'application/json' } });
+  const trailingDot = await request(g.url, '/x', {
+    headers: { host: 'dashboard.acme.test.', accept: 'application/json' },
+  });
   t.equal(trailingDot.status, 404, 'a trailing-dot host is not the app host');
 
   for (const bad of ['dashboard.acme.test:abc', 'dashboard.acme.test:80:80']) {
-    const res = await request(g.url, '/x', { headers: { host: bad, accept: 'application/json', cookie: alice.header() } });
+    const res = await request(g.url, '/x', {
+      headers: { host: bad, accept: 'application/json', cookie: alice.header() },
+    });
     t.ok(res.status < 500, `Host ${bad}: no 5xx`);
     t.equal(res.status, 400, `Host ${bad} (invalid port): 400, not routed to the app`);
   }
@@ -67,10 +72,14 @@ t.test('Host problems', async (t) => {
   t.match(missing10.body, /"error":"not_found"/);
   const empty = await raw('GET /x HTTP/1.1\r\nHost: \r\nAccept: application/json\r\nConnection: close\r\n\r\n');
   t.equal(empty.status, 400, 'an empty Host: 400 (RFC 9112 §3.2: invalid for an origin-form target)');
-  const twoHosts = await raw(`GET /x HTTP/1.1\r\nHost: ${H}\r\nHost: unknown.example\r\nAccept: application/json\r\nConnection: close\r\n\r\n`);
+  const twoHosts = await raw(
+    `GET /x HTTP/1.1\r\nHost: ${H}\r\nHost: unknown.example\r\nAccept: application/json\r\nConnection: close\r\n\r\n`,
+  );
   t.equal(twoHosts.status, 400, 'two Host headers: 400 (RFC 9112 §3.2: MUST)');
   const seenBefore = g.upstream.seen.length;
-  const twoHostsAuthed = await raw(`GET /x HTTP/1.1\r\nHost: ${H}\r\nHost: unknown.example\r\nAccept: application/json\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`);
+  const twoHostsAuthed = await raw(
+    `GET /x HTTP/1.1\r\nHost: ${H}\r\nHost: unknown.example\r\nAccept: application/json\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`,
+  );
   t.equal(twoHostsAuthed.status, 400, 'two Host headers with a session: 400');
   t.equal(g.upstream.seen.length, seenBefore, 'two Host headers with a session: never forwarded');
   await stillWorks(t);
@@ -82,15 +91,23 @@ t.test('unknown tenant and gateway routes', async (t) => {
   t.equal(anon.status, 401, "/t/nosuch/login on an app host is the app's path: /** needs a login");
   const nav = await request(g.url, '/t/nosuch/login', { headers: { host: H, accept: 'text/html' } });
   t.equal(nav.status, 302);
-  t.equal(nav.headers.location, `/t/acme/login?rd=${encodeURIComponent('http://dashboard.acme.test/t/nosuch/login')}`, "sent to the app tenant's login");
+  t.equal(
+    nav.headers.location,
+    `/t/acme/login?rd=${encodeURIComponent('http://dashboard.acme.test/t/nosuch/login')}`,
+    "sent to the app tenant's login",
+  );
   t.equal(g.upstream.seen.length, before, 'not forwarded without a login');
   const authed = await request(g.url, '/t/nosuch/login', { headers: { ...API, cookie: alice.header() } });
   t.equal(authed.status, 200, 'with a login it is forwarded to the app');
   t.equal(authed.json().url, '/t/nosuch/login');
 
-  const noApp = await request(g.url, '/t/nosuch/login', { headers: { host: 'gw.acme.test', accept: 'application/json' } });
+  const noApp = await request(g.url, '/t/nosuch/login', {
+    headers: { host: 'gw.acme.test', accept: 'application/json' },
+  });
   t.equal(noApp.status, 404, 'on a host that is no app: 404');
-  const badSlug = await request(g.url, '/t/NOSUCH!/login', { headers: { host: 'gw.acme.test', accept: 'application/json' } });
+  const badSlug = await request(g.url, '/t/NOSUCH!/login', {
+    headers: { host: 'gw.acme.test', accept: 'application/json' },
+  });
   t.equal(badSlug.status, 404, 'an impossible slug: 404');
 
   const nope = await request(g.url, '/t/acme/nope', { headers: API });
@@ -111,7 +128,11 @@ t.test('unknown tenant and gateway routes', async (t) => {
 });
 
 t.test('bad login posts', async (t) => {
-  const json = await request(g.url, '/t/acme/login', { method: 'POST', body: JSON.stringify({ username: 'alice', password: PASSWORDS.alice }), headers: { ...API, 'content-type': 'application/json' } });
+  const json = await request(g.url, '/t/acme/login', {
+    method: 'POST',
+    body: JSON.stringify({ username: 'alice', password: PASSWORDS.alice }),
+    headers: { ...API, 'content-type': 'application/json' },
+  });
   t.equal(json.status, 415, 'JSON content-type: 415');
   noLeak(t, json);
   const noType = await request(g.url, '/t/acme/login', { method: 'POST', body: 'username=alice', headers: API });
@@ -124,7 +145,10 @@ t.test('bad login posts', async (t) => {
     headers: { ...API, 'content-type': 'application/x-www-form-urlencoded', cookie: f.jar.header() },
   });
   t.equal(big.status, 413, 'a 100 KB body: 413');
-  t.notOk(big.setCookies.some((c) => c.startsWith('gk_acme=') && !c.startsWith('gk_acme=;')), 'no session');
+  t.notOk(
+    big.setCookies.some((c) => c.startsWith('gk_acme=') && !c.startsWith('gk_acme=;')),
+    'no session',
+  );
 
   const chunked = await raw(
     `POST /t/acme/login HTTP/1.1\r\nHost: ${H}\r\nAccept: application/json\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nCookie: ${f.jar.header()}\r\nConnection: close\r\n\r\n` +
@@ -140,15 +164,27 @@ t.test('bad login posts', async (t) => {
   });
   t.equal(twice.status, 400, 'repeated username: 400');
   t.equal(twice.json().error, 'invalid_request');
-  t.notOk(twice.setCookies.some((c) => /^gk_acme=[^;]/.test(c)), 'no session');
+  t.notOk(
+    twice.setCookies.some((c) => /^gk_acme=[^;]/.test(c)),
+    'no session',
+  );
 
   const f3 = await loginForm();
   const badPct = await request(g.url, '/t/acme/login', {
     method: 'POST',
     body: `csrf_token=${encodeURIComponent(f3.token)}&username=al%zzice%&password=%E0%A4%A&rd=%`,
-    headers: { host: H, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', cookie: f3.jar.header() },
+    headers: {
+      host: H,
+      accept: 'text/html',
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: f3.jar.header(),
+    },
   });
-  t.equal(badPct.status, 401, 'invalid percent-encoding in the form body: read leniently, a failed login (401 with the form)');
+  t.equal(
+    badPct.status,
+    401,
+    'invalid percent-encoding in the form body: read leniently, a failed login (401 with the form)',
+  );
   t.match(badPct.body, /Invalid username or password\./);
   noLeak(t, badPct);
 
@@ -176,28 +212,42 @@ t.test('bad login posts', async (t) => {
   });
   t.ok(longName.status >= 400 && longName.status < 500, `an over-long username: 4xx (got ${longName.status})`);
 
-  const wrongMethodBody = await request(g.url, '/t/acme/login', { method: 'POST', body: '{', headers: { ...API, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' } });
+  const wrongMethodBody = await request(g.url, '/t/acme/login', {
+    method: 'POST',
+    body: '{',
+    headers: { ...API, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+  });
   t.equal(wrongMethodBody.status, 403, 'no nonce cookie, no token: 403');
   await stillWorks(t);
 });
 
 t.test('malformed request lines', async (t) => {
   const before = g.upstream.seen.length;
-  const abs = await raw(`GET http://evil/ HTTP/1.1\r\nHost: ${H}\r\nAccept: application/json\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`);
+  const abs = await raw(
+    `GET http://evil/ HTTP/1.1\r\nHost: ${H}\r\nAccept: application/json\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`,
+  );
   t.equal(abs.status, 400, 'absolute-form request target: 400');
-  const absSame = await raw(`GET http://${H}/x HTTP/1.1\r\nHost: ${H}\r\nAccept: application/json\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`);
+  const absSame = await raw(
+    `GET http://${H}/x HTTP/1.1\r\nHost: ${H}\r\nAccept: application/json\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`,
+  );
   t.equal(absSame.status, 400, 'absolute-form even for the same host: 400');
-  const asterisk = await raw(`OPTIONS * HTTP/1.1\r\nHost: ${H}\r\nAccept: application/json\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`);
+  const asterisk = await raw(
+    `OPTIONS * HTTP/1.1\r\nHost: ${H}\r\nAccept: application/json\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`,
+  );
   t.equal(asterisk.status, 400, 'asterisk-form: 400');
   const garbage = await raw('THIS IS NOT HTTP\r\n\r\n');
   t.equal(garbage.status, 400, 'garbage: 400');
-  const fragment = await raw(`GET /x#frag HTTP/1.1\r\nHost: ${H}\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`);
+  const fragment = await raw(
+    `GET /x#frag HTTP/1.1\r\nHost: ${H}\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`,
+  );
   t.equal(fragment.status, 400, 'a raw # in the target: 400');
   const space = await raw(`GET /a b HTTP/1.1\r\nHost: ${H}\r\nConnection: close\r\n\r\n`);
   t.equal(space.status, 400, 'a space in the target: 400');
   const badHeader = await raw(`GET /x HTTP/1.1\r\nHost: ${H}\r\nBad Header: x\r\nConnection: close\r\n\r\n`);
   t.equal(badHeader.status, 400, 'an invalid header name: 400');
-  const cl = await raw(`POST /x HTTP/1.1\r\nHost: ${H}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n`);
+  const cl = await raw(
+    `POST /x HTTP/1.1\r\nHost: ${H}\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n`,
+  );
   t.equal(cl.status, 400, 'Content-Length with Transfer-Encoding (smuggling shape): 400');
   t.equal(g.upstream.seen.length, before, 'none of them reached the upstream');
   for (const r of [abs, absSame, asterisk, fragment]) noLeak(t, r);
@@ -217,7 +267,9 @@ t.test('bad bearer and odd credentials are 401, not 5xx', async (t) => {
     t.equal(res.status, 401, `${h.authorization!.slice(0, 30)}: 401`);
     noLeak(t, res);
   }
-  const inQuery = await request(g.url, '/x?access_token=eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1LWFsaWNlIn0.', { headers: API });
+  const inQuery = await request(g.url, '/x?access_token=eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1LWFsaWNlIn0.', {
+    headers: API,
+  });
   t.equal(inQuery.status, 401, '?access_token= is never read');
   await stillWorks(t);
 });

@@ -23,24 +23,42 @@ interface Tokens {
 }
 
 function tokenRequest(form: Record<string, string>): Promise<Response> {
-  return request(g.url, '/t/acme/api/v1/oauth/token', { method: 'POST', headers: { host: DASH, authorization: BASIC }, form });
+  return request(g.url, '/t/acme/api/v1/oauth/token', {
+    method: 'POST',
+    headers: { host: DASH, authorization: BASIC },
+    form,
+  });
 }
 
 /** Logs in and authorizes other-client with PKCE; the code is not exchanged yet. */
 async function authorize(): Promise<{ code: string; verifier: string }> {
   const { jar } = await login(g.url, { username: 'alice', password: PASSWORDS.alice });
   const verifier = randomBytes(32).toString('base64url');
-  const q = new URLSearchParams({ client_id: 'other-client', redirect_uri: REDIRECT, response_type: 'code', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
-  const auth = await request(g.url, `/t/acme/oauth/authorize?${q}`, { headers: { host: DASH, accept: 'text/html', cookie: jar.header() } });
+  const q = new URLSearchParams({
+    client_id: 'other-client',
+    redirect_uri: REDIRECT,
+    response_type: 'code',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  });
+  const auth = await request(g.url, `/t/acme/oauth/authorize?${q}`, {
+    headers: { host: DASH, accept: 'text/html', cookie: jar.header() },
+  });
   const code = new URL(String(auth.headers.location)).searchParams.get('code');
   if (!code) throw new Error(`authorize: ${auth.status}`);
   return { code, verifier };
 }
 
-const exchange = (code: string, verifier: string): Promise<Response> => tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier });
+const exchange = (code: string, verifier: string): Promise<Response> =>
+  tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier });
 const atApp = async (accessToken: string): Promise<number> =>
-  (await request(g.url, '/reports', { headers: { host: DASH, accept: 'application/json', authorization: `Bearer ${accessToken}` } })).status;
-const audits = (name: string): Record<string, unknown>[] => g.logs.filter((l) => l.includes(`"audit":"${name}"`)).map((l) => JSON.parse(l) as Record<string, unknown>);
+  (
+    await request(g.url, '/reports', {
+      headers: { host: DASH, accept: 'application/json', authorization: `Bearer ${accessToken}` },
+    })
+  ).status;
+const audits = (name: string): Record<string, unknown>[] =>
+  g.logs.filter((l) => l.includes(`"audit":"${name}"`)).map((l) => JSON.parse(l) as Record<string, unknown>);
 
 t.test('a replayed code is refused and revokes the tokens of its first redemption', async (t) => {
   const { code, verifier } = await authorize();
@@ -56,8 +74,16 @@ t.test('a replayed code is refused and revokes the tokens of its first redemptio
   t.notOk(replay.json().access_token, 'and no tokens');
 
   t.equal(await atApp(tokens.access_token), 401, 'the first access token is dead at once');
-  t.equal((await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).json().error, 'invalid_grant', 'so is the refresh token');
-  t.match(audits('session_revoked').at(-1), { tenant: 'acme', userId: 'u-alice', sessionId: sid, reason: 'code_reuse' }, 'audited');
+  t.equal(
+    (await tokenRequest({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token })).json().error,
+    'invalid_grant',
+    'so is the refresh token',
+  );
+  t.match(
+    audits('session_revoked').at(-1),
+    { tenant: 'acme', userId: 'u-alice', sessionId: sid, reason: 'code_reuse' },
+    'audited',
+  );
 
   const again = await exchange(code, verifier);
   t.equal(again.json().error, 'invalid_grant', 'a third try: still invalid_grant');
@@ -71,7 +97,11 @@ t.test('a code burnt by a failed attempt, or expired, revokes nothing', async (t
   const wrongVerifier = await exchange(code, randomBytes(32).toString('base64url'));
   t.equal(wrongVerifier.json().error, 'invalid_grant', 'PKCE failure burns the code');
   const before = audits('session_revoked').length;
-  t.equal((await exchange(code, verifier)).json().error, 'invalid_grant', 'the right verifier afterwards: invalid_grant');
+  t.equal(
+    (await exchange(code, verifier)).json().error,
+    'invalid_grant',
+    'the right verifier afterwards: invalid_grant',
+  );
   t.equal(audits('session_revoked').length, before, 'nothing revoked: nothing was issued for that code');
 
   const late = await authorize();
@@ -144,17 +174,25 @@ for (const op of ['getSession', 'createSession', 'saveRefreshChain'] as const) {
     hold.release();
     const res = await first;
     hold.restore();
-    t.ok(res.status === 200 || res.json().error === 'invalid_grant', `the first redemption: 200 or invalid_grant (${res.status})`);
+    t.ok(
+      res.status === 200 || res.json().error === 'invalid_grant',
+      `the first redemption: 200 or invalid_grant (${res.status})`,
+    );
     t.notOk(await usable(res), 'whatever it was given is dead');
     t.equal(codeReuse(), before + 1, 'its session is audited once as ended by code_reuse');
   });
 }
 
-t.test('10 codes, each redeemed twice at once: at most one of each pair gets tokens, and none stay usable', async (t) => {
-  const codes = await Promise.all(Array.from({ length: 10 }, () => authorize()));
-  const pairs = await Promise.all(codes.map(({ code, verifier }) => Promise.all([exchange(code, verifier), exchange(code, verifier)])));
-  for (const [x, y] of pairs) {
-    t.ok(x.status !== 200 || y.status !== 200, 'never two successes');
-    t.notOk((await usable(x)) || (await usable(y)), 'no usable token');
-  }
-});
+t.test(
+  '10 codes, each redeemed twice at once: at most one of each pair gets tokens, and none stay usable',
+  async (t) => {
+    const codes = await Promise.all(Array.from({ length: 10 }, () => authorize()));
+    const pairs = await Promise.all(
+      codes.map(({ code, verifier }) => Promise.all([exchange(code, verifier), exchange(code, verifier)])),
+    );
+    for (const [x, y] of pairs) {
+      t.ok(x.status !== 200 || y.status !== 200, 'never two successes');
+      t.notOk((await usable(x)) || (await usable(y)), 'no usable token');
+    }
+  },
+);

@@ -25,7 +25,10 @@ function planted(): string {
 const idOf = (v: string): string => v.split('.')[0]!;
 const secretOf = (v: string): string => v.split('.')[1]!;
 
-async function loginAs(user: 'alice' | 'bob', extra: { jar?: CookieJar; rd?: string; prompt?: string } = {}): Promise<{ jar: CookieJar; value: string; res: Response }> {
+async function loginAs(
+  user: 'alice' | 'bob',
+  extra: { jar?: CookieJar; rd?: string; prompt?: string } = {},
+): Promise<{ jar: CookieJar; value: string; res: Response }> {
   const { jar, res } = await login(g.url, { username: user, password: PASSWORDS[user], ...extra });
   const value = jar.get('gk_acme');
   if (!value) throw new Error(`login as ${user} failed: ${res.status}`);
@@ -79,15 +82,35 @@ t.test('forged and tampered cookies are not authenticated', async (t) => {
 
   const s = secretOf(a1.value);
   const flipped = `${idOf(a1.value)}.${s[0] === 'A' ? 'B' : 'A'}${s.slice(1)}`;
-  t.same(await who(`gk_acme=${flipped}`), { status: 401, user: undefined }, 'one character of the secret changed (first): 401');
+  t.same(
+    await who(`gk_acme=${flipped}`),
+    { status: 401, user: undefined },
+    'one character of the secret changed (first): 401',
+  );
   const flippedLast = `${idOf(a1.value)}.${s.slice(0, -1)}${s.endsWith('A') ? 'B' : 'A'}`;
-  t.same(await who(`gk_acme=${flippedLast}`), { status: 401, user: undefined }, 'one character of the secret changed (last): 401');
+  t.same(
+    await who(`gk_acme=${flippedLast}`),
+    { status: 401, user: undefined },
+    'one character of the secret changed (last): 401',
+  );
 
-  t.same(await who(`gk_acme=${idOf(a1.value)}.${secretOf(a2.value)}`), { status: 401, user: undefined }, "a session id with another session's secret (same user): 401");
-  t.same(await who(`gk_acme=${idOf(b.value)}.${secretOf(a1.value)}`), { status: 401, user: undefined }, "bob's id with alice's secret: 401");
+  t.same(
+    await who(`gk_acme=${idOf(a1.value)}.${secretOf(a2.value)}`),
+    { status: 401, user: undefined },
+    "a session id with another session's secret (same user): 401",
+  );
+  t.same(
+    await who(`gk_acme=${idOf(b.value)}.${secretOf(a1.value)}`),
+    { status: 401, user: undefined },
+    "bob's id with alice's secret: 401",
+  );
   t.same(await who(`gk_acme=${idOf(a1.value)}`), { status: 401, user: undefined }, 'the public id alone: 401');
 
-  t.same(await who('', H, `/x?gk_acme=${encodeURIComponent(a1.value)}`), { status: 401, user: undefined }, 'a session id in the URL is never read');
+  t.same(
+    await who('', H, `/x?gk_acme=${encodeURIComponent(a1.value)}`),
+    { status: 401, user: undefined },
+    'a session id in the URL is never read',
+  );
 
   t.equal((await who(`gk_acme=${a1.value}`)).user, 'u-alice', 'the real cookies still work after the attempts');
   t.equal((await who(`gk_acme=${a2.value}`)).user, 'u-alice');
@@ -130,11 +153,23 @@ t.test('malformed cookie values: clean 401/302, never 5xx', async (t) => {
 
 t.test('a cookie of tenant acme means nothing to globex', async (t) => {
   const a = await loginAs('alice');
-  t.same(await who(`gk_globex=${a.value}`, 'portal.globex.test'), { status: 401, user: undefined }, 'renamed gk_globex on the globex host: 401');
-  t.same(await who(`gk_acme=${a.value}`, 'portal.globex.test'), { status: 401, user: undefined }, 'as gk_acme on the globex host: 401');
-  const sess = await request(g.url, '/t/globex/api/v1/session', { headers: { host: 'portal.globex.test', cookie: `gk_globex=${a.value}` } });
+  t.same(
+    await who(`gk_globex=${a.value}`, 'portal.globex.test'),
+    { status: 401, user: undefined },
+    'renamed gk_globex on the globex host: 401',
+  );
+  t.same(
+    await who(`gk_acme=${a.value}`, 'portal.globex.test'),
+    { status: 401, user: undefined },
+    'as gk_acme on the globex host: 401',
+  );
+  const sess = await request(g.url, '/t/globex/api/v1/session', {
+    headers: { host: 'portal.globex.test', cookie: `gk_globex=${a.value}` },
+  });
   t.equal(sess.status, 401, "globex's session API does not know it");
-  const form = await request(g.url, '/t/globex/login', { headers: { host: 'portal.globex.test', accept: 'text/html', cookie: `gk_globex=${a.value}` } });
+  const form = await request(g.url, '/t/globex/login', {
+    headers: { host: 'portal.globex.test', accept: 'text/html', cookie: `gk_globex=${a.value}` },
+  });
   t.equal(form.status, 200, 'globex login shows the form, not a redirect as if signed in');
   t.equal((await who(`gk_acme=${a.value}`)).user, 'u-alice', 'control: it still works on acme');
 });
@@ -192,12 +227,19 @@ t.test('login CSRF', async (t) => {
     return { jar, token: formToken(form.body) };
   }
   const post = (jar: CookieJar, fields: Record<string, string>, headers: Record<string, string> = {}) =>
-    request(g.url, '/t/acme/login', { method: 'POST', form: { username: 'alice', password: PASSWORDS.alice, rd: '/', ...fields }, headers: { ...BROWSER, cookie: jar.header(), ...headers } });
+    request(g.url, '/t/acme/login', {
+      method: 'POST',
+      form: { username: 'alice', password: PASSWORDS.alice, rd: '/', ...fields },
+      headers: { ...BROWSER, cookie: jar.header(), ...headers },
+    });
 
   const cases: [string, (f: { jar: CookieJar; token: string }) => Promise<Response>][] = [
     ['no csrf_token', (f) => post(f.jar, {})],
     ['an empty csrf_token', (f) => post(f.jar, { csrf_token: '' })],
-    ['a wrong csrf_token', (f) => post(f.jar, { csrf_token: f.token.slice(0, -1) + (f.token.endsWith('A') ? 'B' : 'A') })],
+    [
+      'a wrong csrf_token',
+      (f) => post(f.jar, { csrf_token: f.token.slice(0, -1) + (f.token.endsWith('A') ? 'B' : 'A') }),
+    ],
     ['the token without its nonce cookie', (f) => post(new CookieJar(), { csrf_token: f.token })],
     ['Origin: https://evil.test', (f) => post(f.jar, { csrf_token: f.token }, { origin: 'https://evil.test' })],
     ['Origin: null', (f) => post(f.jar, { csrf_token: f.token }, { origin: 'null' })],
@@ -209,7 +251,11 @@ t.test('login CSRF', async (t) => {
     t.equal(sessionCookieSet(res), undefined, `${name}: no session cookie`);
   }
   const ok = await freshForm();
-  const good = await post(ok.jar, { csrf_token: ok.token }, { origin: 'http://dashboard.acme.test', 'sec-fetch-site': 'same-origin' });
+  const good = await post(
+    ok.jar,
+    { csrf_token: ok.token },
+    { origin: 'http://dashboard.acme.test', 'sec-fetch-site': 'same-origin' },
+  );
   t.equal(good.status, 302, 'control: same token, same-site Origin: logged in');
   t.ok(sessionCookieSet(good));
 });
@@ -250,14 +296,21 @@ t.test('rd never becomes an open redirect', async (t) => {
     t.equal(res.status, 302, `${JSON.stringify(rd)}: login succeeds`);
     t.equal(res.headers.location, '/', `${JSON.stringify(rd)}: Location falls back to /`);
   }
-  for (const rd of ['http://dashboard.acme.test/ok', '/ok', '/ok?next=//evil.com', 'http://gw.acme.test/t/acme/account/sessions', 'http://a.dash.acme.test/ok']) {
+  for (const rd of [
+    'http://dashboard.acme.test/ok',
+    '/ok',
+    '/ok?next=//evil.com',
+    'http://gw.acme.test/t/acme/account/sessions',
+    'http://a.dash.acme.test/ok',
+  ]) {
     const { res } = await login(g.url, { username: 'alice', password: PASSWORDS.alice, rd });
     t.equal(res.status, 302);
     t.equal(res.headers.location, rd, `${rd}: kept`);
   }
 
   const signedIn = await loginAs('alice');
-  const get = (q: string) => request(g.url, `/t/acme/login?${q}`, { headers: { ...BROWSER, cookie: signedIn.jar.header() } });
+  const get = (q: string) =>
+    request(g.url, `/t/acme/login?${q}`, { headers: { ...BROWSER, cookie: signedIn.jar.header() } });
   const safe = await get(`rd=${encodeURIComponent('/ok')}`);
   t.equal(safe.status, 302, 'GET login with a valid session redirects');
   t.equal(safe.headers.location, '/ok');
@@ -290,7 +343,10 @@ t.test('re-authentication rotates the secret and refreshes auth_time', async (t)
   t.match(api.headers['www-authenticate'], /max_age=900/);
   const nav = await request(g.url, '/admin/x', { headers: { ...BROWSER, cookie: a.jar.header() } });
   t.equal(nav.status, 302);
-  t.equal(nav.headers.location, `/t/acme/login?prompt=login&max_age=900&rd=${encodeURIComponent('http://dashboard.acme.test/admin/x')}`);
+  t.equal(
+    nav.headers.location,
+    `/t/acme/login?prompt=login&max_age=900&rd=${encodeURIComponent('http://dashboard.acme.test/admin/x')}`,
+  );
   t.equal((await who(`gk_acme=${a.value}`)).user, 'u-alice', 'routes without freshAuth still work');
 
   const wrong = await login(g.url, { username: 'alice', password: 'nope', prompt: 'login', jar: a.jar });
@@ -298,25 +354,51 @@ t.test('re-authentication rotates the secret and refreshes auth_time', async (t)
   t.equal(a.jar.get('gk_acme'), a.value, 'changes nothing');
   t.equal((await who(`gk_acme=${a.value}`)).user, 'u-alice');
 
-  const re = await login(g.url, { username: 'alice', password: PASSWORDS.alice, prompt: 'login', jar: a.jar, rd: 'http://dashboard.acme.test/admin/x' });
+  const re = await login(g.url, {
+    username: 'alice',
+    password: PASSWORDS.alice,
+    prompt: 'login',
+    jar: a.jar,
+    rd: 'http://dashboard.acme.test/admin/x',
+  });
   t.equal(re.res.status, 302);
   t.equal(re.res.headers.location, 'http://dashboard.acme.test/admin/x');
   const rotated = sessionCookieSet(re.res);
   t.ok(rotated, 'a new cookie value');
   t.equal(idOf(rotated ?? ''), idOf(a.value), 'the session id stays the same');
   t.not(secretOf(rotated ?? a.value), secretOf(a.value), 'the secret is rotated');
-  t.same(await who(`gk_acme=${a.value}`), { status: 401, user: undefined }, 'the old cookie value stops working at once');
+  t.same(
+    await who(`gk_acme=${a.value}`),
+    { status: 401, user: undefined },
+    'the old cookie value stops working at once',
+  );
 
   const again = await request(g.url, '/admin/x', { headers: { ...API, cookie: `gk_acme=${rotated}` } });
   t.equal(again.status, 200, '/admin/x works again');
-  t.equal(again.json<{ headers: Record<string, string> }>().headers['x-auth-time'], String(Math.floor(g.clock.now() / 1000)), 'auth_time is now');
+  t.equal(
+    again.json<{ headers: Record<string, string> }>().headers['x-auth-time'],
+    String(Math.floor(g.clock.now() / 1000)),
+    'auth_time is now',
+  );
   const sess = await request(g.url, '/t/acme/api/v1/session', { headers: { host: H, cookie: `gk_acme=${rotated}` } });
   t.equal(sess.json<{ session: { id: string; authTime: string } }>().session.id, idOf(a.value));
-  t.equal(sess.json<{ session: { id: string; authTime: string } }>().session.authTime, new Date(g.clock.now()).toISOString());
+  t.equal(
+    sess.json<{ session: { id: string; authTime: string } }>().session.authTime,
+    new Date(g.clock.now()).toISOString(),
+  );
 
   const asBob = await loginAs('bob');
-  const bobReauthAsAlice = await login(g.url, { username: 'alice', password: PASSWORDS.alice, prompt: 'login', jar: asBob.jar });
+  const bobReauthAsAlice = await login(g.url, {
+    username: 'alice',
+    password: PASSWORDS.alice,
+    prompt: 'login',
+    jar: asBob.jar,
+  });
   const other = sessionCookieSet(bobReauthAsAlice.res);
-  t.not(idOf(other ?? asBob.value), idOf(asBob.value), "prompt=login as another user never re-authenticates bob's session");
+  t.not(
+    idOf(other ?? asBob.value),
+    idOf(asBob.value),
+    "prompt=login as another user never re-authenticates bob's session",
+  );
   t.not((await who(`gk_acme=${asBob.value}`)).user, 'u-alice');
 });

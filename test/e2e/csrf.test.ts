@@ -30,12 +30,19 @@ async function signIn(user: 'alice' | 'bob'): Promise<Signed> {
 
 const adminToken = await (async () => {
   const res = await request(g.url, '/t/acme/api/v1/oauth/token', {
-    method: 'POST', headers: { host: DASH, authorization: `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}` }, form: { grant_type: 'client_credentials' },
+    method: 'POST',
+    headers: {
+      host: DASH,
+      authorization: `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}`,
+    },
+    form: { grant_type: 'client_credentials' },
   });
   return res.json<{ access_token: string }>().access_token;
 })();
 async function settings(): Promise<Record<string, unknown>> {
-  const res = await request(g.url, '/t/acme/api/v1/configuration/auth-settings', { headers: { host: DASH, authorization: `Bearer ${adminToken}` } });
+  const res = await request(g.url, '/t/acme/api/v1/configuration/auth-settings', {
+    headers: { host: DASH, authorization: `Bearer ${adminToken}` },
+  });
   return res.json<{ settings: Record<string, unknown> }>().settings;
 }
 const alive = async (sid: string): Promise<boolean> => (await g.gw.deps.store.getSession('acme', sid)) !== null;
@@ -61,28 +68,84 @@ interface Endpoint {
 
 const ENDPOINTS: Endpoint[] = [
   { method: 'POST', path: () => '/t/acme/logout', kind: 'form', changed: async (f) => !(await alive(f.alice.sid)) },
-  { method: 'POST', path: () => '/t/acme/api/v1/session/token', kind: 'api', changed: async (_f, res) => res?.json<{ access_token?: unknown }>().access_token !== undefined },
-  { method: 'DELETE', path: (f) => `/t/acme/api/v1/me/sessions/${f.alice2.sid}`, kind: 'api', changed: async (f) => !(await alive(f.alice2.sid)) },
-  { method: 'POST', path: () => '/t/acme/api/v1/me/sessions/revoke-others', kind: 'api', changed: async (f) => !(await alive(f.alice2.sid)) },
-  { method: 'DELETE', path: (f) => `/t/acme/api/v1/users/u-bob/sessions/${f.bob.sid}`, kind: 'api', changed: async (f) => !(await alive(f.bob.sid)) },
-  { method: 'POST', path: () => '/t/acme/api/v1/users/u-bob/sessions/revoke-all', kind: 'api', changed: async (f) => !(await alive(f.bob.sid)) },
   {
-    method: 'PATCH', path: () => '/t/acme/api/v1/configuration/auth-settings', kind: 'api', body: () => ({ idleTimeout: '29m' }),
+    method: 'POST',
+    path: () => '/t/acme/api/v1/session/token',
+    kind: 'api',
+    changed: async (_f, res) => res?.json<{ access_token?: unknown }>().access_token !== undefined,
+  },
+  {
+    method: 'DELETE',
+    path: (f) => `/t/acme/api/v1/me/sessions/${f.alice2.sid}`,
+    kind: 'api',
+    changed: async (f) => !(await alive(f.alice2.sid)),
+  },
+  {
+    method: 'POST',
+    path: () => '/t/acme/api/v1/me/sessions/revoke-others',
+    kind: 'api',
+    changed: async (f) => !(await alive(f.alice2.sid)),
+  },
+  {
+    method: 'DELETE',
+    path: (f) => `/t/acme/api/v1/users/u-bob/sessions/${f.bob.sid}`,
+    kind: 'api',
+    changed: async (f) => !(await alive(f.bob.sid)),
+  },
+  {
+    method: 'POST',
+    path: () => '/t/acme/api/v1/users/u-bob/sessions/revoke-all',
+    kind: 'api',
+    changed: async (f) => !(await alive(f.bob.sid)),
+  },
+  {
+    method: 'PATCH',
+    path: () => '/t/acme/api/v1/configuration/auth-settings',
+    kind: 'api',
+    body: () => ({ idleTimeout: '29m' }),
     changed: async () => (await settings()).idleTimeout === '29m',
   },
-  { method: 'POST', path: (f) => `/t/acme/account/sessions/${f.alice2.sid}/revoke`, kind: 'form', changed: async (f) => !(await alive(f.alice2.sid)) },
-  { method: 'POST', path: () => '/t/acme/account/sessions/revoke-others', kind: 'form', changed: async (f) => !(await alive(f.alice2.sid)) },
-  { method: 'POST', path: (f) => `/t/acme/portal/access-management/users/u-bob/sessions/${f.bob.sid}/revoke`, kind: 'form', changed: async (f) => !(await alive(f.bob.sid)) },
-  { method: 'POST', path: () => '/t/acme/portal/access-management/users/u-bob/revoke-all', kind: 'form', changed: async (f) => !(await alive(f.bob.sid)) },
   {
-    method: 'POST', path: () => '/t/acme/portal/configuration/auth-settings', kind: 'form', body: (f) => ({ ...f.settingsForm, idleTimeout: '29m' }),
+    method: 'POST',
+    path: (f) => `/t/acme/account/sessions/${f.alice2.sid}/revoke`,
+    kind: 'form',
+    changed: async (f) => !(await alive(f.alice2.sid)),
+  },
+  {
+    method: 'POST',
+    path: () => '/t/acme/account/sessions/revoke-others',
+    kind: 'form',
+    changed: async (f) => !(await alive(f.alice2.sid)),
+  },
+  {
+    method: 'POST',
+    path: (f) => `/t/acme/portal/access-management/users/u-bob/sessions/${f.bob.sid}/revoke`,
+    kind: 'form',
+    changed: async (f) => !(await alive(f.bob.sid)),
+  },
+  {
+    method: 'POST',
+    path: () => '/t/acme/portal/access-management/users/u-bob/revoke-all',
+    kind: 'form',
+    changed: async (f) => !(await alive(f.bob.sid)),
+  },
+  {
+    method: 'POST',
+    path: () => '/t/acme/portal/configuration/auth-settings',
+    kind: 'form',
+    body: (f) => ({ ...f.settingsForm, idleTimeout: '29m' }),
     changed: async () => (await settings()).idleTimeout === '29m',
   },
 ];
 
 /** Sends one request as alice's browser would, with `token` (or none) where this endpoint takes it. */
 function send(e: Endpoint, f: Fixture, token: string | null, headers: H = {}): Promise<Response> {
-  const h: H = { host: DASH, accept: e.kind === 'form' ? 'text/html' : 'application/json', cookie: f.alice.cookie, ...headers };
+  const h: H = {
+    host: DASH,
+    accept: e.kind === 'form' ? 'text/html' : 'application/json',
+    cookie: f.alice.cookie,
+    ...headers,
+  };
   const body = e.body?.(f);
   if (e.kind === 'form') {
     const form = { ...(body as Record<string, string> | undefined), ...(token !== null ? { csrf_token: token } : {}) };
@@ -90,14 +153,22 @@ function send(e: Endpoint, f: Fixture, token: string | null, headers: H = {}): P
   }
   if (token !== null) h['x-csrf-token'] = token;
   if (body !== undefined) h['content-type'] = 'application/json';
-  return request(g.url, e.path(f), { method: e.method, headers: h, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  return request(g.url, e.path(f), {
+    method: e.method,
+    headers: h,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
 }
 
 const REFUSED: { name: string; token: (f: Fixture) => string | null; headers?: H }[] = [
   { name: 'a cross-site Origin', token: (f) => f.alice.csrf, headers: { origin: 'https://evil.test' } },
   { name: 'Origin null', token: (f) => f.alice.csrf, headers: { origin: 'null' } },
   { name: 'Sec-Fetch-Site: cross-site', token: (f) => f.alice.csrf, headers: { 'sec-fetch-site': 'cross-site' } },
-  { name: 'a look-alike Origin', token: (f) => f.alice.csrf, headers: { origin: 'http://dashboard.acme.test.evil.test' } },
+  {
+    name: 'a look-alike Origin',
+    token: (f) => f.alice.csrf,
+    headers: { origin: 'http://dashboard.acme.test.evil.test' },
+  },
   { name: 'no token', token: () => null },
   { name: 'an empty token', token: () => '' },
   { name: 'a wrong token', token: (f) => 'A'.repeat(f.alice.csrf.length) },
@@ -109,11 +180,18 @@ for (const e of ENDPOINTS) {
   const label = `${e.method} ${e.path({ alice: { sid: '{id}' }, alice2: { sid: '{id}' }, bob: { sid: '{id}' } } as unknown as Fixture)}`;
   t.test(label, async (t) => {
     const current = await settings();
-    const settingsForm = Object.fromEntries(SETTINGS_FIELDS.flatMap((s) => {
-      const v = valueAt(current, s.path);
-      return s.kind === 'checkbox' && v === '' ? [] : [[s.path, v]];
-    }));
-    const f: Fixture = { alice: await signIn('alice'), alice2: await signIn('alice'), bob: await signIn('bob'), settingsForm };
+    const settingsForm = Object.fromEntries(
+      SETTINGS_FIELDS.flatMap((s) => {
+        const v = valueAt(current, s.path);
+        return s.kind === 'checkbox' && v === '' ? [] : [[s.path, v]];
+      }),
+    );
+    const f: Fixture = {
+      alice: await signIn('alice'),
+      alice2: await signIn('alice'),
+      bob: await signIn('bob'),
+      settingsForm,
+    };
     const lastActive = (await g.gw.deps.store.getSession('acme', f.alice.sid))!.lastActiveAt;
     g.clock.advance(61_000); // any request that counted as activity would now write it
     const audited = auditCount();
@@ -129,14 +207,20 @@ for (const e of ENDPOINTS) {
     t.ok(await alive(f.alice2.sid), 'her other session is alive');
     t.ok(await alive(f.bob.sid), "bob's session is alive");
     t.equal(auditCount(), audited, 'no revocation or settings change audited');
-    t.equal((await g.gw.deps.store.getSession('acme', f.alice.sid))!.lastActiveAt, lastActive, 'a refused request is not even activity');
+    t.equal(
+      (await g.gw.deps.store.getSession('acme', f.alice.sid))!.lastActiveAt,
+      lastActive,
+      'a refused request is not even activity',
+    );
 
     const ok = await send(e, f, f.alice.csrf, { origin: `http://${DASH}`, 'sec-fetch-site': 'same-site' });
     t.ok([200, 204, 303].includes(ok.status), `from this site with the token: ${ok.status}`);
     t.ok(await e.changed(f, ok), 'and then it takes effect');
     if ((await settings()).idleTimeout !== '30m') {
       const back = await request(g.url, '/t/acme/api/v1/configuration/auth-settings', {
-        method: 'PATCH', headers: { host: DASH, authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ idleTimeout: '30m' }),
+        method: 'PATCH',
+        headers: { host: DASH, authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ idleTimeout: '30m' }),
       });
       t.equal(back.status, 200, 'settings restored');
     }

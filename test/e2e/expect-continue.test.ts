@@ -53,11 +53,25 @@ function answers(raw: string): { status: number; body: string }[] {
 }
 
 t.test('Expect: 100-continue on a pipelined request never lands inside the answer before it', async (t) => {
-  const req = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: dashboard.acme.test\r\nAccept: application/json\r\n${extra}`;
-  const raw = await rawRequest(g.url, req('/public/a', '\r\n') + req('/public/b', 'Expect: 100-continue\r\n\r\n') + req('/public/c', 'Connection: close\r\n\r\n'));
+  const req = (path: string, extra = ''): string =>
+    `GET ${path} HTTP/1.1\r\nHost: dashboard.acme.test\r\nAccept: application/json\r\n${extra}`;
+  const raw = await rawRequest(
+    g.url,
+    req('/public/a', '\r\n') +
+      req('/public/b', 'Expect: 100-continue\r\n\r\n') +
+      req('/public/c', 'Connection: close\r\n\r\n'),
+  );
   const all = answers(`${raw.head}\r\n\r\n${raw.body}`);
   const finals = all.filter((a) => a.status >= 200);
-  t.same(finals.map((a) => a.status), [200, 200, 200], 'three answers, each whole');
-  t.same(finals.map((a) => (JSON.parse(a.body) as { url: string }).url), ['/public/a', '/public/b', '/public/c'], 'in order, each to its request');
+  t.same(
+    finals.map((a) => a.status),
+    [200, 200, 200],
+    'three answers, each whole',
+  );
+  t.same(
+    finals.map((a) => (JSON.parse(a.body) as { url: string }).url),
+    ['/public/a', '/public/b', '/public/c'],
+    'in order, each to its request',
+  );
   t.ok(all.filter((a) => a.status === 100).length <= 1, 'at most one interim answer');
 });

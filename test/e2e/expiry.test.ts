@@ -24,7 +24,10 @@ t.test('expiry', async (t) => {
     g.clock.advance(31 * MIN);
     const res = await get(jar.header());
     t.equal(res.status, 401, 'idle for 31 min: expired');
-    t.ok(g.logs.some((l) => l.includes('"audit":"session_expired"') && l.includes('"reason":"idle"')), 'audited as idle expiry');
+    t.ok(
+      g.logs.some((l) => l.includes('"audit":"session_expired"') && l.includes('"reason":"idle"')),
+      'audited as idle expiry',
+    );
   });
 
   await t.test('absolute lifetime ends even an active session', async (t) => {
@@ -67,14 +70,21 @@ t.test('expiry', async (t) => {
 t.test('https publicUrl: __Host- cookie with Secure; shared domain uses __Secure-', async (t) => {
   const g = await startTestGateway({ publicUrl: 'https://gw.acme.test' });
   t.teardown(g.stop);
-  const { res } = await login(g.url, { username: 'bob', password: PASSWORDS.bob, headers: { origin: 'https://dashboard.acme.test' } });
+  const { res } = await login(g.url, {
+    username: 'bob',
+    password: PASSWORDS.bob,
+    headers: { origin: 'https://dashboard.acme.test' },
+  });
   const c = res.setCookies.map(parseSetCookie).find((x) => x.name.endsWith('gk_acme'));
   t.equal(c?.name, '__Host-gk_acme');
   t.equal(c?.attributes.get('secure'), true);
   t.equal(c?.attributes.get('path'), '/');
   t.notOk(c?.attributes.has('domain'), '__Host- never carries Domain');
 
-  const g2 = await startTestGateway({ publicUrl: 'https://gw.acme.test', settings: 'cookie: { sameSite: strict, domain: acme.test }' });
+  const g2 = await startTestGateway({
+    publicUrl: 'https://gw.acme.test',
+    settings: 'cookie: { sameSite: strict, domain: acme.test }',
+  });
   t.teardown(g2.stop);
   const r2 = await login(g2.url, { username: 'bob', password: PASSWORDS.bob });
   const c2 = r2.res.setCookies.map(parseSetCookie).find((x) => x.name.endsWith('gk_acme'));

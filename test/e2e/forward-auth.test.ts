@@ -8,7 +8,16 @@ import { login } from '../helpers/login.js';
 import { storeDown, startTestGateway, PASSWORDS } from '../helpers/gateway.js';
 
 const H = 'dashboard.acme.test';
-const ID_HEADERS = ['x-auth-user', 'x-auth-email', 'x-auth-name', 'x-auth-roles', 'x-auth-tenant', 'x-auth-session', 'x-auth-time', 'x-auth-jwt'];
+const ID_HEADERS = [
+  'x-auth-user',
+  'x-auth-email',
+  'x-auth-name',
+  'x-auth-roles',
+  'x-auth-tenant',
+  'x-auth-session',
+  'x-auth-time',
+  'x-auth-jwt',
+];
 
 const g = await startTestGateway();
 t.teardown(g.stop);
@@ -18,14 +27,31 @@ const bob = (await login(g.url, { username: 'bob', password: PASSWORDS.bob })).j
 /** What nginx's `auth_request` location of deploy/nginx/gatekeeper.conf sends. */
 function nginxAsks(uri: string, extra: Record<string, string | string[]> = {}, method = 'GET'): Promise<Response> {
   return request(g.url, '/t/acme/auth', {
-    headers: { host: H, 'x-forwarded-host': H, 'x-forwarded-proto': 'http', 'x-original-uri': uri, 'x-original-method': method, accept: 'application/json', ...extra },
+    headers: {
+      host: H,
+      'x-forwarded-host': H,
+      'x-forwarded-proto': 'http',
+      'x-original-uri': uri,
+      'x-original-method': method,
+      accept: 'application/json',
+      ...extra,
+    },
   });
 }
 
 /** What Traefik's forwardAuth sends (the gateway is addressed by its own name). */
 function traefikAsks(uri: string, extra: Record<string, string> = {}, method = 'GET', query = ''): Promise<Response> {
   return request(g.url, `/t/acme/auth${query}`, {
-    headers: { host: 'gatekeeper:8080', 'x-forwarded-host': H, 'x-forwarded-proto': 'https', 'x-forwarded-uri': uri, 'x-forwarded-method': method, 'x-forwarded-for': '198.51.100.9', accept: 'application/json', ...extra },
+    headers: {
+      host: 'gatekeeper:8080',
+      'x-forwarded-host': H,
+      'x-forwarded-proto': 'https',
+      'x-forwarded-uri': uri,
+      'x-forwarded-method': method,
+      'x-forwarded-for': '198.51.100.9',
+      accept: 'application/json',
+      ...extra,
+    },
   });
 }
 
@@ -92,7 +118,11 @@ t.test('not signed in: 401 with X-Auth-Redirect and Location on the original hos
 
   const tr = await traefikAsks('/reports');
   assertRefusal(t, tr, 401, 'Traefik without mode=redirect');
-  t.equal(tr.headers.location, loginUrlFor('https://dashboard.acme.test', '/reports'), 'the proto comes from X-Forwarded-Proto');
+  t.equal(
+    tr.headers.location,
+    loginUrlFor('https://dashboard.acme.test', '/reports'),
+    'the proto comes from X-Forwarded-Proto',
+  );
 
   const bad = await nginxAsks('/reports', { cookie: 'gk_acme=sess_nope.nope' });
   assertRefusal(t, bad, 401, 'an invalid cookie is no credential');
@@ -109,14 +139,24 @@ t.test('mode=redirect: 302/303 for browsers, 401 for XHR and non-HTML', async (t
   const post = await traefikAsks('/reports?x=1', browser, 'POST', '?mode=redirect');
   assertRefusal(t, post, 303, 'browser POST: 303 so the login page is fetched with GET');
   t.equal(post.headers.location, url);
-  const xhr = await traefikAsks('/reports', { ...browser, 'x-requested-with': 'XMLHttpRequest' }, 'GET', '?mode=redirect');
+  const xhr = await traefikAsks(
+    '/reports',
+    { ...browser, 'x-requested-with': 'XMLHttpRequest' },
+    'GET',
+    '?mode=redirect',
+  );
   assertRefusal(t, xhr, 401, 'XHR keeps the 401');
   t.ok(xhr.headers['x-auth-redirect']);
   const api = await traefikAsks('/reports', {}, 'GET', '?mode=redirect');
   assertRefusal(t, api, 401, 'non-HTML keeps the 401');
   const nginxBrowser = await nginxAsks('/reports', browser);
   assertRefusal(t, nginxBrowser, 401, 'without mode=redirect a browser gets the 401 (nginx redirects itself)');
-  assertRefusal(t, await traefikAsks('/reports', {}, 'GET', '?mode=other'), 400, 'an unknown mode is a configuration error');
+  assertRefusal(
+    t,
+    await traefikAsks('/reports', {}, 'GET', '?mode=other'),
+    400,
+    'an unknown mode is a configuration error',
+  );
 });
 
 t.test('forbidden and unknown hosts', async (t) => {
@@ -127,20 +167,44 @@ t.test('forbidden and unknown hosts', async (t) => {
 
   const globexHost = await nginxAsks('/x', { cookie: alice.header(), 'x-forwarded-host': 'portal.globex.test' });
   assertRefusal(t, globexHost, 404, "another tenant's host asked under /t/acme");
-  const acmeUnderGlobex = await request(g.url, '/t/globex/auth', { headers: { host: H, 'x-original-uri': '/x', 'x-original-method': 'GET', cookie: alice.header() } });
+  const acmeUnderGlobex = await request(g.url, '/t/globex/auth', {
+    headers: { host: H, 'x-original-uri': '/x', 'x-original-method': 'GET', cookie: alice.header() },
+  });
   assertRefusal(t, acmeUnderGlobex, 404, "an acme host asked under /t/globex, with acme's cookie");
-  assertRefusal(t, await nginxAsks('/x', { cookie: alice.header(), 'x-forwarded-host': 'nowhere.test' }), 404, 'a host of no app');
+  assertRefusal(
+    t,
+    await nginxAsks('/x', { cookie: alice.header(), 'x-forwarded-host': 'nowhere.test' }),
+    404,
+    'a host of no app',
+  );
 });
 
 t.test('path tricks in X-Original-URI get the decision of the path they mean', async (t) => {
-  for (const uri of ['/admin', '//admin', '/./admin', '/x/../admin', '/x/%2e%2e/admin', '/%61dmin', '/admin;x', '/admin/?q=/public/']) {
+  for (const uri of [
+    '/admin',
+    '//admin',
+    '/./admin',
+    '/x/../admin',
+    '/x/%2e%2e/admin',
+    '/%61dmin',
+    '/admin;x',
+    '/admin/?q=/public/',
+  ]) {
     assertRefusal(t, await nginxAsks(uri, { cookie: bob.header() }), 403, `bob ${uri}`);
     t.equal((await nginxAsks(uri, { cookie: alice.header() })).status, 200, `alice ${uri}`);
     assertRefusal(t, await traefikAsks(uri, { cookie: bob.header() }), 403, `bob ${uri} (Traefik)`);
   }
   t.equal((await nginxAsks('/public/x?next=/admin')).status, 200, 'the query never takes part in matching');
   assertRefusal(t, await nginxAsks('/admin?next=/public/x', { cookie: bob.header() }), 403, 'nor can it unlock a path');
-  for (const uri of ['/admin%2fx', '/public%2f..%2fadmin', '/..', '/x\\admin', '/%zz', 'admin', 'http://dashboard.acme.test/admin']) {
+  for (const uri of [
+    '/admin%2fx',
+    '/public%2f..%2fadmin',
+    '/..',
+    '/x\\admin',
+    '/%zz',
+    'admin',
+    'http://dashboard.acme.test/admin',
+  ]) {
     assertRefusal(t, await nginxAsks(uri, { cookie: alice.header() }), 400, `unsafe ${uri}`);
   }
 });
@@ -148,13 +212,22 @@ t.test('path tricks in X-Original-URI get the decision of the path they mean', a
 t.test('malformed or ambiguous forwarded headers: 400, no decision', async (t) => {
   // Each case starts from a valid nginx request for an allowed path and breaks one thing
   // (null removes a header), so only the breakage can explain the 400.
-  const valid = { host: H, 'x-forwarded-host': H, 'x-original-uri': '/x', 'x-original-method': 'GET', cookie: alice.header() };
+  const valid = {
+    host: H,
+    'x-forwarded-host': H,
+    'x-original-uri': '/x',
+    'x-original-method': 'GET',
+    cookie: alice.header(),
+  };
   t.equal((await request(g.url, '/t/acme/auth', { headers: valid })).status, 200, 'the unbroken request is allowed');
   const cases: [string, Record<string, string | string[] | null>][] = [
     ['no original URI', { 'x-original-uri': null }],
     ['no original method', { 'x-original-method': null }],
     ['a method that is no token', { 'x-original-method': 'GET /admin' }],
-    ['both header sets (a client smuggling X-Original-URI through Traefik)', { 'x-forwarded-uri': '/x', 'x-forwarded-method': 'GET' }],
+    [
+      'both header sets (a client smuggling X-Original-URI through Traefik)',
+      { 'x-forwarded-uri': '/x', 'x-forwarded-method': 'GET' },
+    ],
     ['X-Original-URI twice', { 'x-original-uri': ['/public/x', '/x'] }],
     ['X-Forwarded-Host twice', { 'x-forwarded-host': [H, 'portal.globex.test'] }],
     ['a host that would move the login URL elsewhere', { 'x-forwarded-host': 'dashboard.acme.test:80@evil.test' }],
@@ -169,11 +242,21 @@ t.test('malformed or ambiguous forwarded headers: 400, no decision', async (t) =
     }
     assertRefusal(t, await request(g.url, '/t/acme/auth', { headers }), 400, what);
   }
-  assertRefusal(t, await request(g.url, '/t/acme/auth', { headers: { host: H, cookie: alice.header() } }), 400, 'nothing forwarded at all');
+  assertRefusal(
+    t,
+    await request(g.url, '/t/acme/auth', { headers: { host: H, cookie: alice.header() } }),
+    400,
+    'nothing forwarded at all',
+  );
 });
 
 t.test('a spoofed X-Auth-User in the auth request is never echoed back', async (t) => {
-  const spoof = { 'x-auth-user': 'u-alice', 'x-auth-roles': 'admin', 'x-auth-email': 'alice@acme.test', x_auth_user: 'u-alice' };
+  const spoof = {
+    'x-auth-user': 'u-alice',
+    'x-auth-roles': 'admin',
+    'x-auth-email': 'alice@acme.test',
+    x_auth_user: 'u-alice',
+  };
   const asBob = await nginxAsks('/x', { cookie: bob.header(), ...spoof });
   t.equal(asBob.status, 200);
   t.equal(asBob.headers['x-auth-user'], 'u-bob');
@@ -196,22 +279,47 @@ t.test('store down: 503, never 401 or 200', async (t) => {
   const res = await nginxAsks('/x', { cookie: alice.header() });
   assertRefusal(t, res, 503, 'store down');
   t.equal(res.json().error, 'temporarily_unavailable');
-  assertRefusal(t, await traefikAsks('/x', { cookie: alice.header(), accept: 'text/html' }, 'GET', '?mode=redirect'), 503, 'a browser is not sent to login');
+  assertRefusal(
+    t,
+    await traefikAsks('/x', { cookie: alice.header(), accept: 'text/html' }, 'GET', '?mode=redirect'),
+    503,
+    'a browser is not sent to login',
+  );
 });
 
 t.test('forwarded headers from a peer outside trustedProxies: 400, no decision', async (t) => {
   const strict = await startTestGateway({ trustedProxies: '[10.0.0.0/8]' });
   t.teardown(strict.stop);
   const jar = (await login(strict.url, { username: 'alice', password: PASSWORDS.alice })).jar;
-  const nginxStyle = await request(strict.url, '/t/acme/auth', { headers: { host: H, 'x-original-uri': '/x', 'x-original-method': 'GET', cookie: jar.header() } });
+  const nginxStyle = await request(strict.url, '/t/acme/auth', {
+    headers: { host: H, 'x-original-uri': '/x', 'x-original-method': 'GET', cookie: jar.header() },
+  });
   assertRefusal(t, nginxStyle, 400, 'nginx headers from 127.0.0.1, a valid cookie');
   t.equal(nginxStyle.json().error, 'invalid_request');
   const traefikStyle = await request(strict.url, '/t/acme/auth?mode=redirect', {
-    headers: { host: 'gatekeeper', 'x-forwarded-host': H, 'x-forwarded-uri': '/x', 'x-forwarded-method': 'GET', 'x-forwarded-proto': 'https', accept: 'text/html', cookie: jar.header() },
+    headers: {
+      host: 'gatekeeper',
+      'x-forwarded-host': H,
+      'x-forwarded-uri': '/x',
+      'x-forwarded-method': 'GET',
+      'x-forwarded-proto': 'https',
+      accept: 'text/html',
+      cookie: jar.header(),
+    },
   });
   assertRefusal(t, traefikStyle, 400, 'Traefik headers from 127.0.0.1');
-  assertRefusal(t, await request(strict.url, '/t/acme/auth', { headers: { host: H, 'x-original-uri': '/x', 'x-original-method': 'GET' } }), 400, 'without a cookie: still no decision');
-  t.ok(strict.logs.some((l) => l.includes('"reason":"untrusted_peer"')), 'the refusal is logged with its reason');
+  assertRefusal(
+    t,
+    await request(strict.url, '/t/acme/auth', {
+      headers: { host: H, 'x-original-uri': '/x', 'x-original-method': 'GET' },
+    }),
+    400,
+    'without a cookie: still no decision',
+  );
+  t.ok(
+    strict.logs.some((l) => l.includes('"reason":"untrusted_peer"')),
+    'the refusal is logged with its reason',
+  );
 });
 
 t.test('exactly what Traefik forwardAuth sends (trustForwardHeader: true, behind its entrypoint)', async (t) => {
@@ -248,7 +356,12 @@ t.test('exactly what Traefik forwardAuth sends (trustForwardHeader: true, behind
   assertRefusal(t, post, 303, 'a browser POST');
   assertRefusal(t, await traefik(bob.header(), '/admin', 'GET'), 403, 'bob on /admin');
   // Traefik copies client headers: a client adding X-Original-URI must not steer the decision.
-  assertRefusal(t, await traefik(bob.header(), '/admin', 'GET', { 'x-original-uri': '/public/x', 'x-original-method': 'GET' }), 400, 'smuggled X-Original-URI');
+  assertRefusal(
+    t,
+    await traefik(bob.header(), '/admin', 'GET', { 'x-original-uri': '/public/x', 'x-original-method': 'GET' }),
+    400,
+    'smuggled X-Original-URI',
+  );
 });
 
 t.test("exactly what Envoy's ext_authz HTTP service sends", async (t) => {
@@ -259,7 +372,13 @@ t.test("exactly what Envoy's ext_authz HTTP service sends", async (t) => {
   const envoy = (method: string, path: string, cookie: string | null, extra: Record<string, string> = {}) =>
     request(g.url, `/t/acme/auth${path}`, {
       method,
-      headers: { host: H, 'content-length': '0', 'x-envoy-expected-rq-timeout-ms': '200', ...(cookie ? { cookie } : {}), ...extra },
+      headers: {
+        host: H,
+        'content-length': '0',
+        'x-envoy-expected-rq-timeout-ms': '200',
+        ...(cookie ? { cookie } : {}),
+        ...extra,
+      },
     });
   const ok = await envoy('GET', '/reports?x=1', alice.header());
   t.equal(ok.status, 200, 'alice: allowed');
@@ -287,7 +406,15 @@ t.test('freshAuth: 401 asks for a new login (prompt=login, max_age)', async (t) 
   t.equal(res.headers.location, loginUrlFor('http://dashboard.acme.test', '/admin/x', 'prompt=login&max_age=900&'));
   t.match(res.headers['www-authenticate'], /error="insufficient_user_authentication".*max_age=900/);
   t.equal(res.json().max_age, 900);
-  const redirect = await traefikAsks('/admin/x', { cookie: alice.header(), accept: 'text/html' }, 'GET', '?mode=redirect');
+  const redirect = await traefikAsks(
+    '/admin/x',
+    { cookie: alice.header(), accept: 'text/html' },
+    'GET',
+    '?mode=redirect',
+  );
   assertRefusal(t, redirect, 302, 'mode=redirect');
-  t.equal(redirect.headers.location, loginUrlFor('https://dashboard.acme.test', '/admin/x', 'prompt=login&max_age=900&'));
+  t.equal(
+    redirect.headers.location,
+    loginUrlFor('https://dashboard.acme.test', '/admin/x', 'prompt=login&max_age=900&'),
+  );
 });

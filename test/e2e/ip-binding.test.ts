@@ -30,8 +30,12 @@ async function signIn(gw: TestGateway, xff: string | null): Promise<Signed> {
 }
 
 function app(gw: TestGateway, cookieOrBearer: string, xff: string | null, accept = 'application/json') {
-  const auth: Record<string, string> = cookieOrBearer.startsWith('gk_') ? { cookie: cookieOrBearer } : { authorization: `Bearer ${cookieOrBearer}` };
-  return request(gw.url, '/reports', { headers: { host: DASH, accept, ...auth, ...(xff ? { 'x-forwarded-for': xff } : {}) } });
+  const auth: Record<string, string> = cookieOrBearer.startsWith('gk_')
+    ? { cookie: cookieOrBearer }
+    : { authorization: `Bearer ${cookieOrBearer}` };
+  return request(gw.url, '/reports', {
+    headers: { host: DASH, accept, ...auth, ...(xff ? { 'x-forwarded-for': xff } : {}) },
+  });
 }
 async function status(gw: TestGateway, cookie: string, xff: string | null): Promise<number> {
   return (await app(gw, cookie, xff)).status;
@@ -39,10 +43,20 @@ async function status(gw: TestGateway, cookie: string, xff: string | null): Prom
 
 async function settings(t: Test, patch: Record<string, unknown>): Promise<void> {
   const cc = await request(g.url, '/t/acme/api/v1/oauth/token', {
-    method: 'POST', headers: { host: DASH, authorization: `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}` }, form: { grant_type: 'client_credentials' },
+    method: 'POST',
+    headers: {
+      host: DASH,
+      authorization: `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}`,
+    },
+    form: { grant_type: 'client_credentials' },
   });
   const res = await request(g.url, '/t/acme/api/v1/configuration/auth-settings', {
-    method: 'PATCH', headers: { host: DASH, authorization: `Bearer ${cc.json<{ access_token: string }>().access_token}`, 'content-type': 'application/json' },
+    method: 'PATCH',
+    headers: {
+      host: DASH,
+      authorization: `Bearer ${cc.json<{ access_token: string }>().access_token}`,
+      'content-type': 'application/json',
+    },
     body: JSON.stringify(patch),
   });
   t.equal(res.status, 200, `settings ${JSON.stringify(patch)}`);
@@ -86,7 +100,10 @@ t.test('exact, through a trusted proxy: the same address passes, another is refu
   t.equal(await status(g, s.cookie, '198.51.100.7, 203.0.113.250'), 401, 'a spoofed left-most entry does not help');
 
   // An access token bound to the login session is bound alike.
-  const st = await request(g.url, '/t/acme/api/v1/session/token', { method: 'POST', headers: { host: DASH, cookie: s.cookie, 'x-csrf-token': s.csrf, 'x-forwarded-for': '198.51.100.7' } });
+  const st = await request(g.url, '/t/acme/api/v1/session/token', {
+    method: 'POST',
+    headers: { host: DASH, cookie: s.cookie, 'x-csrf-token': s.csrf, 'x-forwarded-for': '198.51.100.7' },
+  });
   const at = st.json<{ access_token: string }>().access_token;
   t.equal(await status(g, at, '198.51.100.7'), 200, 'its bearer token from the same IP');
   t.equal(await status(g, at, '198.51.100.9'), 401, 'its bearer token from another IP');
@@ -110,7 +127,10 @@ t.test('subnet: the same IPv4 /24 or IPv6 /64 passes, another network is refused
   t.equal(await status(g, v6.cookie, '2001:db8:1:3::5'), 401, 'another /64: refused');
   t.equal(await status(g, v6.cookie, '203.0.113.5'), 401, 'IPv6 → IPv4: refused');
   t.equal(await status(g, v6.cookie, '2001:db8:1:2::9'), 200, 'reject: still usable from its network');
-  t.ok(audits(g, 'ip_binding_mismatch').some((e) => e.sessionId === v6.sid && e.ip === '2001:db8:1:3::5'), 'audited');
+  t.ok(
+    audits(g, 'ip_binding_mismatch').some((e) => e.sessionId === v6.sid && e.ip === '2001:db8:1:3::5'),
+    'audited',
+  );
 });
 
 t.test('ipBindingAction: revoke — after a mismatch the session is dead even from its own address', async (t) => {
@@ -120,8 +140,15 @@ t.test('ipBindingAction: revoke — after a mismatch the session is dead even fr
   t.equal(await status(g, s.cookie, '198.51.100.21'), 401, 'mismatch: 401');
   t.equal(await status(g, s.cookie, '198.51.100.20'), 401, 'the original IP: 401 too, the session is gone');
   t.equal(await g.gw.deps.store.getSession('acme', s.sid), null, 'removed from the store');
-  t.match(audits(g, 'ip_binding_mismatch').find((e) => e.sessionId === s.sid), { ip: '198.51.100.21' });
-  t.match(audits(g, 'session_revoked').find((e) => e.sessionId === s.sid), { reason: 'ip_binding_mismatch', userId: 'u-bob' }, 'the revocation is audited');
+  t.match(
+    audits(g, 'ip_binding_mismatch').find((e) => e.sessionId === s.sid),
+    { ip: '198.51.100.21' },
+  );
+  t.match(
+    audits(g, 'session_revoked').find((e) => e.sessionId === s.sid),
+    { reason: 'ip_binding_mismatch', userId: 'u-bob' },
+    'the revocation is audited',
+  );
 
   await settings(t, { ipBinding: 'off', ipBindingAction: 'reject' });
   const free = await signIn(g, '198.51.100.30');
@@ -132,26 +159,59 @@ t.test("a cookie replayed from another address is refused by the gateway's own e
   await settings(t, { ipBinding: 'exact', ipBindingAction: 'reject' });
   const s = await signIn(g, '198.51.100.60');
   const alice = await (async () => {
-    const { jar } = await login(g.url, { username: 'alice', password: PASSWORDS.alice, headers: { 'x-forwarded-for': '198.51.100.61' } });
+    const { jar } = await login(g.url, {
+      username: 'alice',
+      password: PASSWORDS.alice,
+      headers: { 'x-forwarded-for': '198.51.100.61' },
+    });
     const cookie = `gk_acme=${jar.get('gk_acme')}`;
-    const r = await request(g.url, '/t/acme/api/v1/session', { headers: { host: DASH, cookie, 'x-forwarded-for': '198.51.100.61' } });
+    const r = await request(g.url, '/t/acme/api/v1/session', {
+      headers: { host: DASH, cookie, 'x-forwarded-for': '198.51.100.61' },
+    });
     return { cookie, csrf: r.json<{ csrfToken: string }>().csrfToken };
   })();
   const thief = { 'x-forwarded-for': '203.0.113.66' };
   const api = (method: string, path: string, headers: Record<string, string>) =>
-    request(g.url, `/t/acme/api/v1${path}`, { method, headers: { host: DASH, accept: 'application/json', ...thief, ...headers } });
+    request(g.url, `/t/acme/api/v1${path}`, {
+      method,
+      headers: { host: DASH, accept: 'application/json', ...thief, ...headers },
+    });
 
   t.equal(await status(g, s.cookie, '203.0.113.66'), 401, 'the app refuses the replayed cookie');
-  t.equal((await api('GET', '/session', { cookie: s.cookie })).status, 401, 'GET /api/v1/session (its CSRF token) from another address');
-  t.equal((await api('POST', '/session/token', { cookie: s.cookie, 'x-csrf-token': s.csrf })).status, 401, 'POST /api/v1/session/token from another address');
-  t.equal((await api('GET', '/me/sessions', { cookie: s.cookie })).status, 401, 'GET /me/sessions from another address');
+  t.equal(
+    (await api('GET', '/session', { cookie: s.cookie })).status,
+    401,
+    'GET /api/v1/session (its CSRF token) from another address',
+  );
+  t.equal(
+    (await api('POST', '/session/token', { cookie: s.cookie, 'x-csrf-token': s.csrf })).status,
+    401,
+    'POST /api/v1/session/token from another address',
+  );
+  t.equal(
+    (await api('GET', '/me/sessions', { cookie: s.cookie })).status,
+    401,
+    'GET /me/sessions from another address',
+  );
   const other = await signIn(g, '198.51.100.60');
   const ro = await api('POST', '/me/sessions/revoke-others', { cookie: s.cookie, 'x-csrf-token': s.csrf });
   t.equal(ro.status, 401, 'POST /me/sessions/revoke-others from another address');
   t.equal(await status(g, other.cookie, '198.51.100.60'), 200, "and the user's other session survives");
-  t.equal((await api('GET', '/users', { cookie: alice.cookie })).status, 401, "an admin's cookie at the admin API from another address");
-  t.equal((await api('POST', '/users/u-bob/sessions/revoke-all', { cookie: alice.cookie, 'x-csrf-token': alice.csrf })).status, 401, 'admin revoke-all from another address');
-  t.ok(audits(g, 'ip_binding_mismatch').some((e) => e.sessionId === s.sid && e.ip === '203.0.113.66'), 'the app mismatch was audited');
+  t.equal(
+    (await api('GET', '/users', { cookie: alice.cookie })).status,
+    401,
+    "an admin's cookie at the admin API from another address",
+  );
+  t.equal(
+    (await api('POST', '/users/u-bob/sessions/revoke-all', { cookie: alice.cookie, 'x-csrf-token': alice.csrf }))
+      .status,
+    401,
+    'admin revoke-all from another address',
+  );
+  t.ok(
+    audits(g, 'ip_binding_mismatch').some((e) => e.sessionId === s.sid && e.ip === '203.0.113.66'),
+    'the app mismatch was audited',
+  );
 });
 
 t.test('an untrusted peer cannot pick its address with X-Forwarded-For', async (t) => {
@@ -160,10 +220,17 @@ t.test('an untrusted peer cannot pick its address with X-Forwarded-For', async (
   t.teardown(u.stop);
   const s = await signIn(u, '198.51.100.50');
   t.equal(await storedIp(u, s.sid), '127.0.0.1', 'the login records the peer address whatever XFF says');
-  t.match(audits(u, 'login_succeeded').find((e) => e.sessionId === s.sid), { ip: '127.0.0.1' });
+  t.match(
+    audits(u, 'login_succeeded').find((e) => e.sessionId === s.sid),
+    { ip: '127.0.0.1' },
+  );
   const spoofedSame = await app(u, s.cookie, '198.51.100.50');
   t.equal(spoofedSame.status, 200, 'XFF naming the address claimed at login: still judged as 127.0.0.1 → 200');
-  t.equal(spoofedSame.json<{ headers: Record<string, string> }>().headers['x-forwarded-for'], '127.0.0.1', 'and the app is told the real peer only');
+  t.equal(
+    spoofedSame.json<{ headers: Record<string, string> }>().headers['x-forwarded-for'],
+    '127.0.0.1',
+    'and the app is told the real peer only',
+  );
   t.equal(await status(u, s.cookie, '203.0.113.9'), 200, 'any other XFF: ignored, still 200');
   t.equal(await status(u, s.cookie, null), 200, 'no XFF: 200');
   t.equal(audits(u, 'ip_binding_mismatch').length, 0, 'never a mismatch');

@@ -7,7 +7,16 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import t, { type Test } from 'tap';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type JWK, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  UnsecuredJWT,
+  type JWK,
+  type JWTHeaderParameters,
+  type JWTPayload,
+} from 'jose';
 import { issueAccessToken } from '../../src/tokens/access-token.js';
 import { request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
@@ -57,8 +66,13 @@ function baseClaims(): JWTPayload & Record<string, unknown> {
 }
 
 /** Signs with the gateway's real key; `header` and `claims` change one thing at a time. */
-function mint(claims: Record<string, unknown> = baseClaims(), header: Partial<JWTHeaderParameters> = {}): Promise<string> {
-  return new SignJWT(claims as JWTPayload).setProtectedHeader({ alg: 'RS256', kid: realKid, typ: 'at+jwt', ...header } as JWTHeaderParameters).sign(keys.signing.key);
+function mint(
+  claims: Record<string, unknown> = baseClaims(),
+  header: Partial<JWTHeaderParameters> = {},
+): Promise<string> {
+  return new SignJWT(claims as JWTPayload)
+    .setProtectedHeader({ alg: 'RS256', kid: realKid, typ: 'at+jwt', ...header } as JWTHeaderParameters)
+    .sign(keys.signing.key);
 }
 function without(name: string): Record<string, unknown> {
   const c = baseClaims();
@@ -68,14 +82,20 @@ function without(name: string): Record<string, unknown> {
 
 async function bearer(token: string, host = DASH, path = '/reports'): Promise<{ res: Response; upstreamSaw: number }> {
   const before = g.upstream.seen.length;
-  const res = await request(g.url, path, { headers: { host, accept: 'application/json', authorization: `Bearer ${token}` } });
+  const res = await request(g.url, path, {
+    headers: { host, accept: 'application/json', authorization: `Bearer ${token}` },
+  });
   return { res, upstreamSaw: g.upstream.seen.length - before };
 }
 
 async function refused(t: Test, token: string, what: string, host = DASH): Promise<void> {
   const { res, upstreamSaw } = await bearer(token, host);
   t.equal(res.status, 401, `${what}: 401`);
-  t.match(String(res.headers['www-authenticate']), /^Bearer realm="[a-z]+", error="invalid_token"/, `${what}: error="invalid_token"`);
+  t.match(
+    String(res.headers['www-authenticate']),
+    /^Bearer realm="[a-z]+", error="invalid_token"/,
+    `${what}: error="invalid_token"`,
+  );
   t.equal(res.json().error, 'invalid_token');
   t.equal(upstreamSaw, 0, `${what}: the upstream never sees it`);
 }
@@ -92,8 +112,13 @@ const segments = (tok: string): [string, string, string] => tok.split('.') as [s
 t.test('positive controls: the token shapes the attacks start from are accepted', async (t) => {
   await accepted(t, await mint(), 'a client token signed by the gateway key');
   const { jar } = await login(g.url, { username: 'alice', password: PASSWORDS.alice });
-  const csrf = (await request(g.url, '/t/acme/api/v1/session', { headers: { host: DASH, cookie: jar.header() } })).json<{ csrfToken: string }>().csrfToken;
-  const st = await request(g.url, '/t/acme/api/v1/session/token', { method: 'POST', headers: { host: DASH, cookie: jar.header(), 'x-csrf-token': csrf } });
+  const csrf = (
+    await request(g.url, '/t/acme/api/v1/session', { headers: { host: DASH, cookie: jar.header() } })
+  ).json<{ csrfToken: string }>().csrfToken;
+  const st = await request(g.url, '/t/acme/api/v1/session/token', {
+    method: 'POST',
+    headers: { host: DASH, cookie: jar.header(), 'x-csrf-token': csrf },
+  });
   t.equal(st.status, 200);
   const { res } = await bearer(st.json<{ access_token: string }>().access_token);
   t.equal(res.status, 200, 'a session token');
@@ -104,12 +129,18 @@ t.test('alg: none', async (t) => {
   const unsigned = new UnsecuredJWT(baseClaims()).encode();
   await refused(t, unsigned, 'alg none, empty signature');
   const [, p] = segments(unsigned);
-  await refused(t, `${b64({ alg: 'none', typ: 'at+jwt', kid: realKid })}.${p}.${randomBytes(32).toString('base64url')}`, 'alg none with a signature part');
+  await refused(
+    t,
+    `${b64({ alg: 'none', typ: 'at+jwt', kid: realKid })}.${p}.${randomBytes(32).toString('base64url')}`,
+    'alg none with a signature part',
+  );
   await refused(t, `${b64({ alg: 'NONE', typ: 'at+jwt', kid: realKid })}.${p}.`, 'alg NONE');
 });
 
 t.test('HS256 signed with the RSA public key as the HMAC secret', async (t) => {
-  const jwks = (await request(g.url, '/t/acme/.well-known/jwks.json', { headers: { host: DASH } })).json<{ keys: JWK[] }>();
+  const jwks = (await request(g.url, '/t/acme/.well-known/jwks.json', { headers: { host: DASH } })).json<{
+    keys: JWK[];
+  }>();
   const pub = jwks.keys.find((k) => k.kid === realKid)!;
   t.ok(pub.n && pub.e, 'the JWKS publishes n and e');
   const key = createPublicKey({ key: { kty: 'RSA', n: pub.n!, e: pub.e! }, format: 'jwk' });
@@ -120,7 +151,9 @@ t.test('HS256 signed with the RSA public key as the HMAC secret', async (t) => {
   ];
   for (const [i, secret] of secrets.entries()) {
     for (const alg of ['HS256', 'HS512']) {
-      const tok = await new SignJWT(baseClaims()).setProtectedHeader({ alg, kid: realKid, typ: 'at+jwt' }).sign(new TextEncoder().encode(secret));
+      const tok = await new SignJWT(baseClaims())
+        .setProtectedHeader({ alg, kid: realKid, typ: 'at+jwt' })
+        .sign(new TextEncoder().encode(secret));
       await refused(t, tok, `${alg} with public key form ${i}`);
     }
   }
@@ -133,18 +166,30 @@ t.test('kid: unknown, missing, path and SQL payloads', async (t) => {
   await refused(t, await mint(baseClaims(), { kid: "' OR 1=1 --" }), "kid ' OR 1=1 --");
   await refused(t, await mint(baseClaims(), { kid: '/dev/null' }), 'kid /dev/null');
   // The real kid with another key's signature.
-  const forged = await new SignJWT(baseClaims()).setProtectedHeader({ alg: 'RS256', kid: realKid, typ: 'at+jwt' }).sign(attacker.privateKey);
+  const forged = await new SignJWT(baseClaims())
+    .setProtectedHeader({ alg: 'RS256', kid: realKid, typ: 'at+jwt' })
+    .sign(attacker.privateKey);
   await refused(t, forged, 'the real kid, signed by another key');
 });
 
 t.test('jku / jwk / x5u / x5c: a token never chooses its key, and nothing is fetched', async (t) => {
   const signAttacker = (header: Record<string, unknown>) =>
-    new SignJWT(baseClaims()).setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', ...header } as JWTHeaderParameters).sign(attacker.privateKey);
+    new SignJWT(baseClaims())
+      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', ...header } as JWTHeaderParameters)
+      .sign(attacker.privateKey);
   await refused(t, await signAttacker({ jwk: attackerJwk }), 'embedded jwk, valid attacker signature');
   await refused(t, await signAttacker({ jwk: attackerJwk, kid: realKid }), 'embedded jwk with the real kid');
-  await refused(t, await signAttacker({ jku: `${keyServerUrl}/jwks.json`, kid: attackerJwk.kid }), 'jku to an attacker JWKS');
+  await refused(
+    t,
+    await signAttacker({ jku: `${keyServerUrl}/jwks.json`, kid: attackerJwk.kid }),
+    'jku to an attacker JWKS',
+  );
   await refused(t, await signAttacker({ jku: `${keyServerUrl}/jwks.json`, kid: realKid }), 'jku with the real kid');
-  await refused(t, await signAttacker({ x5u: `${keyServerUrl}/cert.pem`, kid: attackerJwk.kid }), 'x5u to an attacker certificate');
+  await refused(
+    t,
+    await signAttacker({ x5u: `${keyServerUrl}/cert.pem`, kid: attackerJwk.kid }),
+    'x5u to an attacker certificate',
+  );
   await refused(t, await signAttacker({ x5c: ['MIIB'], kid: realKid }), 'x5c');
   // Even the gateway's own valid signature does not make a key-choosing header acceptable.
   await refused(t, await mint(baseClaims(), { jku: `${keyServerUrl}/jwks.json` }), 'jku on a correctly signed token');
@@ -167,7 +212,19 @@ t.test('iss must be exactly the tenant issuer; tid the tenant', async (t) => {
 
 t.test('aud must be the audience the app expects', async (t) => {
   const issue = (audience: string) =>
-    issueAccessToken(keys, { issuer: ISSUER, subject: 'billing-api-client', audience, clientId: 'billing-api-client', scope: '', sessionId: null, authTime: null, tenant: 'acme', roles: [], lifetimeSeconds: 600, now: g.clock.now() });
+    issueAccessToken(keys, {
+      issuer: ISSUER,
+      subject: 'billing-api-client',
+      audience,
+      clientId: 'billing-api-client',
+      scope: '',
+      sessionId: null,
+      authTime: null,
+      tenant: 'acme',
+      roles: [],
+      lifetimeSeconds: 600,
+      now: g.clock.now(),
+    });
   const forBilling = (await issue('billing-api')).token;
   const forDashboard = (await issue(ISSUER)).token;
   await accepted(t, forBilling, 'a billing-api token at billing', BILLING);
@@ -180,7 +237,19 @@ t.test('aud must be the audience the app expects', async (t) => {
 });
 
 t.test('expiry and not-before (the gateway clock decides)', async (t) => {
-  const { token } = await issueAccessToken(keys, { issuer: ISSUER, subject: 'billing-service', audience: ISSUER, clientId: 'billing-service', scope: '', sessionId: null, authTime: null, tenant: 'acme', roles: [], lifetimeSeconds: 60, now: g.clock.now() });
+  const { token } = await issueAccessToken(keys, {
+    issuer: ISSUER,
+    subject: 'billing-service',
+    audience: ISSUER,
+    clientId: 'billing-service',
+    scope: '',
+    sessionId: null,
+    authTime: null,
+    tenant: 'acme',
+    roles: [],
+    lifetimeSeconds: 60,
+    now: g.clock.now(),
+  });
   await accepted(t, token, 'a 60 s token while it lives');
   await accepted(t, token, 'and again (now from the verified-token cache)');
   g.clock.advance(66_000);
@@ -240,7 +309,9 @@ t.test('a 1 MB token: 431 from the header limit, never a 5xx', async (t) => {
     let got = '';
     socket.on('data', (c: Buffer) => (got += c.toString('latin1')));
     // The gateway answers and closes while we are still writing: a reset is expected.
-    socket.on('error', (err: NodeJS.ErrnoException) => (got ? resolve(got) : err.code === 'ECONNRESET' || err.code === 'EPIPE' ? resolve(got) : reject(err)));
+    socket.on('error', (err: NodeJS.ErrnoException) =>
+      got ? resolve(got) : err.code === 'ECONNRESET' || err.code === 'EPIPE' ? resolve(got) : reject(err),
+    );
     socket.on('close', () => resolve(got));
     socket.write(head);
   });
@@ -253,14 +324,22 @@ t.test('a 1 MB token: 431 from the header limit, never a 5xx', async (t) => {
 
 t.test('a token in the query string is ignored', async (t) => {
   const good = await mint();
-  const q = await request(g.url, `/reports?access_token=${good}`, { headers: { host: DASH, accept: 'application/json' } });
+  const q = await request(g.url, `/reports?access_token=${good}`, {
+    headers: { host: DASH, accept: 'application/json' },
+  });
   t.equal(q.status, 401, '?access_token= does not authenticate');
   t.equal(q.headers['www-authenticate'], 'Bearer realm="acme"', 'as if no credential was sent');
   const before = g.upstream.seen.length;
-  const pub = await request(g.url, `/public/x?access_token=${good}`, { headers: { host: DASH, accept: 'application/json' } });
+  const pub = await request(g.url, `/public/x?access_token=${good}`, {
+    headers: { host: DASH, accept: 'application/json' },
+  });
   t.equal(pub.status, 200, 'an anonymous route is served');
   t.equal(g.upstream.seen[before]?.headers['x-auth-user'], undefined, 'without an identity');
-  const form = await request(g.url, '/reports', { method: 'POST', headers: { host: DASH, accept: 'application/json' }, form: { access_token: good } });
+  const form = await request(g.url, '/reports', {
+    method: 'POST',
+    headers: { host: DASH, accept: 'application/json' },
+    form: { access_token: good },
+  });
   t.equal(form.status, 401, 'a form-body access_token does not authenticate either');
 });
 
@@ -268,5 +347,10 @@ t.test("a valid acme token is worthless at globex's host", async (t) => {
   const good = await mint();
   await accepted(t, good, 'at acme');
   await refused(t, good, 'at globex', GLOBEX);
-  await refused(t, await mint({ ...baseClaims(), iss: GLOBEX_ISSUER, aud: GLOBEX_ISSUER }), 'iss/aud of globex but tid acme, at globex', GLOBEX);
+  await refused(
+    t,
+    await mint({ ...baseClaims(), iss: GLOBEX_ISSUER, aud: GLOBEX_ISSUER }),
+    'iss/aud of globex but tid acme, at globex',
+    GLOBEX,
+  );
 });

@@ -21,7 +21,9 @@ t.test('login flow on plain http', async (t) => {
   t.equal(api.headers['www-authenticate'], 'Bearer realm="acme"');
   t.equal(api.json().error, 'invalid_token');
 
-  const xhr = await request(g.url, '/reports', { headers: { host: H, accept: 'text/html', 'x-requested-with': 'XMLHttpRequest' } });
+  const xhr = await request(g.url, '/reports', {
+    headers: { host: H, accept: 'text/html', 'x-requested-with': 'XMLHttpRequest' },
+  });
   t.equal(xhr.status, 401, 'an XHR is not redirected');
 
   const form = await request(g.url, '/t/acme/login', { headers: { host: H, accept: 'text/html' } });
@@ -30,7 +32,11 @@ t.test('login flow on plain http', async (t) => {
   t.match(form.headers['content-security-policy'], /default-src 'none'/);
   t.equal(form.headers['x-frame-options'], 'DENY');
 
-  const { jar, res } = await login(g.url, { username: 'alice', password: PASSWORDS.alice, rd: 'http://dashboard.acme.test/reports?x=1' });
+  const { jar, res } = await login(g.url, {
+    username: 'alice',
+    password: PASSWORDS.alice,
+    rd: 'http://dashboard.acme.test/reports?x=1',
+  });
   t.equal(res.status, 302);
   t.equal(res.headers.location, 'http://dashboard.acme.test/reports?x=1');
   t.equal(res.headers['cache-control'], 'no-store');
@@ -71,25 +77,40 @@ t.test('login flow on plain http', async (t) => {
   t.equal(body.session.idleExpiresAt, new Date(g.clock.now() + 30 * 60_000).toISOString());
   t.type(body.csrfToken, 'string');
 
-  const noToken = await request(g.url, '/t/acme/logout', { method: 'POST', form: {}, headers: { host: H, cookie: jar.header() } });
+  const noToken = await request(g.url, '/t/acme/logout', {
+    method: 'POST',
+    form: {},
+    headers: { host: H, cookie: jar.header() },
+  });
   t.equal(noToken.status, 403, 'logout without the CSRF token changes nothing');
   const stillIn = await request(g.url, '/x', { headers: { host: H, cookie: jar.header() } });
   t.equal(stillIn.status, 200);
 
-  const crossSite = await request(g.url, '/t/acme/logout', { method: 'POST', form: { csrf_token: body.csrfToken }, headers: { host: H, cookie: jar.header(), origin: 'https://evil.test' } });
+  const crossSite = await request(g.url, '/t/acme/logout', {
+    method: 'POST',
+    form: { csrf_token: body.csrfToken },
+    headers: { host: H, cookie: jar.header(), origin: 'https://evil.test' },
+  });
   t.equal(crossSite.status, 403, 'a cross-site logout changes nothing');
 
   const getLogout = await request(g.url, '/t/acme/logout', { headers: { host: H, cookie: jar.header() } });
   t.equal(getLogout.status, 200, 'GET shows a confirmation, it does not log out');
   t.equal((await request(g.url, '/x', { headers: { host: H, cookie: jar.header() } })).status, 200);
 
-  const out = await request(g.url, '/t/acme/logout', { method: 'POST', form: { csrf_token: body.csrfToken }, headers: { host: H, cookie: jar.header() } });
+  const out = await request(g.url, '/t/acme/logout', {
+    method: 'POST',
+    form: { csrf_token: body.csrfToken },
+    headers: { host: H, cookie: jar.header() },
+  });
   t.equal(out.status, 303);
   const cleared = out.setCookies.map(parseSetCookie).find((c) => c.name === 'gk_acme');
   t.equal(cleared?.maxAge, 0, 'logout clears the cookie');
   const after = await request(g.url, '/x', { headers: { host: H, cookie: jar.header(), accept: 'application/json' } });
   t.equal(after.status, 401, 'the old cookie is dead after logout');
-  t.ok(g.logs.some((l) => l.includes('"audit":"session_revoked"')), 'logout is audited');
+  t.ok(
+    g.logs.some((l) => l.includes('"audit":"session_revoked"')),
+    'logout is audited',
+  );
 });
 
 t.test('a wrong password and an unknown user get the same answer', async (t) => {
@@ -111,11 +132,23 @@ t.test("a tenant's session cookie is nothing at another tenant's gateway endpoin
   const { jar } = await login(g.url, { username: 'alice', password: PASSWORDS.alice });
   const value = jar.get('gk_acme')!;
   // Same user id (u-alice) exists in globex: the acme session must still mean nothing there.
-  const asGlobex = await request(g.url, '/t/globex/api/v1/session', { headers: { host: 'portal.globex.test', cookie: `gk_globex=${value}` } });
+  const asGlobex = await request(g.url, '/t/globex/api/v1/session', {
+    headers: { host: 'portal.globex.test', cookie: `gk_globex=${value}` },
+  });
   t.equal(asGlobex.status, 401);
-  const mine = await request(g.url, '/t/globex/api/v1/me/sessions', { headers: { host: 'portal.globex.test', cookie: `gk_globex=${value}` } });
+  const mine = await request(g.url, '/t/globex/api/v1/me/sessions', {
+    headers: { host: 'portal.globex.test', cookie: `gk_globex=${value}` },
+  });
   t.equal(mine.status, 401);
-  const logout = await request(g.url, '/t/globex/logout', { method: 'POST', form: {}, headers: { host: 'portal.globex.test', cookie: `gk_globex=${value}` } });
+  const logout = await request(g.url, '/t/globex/logout', {
+    method: 'POST',
+    form: {},
+    headers: { host: 'portal.globex.test', cookie: `gk_globex=${value}` },
+  });
   t.equal(logout.status, 303, 'nothing to log out at globex');
-  t.equal((await request(g.url, '/x', { headers: { host: 'dashboard.acme.test', cookie: jar.header() } })).status, 200, 'and the acme session is untouched');
+  t.equal(
+    (await request(g.url, '/x', { headers: { host: 'dashboard.acme.test', cookie: jar.header() } })).status,
+    200,
+    'and the acme session is untouched',
+  );
 });

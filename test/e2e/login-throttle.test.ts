@@ -37,7 +37,11 @@ const GENERIC = 'Invalid username or password.';
 
 t.test('per username: 3 wrong passwords lock it, even the right password then gets 429', async (t) => {
   // Three addresses with one failure each: only the username's counter reaches 3.
-  const fails = [await attempt('bob', 'wrong-1', '198.51.100.1'), await attempt('bob', 'wrong-2', '198.51.100.2'), await attempt('bob', 'wrong-3', '198.51.100.3')];
+  const fails = [
+    await attempt('bob', 'wrong-1', '198.51.100.1'),
+    await attempt('bob', 'wrong-2', '198.51.100.2'),
+    await attempt('bob', 'wrong-3', '198.51.100.3'),
+  ];
   for (const f of fails) {
     t.equal(f.status, 401, 'a wrong password: 401');
     t.equal(message(f), GENERIC);
@@ -49,10 +53,21 @@ t.test('per username: 3 wrong passwords lock it, even the right password then ge
   t.equal(message(locked), LOCKED, 'the lockout message');
   t.match(locked.body, /name="csrf_token"/, 'with the form');
   t.equal(locked.headers['cache-control'], 'no-store');
-  t.notOk(locked.setCookies.some((c) => c.startsWith('gk_acme=') && !c.startsWith('gk_acme=;')), 'no session cookie');
+  t.notOk(
+    locked.setCookies.some((c) => c.startsWith('gk_acme=') && !c.startsWith('gk_acme=;')),
+    'no session cookie',
+  );
   t.match(audits('login_failed').at(-1), { userId: 'u-bob', reason: 'locked_out', ip: '198.51.100.4' }, 'audited');
-  t.equal((await attempt('BOB', PASSWORDS.bob, '198.51.100.5')).status, 429, 'the username is compared case-insensitively');
-  t.equal((await attempt('alice', PASSWORDS.alice, '198.51.100.4')).status, 302, 'another user from the same address is not affected');
+  t.equal(
+    (await attempt('BOB', PASSWORDS.bob, '198.51.100.5')).status,
+    429,
+    'the username is compared case-insensitively',
+  );
+  t.equal(
+    (await attempt('alice', PASSWORDS.alice, '198.51.100.4')).status,
+    302,
+    'another user from the same address is not affected',
+  );
 
   // Temporary: 10 minutes later it is still locked with less to wait; 31 minutes after, it works.
   g.clock.advance(10 * MIN);
@@ -74,16 +89,39 @@ t.test('an unknown username gets exactly the same answers (non-enumeration)', as
   // Known user: three wrong passwords, then the right one (locked), then a wrong one (locked).
   const known = await run('alice', (i) => (i === 4 ? PASSWORDS.alice : `wrong-${i}`), '203.0.113');
   const unknown = await run('mallory', (i) => `guess-${i}`, '192.0.2');
-  t.same(known.map((r) => r.status), [401, 401, 401, 429, 429], 'known user: statuses');
-  t.same(unknown.map((r) => r.status), [401, 401, 401, 429, 429], 'unknown user: the same statuses');
+  t.same(
+    known.map((r) => r.status),
+    [401, 401, 401, 429, 429],
+    'known user: statuses',
+  );
+  t.same(
+    unknown.map((r) => r.status),
+    [401, 401, 401, 429, 429],
+    'unknown user: the same statuses',
+  );
   t.same(unknown.map(message), known.map(message), 'the same messages');
-  t.same(unknown.map((r) => r.headers['retry-after']), known.map((r) => r.headers['retry-after']), 'the same Retry-After');
+  t.same(
+    unknown.map((r) => r.headers['retry-after']),
+    known.map((r) => r.headers['retry-after']),
+    'the same Retry-After',
+  );
   for (let i = 0; i < 5; i++) {
     t.equal(shape(unknown[i]!, 'mallory'), shape(known[i]!, 'alice'), `attempt ${i + 1}: the same page`);
-    t.same(Object.keys(unknown[i]!.headers).sort(), Object.keys(known[i]!.headers).sort(), `attempt ${i + 1}: the same headers`);
+    t.same(
+      Object.keys(unknown[i]!.headers).sort(),
+      Object.keys(known[i]!.headers).sort(),
+      `attempt ${i + 1}: the same headers`,
+    );
   }
   const reasons = audits('login_failed').filter((e) => e.ip === '192.0.2.1' || e.ip === '192.0.2.4');
-  t.match(reasons, [{ reason: 'unknown_user', userId: null }, { reason: 'locked_out', userId: null }], 'the audit (not the client) tells them apart');
+  t.match(
+    reasons,
+    [
+      { reason: 'unknown_user', userId: null },
+      { reason: 'locked_out', userId: null },
+    ],
+    'the audit (not the client) tells them apart',
+  );
   g.clock.advance(31 * MIN); // let alice go
 });
 
@@ -105,10 +143,18 @@ t.test('a success resets the username counter (not the address counter)', async 
   t.equal((await attempt('bob', PASSWORDS.bob, '10.1.0.2')).status, 302, 'a success after 2 failures');
   t.equal((await attempt('bob', 'wrong', '10.1.0.3')).status, 401);
   t.equal((await attempt('bob', 'wrong', '10.1.0.3')).status, 401);
-  t.equal((await attempt('bob', PASSWORDS.bob, '10.1.0.4')).status, 302, 'two more failures: not locked (the count started again)');
+  t.equal(
+    (await attempt('bob', PASSWORDS.bob, '10.1.0.4')).status,
+    302,
+    'two more failures: not locked (the count started again)',
+  );
   // The first address still has its 2 failures: one more locks it.
   t.equal((await attempt('nobody', 'x', '10.1.0.1')).status, 401);
-  t.equal((await attempt('alice', PASSWORDS.alice, '10.1.0.1')).status, 429, 'the address counter was not reset by the success');
+  t.equal(
+    (await attempt('alice', PASSWORDS.alice, '10.1.0.1')).status,
+    429,
+    'the address counter was not reset by the success',
+  );
 });
 
 t.test('the window: failures older than the window do not add up', async (t) => {
@@ -116,7 +162,11 @@ t.test('the window: failures older than the window do not add up', async (t) => 
   t.equal((await attempt('alice', 'wrong', '10.2.0.2')).status, 401);
   g.clock.advance(16 * MIN);
   t.equal((await attempt('alice', 'wrong', '10.2.0.3')).status, 401, 'a third failure after the window');
-  t.equal((await attempt('alice', PASSWORDS.alice, '10.2.0.4')).status, 302, 'is a first failure of a new window: not locked');
+  t.equal(
+    (await attempt('alice', PASSWORDS.alice, '10.2.0.4')).status,
+    302,
+    'is a first failure of a new window: not locked',
+  );
 });
 
 t.test('parallel guesses do not get past maxFailures', async (t) => {
@@ -125,20 +175,32 @@ t.test('parallel guesses do not get past maxFailures', async (t) => {
   // rest must be refused (429) — otherwise a lockout only limits sequential guessing.
   g.clock.advance(31 * MIN);
   // Each guess first gets its form (nonce cookie + token), then all 12 are posted at once.
-  const forms = await Promise.all(Array.from({ length: 12 }, async (_, i) => {
-    const ip = `10.3.0.${i + 1}`;
-    const jar = new CookieJar();
-    const form = await request(g.url, '/t/acme/login', { headers: { host: 'dashboard.acme.test', accept: 'text/html', 'x-forwarded-for': ip } });
-    jar.take(form);
-    return { ip, jar, token: formToken(form.body) };
-  }));
-  const results = await Promise.all(forms.map((f, i) => request(g.url, '/t/acme/login', {
-    method: 'POST',
-    headers: { host: 'dashboard.acme.test', accept: 'text/html', cookie: f.jar.header(), 'x-forwarded-for': f.ip },
-    form: { username: 'alice', password: `parallel-guess-${i}`, csrf_token: f.token, rd: '/' },
-  })));
+  const forms = await Promise.all(
+    Array.from({ length: 12 }, async (_, i) => {
+      const ip = `10.3.0.${i + 1}`;
+      const jar = new CookieJar();
+      const form = await request(g.url, '/t/acme/login', {
+        headers: { host: 'dashboard.acme.test', accept: 'text/html', 'x-forwarded-for': ip },
+      });
+      jar.take(form);
+      return { ip, jar, token: formToken(form.body) };
+    }),
+  );
+  const results = await Promise.all(
+    forms.map((f, i) =>
+      request(g.url, '/t/acme/login', {
+        method: 'POST',
+        headers: { host: 'dashboard.acme.test', accept: 'text/html', cookie: f.jar.header(), 'x-forwarded-for': f.ip },
+        form: { username: 'alice', password: `parallel-guess-${i}`, csrf_token: f.token, rd: '/' },
+      }),
+    ),
+  );
   const checked = results.filter((r) => r.status === 401).length;
-  t.same([...new Set(results.map((r) => r.status))].sort(), checked === 12 ? [401] : [401, 429], 'only 401 and 429 answers');
+  t.same(
+    [...new Set(results.map((r) => r.status))].sort(),
+    checked === 12 ? [401] : [401, 429],
+    'only 401 and 429 answers',
+  );
   t.ok(checked <= 3, `passwords checked: ${checked} (at most 3)`);
   t.equal((await attempt('alice', PASSWORDS.alice, '10.3.1.1')).status, 429, 'afterwards the username is locked');
 });

@@ -18,16 +18,24 @@ const TEMPLATE = readFileSync(new URL('../../deploy/nginx/gatekeeper.conf', impo
 
 const g = await startTestGateway();
 t.teardown(g.stop);
-const site = TEMPLATE.replaceAll('__SERVER_NAME__', H).replaceAll('__GATEWAY__', g.url).replaceAll('__APP__', g.upstream.url).replaceAll('__SLUG__', 'acme');
+const site = TEMPLATE.replaceAll('__SERVER_NAME__', H)
+  .replaceAll('__GATEWAY__', g.url)
+  .replaceAll('__APP__', g.upstream.url)
+  .replaceAll('__SLUG__', 'acme');
 const unfilled = [...new Set(site.match(/__[A-Z_]+__/g))].filter((p) => p !== '__LISTEN__');
-if (unfilled.length > 0) throw new Error(`deploy/nginx/gatekeeper.conf has placeholders this test does not fill: ${unfilled.join(', ')}`);
+if (unfilled.length > 0)
+  throw new Error(`deploy/nginx/gatekeeper.conf has placeholders this test does not fill: ${unfilled.join(', ')}`);
 const nginx = await startNginx(site);
 t.teardown(nginx.stop);
 
 type Seen = { method: string; url: string; headers: Record<string, string | undefined> };
 
 /** One request through nginx, and what the app saw because of it. */
-async function via(path: string, headers: Record<string, string>, method = 'GET'): Promise<{ res: Response; atApp: Seen[] }> {
+async function via(
+  path: string,
+  headers: Record<string, string>,
+  method = 'GET',
+): Promise<{ res: Response; atApp: Seen[] }> {
   const before = g.upstream.seen.length;
   const res = await request(nginx.url, path, { method, headers });
   return { res, atApp: g.upstream.seen.slice(before) as Seen[] };
@@ -51,7 +59,12 @@ t.test('login through nginx: redirect, form, session, identity at the app', asyn
   t.equal(form.res.status, 200, 'the login form, served by the gateway through nginx');
   t.match(form.res.body, /name="csrf_token"/);
 
-  const { jar, res } = await login(nginx.url, { host: H, username: 'alice', password: PASSWORDS.alice, rd: location.searchParams.get('rd')! });
+  const { jar, res } = await login(nginx.url, {
+    host: H,
+    username: 'alice',
+    password: PASSWORDS.alice,
+    rd: location.searchParams.get('rd')!,
+  });
   t.equal(res.status, 302, 'the form posted through nginx signs in');
   t.equal(res.headers.location, 'http://dashboard.acme.test/reports?x=1', 'back to where the browser was going');
   alice = jar.header();
@@ -101,17 +114,34 @@ t.test('allowed, denied and redirected requests', async (t) => {
   t.equal(anon.res.status, 200, 'anonymous routes need no login');
   t.notOk(anon.atApp[0]?.headers['x-auth-user'], 'and carry no identity');
 
-  t.equal((await via('/t/acme/auth', { ...API, cookie: alice, 'x-original-uri': '/x', 'x-original-method': 'GET' })).res.status, 404, 'the decision endpoint is not exposed through nginx');
+  t.equal(
+    (await via('/t/acme/auth', { ...API, cookie: alice, 'x-original-uri': '/x', 'x-original-method': 'GET' })).res
+      .status,
+    404,
+    'the decision endpoint is not exposed through nginx',
+  );
   // The Envoy form: a client must not be able to ask the gateway, through trusted nginx,
   // about an "original request" of its own making (forged X-Forwarded-Uri/Method).
   for (const path of ['/t/acme/auth/admin/x', '/t/acme//auth/admin', '/t/acme/auth/']) {
-    const envoy = await via(path, { ...API, 'x-forwarded-uri': '/public/x', 'x-forwarded-method': 'GET', 'x-forwarded-host': 'dashboard.acme.test' });
+    const envoy = await via(path, {
+      ...API,
+      'x-forwarded-uri': '/public/x',
+      'x-forwarded-method': 'GET',
+      'x-forwarded-host': 'dashboard.acme.test',
+    });
     t.equal(envoy.res.status, 404, `${path}: the Envoy decision endpoint is not exposed through nginx`);
   }
 });
 
 t.test("a client's X-Auth-* never reaches the app", async (t) => {
-  const spoof = { 'x-auth-user': 'u-alice', 'X-AUTH-ROLES': 'admin', x_auth_user: 'u-alice', 'x-auth-tenant': 'globex', 'x-auth-redirect': 'https://evil.test/', 'x-auth-jwt': 'forged' };
+  const spoof = {
+    'x-auth-user': 'u-alice',
+    'X-AUTH-ROLES': 'admin',
+    x_auth_user: 'u-alice',
+    'x-auth-tenant': 'globex',
+    'x-auth-redirect': 'https://evil.test/',
+    'x-auth-jwt': 'forged',
+  };
   const asBob = await via('/x', { ...API, cookie: bob, ...spoof });
   t.equal(asBob.res.status, 200);
   const h = asBob.atApp[0]!.headers;
@@ -126,21 +156,41 @@ t.test("a client's X-Auth-* never reaches the app", async (t) => {
   const anon = await via('/public/x', { ...API, ...spoof });
   t.equal(anon.res.status, 200);
   const a = anon.atApp[0]!.headers;
-  t.same(Object.keys(a).filter((k) => /^x[-_]auth[-_]/i.test(k)), [], 'anonymous: no X-Auth-* at all');
+  t.same(
+    Object.keys(a).filter((k) => /^x[-_]auth[-_]/i.test(k)),
+    [],
+    'anonymous: no X-Auth-* at all',
+  );
 
   t.equal((await via('/admin/x', { ...API, cookie: bob, ...spoof })).res.status, 403, 'spoofed roles grant nothing');
 
   // nginx passes client headers into the auth subrequest unless the config overrides them:
   // a client naming another host, URI or method must still get the decision for its own
   // request (exactly 403; a 500 would mean the gateway saw the client's copies).
-  const steer = { 'x-forwarded-host': 'portal.globex.test', 'x-forwarded-uri': '/public/x', 'x-forwarded-method': 'OPTIONS', 'x-original-uri': '/public/x', 'x-original-method': 'OPTIONS', 'x-forwarded-proto': 'javascript' };
+  const steer = {
+    'x-forwarded-host': 'portal.globex.test',
+    'x-forwarded-uri': '/public/x',
+    'x-forwarded-method': 'OPTIONS',
+    'x-original-uri': '/public/x',
+    'x-original-method': 'OPTIONS',
+    'x-forwarded-proto': 'javascript',
+  };
   const steered = await via('/admin/x', { ...API, cookie: bob, ...steer });
   t.equal(steered.res.status, 403, 'forwarded headers from the client steer nothing');
   t.equal(steered.atApp.length, 0);
 });
 
 t.test('the path-bypass list through nginx', async (t) => {
-  for (const path of ['/admin', '//admin', '/./admin', '/x/../admin', '/x/%2e%2e/admin', '/%61dmin', '/admin;x', '/admin/?next=/public/']) {
+  for (const path of [
+    '/admin',
+    '//admin',
+    '/./admin',
+    '/x/../admin',
+    '/x/%2e%2e/admin',
+    '/%61dmin',
+    '/admin;x',
+    '/admin/?next=/public/',
+  ]) {
     const { res, atApp } = await via(path, { ...API, cookie: bob });
     t.not(res.status, 200, `bob ${path}: ${res.status}`);
     t.equal(res.status, 403, `bob ${path}: the decision for /admin`);

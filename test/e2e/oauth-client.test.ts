@@ -21,11 +21,21 @@ t.teardown(g.stop);
 const issuer = `${base}/t/acme`;
 const gwHost = `127.0.0.1:${port}`;
 
-const spa = await oidc.discovery(new URL(`${issuer}/.well-known/oauth-authorization-server`), 'web-spa', undefined, oidc.None(), {
-  execute: [oidc.allowInsecureRequests],
-});
+const spa = await oidc.discovery(
+  new URL(`${issuer}/.well-known/oauth-authorization-server`),
+  'web-spa',
+  undefined,
+  oidc.None(),
+  {
+    execute: [oidc.allowInsecureRequests],
+  },
+);
 
-function confidential(id: string, secret: string, auth: oidc.ClientAuth = oidc.ClientSecretBasic(secret)): oidc.Configuration {
+function confidential(
+  id: string,
+  secret: string,
+  auth: oidc.ClientAuth = oidc.ClientSecretBasic(secret),
+): oidc.Configuration {
   const cfg = new oidc.Configuration(spa.serverMetadata(), id, secret, auth);
   oidc.allowInsecureRequests(cfg);
   return cfg;
@@ -44,7 +54,9 @@ async function signedIn(user: 'alice' | 'bob' = 'alice'): Promise<CookieJar> {
 /** GET a gateway URL (absolute, on the gateway's own address) with the jar's cookies. */
 function getWithJar(url: string | URL, jar: CookieJar): Promise<Response> {
   const u = new URL(url, base);
-  return request(g.url, u.pathname + u.search, { headers: { host: gwHost, accept: 'text/html', cookie: jar.header() } });
+  return request(g.url, u.pathname + u.search, {
+    headers: { host: gwHost, accept: 'text/html', cookie: jar.header() },
+  });
 }
 
 interface Started {
@@ -52,7 +64,11 @@ interface Started {
   verifier: string;
   state: string;
 }
-async function authorizationUrl(cfg: oidc.Configuration, redirectUri: string, extra: Record<string, string> = {}): Promise<Started> {
+async function authorizationUrl(
+  cfg: oidc.Configuration,
+  redirectUri: string,
+  extra: Record<string, string> = {},
+): Promise<Started> {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(cfg, {
@@ -66,22 +82,31 @@ async function authorizationUrl(cfg: oidc.Configuration, redirectUri: string, ex
 }
 
 /** Runs the browser half: the authorize request with the session cookie, 302 to the client. */
-async function authorize(jar: CookieJar, cfg: oidc.Configuration = spa, redirectUri = SPA_REDIRECT): Promise<Started & { callback: URL }> {
+async function authorize(
+  jar: CookieJar,
+  cfg: oidc.Configuration = spa,
+  redirectUri = SPA_REDIRECT,
+): Promise<Started & { callback: URL }> {
   const s = await authorizationUrl(cfg, redirectUri);
   const res = await getWithJar(s.url, jar);
-  if (res.status !== 302 || typeof res.headers.location !== 'string') throw new Error(`authorize answered ${res.status}: ${res.body.slice(0, 200)}`);
+  if (res.status !== 302 || typeof res.headers.location !== 'string')
+    throw new Error(`authorize answered ${res.status}: ${res.body.slice(0, 200)}`);
   return { ...s, callback: new URL(res.headers.location) };
 }
 
 /** The proxied dashboard app with `Authorization: Bearer`. */
 async function atDashboard(token: string): Promise<{ res: Response; seen: Record<string, string> | undefined }> {
   const before = g.upstream.seen.length;
-  const res = await request(g.url, '/reports', { headers: { host: DASH, accept: 'application/json', authorization: `Bearer ${token}` } });
+  const res = await request(g.url, '/reports', {
+    headers: { host: DASH, accept: 'application/json', authorization: `Bearer ${token}` },
+  });
   return { res, seen: g.upstream.seen.slice(before)[0]?.headers as Record<string, string> | undefined };
 }
 
 /** The RFC 6749 §5.2 error openid-client reports (a 401 with a challenge is its own error class). */
-async function oauthError(p: Promise<unknown>): Promise<{ error: string; status: number; challenge?: string } | 'no error'> {
+async function oauthError(
+  p: Promise<unknown>,
+): Promise<{ error: string; status: number; challenge?: string } | 'no error'> {
   try {
     await p;
     return 'no error';
@@ -133,14 +158,20 @@ t.test('authorization code + PKCE, refresh rotation, the token at the app, intro
   t.type(claims.jti, 'string');
 
   // The access token at a proxied app.
-  const jwks = (await request(g.url, '/t/acme/.well-known/jwks.json', { headers: { host: gwHost } })).json<JSONWebKeySet>();
+  const jwks = (
+    await request(g.url, '/t/acme/.well-known/jwks.json', { headers: { host: gwHost } })
+  ).json<JSONWebKeySet>();
   const { res, seen } = await atDashboard(tokens.access_token);
   t.equal(res.status, 200, 'the bearer token is accepted at the dashboard');
   t.equal(seen?.['x-auth-user'], 'u-alice');
   t.equal(seen?.['x-auth-session'], claims.sid);
   const assertion = seen?.['x-auth-jwt'];
   t.type(assertion, 'string', 'X-Auth-Jwt reaches the app');
-  const verified = await jwtVerify(assertion!, createLocalJWKSet(jwks), { audience: 'dashboard', issuer, currentDate: new Date(g.clock.now()) });
+  const verified = await jwtVerify(assertion!, createLocalJWKSet(jwks), {
+    audience: 'dashboard',
+    issuer,
+    currentDate: new Date(g.clock.now()),
+  });
   t.equal(verified.payload.sub, 'u-alice', 'X-Auth-Jwt verifies against the JWKS, aud dashboard');
 
   // Refresh: a new refresh token each time.
@@ -160,9 +191,15 @@ t.test('authorization code + PKCE, refresh rotation, the token at the app, intro
   t.equal(active.active, true);
   t.equal(active.sub, 'u-alice');
   t.equal(active.client_id, 'web-spa');
-  const activeRefresh = await oidc.tokenIntrospection(resource, r2.refresh_token!, { token_type_hint: 'refresh_token' });
+  const activeRefresh = await oidc.tokenIntrospection(resource, r2.refresh_token!, {
+    token_type_hint: 'refresh_token',
+  });
   t.equal(activeRefresh.active, true, 'the current refresh token is active');
-  t.same(await oidc.tokenIntrospection(other, r2.access_token), { active: false }, 'another client without the scope: only {active: false}');
+  t.same(
+    await oidc.tokenIntrospection(other, r2.access_token),
+    { active: false },
+    'another client without the scope: only {active: false}',
+  );
   t.same(await oidc.tokenIntrospection(billing, r2.refresh_token!), { active: false }, 'nor about the refresh token');
 
   // Revocation with openid-client's helper: the access token first.
@@ -174,7 +211,11 @@ t.test('authorization code + PKCE, refresh rotation, the token at the app, intro
   // Then the refresh token: the whole session ends.
   await oidc.tokenRevocation(spa, r2.refresh_token!);
   t.same(await oidc.tokenIntrospection(resource, r2.refresh_token!), { active: false });
-  t.same(await oidc.tokenIntrospection(resource, r1.access_token), { active: false }, 'the session\'s access tokens are inactive');
+  t.same(
+    await oidc.tokenIntrospection(resource, r1.access_token),
+    { active: false },
+    "the session's access tokens are inactive",
+  );
   t.equal((await atDashboard(r1.access_token)).res.status, 401);
   t.match(await oauthError(oidc.refreshTokenGrant(spa, r2.refresh_token!)), { error: 'invalid_grant', status: 400 });
 });
@@ -191,10 +232,26 @@ t.test('client credentials for billing-service', async (t) => {
   const info = await oidc.tokenIntrospection(billing, cc.access_token);
   t.equal(info.active, true, 'a client introspects its own token');
   t.equal(info.scope, 'sessions:admin');
-  t.same(await oidc.tokenIntrospection(other, cc.access_token), { active: false }, "another client does not learn about billing-service's token");
-  t.match(await oauthError(oidc.clientCredentialsGrant(billing, { scope: 'admin:everything' })), { error: 'invalid_scope' }, 'a scope beyond the allow-list');
-  t.match(await oauthError(oidc.clientCredentialsGrant(confidential('billing-service', 'wrong-secret'))), { error: 'invalid_client', status: 401, challenge: 'basic' }, 'a wrong secret: 401 with a Basic challenge');
-  t.match(await oauthError(oidc.clientCredentialsGrant(spa)), { error: 'unauthorized_client' }, 'a public client has no client_credentials');
+  t.same(
+    await oidc.tokenIntrospection(other, cc.access_token),
+    { active: false },
+    "another client does not learn about billing-service's token",
+  );
+  t.match(
+    await oauthError(oidc.clientCredentialsGrant(billing, { scope: 'admin:everything' })),
+    { error: 'invalid_scope' },
+    'a scope beyond the allow-list',
+  );
+  t.match(
+    await oauthError(oidc.clientCredentialsGrant(confidential('billing-service', 'wrong-secret'))),
+    { error: 'invalid_client', status: 401, challenge: 'basic' },
+    'a wrong secret: 401 with a Basic challenge',
+  );
+  t.match(
+    await oauthError(oidc.clientCredentialsGrant(spa)),
+    { error: 'unauthorized_client' },
+    'a public client has no client_credentials',
+  );
   const { res, seen } = await atDashboard(cc.access_token);
   t.equal(res.status, 200, 'a client token is accepted where authentication is enough');
   t.equal(seen?.['x-auth-user'], 'billing-service');
@@ -202,10 +259,14 @@ t.test('client credentials for billing-service', async (t) => {
   // A client with an audience: its tokens are for that app only.
   const api = await oidc.clientCredentialsGrant(confidential('billing-api-client', SECRETS.other));
   t.equal(decodeJwt(api.access_token).aud, 'billing-api', "the client's audience");
-  const atBilling = await request(g.url, '/invoices', { headers: { host: 'billing.acme.test', accept: 'application/json', authorization: `Bearer ${api.access_token}` } });
+  const atBilling = await request(g.url, '/invoices', {
+    headers: { host: 'billing.acme.test', accept: 'application/json', authorization: `Bearer ${api.access_token}` },
+  });
   t.equal(atBilling.status, 200, 'accepted by the app with audience billing-api');
   t.equal((await atDashboard(api.access_token)).res.status, 401, 'refused by the dashboard');
-  const ccAtBilling = await request(g.url, '/invoices', { headers: { host: 'billing.acme.test', accept: 'application/json', authorization: `Bearer ${cc.access_token}` } });
+  const ccAtBilling = await request(g.url, '/invoices', {
+    headers: { host: 'billing.acme.test', accept: 'application/json', authorization: `Bearer ${cc.access_token}` },
+  });
   t.equal(ccAtBilling.status, 401, 'an issuer-audience token is refused by the billing app');
 });
 
@@ -220,7 +281,13 @@ t.test('authorize errors about the client or the redirect URI are shown, never r
   t.equal(a.headers.location, undefined, 'no redirect');
   t.match(a.headers['content-type'], /text\/html/);
 
-  for (const uri of ['http://evil.test/callback', `${SPA_REDIRECT}/x`, `${SPA_REDIRECT}?x=1`, 'http://app.acme.test/Callback', OTHER_REDIRECT]) {
+  for (const uri of [
+    'http://evil.test/callback',
+    `${SPA_REDIRECT}/x`,
+    `${SPA_REDIRECT}?x=1`,
+    'http://app.acme.test/Callback',
+    OTHER_REDIRECT,
+  ]) {
     const bad = new URL(good.url);
     bad.searchParams.set('redirect_uri', uri);
     const r = await getWithJar(bad, jar);
@@ -238,7 +305,10 @@ t.test('authorize without PKCE or with plain PKCE redirects back with invalid_re
   const cases: [string, (u: URL) => void][] = [
     ['no code_challenge', (u) => u.searchParams.delete('code_challenge')],
     ['no code_challenge_method', (u) => u.searchParams.delete('code_challenge_method')],
-    ['no PKCE at all', (u) => (u.searchParams.delete('code_challenge'), u.searchParams.delete('code_challenge_method'))],
+    [
+      'no PKCE at all',
+      (u) => (u.searchParams.delete('code_challenge'), u.searchParams.delete('code_challenge_method')),
+    ],
     ['plain', (u) => u.searchParams.set('code_challenge_method', 'plain')],
   ];
   for (const [name, change] of cases) {
@@ -262,32 +332,61 @@ t.test('authorize without PKCE or with plain PKCE redirects back with invalid_re
   const u = new URL(good.url);
   u.searchParams.delete('code_challenge');
   const loc = new URL(String((await getWithJar(u, jar)).headers.location));
-  t.match(await oauthError(oidc.authorizationCodeGrant(spa, loc, { pkceCodeVerifier: good.verifier, expectedState: good.state })), { error: 'invalid_request', status: 302 });
+  t.match(
+    await oauthError(
+      oidc.authorizationCodeGrant(spa, loc, { pkceCodeVerifier: good.verifier, expectedState: good.state }),
+    ),
+    { error: 'invalid_request', status: 302 },
+  );
 });
 
 t.test('an authorization code is one-time, bound to its verifier and its client', async (t) => {
   const jar = await signedIn();
 
   const once = await authorize(jar);
-  const first = await oidc.authorizationCodeGrant(spa, once.callback, { pkceCodeVerifier: once.verifier, expectedState: once.state });
+  const first = await oidc.authorizationCodeGrant(spa, once.callback, {
+    pkceCodeVerifier: once.verifier,
+    expectedState: once.state,
+  });
   t.ok(first.access_token);
-  t.match(await oauthError(oidc.authorizationCodeGrant(spa, once.callback, { pkceCodeVerifier: once.verifier, expectedState: once.state })), { error: 'invalid_grant', status: 400 }, 'a code used twice: invalid_grant');
+  t.match(
+    await oauthError(
+      oidc.authorizationCodeGrant(spa, once.callback, { pkceCodeVerifier: once.verifier, expectedState: once.state }),
+    ),
+    { error: 'invalid_grant', status: 400 },
+    'a code used twice: invalid_grant',
+  );
 
   const wrongVerifier = await authorize(jar);
   t.match(
-    await oauthError(oidc.authorizationCodeGrant(spa, wrongVerifier.callback, { pkceCodeVerifier: oidc.randomPKCECodeVerifier(), expectedState: wrongVerifier.state })),
+    await oauthError(
+      oidc.authorizationCodeGrant(spa, wrongVerifier.callback, {
+        pkceCodeVerifier: oidc.randomPKCECodeVerifier(),
+        expectedState: wrongVerifier.state,
+      }),
+    ),
     { error: 'invalid_grant' },
     'the wrong verifier: invalid_grant',
   );
   t.match(
-    await oauthError(oidc.authorizationCodeGrant(spa, wrongVerifier.callback, { pkceCodeVerifier: wrongVerifier.verifier, expectedState: wrongVerifier.state })),
+    await oauthError(
+      oidc.authorizationCodeGrant(spa, wrongVerifier.callback, {
+        pkceCodeVerifier: wrongVerifier.verifier,
+        expectedState: wrongVerifier.state,
+      }),
+    ),
     { error: 'invalid_grant' },
     'and the code is gone after the failed attempt',
   );
 
   const stolen = await authorize(jar);
   t.match(
-    await oauthError(oidc.authorizationCodeGrant(other, stolen.callback, { pkceCodeVerifier: stolen.verifier, expectedState: stolen.state })),
+    await oauthError(
+      oidc.authorizationCodeGrant(other, stolen.callback, {
+        pkceCodeVerifier: stolen.verifier,
+        expectedState: stolen.state,
+      }),
+    ),
     { error: 'invalid_grant' },
     'a code of web-spa redeemed by other-client: invalid_grant',
   );
@@ -296,20 +395,46 @@ t.test('an authorization code is one-time, bound to its verifier and its client'
   const raw = await request(g.url, '/t/acme/api/v1/oauth/token', {
     method: 'POST',
     headers: { host: gwHost },
-    form: { grant_type: 'authorization_code', client_id: 'web-spa', code: String(noVerifier.callback.searchParams.get('code')), redirect_uri: SPA_REDIRECT },
+    form: {
+      grant_type: 'authorization_code',
+      client_id: 'web-spa',
+      code: String(noVerifier.callback.searchParams.get('code')),
+      redirect_uri: SPA_REDIRECT,
+    },
   });
   t.equal(raw.status, 400);
   t.equal(raw.json().error, 'invalid_grant', 'no code_verifier: invalid_grant');
 
   const late = await authorize(jar);
   g.clock.advance(61_000);
-  t.match(await oauthError(oidc.authorizationCodeGrant(spa, late.callback, { pkceCodeVerifier: late.verifier, expectedState: late.state })), { error: 'invalid_grant' }, 'a code older than 60 s: invalid_grant');
+  t.match(
+    await oauthError(
+      oidc.authorizationCodeGrant(spa, late.callback, { pkceCodeVerifier: late.verifier, expectedState: late.state }),
+    ),
+    { error: 'invalid_grant' },
+    'a code older than 60 s: invalid_grant',
+  );
 
   const loggedOut = await authorize(jar);
-  const csrf = (await request(g.url, '/t/acme/api/v1/session', { headers: { host: gwHost, cookie: jar.header() } })).json<{ csrfToken: string }>().csrfToken;
-  t.equal((await request(g.url, '/t/acme/logout', { method: 'POST', headers: { host: gwHost, cookie: jar.header(), 'x-csrf-token': csrf } })).status, 303);
+  const csrf = (
+    await request(g.url, '/t/acme/api/v1/session', { headers: { host: gwHost, cookie: jar.header() } })
+  ).json<{ csrfToken: string }>().csrfToken;
+  t.equal(
+    (
+      await request(g.url, '/t/acme/logout', {
+        method: 'POST',
+        headers: { host: gwHost, cookie: jar.header(), 'x-csrf-token': csrf },
+      })
+    ).status,
+    303,
+  );
   t.match(
-    await oauthError(oidc.authorizationCodeGrant(spa, loggedOut.callback, { pkceCodeVerifier: loggedOut.verifier, expectedState: loggedOut.state })),
+    await oauthError(
+      oidc.authorizationCodeGrant(spa, loggedOut.callback, {
+        pkceCodeVerifier: loggedOut.verifier,
+        expectedState: loggedOut.state,
+      }),
+    ),
     { error: 'invalid_grant' },
     'a code whose login session ended before the exchange: invalid_grant',
   );
@@ -319,8 +444,16 @@ t.test('an authorization code is one-time, bound to its verifier and its client'
   const wrongUri = new URL(otherUri.callback);
   const r = await request(g.url, '/t/acme/api/v1/oauth/token', {
     method: 'POST',
-    headers: { host: gwHost, authorization: `Basic ${Buffer.from(`other-client:${SECRETS.other}`).toString('base64')}` },
-    form: { grant_type: 'authorization_code', code: String(wrongUri.searchParams.get('code')), redirect_uri: 'http://other.acme.test/elsewhere', code_verifier: otherUri.verifier },
+    headers: {
+      host: gwHost,
+      authorization: `Basic ${Buffer.from(`other-client:${SECRETS.other}`).toString('base64')}`,
+    },
+    form: {
+      grant_type: 'authorization_code',
+      code: String(wrongUri.searchParams.get('code')),
+      redirect_uri: 'http://other.acme.test/elsewhere',
+      code_verifier: otherUri.verifier,
+    },
   });
   t.equal(r.json().error, 'invalid_grant', 'a redirect_uri that differs from the authorization request: invalid_grant');
 });
@@ -337,7 +470,10 @@ t.test('a signed-out browser is sent to login first, then the flow completes', a
   const back = await getWithJar(rd, jar);
   t.equal(back.status, 302);
   const callback = new URL(String(back.headers.location));
-  const tokens = await oidc.authorizationCodeGrant(spa, callback, { pkceCodeVerifier: s.verifier, expectedState: s.state });
+  const tokens = await oidc.authorizationCodeGrant(spa, callback, {
+    pkceCodeVerifier: s.verifier,
+    expectedState: s.state,
+  });
   t.equal(decodeJwt(tokens.access_token).sub, 'u-bob');
 });
 
@@ -363,7 +499,10 @@ t.test('prompt=login forces the login form once, then completes', async (t) => {
   t.equal(back.status, 302, 'the second pass completes');
   const callback = new URL(String(back.headers.location));
   t.equal(callback.origin + callback.pathname, SPA_REDIRECT, 'to the client, not to login again');
-  const tokens = await oidc.authorizationCodeGrant(spa, callback, { pkceCodeVerifier: s.verifier, expectedState: s.state });
+  const tokens = await oidc.authorizationCodeGrant(spa, callback, {
+    pkceCodeVerifier: s.verifier,
+    expectedState: s.state,
+  });
   t.equal(decodeJwt(tokens.access_token).auth_time, Math.floor(g.clock.now() / 1000));
 
   // The re-auth mark is the gateway's own: a client-supplied one must not skip the prompt,
@@ -372,10 +511,16 @@ t.test('prompt=login forces the login form once, then completes', async (t) => {
   forged.searchParams.set('gk_reauth_at', '0');
   const skip = await getWithJar(forged, jar);
   const replayed = new URL(s.url);
-  replayed.searchParams.set('gk_reauth_at', new URL(String(res.headers.location), base).searchParams.get('gk_reauth_at') ?? '');
+  replayed.searchParams.set(
+    'gk_reauth_at',
+    new URL(String(res.headers.location), base).searchParams.get('gk_reauth_at') ?? '',
+  );
   g.clock.advance(1000);
   const made = await getWithJar(s.url, jar);
-  const markLater = new URL(new URL(String(made.headers.location), base).searchParams.get('rd')!, base).searchParams.get('gk_reauth_at');
+  const markLater = new URL(
+    new URL(String(made.headers.location), base).searchParams.get('rd')!,
+    base,
+  ).searchParams.get('gk_reauth_at');
   t.ok(markLater, 'a new forced login carries a signed mark');
   t.not(markLater, replayed.searchParams.get('gk_reauth_at'), 'each forced login has its own mark');
   t.equal(
@@ -392,12 +537,21 @@ t.test('max_age: a login older than max_age is asked again, then the flow comple
   const first = await getWithJar(s.url, jar);
   const loginLoc = new URL(String(first.headers.location), base);
   t.equal(loginLoc.pathname, '/t/acme/login', 'a 2-minute-old login does not satisfy max_age=60');
-  const { res } = await login(g.url, { username: 'bob', password: PASSWORDS.bob, rd: loginLoc.searchParams.get('rd')!, prompt: 'login', jar });
+  const { res } = await login(g.url, {
+    username: 'bob',
+    password: PASSWORDS.bob,
+    rd: loginLoc.searchParams.get('rd')!,
+    prompt: 'login',
+    jar,
+  });
   g.clock.advance(50); // the browser's round trip back to the authorize endpoint
   const back = await getWithJar(String(res.headers.location), jar);
   const callback = new URL(String(back.headers.location), base);
   t.equal(callback.origin + callback.pathname, SPA_REDIRECT, 'then a code');
-  const tokens = await oidc.authorizationCodeGrant(spa, callback, { pkceCodeVerifier: s.verifier, expectedState: s.state });
+  const tokens = await oidc.authorizationCodeGrant(spa, callback, {
+    pkceCodeVerifier: s.verifier,
+    expectedState: s.state,
+  });
   t.equal(decodeJwt(tokens.access_token).sub, 'u-bob');
 });
 
@@ -408,7 +562,13 @@ t.test('max_age=0 (like prompt=login): the login form once, then a code', async 
   const first = await getWithJar(s.url, jar);
   const loginLoc = new URL(String(first.headers.location), base);
   t.equal(loginLoc.pathname, '/t/acme/login', 'sent to the login form');
-  const { res } = await login(g.url, { username: 'bob', password: PASSWORDS.bob, rd: loginLoc.searchParams.get('rd')!, prompt: 'login', jar });
+  const { res } = await login(g.url, {
+    username: 'bob',
+    password: PASSWORDS.bob,
+    rd: loginLoc.searchParams.get('rd')!,
+    prompt: 'login',
+    jar,
+  });
   t.equal(res.status, 302, 're-authenticated');
   g.clock.advance(50); // the browser's round trip back to the authorize endpoint
   const back = await getWithJar(String(res.headers.location), jar);

@@ -21,23 +21,31 @@ async function sessions(user = 'corp:carol'): Promise<number> {
 function refusedPage(t: Test, res: Response, status = 400): void {
   t.equal(res.status, status, `answered ${status}`);
   t.match(res.headers['content-type'], /text\/html/);
-  t.notOk(res.setCookies.some((c) => /^gk_acme=[^;]/.test(c)), 'no session cookie');
+  t.notOk(
+    res.setCookies.some((c) => /^gk_acme=[^;]/.test(c)),
+    'no session cookie',
+  );
 }
 
 /** The flow up to the OP's redirect back: the start's jar (with the flow cookie) and the callback URL. */
 async function atCallback(login = 'carol'): Promise<{ jar: CookieJar; callback: URL }> {
   const jar = new CookieJar();
-  const start = await request(s.g.url, '/t/acme/login/corp?rd=/reports', { headers: { host: s.appHost, accept: 'text/html' } });
+  const start = await request(s.g.url, '/t/acme/login/corp?rd=/reports', {
+    headers: { host: s.appHost, accept: 'text/html' },
+  });
   jar.take(start);
   const { callback } = await signInAtOp(String(start.headers.location), login);
   return { jar, callback };
 }
 
-const claimsOf = (jwt: string): JWTPayload => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as JWTPayload;
+const claimsOf = (jwt: string): JWTPayload =>
+  JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString()) as JWTPayload;
 const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
 
 /** Signs in with the OP's token response rewritten by `rewrite`; the ID token's claims are the OP's. */
-async function withIdToken(rewrite: (claims: JWTPayload, original: string) => Promise<string | undefined>): Promise<Response> {
+async function withIdToken(
+  rewrite: (claims: JWTPayload, original: string) => Promise<string | undefined>,
+): Promise<Response> {
   s.op.tamperTokenResponse = async (body: TokenResponse) => {
     const id = await rewrite(claimsOf(body.id_token!), body.id_token!);
     const { id_token: _dropped, ...rest } = body;
@@ -66,13 +74,25 @@ const tampered: [string, RegExp, (c: JWTPayload, original: string) => Promise<st
   ['another audience', /CLAIM_COMPARISON_FAILED/, (c) => s.op.sign({ ...c, aud: 'some-other-client' })],
   ['expired', /TIMESTAMP_CHECK_FAILED/, (c) => s.op.sign({ ...c, iat: now() - 7200, exp: now() - 3600 })],
   ['alg none', /INVALID_RESPONSE/, async (c) => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(c)}.`],
-  ['HS256 keyed with the OP public key', /INVALID_RESPONSE/, async (c) => {
-    const secret = new TextEncoder().encode(JSON.stringify(s.op.key.publicJwk));
-    return new SignJWT(c).setProtectedHeader({ alg: 'HS256', kid: s.op.key.kid }).sign(secret);
-  }],
+  [
+    'HS256 keyed with the OP public key',
+    /INVALID_RESPONSE/,
+    async (c) => {
+      const secret = new TextEncoder().encode(JSON.stringify(s.op.key.publicJwk));
+      return new SignJWT(c).setProtectedHeader({ alg: 'HS256', kid: s.op.key.kid }).sign(secret);
+    },
+  ],
   ['another key under the OP kid', /INVALID_RESPONSE/, (c) => s.op.sign(c, { key: other.privateKey })],
-  ['another key under an unknown kid', /KEY_SELECTION_FAILED/, (c) => s.op.sign(c, { key: other.privateKey, kid: 'attacker-kid' })],
-  ['a flipped signature', /INVALID_RESPONSE/, async (_c, original) => original.slice(0, -6) + (original.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA')],
+  [
+    'another key under an unknown kid',
+    /KEY_SELECTION_FAILED/,
+    (c) => s.op.sign(c, { key: other.privateKey, kid: 'attacker-kid' }),
+  ],
+  [
+    'a flipped signature',
+    /INVALID_RESPONSE/,
+    async (_c, original) => original.slice(0, -6) + (original.endsWith('AAAAAA') ? 'BBBBBB' : 'AAAAAA'),
+  ],
   ['no ID token at all', /INVALID_RESPONSE/, async () => undefined],
 ];
 
@@ -96,20 +116,27 @@ for (const [name, reason, rewrite] of tampered) {
   });
 }
 
-t.test('the callback replayed (same browser, or with the flow cookie it had): refused, no second session', async (t) => {
-  const { jar, callback } = await atCallback();
-  const flowCookie = jar.header();
-  const before = await sessions();
-  const first = await callbackAt(s.g, callback, jar);
-  t.equal(first.status, 302, 'the first use signs in');
-  t.equal(await sessions(), before + 1);
-  const again = await callbackAt(s.g, callback, jar);
-  refusedPage(t, again);
-  t.match(again.body, /Sign-in expired/);
-  const withOldFlow = await callbackAt(s.g, callback, new CookieJar().take({ setCookies: [flowCookie.replace(/; /g, '\n')] } as Response));
-  refusedPage(t, withOldFlow);
-  t.equal(await sessions(), before + 1, 'still one');
-});
+t.test(
+  'the callback replayed (same browser, or with the flow cookie it had): refused, no second session',
+  async (t) => {
+    const { jar, callback } = await atCallback();
+    const flowCookie = jar.header();
+    const before = await sessions();
+    const first = await callbackAt(s.g, callback, jar);
+    t.equal(first.status, 302, 'the first use signs in');
+    t.equal(await sessions(), before + 1);
+    const again = await callbackAt(s.g, callback, jar);
+    refusedPage(t, again);
+    t.match(again.body, /Sign-in expired/);
+    const withOldFlow = await callbackAt(
+      s.g,
+      callback,
+      new CookieJar().take({ setCookies: [flowCookie.replace(/; /g, '\n')] } as Response),
+    );
+    refusedPage(t, withOldFlow);
+    t.equal(await sessions(), before + 1, 'still one');
+  },
+);
 
 t.test('a forged state: refused; the flow is used up', async (t) => {
   const { jar, callback } = await atCallback();
@@ -128,7 +155,7 @@ t.test("an attacker's code and state in the victim's browser (login CSRF / code 
   const before = await sessions('corp:dave');
   const res = await callbackAt(s.g, attacker.callback, victim.jar);
   refusedPage(t, res);
-  t.equal(await sessions('corp:dave'), before, "the victim is not signed in as the attacker");
+  t.equal(await sessions('corp:dave'), before, 'the victim is not signed in as the attacker');
 });
 
 t.test('a callback without the flow cookie: refused, and the genuine one still works', async (t) => {
@@ -137,7 +164,9 @@ t.test('a callback without the flow cookie: refused, and the genuine one still w
   const bare = await callbackAt(s.g, callback, new CookieJar());
   refusedPage(t, bare);
   t.match(bare.body, /not started in this browser/);
-  const garbage = await request(s.g.url, callback.pathname + callback.search, { headers: { host: s.appHost, accept: 'text/html', cookie: 'gk_acme_oidc=%00%ff' } });
+  const garbage = await request(s.g.url, callback.pathname + callback.search, {
+    headers: { host: s.appHost, accept: 'text/html', cookie: 'gk_acme_oidc=%00%ff' },
+  });
   refusedPage(t, garbage);
   t.equal(await sessions(), before);
   const ok = await callbackAt(s.g, callback, jar);
@@ -147,12 +176,19 @@ t.test('a callback without the flow cookie: refused, and the genuine one still w
 t.test("an IdP error with someone else's state, or markup in it: 400, escaped", async (t) => {
   const { jar } = await atCallback();
   const q = new URLSearchParams({ error: '<script>alert(1)</script>', state: 'not-the-state' });
-  const res = await request(s.g.url, `/t/acme/oidc/corp/callback?${q}`, { headers: { host: s.appHost, accept: 'text/html', cookie: jar.header() } });
+  const res = await request(s.g.url, `/t/acme/oidc/corp/callback?${q}`, {
+    headers: { host: s.appHost, accept: 'text/html', cookie: jar.header() },
+  });
   refusedPage(t, res);
   t.notMatch(res.body, /<script>alert/);
   const flow = await atCallback();
-  const q2 = new URLSearchParams({ error: '<img src=x onerror=alert(1)>', state: flow.callback.searchParams.get('state')! });
-  const res2 = await request(s.g.url, `/t/acme/oidc/corp/callback?${q2}`, { headers: { host: s.appHost, accept: 'text/html', cookie: flow.jar.header() } });
+  const q2 = new URLSearchParams({
+    error: '<img src=x onerror=alert(1)>',
+    state: flow.callback.searchParams.get('state')!,
+  });
+  const res2 = await request(s.g.url, `/t/acme/oidc/corp/callback?${q2}`, {
+    headers: { host: s.appHost, accept: 'text/html', cookie: flow.jar.header() },
+  });
   refusedPage(t, res2);
   t.match(res2.body, /did not sign you in \(&lt;img/);
   t.notMatch(res2.body, /<img src=x/);
@@ -160,11 +196,18 @@ t.test("an IdP error with someone else's state, or markup in it: 400, escaped", 
 
 t.test('unknown providers and the callback of another tenant: 404, no crash', async (t) => {
   const { jar, callback } = await atCallback();
-  const res = await request(s.g.url, `/t/acme/oidc/nope/callback${callback.search}`, { headers: { host: s.appHost, accept: 'text/html', cookie: jar.header() } });
+  const res = await request(s.g.url, `/t/acme/oidc/nope/callback${callback.search}`, {
+    headers: { host: s.appHost, accept: 'text/html', cookie: jar.header() },
+  });
   t.equal(res.status, 404);
-  const globex = await request(s.g.url, `/t/globex/oidc/corp/callback${callback.search}`, { headers: { host: s.appHost, accept: 'text/html', cookie: jar.header() } });
+  const globex = await request(s.g.url, `/t/globex/oidc/corp/callback${callback.search}`, {
+    headers: { host: s.appHost, accept: 'text/html', cookie: jar.header() },
+  });
   t.equal(globex.status, 404);
-  t.equal((await request(s.g.url, '/t/acme/login/nope', { headers: { host: s.appHost, accept: 'text/html' } })).status, 404);
+  t.equal(
+    (await request(s.g.url, '/t/acme/login/nope', { headers: { host: s.appHost, accept: 'text/html' } })).status,
+    404,
+  );
 });
 
 t.test('userinfo answering for another subject: 400, no session', async (t) => {

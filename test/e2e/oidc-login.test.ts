@@ -16,21 +16,31 @@ const MIN = 60_000;
 const s = await startOidc();
 t.teardown(s.stop);
 
-function app(setup: Pick<OidcSetup, 'g' | 'appHost'>, path: string, jar: CookieJar, accept = 'application/json'): Promise<Response> {
+function app(
+  setup: Pick<OidcSetup, 'g' | 'appHost'>,
+  path: string,
+  jar: CookieJar,
+  accept = 'application/json',
+): Promise<Response> {
   return request(setup.g.url, path, { headers: { host: setup.appHost, accept, cookie: jar.header() } });
 }
 
 async function adminToken(setup: Pick<OidcSetup, 'g'>): Promise<string> {
   const res = await request(setup.g.url, '/t/acme/api/v1/oauth/token', {
     method: 'POST',
-    headers: { host: DASH, authorization: `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}` },
+    headers: {
+      host: DASH,
+      authorization: `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}`,
+    },
     form: { grant_type: 'client_credentials' },
   });
   return res.json<{ access_token: string }>().access_token;
 }
 
 async function adminGet<T>(setup: Pick<OidcSetup, 'g'>, path: string): Promise<T> {
-  const res = await request(setup.g.url, `/t/acme/api/v1${path}`, { headers: { host: DASH, authorization: `Bearer ${await adminToken(setup)}` } });
+  const res = await request(setup.g.url, `/t/acme/api/v1${path}`, {
+    headers: { host: DASH, authorization: `Bearer ${await adminToken(setup)}` },
+  });
   if (res.status !== 200) throw new Error(`admin ${path}: ${res.status} ${res.body}`);
   return res.json<T>();
 }
@@ -40,16 +50,24 @@ async function sessionsOf(setup: Pick<OidcSetup, 'g'>, userId: string): Promise<
 }
 
 t.test('the login page shows the provider button beside the password form', async (t) => {
-  const page = await request(s.g.url, `/t/acme/login?rd=${encodeURIComponent(`http://${s.appHost}/reports`)}`, { headers: { host: s.appHost, accept: 'text/html' } });
+  const page = await request(s.g.url, `/t/acme/login?rd=${encodeURIComponent(`http://${s.appHost}/reports`)}`, {
+    headers: { host: s.appHost, accept: 'text/html' },
+  });
   t.equal(page.status, 200);
   const href = /<a class="btn btn-secondary" href="([^"]+)">Sign in with Corp SSO<\/a>/.exec(page.body)?.[1];
   t.ok(href, 'a "Sign in with Corp SSO" button');
-  t.equal(href?.replace(/&amp;/g, '&'), `/t/acme/login/corp?rd=${encodeURIComponent(`http://${s.appHost}/reports`)}`, 'it carries rd');
+  t.equal(
+    href?.replace(/&amp;/g, '&'),
+    `/t/acme/login/corp?rd=${encodeURIComponent(`http://${s.appHost}/reports`)}`,
+    'it carries rd',
+  );
   t.match(page.body, /name="password"/, 'and the password form');
 });
 
 t.test('the button starts code + PKCE S256 with state and nonce, in a short-lived HttpOnly flow cookie', async (t) => {
-  const start = await request(s.g.url, '/t/acme/login/corp?rd=/reports', { headers: { host: s.appHost, accept: 'text/html' } });
+  const start = await request(s.g.url, '/t/acme/login/corp?rd=/reports', {
+    headers: { host: s.appHost, accept: 'text/html' },
+  });
   t.equal(start.status, 302);
   const to = new URL(String(start.headers.location));
   t.equal(`${to.origin}${to.pathname}`, `${s.op.issuer}/auth`, "to the OP's authorization endpoint (from discovery)");
@@ -61,18 +79,32 @@ t.test('the button starts code + PKCE S256 with state and nonce, in a short-live
   t.match(q.get('state'), /^[A-Za-z0-9_-]{43}$/);
   t.match(q.get('nonce'), /^[A-Za-z0-9_-]{43}$/);
   t.equal(q.get('scope'), 'openid email profile');
-  t.equal(q.get('redirect_uri'), `http://${s.appHost}/t/acme/oidc/corp/callback`, 'the callback on the host the sign-in started on');
+  t.equal(
+    q.get('redirect_uri'),
+    `http://${s.appHost}/t/acme/oidc/corp/callback`,
+    'the callback on the host the sign-in started on',
+  );
   const flow = start.setCookies.find((c) => c.startsWith('gk_acme_oidc='));
   t.ok(flow, 'a flow cookie');
   t.match(flow, /HttpOnly/i);
   t.match(flow, /SameSite=Lax/i);
   t.match(flow, /Max-Age=600/);
   t.notMatch(flow, /Domain=/i, 'host-only');
-  t.notMatch(start.body + String(start.headers.location), /code_verifier|corp-client-secret/, 'neither the verifier nor the secret leave the gateway');
+  t.notMatch(
+    start.body + String(start.headers.location),
+    /code_verifier|corp-client-secret/,
+    'neither the verifier nor the secret leave the gateway',
+  );
   // A sign-in left unfinished: its cookie rides along to the app host but never reaches the app.
-  const pub = await request(s.g.url, '/public/page', { headers: { host: s.appHost, accept: 'application/json', cookie: `${flow!.split(';')[0]}; app=1` } });
+  const pub = await request(s.g.url, '/public/page', {
+    headers: { host: s.appHost, accept: 'application/json', cookie: `${flow!.split(';')[0]}; app=1` },
+  });
   t.equal(pub.status, 200);
-  t.equal(pub.json<{ headers: Record<string, string> }>().headers.cookie, 'app=1', 'the flow cookie is removed from what the upstream sees');
+  t.equal(
+    pub.json<{ headers: Record<string, string> }>().headers.cookie,
+    'app=1',
+    'the flow cookie is removed from what the upstream sees',
+  );
 });
 
 t.test('carol signs in at the OP: her session, profile and mapped roles reach the upstream', async (t) => {
@@ -98,19 +130,47 @@ t.test('carol signs in at the OP: her session, profile and mapped roles reach th
 
   const users = (await adminGet<{ users: Record<string, unknown>[] }>(s, '/users')).users;
   const carol = users.find((u) => u.id === 'corp:carol');
-  t.match(carol, { id: 'corp:carol', username: 'carol', email: 'carol@corp.test', name: 'Carol Corp', roles: ['admin', 'staff'], activeSessions: 1 }, 'in the admin users list');
-  t.ok(users.some((u) => u.id === 'u-alice'), 'beside the users file');
-  const sessions = (await adminGet<{ sessions: Record<string, unknown>[] }>(s, `/users/${encodeURIComponent('corp:carol')}/sessions`)).sessions;
+  t.match(
+    carol,
+    {
+      id: 'corp:carol',
+      username: 'carol',
+      email: 'carol@corp.test',
+      name: 'Carol Corp',
+      roles: ['admin', 'staff'],
+      activeSessions: 1,
+    },
+    'in the admin users list',
+  );
+  t.ok(
+    users.some((u) => u.id === 'u-alice'),
+    'beside the users file',
+  );
+  const sessions = (
+    await adminGet<{ sessions: Record<string, unknown>[] }>(s, `/users/${encodeURIComponent('corp:carol')}/sessions`)
+  ).sessions;
   t.equal(sessions.length, 1);
-  t.match(sessions[0], { userId: 'corp:carol', kind: 'browser', authMethod: 'oidc:corp' }, 'its session, authMethod oidc:corp');
+  t.match(
+    sessions[0],
+    { userId: 'corp:carol', kind: 'browser', authMethod: 'oidc:corp' },
+    'its session, authMethod oidc:corp',
+  );
 
   const me = await request(s.g.url, '/t/acme/api/v1/session', { headers: { host: s.appHost, cookie: r.jar.header() } });
   t.match(me.json(), { session: { userId: 'corp:carol', authMethod: 'oidc:corp' } });
-  t.notOk(s.g.logs.some((l) => l.includes(OP_CLIENT.secret)), 'the client secret never appears in the logs');
+  t.notOk(
+    s.g.logs.some((l) => l.includes(OP_CLIENT.secret)),
+    'the client secret never appears in the logs',
+  );
 
-  const revoke = await request(s.g.url, `/t/acme/api/v1/users/${encodeURIComponent('corp:carol')}/sessions/revoke-all`, {
-    method: 'POST', headers: { host: DASH, authorization: `Bearer ${await adminToken(s)}` },
-  });
+  const revoke = await request(
+    s.g.url,
+    `/t/acme/api/v1/users/${encodeURIComponent('corp:carol')}/sessions/revoke-all`,
+    {
+      method: 'POST',
+      headers: { host: DASH, authorization: `Bearer ${await adminToken(s)}` },
+    },
+  );
   t.same(revoke.json(), { revoked: 1 }, "the admin's revoke-all works on an IdP user");
   t.equal((await app(s, '/reports', r.jar)).status, 401);
 });
@@ -122,7 +182,12 @@ t.test('a second sign-in rides the SSO session at the OP (no password) and repla
   t.notOk(again.sawLogin, 'the OP did not ask again');
   t.equal(again.res.status, 302);
   t.not(again.jar.header(), old, 'a new session');
-  t.equal((await request(s.g.url, '/reports', { headers: { host: s.appHost, accept: 'application/json', cookie: old } })).status, 401, 'the old one ended');
+  t.equal(
+    (await request(s.g.url, '/reports', { headers: { host: s.appHost, accept: 'application/json', cookie: old } }))
+      .status,
+    401,
+    'the old one ended',
+  );
 });
 
 t.test('starting at the gateway host comes back there; an rd elsewhere falls back to /', async (t) => {
@@ -159,106 +224,143 @@ t.test('allowedRoles: dave (no group) gets 403 and no session; carol (admin by r
   t.equal((await app(only, '/reports', carol.jar)).status, 200);
 });
 
-t.test('step-up: a freshAuth route sends the OIDC user back through the OP with prompt=login and max_age', async (t) => {
-  // The gateway's clock starts 20 minutes behind the OP's (real) one, so letting 16 minutes
-  // pass at the gateway leaves it behind the OP: the OP's new auth_time is after the flow began.
-  const up = await startOidc({ gateway: { clockStart: Date.now() - 20 * MIN } });
-  t.teardown(up.stop);
-  const r = await oidcSignIn(up, 'carol');
-  t.equal((await app(up, '/admin/panel', r.jar)).status, 200, 'fresh at first');
-  up.g.clock.advance(16 * MIN);
+t.test(
+  'step-up: a freshAuth route sends the OIDC user back through the OP with prompt=login and max_age',
+  async (t) => {
+    // The gateway's clock starts 20 minutes behind the OP's (real) one, so letting 16 minutes
+    // pass at the gateway leaves it behind the OP: the OP's new auth_time is after the flow began.
+    const up = await startOidc({ gateway: { clockStart: Date.now() - 20 * MIN } });
+    t.teardown(up.stop);
+    const r = await oidcSignIn(up, 'carol');
+    t.equal((await app(up, '/admin/panel', r.jar)).status, 200, 'fresh at first');
+    up.g.clock.advance(16 * MIN);
 
-  const stale = await app(up, '/admin/panel', r.jar, 'text/html');
-  t.equal(stale.status, 302);
-  const loginPath = String(stale.headers.location);
-  t.match(loginPath, /^\/t\/acme\/login\?.*prompt=login/);
-  t.match(loginPath, /max_age=900/);
-  const page = await request(up.g.url, loginPath, { headers: { host: up.appHost, accept: 'text/html', cookie: r.jar.header() } });
-  t.equal(page.status, 200);
-  t.notMatch(page.body, /name="password"/, 'no password form for a user of an IdP');
-  const button = /href="(\/t\/acme\/login\/corp\?[^"]+)"/.exec(page.body)?.[1]?.replace(/&amp;/g, '&');
-  t.ok(button, 'only the Corp SSO button');
-  const bq = new URL(button!, 'http://x').searchParams;
-  t.equal(bq.get('prompt'), 'login');
-  t.equal(bq.get('max_age'), '900');
+    const stale = await app(up, '/admin/panel', r.jar, 'text/html');
+    t.equal(stale.status, 302);
+    const loginPath = String(stale.headers.location);
+    t.match(loginPath, /^\/t\/acme\/login\?.*prompt=login/);
+    t.match(loginPath, /max_age=900/);
+    const page = await request(up.g.url, loginPath, {
+      headers: { host: up.appHost, accept: 'text/html', cookie: r.jar.header() },
+    });
+    t.equal(page.status, 200);
+    t.notMatch(page.body, /name="password"/, 'no password form for a user of an IdP');
+    const button = /href="(\/t\/acme\/login\/corp\?[^"]+)"/.exec(page.body)?.[1]?.replace(/&amp;/g, '&');
+    t.ok(button, 'only the Corp SSO button');
+    const bq = new URL(button!, 'http://x').searchParams;
+    t.equal(bq.get('prompt'), 'login');
+    t.equal(bq.get('max_age'), '900');
 
-  const start = await request(up.g.url, button!, { headers: { host: up.appHost, accept: 'text/html', cookie: r.jar.header() } });
-  r.jar.take(start);
-  const authz = new URL(String(start.headers.location)).searchParams;
-  t.equal(authz.get('prompt'), 'login', 'prompt=login is passed to the IdP');
-  t.equal(authz.get('max_age'), '900', 'and max_age');
-  const sid = r.jar.get('gk_acme')!.split('.')[0];
-  const old = r.jar.header();
+    const start = await request(up.g.url, button!, {
+      headers: { host: up.appHost, accept: 'text/html', cookie: r.jar.header() },
+    });
+    r.jar.take(start);
+    const authz = new URL(String(start.headers.location)).searchParams;
+    t.equal(authz.get('prompt'), 'login', 'prompt=login is passed to the IdP');
+    t.equal(authz.get('max_age'), '900', 'and max_age');
+    const sid = r.jar.get('gk_acme')!.split('.')[0];
+    const old = r.jar.header();
 
-  // The OP has an SSO session, yet prompt=login makes it ask for the password again.
-  const back = await signInAtOp(String(start.headers.location), 'carol', r.opJar);
-  t.ok(back.sawLogin, 'the OP asked for the password again');
-  const done = await callbackAt(up.g, back.callback, r.jar);
-  t.equal(done.status, 302, done.body.slice(0, 200));
-  t.equal(r.jar.get('gk_acme')!.split('.')[0], sid, 'the same session, re-authenticated');
-  t.not(r.jar.header(), old, 'with a new cookie secret');
-  t.equal((await app(up, '/admin/panel', r.jar)).status, 200, 'the route opens');
-  t.equal((await request(up.g.url, '/admin/panel', { headers: { host: up.appHost, accept: 'application/json', cookie: old } })).status, 401, 'the old cookie value is dead');
+    // The OP has an SSO session, yet prompt=login makes it ask for the password again.
+    const back = await signInAtOp(String(start.headers.location), 'carol', r.opJar);
+    t.ok(back.sawLogin, 'the OP asked for the password again');
+    const done = await callbackAt(up.g, back.callback, r.jar);
+    t.equal(done.status, 302, done.body.slice(0, 200));
+    t.equal(r.jar.get('gk_acme')!.split('.')[0], sid, 'the same session, re-authenticated');
+    t.not(r.jar.header(), old, 'with a new cookie secret');
+    t.equal((await app(up, '/admin/panel', r.jar)).status, 200, 'the route opens');
+    t.equal(
+      (
+        await request(up.g.url, '/admin/panel', {
+          headers: { host: up.appHost, accept: 'application/json', cookie: old },
+        })
+      ).status,
+      401,
+      'the old cookie value is dead',
+    );
 
-  // auth_time older than the flow (an IdP that skipped the password): refused although within max_age.
-  up.g.clock.advance(16 * MIN);
-  const start2 = await request(up.g.url, button!, { headers: { host: up.appHost, accept: 'text/html', cookie: r.jar.header() } });
-  r.jar.take(start2);
-  up.op.tamperTokenResponse = async (body) => {
-    const [, payload] = String(body.id_token).split('.');
-    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
-    return { ...body, id_token: await up.op.sign({ ...claims, auth_time: Math.floor(Date.now() / 1000) - 600 }) };
-  };
-  t.teardown(() => void (up.op.tamperTokenResponse = null));
-  const back2 = await signInAtOp(String(start2.headers.location), 'carol', r.opJar);
-  const refused = await callbackAt(up.g, back2.callback, r.jar);
-  t.equal(refused.status, 400);
-  t.match(refused.body, /did not ask for your password again/);
-  t.equal((await app(up, '/admin/panel', r.jar)).status, 401, 'still not fresh: no re-authentication happened');
-});
+    // auth_time older than the flow (an IdP that skipped the password): refused although within max_age.
+    up.g.clock.advance(16 * MIN);
+    const start2 = await request(up.g.url, button!, {
+      headers: { host: up.appHost, accept: 'text/html', cookie: r.jar.header() },
+    });
+    r.jar.take(start2);
+    up.op.tamperTokenResponse = async (body) => {
+      const [, payload] = String(body.id_token).split('.');
+      const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
+      return { ...body, id_token: await up.op.sign({ ...claims, auth_time: Math.floor(Date.now() / 1000) - 600 }) };
+    };
+    t.teardown(() => void (up.op.tamperTokenResponse = null));
+    const back2 = await signInAtOp(String(start2.headers.location), 'carol', r.opJar);
+    const refused = await callbackAt(up.g, back2.callback, r.jar);
+    t.equal(refused.status, 400);
+    t.match(refused.body, /did not ask for your password again/);
+    t.equal((await app(up, '/admin/panel', r.jar)).status, 401, 'still not fresh: no re-authentication happened');
+  },
+);
 
-t.test('the IdP down: its button answers 503, password login goes on; discovery is retried at most every 10 s', async (t) => {
-  const port = await freePort();
-  const publicUrl = `http://127.0.0.1:${port}`;
-  const op = await startOp({ gatewayOrigins: [publicUrl, `http://${DASH}:${port}`] });
-  await op.stop();
-  const g = await startTestGateway({ port, publicUrl, clockStart: Date.now(), identityProviders: corpProviderYaml(op.issuer) });
-  t.teardown(g.stop);
-  const appHost = `${DASH}:${port}`;
+t.test(
+  'the IdP down: its button answers 503, password login goes on; discovery is retried at most every 10 s',
+  async (t) => {
+    const port = await freePort();
+    const publicUrl = `http://127.0.0.1:${port}`;
+    const op = await startOp({ gatewayOrigins: [publicUrl, `http://${DASH}:${port}`] });
+    await op.stop();
+    const g = await startTestGateway({
+      port,
+      publicUrl,
+      clockStart: Date.now(),
+      identityProviders: corpProviderYaml(op.issuer),
+    });
+    t.teardown(g.stop);
+    const appHost = `${DASH}:${port}`;
 
-  const button = (): Promise<Response> => request(g.url, '/t/acme/login/corp?rd=/reports', { headers: { host: appHost, accept: 'text/html' } });
-  const down = await button();
-  t.equal(down.status, 503);
-  t.equal(down.headers['retry-after'], '30');
-  t.match(down.body, /Corp SSO cannot be reached right now/);
-  const page = await request(g.url, '/t/acme/login', { headers: { host: appHost, accept: 'text/html' } });
-  t.equal(page.status, 200, 'the login page still renders');
-  t.match(page.body, /Sign in with Corp SSO/);
-  const alice = await login(g.url, { host: appHost, username: 'alice', password: PASSWORDS.alice });
-  t.equal(alice.res.status, 302, 'alice signs in with her password');
-  t.equal((await request(g.url, '/reports', { headers: { host: appHost, accept: 'application/json', cookie: alice.jar.header() } })).status, 200);
-  const bcl = await request(g.url, '/t/acme/oidc/corp/backchannel-logout', { method: 'POST', form: { logout_token: await op.logoutToken({ sub: 'carol' }) }, headers: { host: appHost } });
-  t.equal(bcl.status, 503, 'a logout token cannot be checked without the IdP keys: 503, not a crash');
-  t.equal(bcl.headers['retry-after'], '30');
+    const button = (): Promise<Response> =>
+      request(g.url, '/t/acme/login/corp?rd=/reports', { headers: { host: appHost, accept: 'text/html' } });
+    const down = await button();
+    t.equal(down.status, 503);
+    t.equal(down.headers['retry-after'], '30');
+    t.match(down.body, /Corp SSO cannot be reached right now/);
+    const page = await request(g.url, '/t/acme/login', { headers: { host: appHost, accept: 'text/html' } });
+    t.equal(page.status, 200, 'the login page still renders');
+    t.match(page.body, /Sign in with Corp SSO/);
+    const alice = await login(g.url, { host: appHost, username: 'alice', password: PASSWORDS.alice });
+    t.equal(alice.res.status, 302, 'alice signs in with her password');
+    t.equal(
+      (
+        await request(g.url, '/reports', {
+          headers: { host: appHost, accept: 'application/json', cookie: alice.jar.header() },
+        })
+      ).status,
+      200,
+    );
+    const bcl = await request(g.url, '/t/acme/oidc/corp/backchannel-logout', {
+      method: 'POST',
+      form: { logout_token: await op.logoutToken({ sub: 'carol' }) },
+      headers: { host: appHost },
+    });
+    t.equal(bcl.status, 503, 'a logout token cannot be checked without the IdP keys: 503, not a crash');
+    t.equal(bcl.headers['retry-after'], '30');
 
-  await op.restart();
-  t.equal((await button()).status, 503, 'back up, but within 10 s of the failure: not asked again');
-  g.clock.advance(10_000);
-  const up = await button();
-  t.equal(up.status, 302, 'after 10 s the button works');
-  t.match(String(up.headers.location), new RegExp(`^${op.issuer}/auth\\?`));
+    await op.restart();
+    t.equal((await button()).status, 503, 'back up, but within 10 s of the failure: not asked again');
+    g.clock.advance(10_000);
+    const up = await button();
+    t.equal(up.status, 302, 'after 10 s the button works');
+    t.match(String(up.headers.location), new RegExp(`^${op.issuer}/auth\\?`));
 
-  // Down again in the middle of a sign-in: the code cannot be redeemed; 503, no session.
-  const jar = new CookieJar().take(up);
-  const { callback } = await signInAtOp(String(up.headers.location), 'carol');
-  await op.stop();
-  const res = await callbackAt(g, callback, jar);
-  t.equal(res.status, 503);
-  t.match(res.body, /cannot be reached/);
-  t.notOk(jar.get('gk_acme'));
-  t.equal((await g.gw.deps.store.listUserSessions('acme', 'corp:carol', g.clock.now())).length, 0);
-  t.equal(g.gw.deps.idps.get('acme', 'corp')?.ready, true, 'discovery stays cached');
-});
+    // Down again in the middle of a sign-in: the code cannot be redeemed; 503, no session.
+    const jar = new CookieJar().take(up);
+    const { callback } = await signInAtOp(String(up.headers.location), 'carol');
+    await op.stop();
+    const res = await callbackAt(g, callback, jar);
+    t.equal(res.status, 503);
+    t.match(res.body, /cannot be reached/);
+    t.notOk(jar.get('gk_acme'));
+    t.equal((await g.gw.deps.store.listUserSessions('acme', 'corp:carol', g.clock.now())).length, 0);
+    t.equal(g.gw.deps.idps.get('acme', 'corp')?.ready, true, 'discovery stays cached');
+  },
+);
 
 t.test('a step-up takes the roles of this login: a group removed at the IdP is gone from the session', async (t) => {
   const accounts = { carol: { ...OP_ACCOUNTS.carol, groups: ['corp-admins'] } };
@@ -267,11 +369,18 @@ t.test('a step-up takes the roles of this login: a group removed at the IdP is g
   const r = await oidcSignIn(changing, 'carol');
   t.equal((await app(changing, '/admin/panel', r.jar)).status, 200, 'admin by her group');
   accounts.carol.groups = [];
-  const again = await oidcSignIn(changing, 'carol', { jar: r.jar, opJar: r.opJar, query: { prompt: 'login', rd: '/reports' } });
+  const again = await oidcSignIn(changing, 'carol', {
+    jar: r.jar,
+    opJar: r.opJar,
+    query: { prompt: 'login', rd: '/reports' },
+  });
   t.ok(again.sawLogin);
   t.equal(again.res.status, 302);
   const res = await app(changing, '/admin/panel', r.jar);
   t.equal(res.status, 403, 'no longer admin');
   t.equal((await app(changing, '/reports', r.jar)).status, 200, 'still signed in');
-  t.match((await adminGet<{ users: Record<string, unknown>[] }>(changing, '/users')).users.find((u) => u.id === 'corp:carol'), { roles: [] });
+  t.match(
+    (await adminGet<{ users: Record<string, unknown>[] }>(changing, '/users')).users.find((u) => u.id === 'corp:carol'),
+    { roles: [] },
+  );
 });

@@ -18,8 +18,17 @@ t.teardown(g.stop);
 
 const get = (path: string, jar?: CookieJar): Promise<Response> =>
   request(g.url, path, { headers: { host: H, accept: 'text/html', ...(jar ? { cookie: jar.header() } : {}) } });
-const post = (path: string, jar: CookieJar | null, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> =>
-  request(g.url, path, { method: 'POST', form, headers: { host: H, accept: 'text/html', origin: ORIGIN, ...(jar ? { cookie: jar.header() } : {}), ...headers } });
+const post = (
+  path: string,
+  jar: CookieJar | null,
+  form: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Response> =>
+  request(g.url, path, {
+    method: 'POST',
+    form,
+    headers: { host: H, accept: 'text/html', origin: ORIGIN, ...(jar ? { cookie: jar.header() } : {}), ...headers },
+  });
 
 async function signedIn(user: 'alice' | 'bob'): Promise<CookieJar> {
   const { jar } = await login(g.url, { username: user, password: PASSWORDS[user] });
@@ -55,9 +64,18 @@ t.test('security headers and the CSRF token on every page and in every form', as
   const alice = await signedIn('alice');
   const bob = await signedIn('bob');
   const pages: [string, CookieJar, number][] = [
-    [ACCOUNT, alice, 200], [ACCOUNT, bob, 200], [USERS, alice, 200], [`${USERS}?q=b`, alice, 200], [`${USERS}/u-bob`, alice, 200],
-    [`${USERS}/u-bob?tab=profile`, alice, 200], [`${USERS}/u-bob/revoke-all`, alice, 200], [SETTINGS, alice, 200],
-    [USERS, bob, 403], [`${USERS}/u-alice`, bob, 403], [SETTINGS, bob, 403], [`${USERS}/nobody`, alice, 404],
+    [ACCOUNT, alice, 200],
+    [ACCOUNT, bob, 200],
+    [USERS, alice, 200],
+    [`${USERS}?q=b`, alice, 200],
+    [`${USERS}/u-bob`, alice, 200],
+    [`${USERS}/u-bob?tab=profile`, alice, 200],
+    [`${USERS}/u-bob/revoke-all`, alice, 200],
+    [SETTINGS, alice, 200],
+    [USERS, bob, 403],
+    [`${USERS}/u-alice`, bob, 403],
+    [SETTINGS, bob, 403],
+    [`${USERS}/nobody`, alice, 404],
   ];
   for (const [path, jar, status] of pages) {
     const r = await get(path, jar);
@@ -68,7 +86,11 @@ t.test('security headers and the CSRF token on every page and in every form', as
     t.notMatch(csp, /unsafe-inline|unsafe-eval/, `${path}: no unsafe-*`);
     t.equal(r.headers['x-frame-options'], 'DENY', `${path}: X-Frame-Options`);
     // same-origin, not no-referrer: under no-referrer a browser's form POSTs carry `Origin: null`.
-    t.equal(r.headers['referrer-policy'], 'same-origin', `${path}: Referrer-Policy same-origin, so form POSTs carry their Origin`);
+    t.equal(
+      r.headers['referrer-policy'],
+      'same-origin',
+      `${path}: Referrer-Policy same-origin, so form POSTs carry their Origin`,
+    );
     t.equal(r.headers['cache-control'], 'no-store', `${path}: no-store`);
     t.equal(r.headers['x-content-type-options'], 'nosniff', `${path}: nosniff`);
     t.notMatch(r.body, /<script|\sstyle=|\son[a-z]+=/i, `${path}: no inline script, style or handler`);
@@ -76,7 +98,12 @@ t.test('security headers and the CSRF token on every page and in every form', as
     t.ok(token, `${path}: <meta name="csrf-token">`);
     const forms = r.body.match(/<form\b[^>]*method="post"[\s\S]*?<\/form>/g) ?? [];
     t.ok(forms.length > 0, `${path}: has POST forms (at least Sign out)`);
-    for (const f of forms) t.match(f, `<input type="hidden" name="csrf_token" value="${token}">`, `${path}: form ${/action="([^"]+)"/.exec(f)?.[1]} carries the token`);
+    for (const f of forms)
+      t.match(
+        f,
+        `<input type="hidden" name="csrf_token" value="${token}">`,
+        `${path}: form ${/action="([^"]+)"/.exec(f)?.[1]} carries the token`,
+      );
   }
 });
 
@@ -88,10 +115,18 @@ t.test('my sessions: revoke another one, only with the token and from this site'
   const path = `${ACCOUNT}/${sid(other)}/revoke`;
 
   const page = await get(ACCOUNT, mine);
-  t.match(page.body, new RegExp(`<tr data-session-id="${sid(mine)}" class="current">[\\s\\S]*?This device`), 'this device is marked');
+  t.match(
+    page.body,
+    new RegExp(`<tr data-session-id="${sid(mine)}" class="current">[\\s\\S]*?This device`),
+    'this device is marked',
+  );
   t.match(page.body, `action="${path}"`, 'the other session has a revoke form');
   t.notMatch(page.body, `action="${ACCOUNT}/${sid(mine)}/revoke"`, 'this device has none');
-  t.match(page.body, /<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z" title="[^"]+">just now<\/time>/, 'times relative and exact');
+  t.match(
+    page.body,
+    /<time datetime="\d{4}-\d\d-\d\dT[\d:.]+Z" title="[^"]+">just now<\/time>/,
+    'times relative and exact',
+  );
 
   const refused: [string, Record<string, string>, Record<string, string>][] = [
     ['no token', {}, {}],
@@ -114,7 +149,10 @@ t.test('my sessions: revoke another one, only with the token and from this site'
   t.notOk(await alive(other), 'the other session is revoked');
   t.ok(await alive(mine), 'this one is not');
   t.match((await get(done.headers.location!, mine)).body, /<p class="flash ok" role="status">The session was revoked/);
-  t.ok(g.logs.some((l) => l.includes('"audit":"session_revoked"') && l.includes(sid(other)) && l.includes('self_revoked')), 'audited');
+  t.ok(
+    g.logs.some((l) => l.includes('"audit":"session_revoked"') && l.includes(sid(other)) && l.includes('self_revoked')),
+    'audited',
+  );
 
   const self = await post(`${ACCOUNT}/${sid(mine)}/revoke`, mine, { csrf_token: token });
   t.equal(self.headers.location, `${ACCOUNT}?error=current-session`, 'this device ends with Sign out, not here');
@@ -122,7 +160,11 @@ t.test('my sessions: revoke another one, only with the token and from this site'
   const foreign = await post(`${ACCOUNT}/${sid(alice)}/revoke`, mine, { csrf_token: token });
   t.equal(foreign.headers.location, `${ACCOUNT}?error=unknown-session`, "someone else's session is not mine");
   t.ok(await alive(alice), "alice's session is untouched");
-  t.notMatch((await get(`${ACCOUNT}?done=%3Cscript%3E&error=%3Cb%3E`, mine)).body, /<script>|<b>|class="flash/, 'unknown flash codes show nothing');
+  t.notMatch(
+    (await get(`${ACCOUNT}?done=%3Cscript%3E&error=%3Cb%3E`, mine)).body,
+    /<script>|<b>|class="flash/,
+    'unknown flash codes show nothing',
+  );
 });
 
 t.test('my sessions: sign out everywhere else', async (t) => {
@@ -130,7 +172,11 @@ t.test('my sessions: sign out everywhere else', async (t) => {
   const others = [await signedIn('bob'), await signedIn('bob')];
   const token = await tokenOf(mine);
   t.equal((await post(`${ACCOUNT}/revoke-others`, mine, {})).status, 403, 'no token: 403');
-  t.equal((await post(`${ACCOUNT}/revoke-others`, mine, { csrf_token: token }, { origin: 'https://evil.test' })).status, 403, 'cross-site: 403');
+  t.equal(
+    (await post(`${ACCOUNT}/revoke-others`, mine, { csrf_token: token }, { origin: 'https://evil.test' })).status,
+    403,
+    'cross-site: 403',
+  );
   for (const o of others) t.ok(await alive(o), 'nothing changed');
   const r = await post(`${ACCOUNT}/revoke-others`, mine, { csrf_token: token });
   t.equal(r.status, 303);
@@ -172,7 +218,8 @@ t.test('portal: users list, search and paging', async (t) => {
   t.match(bob.body, /<td data-label="Active sessions" class="num">[1-9]\d*<\/td>/, 'with the active-session count');
   t.notMatch(bob.body, `href="${USERS}/u-alice"`);
   t.match((await get(`${USERS}?q=nobody`, alice)).body, /No user matches “nobody”/);
-  for (const p of ['99', '-3', 'abc', '1e9']) t.equal((await get(`${USERS}?page=${p}`, alice)).status, 200, `page=${p} is clamped`);
+  for (const p of ['99', '-3', 'abc', '1e9'])
+    t.equal((await get(`${USERS}?page=${p}`, alice)).status, 200, `page=${p} is clamped`);
   t.notMatch((await get(`${USERS}?q=globex`, alice)).body, /Other Alice/, "another tenant's users never show");
 });
 
@@ -184,7 +231,8 @@ t.test('portal: revoke a session, and revoke all behind a confirmation', async (
   const bob3 = await signedIn('bob');
 
   const user = await get(`${USERS}/u-bob`, alice);
-  for (const col of ['Device', 'IP address', 'Location', 'Last activity', 'Signed in']) t.match(user.body, `<th scope="col">${col}</th>`, `column ${col}`);
+  for (const col of ['Device', 'IP address', 'Location', 'Last activity', 'Signed in'])
+    t.match(user.body, `<th scope="col">${col}</th>`, `column ${col}`);
   t.match(user.body, `href="${USERS}/u-bob/revoke-all"`, 'revoke all is a link to the confirmation');
 
   const one = `${USERS}/u-bob/sessions/${sid(bob3)}/revoke`;
@@ -193,7 +241,11 @@ t.test('portal: revoke a session, and revoke all behind a confirmation', async (
   const r1 = await post(one, alice, { csrf_token: token });
   t.equal(r1.headers.location, `${USERS}/u-bob?done=revoked`);
   t.notOk(await alive(bob3), 'revoked');
-  t.equal((await post(one, alice, { csrf_token: token })).headers.location, `${USERS}/u-bob?error=unknown-session`, 'twice: unknown');
+  t.equal(
+    (await post(one, alice, { csrf_token: token })).headers.location,
+    `${USERS}/u-bob?error=unknown-session`,
+    'twice: unknown',
+  );
 
   // bob may have sessions from the tests above too: all of them go.
   const count = Number(/Sessions \((\d+)\)/.exec((await get(`${USERS}/u-bob`, alice)).body)?.[1]);
@@ -207,8 +259,16 @@ t.test('portal: revoke a session, and revoke all behind a confirmation', async (
   const all = `${USERS}/u-bob/revoke-all`;
   t.equal((await post(all, alice, {})).status, 403, 'no token: 403');
   t.equal((await post(all, alice, { csrf_token: 'nope' })).status, 403, 'wrong token: 403');
-  t.equal((await post(all, alice, { csrf_token: token }, { origin: 'http://evil.test' })).status, 403, 'cross-site: 403');
-  t.equal((await post(all, alice, { csrf_token: token }, { 'sec-fetch-site': 'cross-site' })).status, 403, 'Sec-Fetch-Site cross-site: 403');
+  t.equal(
+    (await post(all, alice, { csrf_token: token }, { origin: 'http://evil.test' })).status,
+    403,
+    'cross-site: 403',
+  );
+  t.equal(
+    (await post(all, alice, { csrf_token: token }, { 'sec-fetch-site': 'cross-site' })).status,
+    403,
+    'Sec-Fetch-Site cross-site: 403',
+  );
   t.ok((await alive(bob1)) && (await alive(bob2)), 'nothing changed');
 
   const r = await post(all, alice, { csrf_token: token });
@@ -220,21 +280,43 @@ t.test('portal: revoke a session, and revoke all behind a confirmation', async (
   const after = await get(r.headers.location!, alice);
   t.match(after.body, `Revoked ${count} sessions.`);
   t.match(after.body, /No active sessions/);
-  t.ok(g.logs.some((l) => l.includes('"audit":"session_revoked"') && l.includes(sid(bob1)) && l.includes('admin_revoked_all')), 'audited');
+  t.ok(
+    g.logs.some(
+      (l) => l.includes('"audit":"session_revoked"') && l.includes(sid(bob1)) && l.includes('admin_revoked_all'),
+    ),
+    'audited',
+  );
 
   t.equal((await get(`${USERS}/nobody`, alice)).status, 404, 'unknown user: 404 page');
-  t.equal((await post(`${USERS}/nobody/revoke-all`, alice, { csrf_token: token })).headers.location, USERS, 'unknown user action: back to the list');
+  t.equal(
+    (await post(`${USERS}/nobody/revoke-all`, alice, { csrf_token: token })).headers.location,
+    USERS,
+    'unknown user action: back to the list',
+  );
 });
 
 t.test('auth settings form: inline errors, PRG save, audit, only changes stored', async (t) => {
   const alice = await signedIn('alice');
   const token = await tokenOf(alice);
   const page = await get(SETTINGS, alice);
-  t.match(page.body, /<label for="f-idleTimeout">Idle timeout<\/label><input id="f-idleTimeout" name="idleTimeout" type="text"[^>]* value="30m"/, 'a labelled duration field');
+  t.match(
+    page.body,
+    /<label for="f-idleTimeout">Idle timeout<\/label><input id="f-idleTimeout" name="idleTimeout" type="text"[^>]* value="30m"/,
+    'a labelled duration field',
+  );
   t.match(page.body, /<select id="f-concurrentSessionPolicy" name="concurrentSessionPolicy"/, 'enums as selects');
-  t.match(page.body, /<input id="f-rememberMe-enabled" name="rememberMe.enabled" type="checkbox" value="on" checked/, 'rememberMe.enabled as a checkbox');
+  t.match(
+    page.body,
+    /<input id="f-rememberMe-enabled" name="rememberMe.enabled" type="checkbox" value="on" checked/,
+    'rememberMe.enabled as a checkbox',
+  );
 
-  const api = async () => (await request(g.url, '/t/acme/api/v1/configuration/auth-settings', { headers: { host: H, cookie: alice.header() } })).json<{ settings: Record<string, unknown> }>().settings;
+  const api = async () =>
+    (
+      await request(g.url, '/t/acme/api/v1/configuration/auth-settings', {
+        headers: { host: H, cookie: alice.header() },
+      })
+    ).json<{ settings: Record<string, unknown> }>().settings;
   let current = await api();
   const fields = (over: Record<string, string | null>): Record<string, string> => {
     const f: Record<string, string> = { csrf_token: token };
@@ -245,10 +327,22 @@ t.test('auth settings form: inline errors, PRG save, audit, only changes stored'
     return f;
   };
 
-  const bad = await post(SETTINGS, alice, fields({ idleTimeout: '5 minutes', sessionLifetime: '0s', maxConcurrentSessions: 'many', ipBinding: 'sometimes' }));
+  const bad = await post(
+    SETTINGS,
+    alice,
+    fields({ idleTimeout: '5 minutes', sessionLifetime: '0s', maxConcurrentSessions: 'many', ipBinding: 'sometimes' }),
+  );
   t.equal(bad.status, 422, 'invalid: 422');
-  t.match(bad.body, /<input id="f-idleTimeout" name="idleTimeout" type="text"[^>]* value="5 minutes" aria-describedby="f-idleTimeout-error f-idleTimeout-hint" aria-invalid="true">/, 'the submitted value is kept and marked');
-  t.match(bad.body, /<p class="field-error" id="f-idleTimeout-error">invalid duration &quot;5 minutes&quot;/, 'the error next to its field');
+  t.match(
+    bad.body,
+    /<input id="f-idleTimeout" name="idleTimeout" type="text"[^>]* value="5 minutes" aria-describedby="f-idleTimeout-error f-idleTimeout-hint" aria-invalid="true">/,
+    'the submitted value is kept and marked',
+  );
+  t.match(
+    bad.body,
+    /<p class="field-error" id="f-idleTimeout-error">invalid duration &quot;5 minutes&quot;/,
+    'the error next to its field',
+  );
   t.match(bad.body, /id="f-sessionLifetime-error">must be at least 1s/);
   t.match(bad.body, /id="f-maxConcurrentSessions-error">must be a whole number/);
   t.match(bad.body, /id="f-ipBinding-error">invalid value &quot;sometimes&quot;/);
@@ -259,21 +353,39 @@ t.test('auth settings form: inline errors, PRG save, audit, only changes stored'
   const noToken = fields({ idleTimeout: '5m' });
   delete noToken.csrf_token;
   t.equal((await post(SETTINGS, alice, noToken)).status, 403, 'no token: 403');
-  t.equal((await post(SETTINGS, alice, fields({ idleTimeout: '5m' }), { origin: 'http://evil.test' })).status, 403, 'cross-site: 403');
+  t.equal(
+    (await post(SETTINGS, alice, fields({ idleTimeout: '5m' }), { origin: 'http://evil.test' })).status,
+    403,
+    'cross-site: 403',
+  );
   t.equal((await api()).idleTimeout, '30m', 'nothing saved');
 
   const ok = await post(SETTINGS, alice, fields({ idleTimeout: '5m' }));
   t.equal(ok.status, 303);
   t.equal(ok.headers.location, `${SETTINGS}?done=saved&n=1`);
   t.equal((await api()).idleTimeout, '5m', 'saved and applied');
-  t.equal(await g.gw.deps.store.getTenantSettings('acme'), JSON.stringify({ idleTimeout: 300 }), 'only the changed field is stored');
+  t.equal(
+    await g.gw.deps.store.getTenantSettings('acme'),
+    JSON.stringify({ idleTimeout: 300 }),
+    'only the changed field is stored',
+  );
   const shown = await get(ok.headers.location!, alice);
   t.match(shown.body, /Saved: 1 setting changed\./);
   t.match(shown.body, /name="idleTimeout" type="text"[^>]* value="5m"/, 'the saved value is shown');
-  t.ok(g.logs.some((l) => l.includes('"audit":"settings_changed"') && l.includes('"changed":["idleTimeout"]') && l.includes('u-alice')), 'audited like the API');
+  t.ok(
+    g.logs.some(
+      (l) =>
+        l.includes('"audit":"settings_changed"') && l.includes('"changed":["idleTimeout"]') && l.includes('u-alice'),
+    ),
+    'audited like the API',
+  );
 
   current = await api();
-  t.equal((await post(SETTINGS, alice, fields({}))).headers.location, `${SETTINGS}?done=unchanged`, 'no change: nothing saved');
+  t.equal(
+    (await post(SETTINGS, alice, fields({}))).headers.location,
+    `${SETTINGS}?done=unchanged`,
+    'no change: nothing saved',
+  );
   const off = await post(SETTINGS, alice, fields({ 'rememberMe.enabled': null, 'cookie.domain': '' }));
   t.equal(off.headers.location, `${SETTINGS}?done=saved&n=1`, 'unchecking the checkbox is a change');
   t.equal(((await api()).rememberMe as { enabled: boolean }).enabled, false);

@@ -16,7 +16,10 @@ const alice = (await login(g.url, { username: 'alice', password: PASSWORDS.alice
 const bob = (await login(g.url, { username: 'bob', password: PASSWORDS.bob })).jar;
 
 /** Sends one request and reports whether the upstream saw anything because of it. */
-async function probe(path: string, headers: Record<string, string>): Promise<{ res: Response; forwarded: { url: string; headers: Record<string, unknown> }[] }> {
+async function probe(
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ res: Response; forwarded: { url: string; headers: Record<string, unknown> }[] }> {
   const before = g.upstream.seen.length;
   const res = await request(g.url, path, { headers });
   return { res, forwarded: g.upstream.seen.slice(before) };
@@ -133,7 +136,13 @@ t.test('a raw NUL in the request line is 400 and never forwarded', async (t) => 
   // node:http refuses to send it, so write the request line by hand.
   for (const path of ['/a\0b', '/public/\0', '/admin\0']) {
     const before = g.upstream.seen.length;
-    const status = await rawStatus(Buffer.concat([Buffer.from('GET '), Buffer.from(path, 'latin1'), Buffer.from(` HTTP/1.1\r\nHost: ${H}\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`)]));
+    const status = await rawStatus(
+      Buffer.concat([
+        Buffer.from('GET '),
+        Buffer.from(path, 'latin1'),
+        Buffer.from(` HTTP/1.1\r\nHost: ${H}\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`),
+      ]),
+    );
     t.equal(status, 400, `${JSON.stringify(path)}: 400`);
     t.equal(g.upstream.seen.length, before, `${JSON.stringify(path)}: not forwarded`);
   }
@@ -189,10 +198,14 @@ t.test('paths that only normalise to /t/{slug}/ never reach the app', async (t) 
   const { jar } = await login(g.url, { username: 'bob', password: PASSWORDS.bob });
   for (const p of ['//t/acme/login', '/x/../t/acme/api/v1/session', '/%74/acme/login', '/t/./acme/login']) {
     const before = g.upstream.seen.length;
-    const r = await request(g.url, p, { headers: { host: 'dashboard.acme.test', cookie: jar.header(), accept: 'application/json' } });
+    const r = await request(g.url, p, {
+      headers: { host: 'dashboard.acme.test', cookie: jar.header(), accept: 'application/json' },
+    });
     t.equal(r.status, 400, `${p}: 400`);
     t.equal(g.upstream.seen.length, before, `${p}: the app never sees it`);
   }
-  const other = await request(g.url, '//t/unknown-tenant/x', { headers: { host: 'dashboard.acme.test', cookie: jar.header() } });
+  const other = await request(g.url, '//t/unknown-tenant/x', {
+    headers: { host: 'dashboard.acme.test', cookie: jar.header() },
+  });
   t.equal(other.status, 200, 'a /t/ path of no configured tenant is an ordinary app path');
 });

@@ -8,7 +8,10 @@ import { startTestGateway, PASSWORDS } from '../helpers/gateway.js';
 
 const H = 'dashboard.acme.test';
 
-function openWs(url: string, headers: Record<string, string>): Promise<{ ws: WebSocket; first: string } | { status: number }> {
+function openWs(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ ws: WebSocket; first: string } | { status: number }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url.replace('http', 'ws') + '/socket', { headers });
     ws.once('message', (m) => resolve({ ws, first: String(m) }));
@@ -67,7 +70,9 @@ t.test('proxy plumbing', async (t) => {
   await t.test('request ids: honoured or created', async (t) => {
     const given = await request(g.url, '/healthz', { headers: { host: 'localhost', 'x-request-id': 'abc-123' } });
     t.equal(given.headers['x-request-id'], 'abc-123');
-    const made = await request(g.url, '/healthz', { headers: { host: 'localhost', 'x-request-id': 'bad id\twith tab' } });
+    const made = await request(g.url, '/healthz', {
+      headers: { host: 'localhost', 'x-request-id': 'bad id\twith tab' },
+    });
     t.match(made.headers['x-request-id'], /^[0-9a-f-]{36}$/);
   });
 });

@@ -17,7 +17,8 @@ t.test('Redis outage and recovery', async (t) => {
   t.teardown(g.stop);
 
   const { jar } = await login(g.url, { username: 'bob', password: PASSWORDS.bob });
-  const get = (path: string, accept = 'application/json') => request(g.url, path, { headers: { host: H, cookie: jar.header(), accept } });
+  const get = (path: string, accept = 'application/json') =>
+    request(g.url, path, { headers: { host: H, cookie: jar.header(), accept } });
   t.equal((await get('/x')).status, 200, 'signed in on Redis');
   t.equal((await request(g.url, '/readyz', { headers: { host: 'localhost' } })).status, 200);
 
@@ -28,7 +29,11 @@ t.test('Redis outage and recovery', async (t) => {
   const browser = await get('/x', 'text/html');
   t.equal(browser.status, 503, 'a browser is not sent to login while the store is down');
   t.equal((await get('/public/x')).status, 200, 'anonymous routes need no store');
-  t.equal((await request(g.url, '/readyz', { headers: { host: 'localhost' } })).status, 503, '/readyz reports the outage');
+  t.equal(
+    (await request(g.url, '/readyz', { headers: { host: 'localhost' } })).status,
+    503,
+    '/readyz reports the outage',
+  );
   const loginPage = await request(g.url, '/t/acme/api/v1/session', { headers: { host: H, cookie: jar.header() } });
   t.equal(loginPage.status, 503, 'gateway endpoints answer 503 too');
 

@@ -23,7 +23,11 @@ interface Tokens {
 }
 
 function tokenRequest(form: Record<string, string>, authorization: string | null = BASIC): Promise<Response> {
-  return request(g.url, '/t/acme/api/v1/oauth/token', { method: 'POST', headers: { host: DASH, ...(authorization ? { authorization } : {}) }, form });
+  return request(g.url, '/t/acme/api/v1/oauth/token', {
+    method: 'POST',
+    headers: { host: DASH, ...(authorization ? { authorization } : {}) },
+    form,
+  });
 }
 
 /** Log in, authorize other-client with PKCE, exchange the code. */
@@ -38,21 +42,36 @@ async function codeFlow(user: 'alice' | 'bob' = 'alice'): Promise<Tokens> {
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
   });
-  const auth = await request(g.url, `/t/acme/oauth/authorize?${q}`, { headers: { host: DASH, accept: 'text/html', cookie: jar.header() } });
+  const auth = await request(g.url, `/t/acme/oauth/authorize?${q}`, {
+    headers: { host: DASH, accept: 'text/html', cookie: jar.header() },
+  });
   if (auth.status !== 302) throw new Error(`authorize: ${auth.status}`);
   const code = new URL(String(auth.headers.location)).searchParams.get('code');
   if (!code) throw new Error(`no code in ${auth.headers.location}`);
-  const res = await tokenRequest({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier });
+  const res = await tokenRequest({
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT,
+    code_verifier: verifier,
+  });
   if (res.status !== 200) throw new Error(`exchange: ${res.status} ${res.body}`);
   return res.json<Tokens>();
 }
 
-function refresh(token: string, authorization: string | null = BASIC, extra: Record<string, string> = {}): Promise<Response> {
+function refresh(
+  token: string,
+  authorization: string | null = BASIC,
+  extra: Record<string, string> = {},
+): Promise<Response> {
   return tokenRequest({ grant_type: 'refresh_token', refresh_token: token, ...extra }, authorization);
 }
 
 async function atApp(accessToken: string): Promise<number> {
-  return (await request(g.url, '/reports', { headers: { host: DASH, accept: 'application/json', authorization: `Bearer ${accessToken}` } })).status;
+  return (
+    await request(g.url, '/reports', {
+      headers: { host: DASH, accept: 'application/json', authorization: `Bearer ${accessToken}` },
+    })
+  ).status;
 }
 
 const graceMs = 10_000; // the default refreshGrace
@@ -121,18 +140,24 @@ t.test('10 parallel refreshes with one token: one successor, no logout', async (
   t.not(successor, t0.refresh_token);
   t.equal(new Set(bodies.map((b) => b.access_token)).size, 10, 'each gets its own access token');
   for (const b of bodies) t.equal(await atApp(b.access_token), 200, 'every access token works');
-  t.notOk(g.logs.some((l) => l.includes('"audit":"refresh_token_reuse"') && l.includes(t0.refresh_token.split('.')[0]!)), 'no reuse detected');
+  t.notOk(
+    g.logs.some((l) => l.includes('"audit":"refresh_token_reuse"') && l.includes(t0.refresh_token.split('.')[0]!)),
+    'no reuse detected',
+  );
   const next = await refresh(successor);
   t.equal(next.status, 200, 'the session goes on with the successor');
   t.equal(await atApp(next.json<Tokens>().access_token), 200);
 });
 
-t.test("a refresh token of other-client presented by web-spa", async (t) => {
+t.test('a refresh token of other-client presented by web-spa', async (t) => {
   const t0 = await codeFlow();
   const stolen = await refresh(t0.refresh_token, null, { client_id: 'web-spa' });
   t.equal(stolen.status, 400);
   t.equal(stolen.json().error, 'invalid_grant', 'another client: invalid_grant');
-  const billing = await refresh(t0.refresh_token, `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}`);
+  const billing = await refresh(
+    t0.refresh_token,
+    `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}`,
+  );
   t.equal(billing.status, 400, 'a client without the refresh grant');
   t.equal(billing.json().error, 'unauthorized_client');
   const noAuth = await refresh(t0.refresh_token, null, { client_id: 'other-client' });
@@ -150,9 +175,15 @@ t.test('a login cookie is not a refresh token, and a refresh token is not a cook
   const asRefresh = await refresh(cookie);
   t.equal(asRefresh.status, 400);
   t.equal(asRefresh.json().error, 'invalid_grant', 'a browser session cookie value as a refresh token');
-  t.equal((await request(g.url, '/x', { headers: { host: DASH, accept: 'application/json', cookie: jar.header() } })).status, 200, 'the login session is untouched');
+  t.equal(
+    (await request(g.url, '/x', { headers: { host: DASH, accept: 'application/json', cookie: jar.header() } })).status,
+    200,
+    'the login session is untouched',
+  );
   const t0 = await codeFlow();
-  const asCookie = await request(g.url, '/x', { headers: { host: DASH, accept: 'application/json', cookie: `gk_acme=${t0.refresh_token}` } });
+  const asCookie = await request(g.url, '/x', {
+    headers: { host: DASH, accept: 'application/json', cookie: `gk_acme=${t0.refresh_token}` },
+  });
   t.equal(asCookie.status, 401, 'a refresh token as a session cookie');
   t.equal((await refresh(t0.refresh_token)).status, 200, 'and the refresh token is untouched');
 });

@@ -25,9 +25,13 @@ t.test('SIGHUP reloads users and routes; an invalid file changes nothing', async
   t.teardown(() => upstream.close());
   const dir = t.testdir({});
   const hash = await hashPassword('carol-password', { ln: 10 });
-  const users = (extra = '') => `- { id: u-carol, username: carol, email: c@r.test, name: Carol, roles: [], passwordHash: "${hash}" }\n${extra}`;
+  const users = (extra = '') =>
+    `- { id: u-carol, username: carol, email: c@r.test, name: Carol, roles: [], passwordHash: "${hash}" }\n${extra}`;
   writeFileSync(join(dir, 'users.yaml'), users());
-  writeFileSync(join(dir, 'routes.yaml'), '- { path: /open/**, allow: anonymous }\n- { path: /**, require: authenticated }\n');
+  writeFileSync(
+    join(dir, 'routes.yaml'),
+    '- { path: /open/**, allow: anonymous }\n- { path: /**, require: authenticated }\n',
+  );
   writeFileSync(
     join(dir, 'gateway.yaml'),
     `server: { listen: 127.0.0.1:0, publicUrl: "http://gw.reload.test" }
@@ -39,7 +43,10 @@ tenants:
 `,
   );
   const logs: string[] = [];
-  const log = createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, cb) => (logs.push(c.toString()), cb()) }) });
+  const log = createLogger({
+    level: 'info',
+    destination: new Writable({ write: (c: Buffer, _e, cb) => (logs.push(c.toString()), cb()) }),
+  });
   const gw = await startGateway(loadConfigFile(join(dir, 'gateway.yaml')), { log, keys: await testKeys() });
   t.teardown(() => gw.stop());
 
@@ -56,35 +63,76 @@ tenants:
   const viaAgent = () =>
     new Promise<{ status: number; port: number }>((resolve, reject) => {
       const u = new URL(gw.url);
-      http.get({ host: u.hostname, port: u.port, path: '/x', agent, headers: { host: H, cookie: jar.header() } }, (res) => {
-        const port = res.socket.localPort ?? 0; // the socket goes back to the agent at 'end'
-        res.resume();
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, port }));
-      }).on('error', reject);
+      http
+        .get(
+          { host: u.hostname, port: u.port, path: '/x', agent, headers: { host: H, cookie: jar.header() } },
+          (res) => {
+            const port = res.socket.localPort ?? 0; // the socket goes back to the agent at 'end'
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, port }));
+          },
+        )
+        .on('error', reject);
     });
   const before = await viaAgent();
 
   const daveHash = await hashPassword('dave-password', { ln: 10 });
-  writeFileSync(join(dir, 'users.yaml'), users(`- { id: u-dave, username: dave, email: d@r.test, name: Dave, roles: [], passwordHash: "${daveHash}" }\n`));
-  writeFileSync(join(dir, 'routes.yaml'), '- { path: /open/**, allow: anonymous }\n- { path: /closed/**, require: { roles: [admin] } }\n- { path: /**, require: authenticated }\n');
+  writeFileSync(
+    join(dir, 'users.yaml'),
+    users(`- { id: u-dave, username: dave, email: d@r.test, name: Dave, roles: [], passwordHash: "${daveHash}" }\n`),
+  );
+  writeFileSync(
+    join(dir, 'routes.yaml'),
+    '- { path: /open/**, allow: anonymous }\n- { path: /closed/**, require: { roles: [admin] } }\n- { path: /**, require: authenticated }\n',
+  );
   t.equal(await reloadConfig(gw.deps), true, 'reloaded');
   const after = await viaAgent();
   t.equal(after.status, 200);
   t.equal(after.port, before.port, 'the same keep-alive connection served requests before and after the reload');
-  t.equal((await login(gw.url, { host: H, slug: 'r', username: 'dave', password: 'dave-password' })).res.status, 302, 'the new user can log in');
-  t.equal((await request(gw.url, '/closed/x', { headers: { host: H, cookie: jar.header(), accept: 'application/json' } })).status, 403, 'the new route applies');
-  t.equal((await request(gw.url, '/x', { headers: { host: H, cookie: jar.header() } })).status, 200, 'existing sessions survive');
+  t.equal(
+    (await login(gw.url, { host: H, slug: 'r', username: 'dave', password: 'dave-password' })).res.status,
+    302,
+    'the new user can log in',
+  );
+  t.equal(
+    (await request(gw.url, '/closed/x', { headers: { host: H, cookie: jar.header(), accept: 'application/json' } }))
+      .status,
+    403,
+    'the new route applies',
+  );
+  t.equal(
+    (await request(gw.url, '/x', { headers: { host: H, cookie: jar.header() } })).status,
+    200,
+    'existing sessions survive',
+  );
 
   writeFileSync(join(dir, 'users.yaml'), '- { id: u-x, username: x, passwordHash: "not-a-hash", bogus: 1 }\n');
   writeFileSync(join(dir, 'routes.yaml'), '- { path: no-slash, allow: maybe }\n');
   logs.length = 0;
   t.equal(await reloadConfig(gw.deps), false, 'an invalid file is refused');
   const errors = logs.filter((l) => l.includes('configuration reload refused'));
-  t.ok(errors.some((l) => l.includes('tenants.r.users.file(') && l.includes('passwordHash')), 'the users error names its path');
-  t.ok(errors.some((l) => l.includes('bogus')), 'the unknown key is reported');
-  t.ok(errors.some((l) => l.includes('tenants.r.apps[0].routes')), 'the routes error names its path');
-  t.equal((await login(gw.url, { host: H, slug: 'r', username: 'dave', password: 'dave-password' })).res.status, 302, 'the old configuration stays in force');
-  t.equal((await request(gw.url, '/closed/x', { headers: { host: H, cookie: jar.header(), accept: 'application/json' } })).status, 403);
+  t.ok(
+    errors.some((l) => l.includes('tenants.r.users.file(') && l.includes('passwordHash')),
+    'the users error names its path',
+  );
+  t.ok(
+    errors.some((l) => l.includes('bogus')),
+    'the unknown key is reported',
+  );
+  t.ok(
+    errors.some((l) => l.includes('tenants.r.apps[0].routes')),
+    'the routes error names its path',
+  );
+  t.equal(
+    (await login(gw.url, { host: H, slug: 'r', username: 'dave', password: 'dave-password' })).res.status,
+    302,
+    'the old configuration stays in force',
+  );
+  t.equal(
+    (await request(gw.url, '/closed/x', { headers: { host: H, cookie: jar.header(), accept: 'application/json' } }))
+      .status,
+    403,
+  );
 });
 
 t.test('saved settings stay in force at every instant of a reload, even when the store fails during it', async (t) => {
@@ -92,7 +140,10 @@ t.test('saved settings stay in force at every instant of a reload, even when the
   t.teardown(() => upstream.close());
   const dir = t.testdir({});
   const hash = await hashPassword('carol-password', { ln: 10 });
-  writeFileSync(join(dir, 'users.yaml'), `- { id: u-carol, username: carol, email: c@r.test, name: Carol, roles: [], passwordHash: "${hash}" }\n`);
+  writeFileSync(
+    join(dir, 'users.yaml'),
+    `- { id: u-carol, username: carol, email: c@r.test, name: Carol, roles: [], passwordHash: "${hash}" }\n`,
+  );
   writeFileSync(
     join(dir, 'gateway.yaml'),
     `server: { listen: 127.0.0.1:0, publicUrl: "http://gw.reload.test" }
@@ -107,12 +158,19 @@ tenants:
 `,
   );
   const logs: string[] = [];
-  const log = createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, cb) => (logs.push(c.toString()), cb()) }) });
+  const log = createLogger({
+    level: 'info',
+    destination: new Writable({ write: (c: Buffer, _e, cb) => (logs.push(c.toString()), cb()) }),
+  });
   const clock = new ManualClock();
   const gw = await startGateway(loadConfigFile(join(dir, 'gateway.yaml')), { log, keys: await testKeys(), clock });
   t.teardown(() => gw.stop());
   const basic = `Basic ${Buffer.from('admin-cli:carol-password').toString('base64')}`;
-  const grant = { method: 'POST', headers: { host: H, authorization: basic }, form: { grant_type: 'client_credentials' } };
+  const grant = {
+    method: 'POST',
+    headers: { host: H, authorization: basic },
+    form: { grant_type: 'client_credentials' },
+  };
   const tok = await request(gw.url, '/t/r/api/v1/oauth/token', grant);
   const admin = { host: H, authorization: `Bearer ${tok.json<{ access_token: string }>().access_token}` };
   const api = '/t/r/api/v1/configuration/auth-settings';
@@ -120,7 +178,11 @@ tenants:
   const idleNow = async (): Promise<string> =>
     (await request(gw.url, api, { headers: admin })).json<{ settings: { idleTimeout: string } }>().settings.idleTimeout;
   const patch = { idleTimeout: '5m', cookie: { sameSite: 'strict' } };
-  const saved = await request(gw.url, api, { method: 'PATCH', headers: { ...admin, 'content-type': 'application/json' }, body: JSON.stringify(patch) });
+  const saved = await request(gw.url, api, {
+    method: 'PATCH',
+    headers: { ...admin, 'content-type': 'application/json' },
+    body: JSON.stringify(patch),
+  });
   t.equal(saved.status, 200, 'settings saved through the API');
   t.equal(await idleNow(), '5m');
 
@@ -165,11 +227,16 @@ tenants:
     t.equal(await reloadConfig(gw.deps), true, 'users and routes reloaded all the same');
     gw.deps.store = real;
     t.equal(await idleNow(), '5m', 'the saved idleTimeout is still in force');
-    t.ok(logs.some((l) => l.includes('"level":40') && l.includes('saved tenant settings')), 'a warning says so');
+    t.ok(
+      logs.some((l) => l.includes('"level":40') && l.includes('saved tenant settings')),
+      'a warning says so',
+    );
     const { jar, res } = await login(gw.url, { host: H, slug: 'r', username: 'carol', password: 'carol-password' });
     t.match(String(res.headers['set-cookie']), /SameSite=Strict/, 'the saved cookie policy is applied');
     clock.advance(6 * 60_000);
-    const late = await request(gw.url, '/x', { headers: { host: H, cookie: jar.header(), accept: 'application/json' } });
+    const late = await request(gw.url, '/x', {
+      headers: { host: H, cookie: jar.header(), accept: 'application/json' },
+    });
     t.equal(late.status, 401, 'a session idle for 6 minutes is over (saved idleTimeout 5m, not the YAML 30m)');
   });
 

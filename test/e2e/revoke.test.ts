@@ -31,7 +31,8 @@ interface Tokens {
 function post(path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
   return request(g.url, `/t/acme/api/v1/oauth/${path}`, { method: 'POST', headers: { host: DASH, ...headers }, form });
 }
-const revoke = (form: Record<string, string>, authorization: string | null = OTHER): Promise<Response> => post('revoke', form, authorization ? { authorization } : {});
+const revoke = (form: Record<string, string>, authorization: string | null = OTHER): Promise<Response> =>
+  post('revoke', form, authorization ? { authorization } : {});
 
 async function signedIn(user: 'alice' | 'bob' = 'alice'): Promise<CookieJar> {
   const { jar } = await login(g.url, { username: user, password: PASSWORDS[user] });
@@ -44,11 +45,25 @@ async function codeFlow(client: 'other-client' | 'web-spa' = 'other-client', jar
   jar ??= await signedIn();
   const redirectUri = client === 'web-spa' ? SPA_REDIRECT : OTHER_REDIRECT;
   const verifier = randomBytes(32).toString('base64url');
-  const q = new URLSearchParams({ client_id: client, redirect_uri: redirectUri, response_type: 'code', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
-  const auth = await request(g.url, `/t/acme/oauth/authorize?${q}`, { headers: { host: DASH, accept: 'text/html', cookie: jar.header() } });
+  const q = new URLSearchParams({
+    client_id: client,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  });
+  const auth = await request(g.url, `/t/acme/oauth/authorize?${q}`, {
+    headers: { host: DASH, accept: 'text/html', cookie: jar.header() },
+  });
   const code = new URL(String(auth.headers.location)).searchParams.get('code');
   if (!code) throw new Error(`authorize: ${auth.status} ${auth.headers.location}`);
-  const form = { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, ...(client === 'web-spa' ? { client_id: 'web-spa' } : {}) };
+  const form = {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: redirectUri,
+    code_verifier: verifier,
+    ...(client === 'web-spa' ? { client_id: 'web-spa' } : {}),
+  };
   const res = await post('token', form, client === 'web-spa' ? {} : { authorization: OTHER });
   if (res.status !== 200) throw new Error(`exchange: ${res.status} ${res.body}`);
   return res.json<Tokens>();
@@ -61,7 +76,11 @@ async function refreshed(rt: string): Promise<Tokens> {
 }
 
 async function atApp(accessToken: string): Promise<number> {
-  return (await request(g.url, '/reports', { headers: { host: DASH, accept: 'application/json', authorization: `Bearer ${accessToken}` } })).status;
+  return (
+    await request(g.url, '/reports', {
+      headers: { host: DASH, accept: 'application/json', authorization: `Bearer ${accessToken}` },
+    })
+  ).status;
 }
 
 function ok200(t: Test, res: Response, what: string): void {
@@ -72,14 +91,31 @@ function ok200(t: Test, res: Response, what: string): void {
 t.test('200 for unknown, garbage, expired and already revoked tokens', async (t) => {
   ok200(t, await revoke({ token: 'garbage' }), 'garbage');
   ok200(t, await revoke({ token: '!!!***\u00e9' }), 'non-ASCII garbage');
-  ok200(t, await revoke({ token: `sess_${'A'.repeat(33)}.${'B'.repeat(43)}` }), 'a well-formed refresh token that was never issued');
-  ok200(t, await revoke({ token: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' }), 'a JWT-looking token that is not ours');
+  ok200(
+    t,
+    await revoke({ token: `sess_${'A'.repeat(33)}.${'B'.repeat(43)}` }),
+    'a well-formed refresh token that was never issued',
+  );
+  ok200(
+    t,
+    await revoke({ token: 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' }),
+    'a JWT-looking token that is not ours',
+  );
   ok200(t, await revoke({ token: 'x'.repeat(12_000) }), 'a very long token (within the 16 KiB body limit)');
 
   const keys = await testKeys();
   const expired = await issueAccessToken(keys, {
-    issuer: ISSUER, subject: 'u-alice', audience: ISSUER, clientId: 'other-client', scope: '', sessionId: null, authTime: null, tenant: 'acme', roles: [],
-    lifetimeSeconds: 3600, now: g.clock.now() - 2 * 3600_000,
+    issuer: ISSUER,
+    subject: 'u-alice',
+    audience: ISSUER,
+    clientId: 'other-client',
+    scope: '',
+    sessionId: null,
+    authTime: null,
+    tenant: 'acme',
+    roles: [],
+    lifetimeSeconds: 3600,
+    now: g.clock.now() - 2 * 3600_000,
   });
   ok200(t, await revoke({ token: expired.token }), 'an expired access token');
 
@@ -88,7 +124,11 @@ t.test('200 for unknown, garbage, expired and already revoked tokens', async (t)
   ok200(t, await revoke({ token: tokens.access_token }), 'the same access token again');
   ok200(t, await revoke({ token: tokens.refresh_token }), 'a refresh token');
   ok200(t, await revoke({ token: tokens.refresh_token }), 'the same refresh token again');
-  ok200(t, await revoke({ token: tokens.refresh_token, token_type_hint: 'refresh_token' }), 'and once more with its hint');
+  ok200(
+    t,
+    await revoke({ token: tokens.refresh_token, token_type_hint: 'refresh_token' }),
+    'and once more with its hint',
+  );
 
   const old = await codeFlow();
   g.clock.advance(30 * 24 * 3600_000 + 1_000);
@@ -99,7 +139,11 @@ t.test('200 for unknown, garbage, expired and already revoked tokens', async (t)
 t.test('a wrong or unknown token_type_hint only widens the search', async (t) => {
   const a = await codeFlow();
   const second = await refreshed(a.refresh_token);
-  ok200(t, await revoke({ token: a.access_token, token_type_hint: 'refresh_token' }), 'access token with hint refresh_token');
+  ok200(
+    t,
+    await revoke({ token: a.access_token, token_type_hint: 'refresh_token' }),
+    'access token with hint refresh_token',
+  );
   t.equal(await atApp(a.access_token), 401, 'it is revoked anyway');
   t.equal(await atApp(second.access_token), 200, 'only that token');
 
@@ -108,9 +152,17 @@ t.test('a wrong or unknown token_type_hint only widens the search', async (t) =>
   t.equal(await atApp(b.access_token), 401, 'revoked');
 
   const c = await codeFlow();
-  ok200(t, await revoke({ token: c.refresh_token, token_type_hint: 'access_token' }), 'refresh token with hint access_token');
+  ok200(
+    t,
+    await revoke({ token: c.refresh_token, token_type_hint: 'access_token' }),
+    'refresh token with hint access_token',
+  );
   t.equal(await atApp(c.access_token), 401, 'its session is revoked');
-  const r = await post('token', { grant_type: 'refresh_token', refresh_token: c.refresh_token }, { authorization: OTHER });
+  const r = await post(
+    'token',
+    { grant_type: 'refresh_token', refresh_token: c.refresh_token },
+    { authorization: OTHER },
+  );
   t.equal(r.json().error, 'invalid_grant');
 });
 
@@ -119,18 +171,39 @@ t.test('bad client authentication: 401 invalid_client, Basic challenge only for 
   const cases: { what: string; auth: string | null; form: Record<string, string>; challenge: boolean }[] = [
     { what: 'Basic, wrong secret', auth: basic('other-client', 'nope'), form: {}, challenge: true },
     { what: 'Basic, unknown client', auth: basic('mallory', 'nope'), form: {}, challenge: true },
-    { what: 'Basic, no colon', auth: `Basic ${Buffer.from('other-client').toString('base64')}`, form: {}, challenge: true },
+    {
+      what: 'Basic, no colon',
+      auth: `Basic ${Buffer.from('other-client').toString('base64')}`,
+      form: {},
+      challenge: true,
+    },
     { what: 'Basic, public client with a secret', auth: basic('web-spa', 'x'), form: {}, challenge: true },
-    { what: 'form, wrong secret', auth: null, form: { client_id: 'other-client', client_secret: 'nope' }, challenge: false },
-    { what: 'form, unknown client', auth: null, form: { client_id: 'mallory', client_secret: 'nope' }, challenge: false },
-    { what: 'form, confidential client without its secret', auth: null, form: { client_id: 'other-client' }, challenge: false },
+    {
+      what: 'form, wrong secret',
+      auth: null,
+      form: { client_id: 'other-client', client_secret: 'nope' },
+      challenge: false,
+    },
+    {
+      what: 'form, unknown client',
+      auth: null,
+      form: { client_id: 'mallory', client_secret: 'nope' },
+      challenge: false,
+    },
+    {
+      what: 'form, confidential client without its secret',
+      auth: null,
+      form: { client_id: 'other-client' },
+      challenge: false,
+    },
     { what: 'no client authentication at all', auth: null, form: {}, challenge: false },
   ];
   for (const c of cases) {
     const res = await revoke({ token: tokens.access_token, ...c.form }, c.auth);
     t.equal(res.status, 401, `${c.what}: 401`);
     t.equal(res.json().error, 'invalid_client', `${c.what}: invalid_client`);
-    if (c.challenge) t.match(String(res.headers['www-authenticate']), /^Basic realm="acme"/, `${c.what}: WWW-Authenticate: Basic`);
+    if (c.challenge)
+      t.match(String(res.headers['www-authenticate']), /^Basic realm="acme"/, `${c.what}: WWW-Authenticate: Basic`);
     else t.equal(res.headers['www-authenticate'], undefined, `${c.what}: no WWW-Authenticate`);
   }
   t.equal(await atApp(tokens.access_token), 200, 'nothing was revoked');
@@ -162,7 +235,11 @@ t.test("another client's token: 400 invalid_request, and it stays untouched", as
   const byOther = await revoke({ token: spa.access_token });
   t.equal(byOther.status, 400, 'a web-spa token revoked by other-client');
   t.equal(await atApp(spa.access_token), 200);
-  ok200(t, await revoke({ token: spa.refresh_token, client_id: 'web-spa' }, null), 'a public client revokes its own token without a secret');
+  ok200(
+    t,
+    await revoke({ token: spa.refresh_token, client_id: 'web-spa' }, null),
+    'a public client revokes its own token without a secret',
+  );
   t.equal(await atApp(spa.access_token), 401);
 });
 
@@ -176,7 +253,10 @@ t.test('revoking a refresh token ends its session: its access tokens fail at onc
   t.equal(await atApp(second.access_token), 401, 'and the newest');
   const intro = await post('introspect', { token: second.access_token }, { authorization: BILLING });
   t.same(intro.json(), { active: false });
-  t.ok(g.logs.some((l) => l.includes('"audit":"token_revoked"')), 'audited');
+  t.ok(
+    g.logs.some((l) => l.includes('"audit":"token_revoked"')),
+    'audited',
+  );
 });
 
 t.test('revoking an access token: it fails at once, a sibling of the same session still works', async (t) => {
@@ -186,14 +266,22 @@ t.test('revoking an access token: it fails at once, a sibling of the same sessio
   ok200(t, await revoke({ token: tokens.access_token }), 'revoked');
   t.equal(await atApp(tokens.access_token), 401, 'refused at once');
   t.equal(await atApp(sibling.access_token), 200, 'the other access token of the session works');
-  t.equal((await refreshed(sibling.refresh_token)).refresh_token.split('.')[0], tokens.refresh_token.split('.')[0], 'and the session refreshes');
+  t.equal(
+    (await refreshed(sibling.refresh_token)).refresh_token.split('.')[0],
+    tokens.refresh_token.split('.')[0],
+    'and the session refreshes',
+  );
 });
 
 t.test('POST /api/v1/session/token: cookie + CSRF → an access token bound to the session', async (t) => {
   const jar = await signedIn('alice');
   const s = await request(g.url, '/t/acme/api/v1/session', { headers: { host: DASH, cookie: jar.header() } });
   const { csrfToken, session } = s.json<{ csrfToken: string; session: { id: string } }>();
-  const st = (headers: Record<string, string>) => request(g.url, '/t/acme/api/v1/session/token', { method: 'POST', headers: { host: DASH, cookie: jar.header(), ...headers } });
+  const st = (headers: Record<string, string>) =>
+    request(g.url, '/t/acme/api/v1/session/token', {
+      method: 'POST',
+      headers: { host: DASH, cookie: jar.header(), ...headers },
+    });
 
   const res = await st({ 'x-csrf-token': csrfToken });
   t.equal(res.status, 200);
@@ -201,7 +289,9 @@ t.test('POST /api/v1/session/token: cookie + CSRF → an access token bound to t
   const body = res.json<{ access_token: string; token_type: string; expires_in: number }>();
   t.equal(body.token_type, 'Bearer');
   t.equal(body.expires_in, 3600);
-  const proxied = await request(g.url, '/reports', { headers: { host: DASH, accept: 'application/json', authorization: `Bearer ${body.access_token}` } });
+  const proxied = await request(g.url, '/reports', {
+    headers: { host: DASH, accept: 'application/json', authorization: `Bearer ${body.access_token}` },
+  });
   t.equal(proxied.status, 200, 'accepted at the dashboard');
   const seen = proxied.json<{ headers: Record<string, string> }>().headers;
   t.equal(seen['x-auth-user'], 'u-alice');
@@ -209,14 +299,32 @@ t.test('POST /api/v1/session/token: cookie + CSRF → an access token bound to t
 
   t.equal((await st({})).status, 403, 'without X-CSRF-Token: 403');
   t.equal((await st({ 'x-csrf-token': 'wrong' })).status, 403, 'a wrong CSRF token: 403');
-  t.equal((await st({ 'x-csrf-token': csrfToken, origin: 'https://evil.test' })).status, 403, 'a cross-site Origin: 403');
-  t.equal((await st({ 'x-csrf-token': csrfToken, 'sec-fetch-site': 'cross-site' })).status, 403, 'Sec-Fetch-Site cross-site: 403');
+  t.equal(
+    (await st({ 'x-csrf-token': csrfToken, origin: 'https://evil.test' })).status,
+    403,
+    'a cross-site Origin: 403',
+  );
+  t.equal(
+    (await st({ 'x-csrf-token': csrfToken, 'sec-fetch-site': 'cross-site' })).status,
+    403,
+    'Sec-Fetch-Site cross-site: 403',
+  );
   t.equal((await st({ 'x-csrf-token': csrfToken, origin: 'null' })).status, 403, 'Origin null: 403');
-  t.equal((await st({ 'x-csrf-token': csrfToken, origin: `http://${DASH}` })).status, 200, 'a same-site Origin (an app host) is fine');
-  const anon = await request(g.url, '/t/acme/api/v1/session/token', { method: 'POST', headers: { host: DASH, 'x-csrf-token': csrfToken } });
+  t.equal(
+    (await st({ 'x-csrf-token': csrfToken, origin: `http://${DASH}` })).status,
+    200,
+    'a same-site Origin (an app host) is fine',
+  );
+  const anon = await request(g.url, '/t/acme/api/v1/session/token', {
+    method: 'POST',
+    headers: { host: DASH, 'x-csrf-token': csrfToken },
+  });
   t.equal(anon.status, 401, 'no cookie: 401');
 
-  const out = await request(g.url, '/t/acme/logout', { method: 'POST', headers: { host: DASH, cookie: jar.header(), 'x-csrf-token': csrfToken } });
+  const out = await request(g.url, '/t/acme/logout', {
+    method: 'POST',
+    headers: { host: DASH, cookie: jar.header(), 'x-csrf-token': csrfToken },
+  });
   t.equal(out.status, 303, 'logged out');
   t.equal(await atApp(body.access_token), 401, 'logout revokes the session token at once');
 });

@@ -46,7 +46,12 @@ async function alive(g: TestGateway): Promise<string[]> {
 
 async function adminToken(g: TestGateway): Promise<string> {
   const res = await request(g.url, '/t/acme/api/v1/oauth/token', {
-    method: 'POST', headers: { host: DASH, authorization: `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}` }, form: { grant_type: 'client_credentials' },
+    method: 'POST',
+    headers: {
+      host: DASH,
+      authorization: `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}`,
+    },
+    form: { grant_type: 'client_credentials' },
   });
   return res.json<{ access_token: string }>().access_token;
 }
@@ -54,7 +59,8 @@ async function adminToken(g: TestGateway): Promise<string> {
 /** Tenant settings through the admin API (applied on this instance before it answers). */
 async function setLimit(t: Test, g: TestGateway, max: number, policy: 'evict-oldest' | 'reject'): Promise<void> {
   const res = await request(g.url, '/t/acme/api/v1/configuration/auth-settings', {
-    method: 'PATCH', headers: { host: DASH, authorization: `Bearer ${await adminToken(g)}`, 'content-type': 'application/json' },
+    method: 'PATCH',
+    headers: { host: DASH, authorization: `Bearer ${await adminToken(g)}`, 'content-type': 'application/json' },
     body: JSON.stringify({ maxConcurrentSessions: max, concurrentSessionPolicy: policy }),
   });
   t.equal(res.status, 200, `settings: ${max} / ${policy}`);
@@ -62,8 +68,12 @@ async function setLimit(t: Test, g: TestGateway, max: number, policy: 'evict-old
 
 /** The admin API's view: bob's sessions (id → lastActiveAt). */
 async function adminList(g: TestGateway): Promise<Map<string, string>> {
-  const res = await request(g.url, '/t/acme/api/v1/users/u-bob/sessions', { headers: { host: DASH, authorization: `Bearer ${await adminToken(g)}` } });
-  return new Map(res.json<{ sessions: { id: string; lastActiveAt: string }[] }>().sessions.map((s) => [s.id, s.lastActiveAt]));
+  const res = await request(g.url, '/t/acme/api/v1/users/u-bob/sessions', {
+    headers: { host: DASH, authorization: `Bearer ${await adminToken(g)}` },
+  });
+  return new Map(
+    res.json<{ sessions: { id: string; lastActiveAt: string }[] }>().sessions.map((s) => [s.id, s.lastActiveAt]),
+  );
 }
 
 const OTHER = `Basic ${Buffer.from(`other-client:${SECRETS.other}`).toString('base64')}`;
@@ -72,15 +82,26 @@ const OTHER = `Basic ${Buffer.from(`other-client:${SECRETS.other}`).toString('ba
 async function codeFlow(g: TestGateway, jar: CookieJar): Promise<{ access_token: string; refresh_token: string }> {
   const verifier = randomBytes(32).toString('base64url');
   const q = new URLSearchParams({
-    client_id: 'other-client', redirect_uri: 'http://other.acme.test/cb', response_type: 'code',
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+    client_id: 'other-client',
+    redirect_uri: 'http://other.acme.test/cb',
+    response_type: 'code',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
   });
-  const auth = await request(g.url, `/t/acme/oauth/authorize?${q}`, { headers: { host: DASH, accept: 'text/html', cookie: jar.header() } });
+  const auth = await request(g.url, `/t/acme/oauth/authorize?${q}`, {
+    headers: { host: DASH, accept: 'text/html', cookie: jar.header() },
+  });
   const code = new URL(String(auth.headers.location)).searchParams.get('code');
   if (!code) throw new Error(`authorize: ${auth.status} ${auth.headers.location}`);
   const res = await request(g.url, '/t/acme/api/v1/oauth/token', {
-    method: 'POST', headers: { host: DASH, authorization: OTHER },
-    form: { grant_type: 'authorization_code', code, redirect_uri: 'http://other.acme.test/cb', code_verifier: verifier },
+    method: 'POST',
+    headers: { host: DASH, authorization: OTHER },
+    form: {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: 'http://other.acme.test/cb',
+      code_verifier: verifier,
+    },
   });
   if (res.status !== 200) throw new Error(`exchange: ${res.status} ${res.body}`);
   return res.json();
@@ -93,7 +114,10 @@ function audits(g: TestGateway, event: string): Record<string, unknown>[] {
   });
 }
 
-for (const [storeName, g] of [['memory', memory], ['redis', onRedis]] as const) {
+for (const [storeName, g] of [
+  ['memory', memory],
+  ['redis', onRedis],
+] as const) {
   t.test(`${storeName} store`, async (t) => {
     t.beforeEach(async () => {
       await g.gw.deps.store.deleteUserSessions('acme', 'u-bob');
@@ -120,7 +144,11 @@ for (const [storeName, g] of [['memory', memory], ['redis', onRedis]] as const) 
       t.equal(await atApp(g, second.cookie), 401, 'the evicted cookie is dead');
       t.equal(await atApp(g, first.cookie), 200, 'the recently used one lives');
       t.equal(await atApp(g, third.cookie), 200);
-      t.match(audits(g, 'session_revoked').find((e) => e.sessionId === second.sid), { userId: 'u-bob', reason: 'concurrent_limit' }, 'audited');
+      t.match(
+        audits(g, 'session_revoked').find((e) => e.sessionId === second.sid),
+        { userId: 'u-bob', reason: 'concurrent_limit' },
+        'audited',
+      );
 
       // Now make the third the most recent one, and log in once more.
       g.clock.advance(2 * 60_000);
@@ -150,7 +178,11 @@ for (const [storeName, g] of [['memory', memory], ['redis', onRedis]] as const) 
       t.same(await alive(g), [a.sid, b.sid].sort(), 'the existing sessions are untouched');
       t.equal(await atApp(g, a.cookie), 200);
       t.equal(await atApp(g, b.cookie), 200);
-      t.match(audits(g, 'login_failed').slice(failedBefore), [{ userId: 'u-bob', reason: 'concurrent_session_limit' }], 'audited');
+      t.match(
+        audits(g, 'login_failed').slice(failedBefore),
+        [{ userId: 'u-bob', reason: 'concurrent_session_limit' }],
+        'audited',
+      );
     });
 
     await t.test('reject: expired sessions stop counting', async (t) => {
@@ -171,7 +203,11 @@ for (const [storeName, g] of [['memory', memory], ['redis', onRedis]] as const) 
     await t.test('20 parallel logins with limit 3 (evict-oldest) never leave more than 3 alive', async (t) => {
       await setLimit(t, g, 3, 'evict-oldest');
       const results = await Promise.all(Array.from({ length: 20 }, () => attempt(g)));
-      t.same(results.map((r) => r.res.status), Array(20).fill(302), 'every login succeeds (older ones are evicted)');
+      t.same(
+        results.map((r) => r.res.status),
+        Array(20).fill(302),
+        'every login succeeds (older ones are evicted)',
+      );
       const ids = await alive(g);
       t.equal(ids.length, 3, 'exactly 3 alive in the store');
       const working = [];
@@ -188,7 +224,14 @@ for (const [storeName, g] of [['memory', memory], ['redis', onRedis]] as const) 
       t.equal(statuses.filter((s) => s === 409).length, 17, '17 are refused');
       const ids = await alive(g);
       t.equal(ids.length, 3, '3 alive');
-      t.same(results.filter((r) => r.res.status === 302).map((r) => r.sid).sort(), ids, 'the ones that got a cookie');
+      t.same(
+        results
+          .filter((r) => r.res.status === 302)
+          .map((r) => r.sid)
+          .sort(),
+        ids,
+        'the ones that got a cookie',
+      );
     });
 
     await t.test('sessions of the authorization-code grant do not take up login slots', async (t) => {
@@ -210,13 +253,20 @@ for (const [storeName, g] of [['memory', memory], ['redis', onRedis]] as const) 
       const b2 = await signIn(g);
       // Read from the store: a request with b1's cookie would count as activity.
       const afterB2 = await alive(g);
-      t.ok(afterB2.includes(b1.sid) && afterB2.includes(appSid), 'evict-oldest: one browser session + one token session, and the second browser login evicts neither');
+      t.ok(
+        afterB2.includes(b1.sid) && afterB2.includes(appSid),
+        'evict-oldest: one browser session + one token session, and the second browser login evicts neither',
+      );
       g.clock.advance(2 * 60_000);
       const b3 = await signIn(g);
       const afterB3 = await alive(g);
       t.ok(afterB3.includes(b2.sid) && afterB3.includes(b3.sid), 'the two most recent browser sessions are alive');
       t.ok(afterB3.includes(appSid), "the third browser login evicts a browser session, never the app's token session");
-      const r = await request(g.url, '/t/acme/api/v1/oauth/token', { method: 'POST', headers: { host: DASH, authorization: OTHER }, form: { grant_type: 'refresh_token', refresh_token: app.refresh_token } });
+      const r = await request(g.url, '/t/acme/api/v1/oauth/token', {
+        method: 'POST',
+        headers: { host: DASH, authorization: OTHER },
+        form: { grant_type: 'refresh_token', refresh_token: app.refresh_token },
+      });
       t.equal(r.status, 200, "so the app's refresh token still works");
       t.equal(await atApp(g, b2.cookie), 200);
       t.equal(await atApp(g, b3.cookie), 200);
@@ -225,7 +275,10 @@ for (const [storeName, g] of [['memory', memory], ['redis', onRedis]] as const) 
     await t.test('unlimited (0): nothing is evicted', async (t) => {
       await setLimit(t, g, 0, 'reject');
       const results = await Promise.all(Array.from({ length: 6 }, () => attempt(g)));
-      t.same(results.map((r) => r.res.status), Array(6).fill(302));
+      t.same(
+        results.map((r) => r.res.status),
+        Array(6).fill(302),
+      );
       t.equal((await alive(g)).length, 6);
     });
   });

@@ -45,7 +45,12 @@ function chunked(body: string): string {
   return `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`;
 }
 
-const WS_HANDSHAKE = ['Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='];
+const WS_HANDSHAKE = [
+  'Upgrade: websocket',
+  'Connection: Upgrade',
+  'Sec-WebSocket-Version: 13',
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+];
 
 function describe(r: ParsedRequest): string {
   return `${r.method} ${r.url} rid=${r.rid ?? '-'} x-auth-user=${String(r.headers['x-auth-user'] ?? '-')}`;
@@ -54,11 +59,22 @@ function describe(r: ParsedRequest): string {
 /** Another client, right after: it must get the app's answer to its own request. */
 async function victim(t: Test, base: string, label: string): Promise<string> {
   const rid = `victim-${++seq}`;
-  const bytes = http1(['GET /reports HTTP/1.1', `Host: ${H}`, `Cookie: gk_acme=${bob.creds.cookie}`, `X-Request-Id: ${rid}`, 'Connection: close']);
+  const bytes = http1([
+    'GET /reports HTTP/1.1',
+    `Host: ${H}`,
+    `Cookie: gk_acme=${bob.creds.cookie}`,
+    `X-Request-Id: ${rid}`,
+    'Connection: close',
+  ]);
   const ex = await exchange(base, bytes, { methods: ['GET'] });
   const r = ex.responses[0];
   t.equal(r?.status, 200, `${label}: the next client is answered`);
-  if (r?.status === 200) t.equal((JSON.parse(r.body) as AnswerBody).rid, rid, `${label}: the next client gets the answer to its own request`);
+  if (r?.status === 200)
+    t.equal(
+      (JSON.parse(r.body) as AnswerBody).rid,
+      rid,
+      `${label}: the next client gets the answer to its own request`,
+    );
   return rid;
 }
 
@@ -121,14 +137,26 @@ t.test('Connection naming Transfer-Encoding, Content-Length or Host: 400, nothin
     for (const [name, connection, framing] of tricks) {
       const rid = `atk-${++seq}`;
       const hidden = inner(`smuggled-${rid}`);
-      const lines = [`GET ${p.path} HTTP/1.1`, `Host: ${H}`, ...p.lines, `X-Request-Id: ${rid}`, `Connection: ${connection}`];
+      const lines = [
+        `GET ${p.path} HTTP/1.1`,
+        `Host: ${H}`,
+        ...p.lines,
+        `X-Request-Id: ${rid}`,
+        `Connection: ${connection}`,
+      ];
       const bytes =
         framing === 'chunked'
           ? http1([...lines, 'Transfer-Encoding: chunked'], chunked(hidden))
           : framing === 'content-length'
             ? http1([...lines, `Content-Length: ${hidden.length}`], hidden)
             : http1(lines);
-      await oneRequestOut(t, `${p.name} GET ${p.path}, ${name}`, bytes, rid, { method: 'GET', path: p.path, identity: p.identity, body: '', only400: true });
+      await oneRequestOut(t, `${p.name} GET ${p.path}, ${name}`, bytes, rid, {
+        method: 'GET',
+        path: p.path,
+        identity: p.identity,
+        body: '',
+        only400: true,
+      });
     }
   }
 });
@@ -139,9 +167,17 @@ t.test('a body on GET/HEAD/DELETE/OPTIONS/TRACE is forwarded with its framing or
       for (const framing of ['chunked', 'content-length'] as const) {
         const rid = `atk-${++seq}`;
         const body = inner(`smuggled-${rid}`);
-        const head = [`${method} ${p.path} HTTP/1.1`, `Host: ${H}`, ...p.lines, `X-Request-Id: ${rid}`, 'Connection: close'];
+        const head = [
+          `${method} ${p.path} HTTP/1.1`,
+          `Host: ${H}`,
+          ...p.lines,
+          `X-Request-Id: ${rid}`,
+          'Connection: close',
+        ];
         const bytes =
-          framing === 'chunked' ? http1([...head, 'Transfer-Encoding: chunked'], chunked(body)) : http1([...head, `Content-Length: ${body.length}`], body);
+          framing === 'chunked'
+            ? http1([...head, 'Transfer-Encoding: chunked'], chunked(body))
+            : http1([...head, `Content-Length: ${body.length}`], body);
         const label = `${p.name} ${method} ${p.path} with a ${framing} body`;
         await oneRequestOut(t, label, bytes, rid, { method, path: p.path, identity: p.identity, body });
       }
@@ -164,56 +200,103 @@ t.test('a transfer coding without a final chunked: one 400, then the connection 
     for (const coding of codings) {
       const rid = `atk-${++seq}`;
       const label = `${method} with ${coding.join(' + ')}`;
-      const bytes = http1([`${method} /public/a HTTP/1.1`, `Host: ${H}`, `X-Request-Id: ${rid}`, ...coding], chunked(inner(`smuggled-${rid}`)));
+      const bytes = http1(
+        [`${method} /public/a HTTP/1.1`, `Host: ${H}`, `X-Request-Id: ${rid}`, ...coding],
+        chunked(inner(`smuggled-${rid}`)),
+      );
       const mark = up.mark();
       const ex = await exchange(g.url, bytes, { methods: [method, 'GET'], idleMs: 2000 });
       await up.settled();
-      t.same(ex.responses.map((r) => r.status), [400], `${label}: exactly one answer, 400`);
+      t.same(
+        ex.responses.map((r) => r.status),
+        [400],
+        `${label}: exactly one answer, 400`,
+      );
       t.ok(ex.closed, `${label}: the connection is closed after it`);
       t.same(up.since(mark).map(describe), [], `${label}: nothing reached the app`);
     }
   }
 });
 
-t.test('a transfer coding before a final chunked: refused or forwarded, and the next request is its own (RFC 9112 §6.1)', async (t) => {
-  const codings = [['Transfer-Encoding: gzip, chunked'], ['Transfer-Encoding: identity', 'Transfer-Encoding: chunked']];
-  for (const method of ['GET', 'TRACE', 'POST']) {
-    for (const coding of codings) {
-      const rid = `atk-${++seq}`;
-      const next = `next-${seq}`;
-      const label = `${method} with ${coding.join(' + ')}`;
-      const bytes =
-        http1([`${method} /public/a HTTP/1.1`, `Host: ${H}`, `X-Request-Id: ${rid}`, ...coding], chunked(inner(`smuggled-${rid}`))) +
-        http1(['GET /public/after HTTP/1.1', `Host: ${H}`, `X-Request-Id: ${next}`, 'Connection: close']);
-      const mark = up.mark();
-      const ex = await exchange(g.url, bytes, { methods: [method, 'GET'], idleMs: 2000 });
-      await up.settled();
-      const first = ex.responses[0];
-      t.ok(first?.status === 400 || first?.status === 200, `${label}: 400 or forwarded (${String(first?.status)})`);
-      t.ok(ex.responses.length <= 2, `${label}: no more answers than requests (${ex.responses.map((r) => r.status).join(', ')})`);
-      if (ex.responses.length === 2) t.equal(header(ex.responses[1]!, 'x-request-id'), next, `${label}: the second answer is the next request's`);
-      const seen = up.since(mark);
-      t.same(seen.filter((r) => r.rid !== rid && r.rid !== next).map(describe), [], `${label}: the app parsed nothing from the body`);
-      if (first?.status === 400) t.same(seen.filter((r) => r.rid === rid).map(describe), [], `${label}: refused, so nothing of it reached the app`);
+t.test(
+  'a transfer coding before a final chunked: refused or forwarded, and the next request is its own (RFC 9112 §6.1)',
+  async (t) => {
+    const codings = [
+      ['Transfer-Encoding: gzip, chunked'],
+      ['Transfer-Encoding: identity', 'Transfer-Encoding: chunked'],
+    ];
+    for (const method of ['GET', 'TRACE', 'POST']) {
+      for (const coding of codings) {
+        const rid = `atk-${++seq}`;
+        const next = `next-${seq}`;
+        const label = `${method} with ${coding.join(' + ')}`;
+        const bytes =
+          http1(
+            [`${method} /public/a HTTP/1.1`, `Host: ${H}`, `X-Request-Id: ${rid}`, ...coding],
+            chunked(inner(`smuggled-${rid}`)),
+          ) + http1(['GET /public/after HTTP/1.1', `Host: ${H}`, `X-Request-Id: ${next}`, 'Connection: close']);
+        const mark = up.mark();
+        const ex = await exchange(g.url, bytes, { methods: [method, 'GET'], idleMs: 2000 });
+        await up.settled();
+        const first = ex.responses[0];
+        t.ok(first?.status === 400 || first?.status === 200, `${label}: 400 or forwarded (${String(first?.status)})`);
+        t.ok(
+          ex.responses.length <= 2,
+          `${label}: no more answers than requests (${ex.responses.map((r) => r.status).join(', ')})`,
+        );
+        if (ex.responses.length === 2)
+          t.equal(header(ex.responses[1]!, 'x-request-id'), next, `${label}: the second answer is the next request's`);
+        const seen = up.since(mark);
+        t.same(
+          seen.filter((r) => r.rid !== rid && r.rid !== next).map(describe),
+          [],
+          `${label}: the app parsed nothing from the body`,
+        );
+        if (first?.status === 400)
+          t.same(
+            seen.filter((r) => r.rid === rid).map(describe),
+            [],
+            `${label}: refused, so nothing of it reached the app`,
+          );
+      }
     }
-  }
-});
+  },
+);
 
 t.test('pipelined requests are each decided on their own, answered in order', async (t) => {
   for (const p of PATHS) {
     const rids = [`pipe-${++seq}`, `pipe-${++seq}`, `pipe-${++seq}`];
     const bytes =
       http1([`GET ${p.path} HTTP/1.1`, `Host: ${H}`, ...p.lines, `X-Request-Id: ${rids[0]}`]) +
-      http1(['GET /admin/x HTTP/1.1', `Host: ${H}`, ...p.lines, 'X-Auth-User: u-alice', 'X-Auth-Roles: admin', `X-Request-Id: ${rids[1]}`]) +
+      http1([
+        'GET /admin/x HTTP/1.1',
+        `Host: ${H}`,
+        ...p.lines,
+        'X-Auth-User: u-alice',
+        'X-Auth-Roles: admin',
+        `X-Request-Id: ${rids[1]}`,
+      ]) +
       http1(['GET /public/b HTTP/1.1', `Host: ${H}`, `X-Request-Id: ${rids[2]}`, 'Connection: close']);
     const mark = up.mark();
     const ex = await exchange(g.url, bytes, { methods: ['GET', 'GET', 'GET'] });
     await up.settled();
-    t.same(ex.responses.map((r) => header(r, 'x-request-id')), rids, `${p.name}: three answers, in order`);
-    t.same(ex.responses.map((r) => r.status), [200, p.identity === 'bob' ? 403 : 401, 200], `${p.name}: /admin/x refused in the middle`);
+    t.same(
+      ex.responses.map((r) => header(r, 'x-request-id')),
+      rids,
+      `${p.name}: three answers, in order`,
+    );
+    t.same(
+      ex.responses.map((r) => r.status),
+      [200, p.identity === 'bob' ? 403 : 401, 200],
+      `${p.name}: /admin/x refused in the middle`,
+    );
     // The gateway may work on pipelined requests at once: the app's order is not the client's.
     const reached = up.since(mark).map((r) => `${r.url} ${r.rid ?? '-'}`);
-    t.same(reached.sort(), [`${p.path} ${rids[0]}`, `/public/b ${rids[2]}`].sort(), `${p.name}: only the allowed two reached the app`);
+    t.same(
+      reached.sort(),
+      [`${p.path} ${rids[0]}`, `/public/b ${rids[2]}`].sort(),
+      `${p.name}: only the allowed two reached the app`,
+    );
   }
 });
 
@@ -239,20 +322,39 @@ t.test('a WebSocket upgrade pipelined behind a request does not overtake its ans
     const [first, second] = ex.responses;
     t.equal(first?.status, 200, `${p.name}: the first answer is the first request's (got ${String(first?.status)})`);
     t.equal(first && header(first, 'x-request-id'), rid, `${p.name}: with its request id`);
-    if (second) t.ok(second.status === 101 || second.status === 400, `${p.name}: then the upgrade (or its refusal): ${second.status}`);
+    if (second)
+      t.ok(
+        second.status === 101 || second.status === 400,
+        `${p.name}: then the upgrade (or its refusal): ${second.status}`,
+      );
   }
 });
 
 t.test('forward-auth (nginx form): a body never becomes a second question', async (t) => {
   const nginx = ['X-Original-Method: GET', 'X-Forwarded-Proto: http'];
   const ask = (rid: string, uri: string, extra: string[], rest = ''): string =>
-    http1(['GET /t/acme/auth HTTP/1.1', `Host: ${H}`, `X-Original-URI: ${uri}`, ...nginx, `X-Request-Id: ${rid}`, ...extra], rest);
+    http1(
+      ['GET /t/acme/auth HTTP/1.1', `Host: ${H}`, `X-Original-URI: ${uri}`, ...nginx, `X-Request-Id: ${rid}`, ...extra],
+      rest,
+    );
   // The hidden question: bob's cookie on an authenticated path (a 200 with his identity if read).
   const hidden = (rid: string): string => ask(`smuggled-${rid}`, '/reports', [`Cookie: gk_acme=${bob.creds.cookie}`]);
   const shapes: [string, (rid: string) => string[], (rid: string) => string][] = [
-    ['TE chunked + Connection: transfer-encoding', () => ['Transfer-Encoding: chunked', 'Connection: transfer-encoding, close'], (rid) => chunked(hidden(rid))],
-    ['Content-Length + Connection: content-length', (rid) => [`Content-Length: ${hidden(rid).length}`, 'Connection: content-length, close'], hidden],
-    ['TE identity + chunked', () => ['Transfer-Encoding: identity', 'Transfer-Encoding: chunked', 'Connection: close'], (rid) => chunked(hidden(rid))],
+    [
+      'TE chunked + Connection: transfer-encoding',
+      () => ['Transfer-Encoding: chunked', 'Connection: transfer-encoding, close'],
+      (rid) => chunked(hidden(rid)),
+    ],
+    [
+      'Content-Length + Connection: content-length',
+      (rid) => [`Content-Length: ${hidden(rid).length}`, 'Connection: content-length, close'],
+      hidden,
+    ],
+    [
+      'TE identity + chunked',
+      () => ['Transfer-Encoding: identity', 'Transfer-Encoding: chunked', 'Connection: close'],
+      (rid) => chunked(hidden(rid)),
+    ],
   ];
   for (const [name, lines, body] of shapes) {
     const rid = `fa-${++seq}`;
@@ -272,30 +374,64 @@ t.test('requests that used to kill the process: answered, and the gateway keeps 
   const te = ['Transfer-Encoding: chunked', 'Trailer: X-Foo'];
   const withTrailer = '3\r\nabc\r\n0\r\nX-Foo: bar\r\n\r\n';
   const shapes: [string, string][] = [
-    ['anonymous DELETE, chunked, Trailer: X-Foo', http1(['DELETE /public/x HTTP/1.1', `Host: ${H}`, ...te], withTrailer)],
-    ['anonymous OPTIONS, chunked, Trailer: X-Foo', http1(['OPTIONS /public/x HTTP/1.1', `Host: ${H}`, ...te], '3\r\nabc\r\n0\r\n\r\n')],
-    ['anonymous GET, chunked, Trailer: X-Foo', http1(['GET /public/x HTTP/1.1', `Host: ${H}`, ...te], '3\r\nabc\r\n0\r\n\r\n')],
-    ['cookie DELETE, chunked, Trailer: X-Foo', http1(['DELETE /reports HTTP/1.1', `Host: ${H}`, `Cookie: gk_acme=${kid.creds.cookie}`, ...te], withTrailer)],
-    ['bearer POST, chunked, Trailer: X-Foo', http1(['POST /reports HTTP/1.1', `Host: ${H}`, `Authorization: Bearer ${kid.creds.bearer}`, ...te], withTrailer)],
+    [
+      'anonymous DELETE, chunked, Trailer: X-Foo',
+      http1(['DELETE /public/x HTTP/1.1', `Host: ${H}`, ...te], withTrailer),
+    ],
+    [
+      'anonymous OPTIONS, chunked, Trailer: X-Foo',
+      http1(['OPTIONS /public/x HTTP/1.1', `Host: ${H}`, ...te], '3\r\nabc\r\n0\r\n\r\n'),
+    ],
+    [
+      'anonymous GET, chunked, Trailer: X-Foo',
+      http1(['GET /public/x HTTP/1.1', `Host: ${H}`, ...te], '3\r\nabc\r\n0\r\n\r\n'),
+    ],
+    [
+      'cookie DELETE, chunked, Trailer: X-Foo',
+      http1(['DELETE /reports HTTP/1.1', `Host: ${H}`, `Cookie: gk_acme=${kid.creds.cookie}`, ...te], withTrailer),
+    ],
+    [
+      'bearer POST, chunked, Trailer: X-Foo',
+      http1(['POST /reports HTTP/1.1', `Host: ${H}`, `Authorization: Bearer ${kid.creds.bearer}`, ...te], withTrailer),
+    ],
     [
       'PUT, Content-Length, Trailer, Expect: 100-continue',
-      http1(['PUT /public/x HTTP/1.1', `Host: ${H}`, 'Content-Length: 3', 'Expect: 100-continue', 'Trailer: X-Foo'], 'abc'),
+      http1(
+        ['PUT /public/x HTTP/1.1', `Host: ${H}`, 'Content-Length: 3', 'Expect: 100-continue', 'Trailer: X-Foo'],
+        'abc',
+      ),
     ],
     [
       'GET, chunked with a chunk extension and trailers',
-      http1(['GET /public/x HTTP/1.1', `Host: ${H}`, 'Transfer-Encoding: chunked'], '3;a=b\r\nabc\r\n0;x\r\nX-Foo: bar\r\nX-Auth-User: u-alice\r\n\r\n'),
+      http1(
+        ['GET /public/x HTTP/1.1', `Host: ${H}`, 'Transfer-Encoding: chunked'],
+        '3;a=b\r\nabc\r\n0;x\r\nX-Foo: bar\r\nX-Auth-User: u-alice\r\n\r\n',
+      ),
     ],
   ];
   const after = http1(['GET /public/after HTTP/1.1', `Host: ${H}`, 'Connection: close']);
   for (const [name, request] of shapes) {
     const bytes = request.replace('\r\n', '\r\nConnection: close\r\n');
-    const ex = await exchange(child.url, bytes, { methods: [bytes.split(' ', 1)[0]!] }).catch((err: unknown): Exchange | string => String(err));
+    const ex = await exchange(child.url, bytes, { methods: [bytes.split(' ', 1)[0]!] }).catch(
+      (err: unknown): Exchange | string => String(err),
+    );
     const res = typeof ex === 'string' ? undefined : ex.responses[0];
     const got = typeof ex === 'string' ? ex : String(res?.status);
-    t.ok(res !== undefined && (res.status < 500 || [502, 503, 504].includes(res.status)), `${name}: answered without a 5xx but 502/503/504 (${got})`);
+    t.ok(
+      res !== undefined && (res.status < 500 || [502, 503, 504].includes(res.status)),
+      `${name}: answered without a 5xx but 502/503/504 (${got})`,
+    );
     const next = await exchange(child.url, after, { methods: ['GET'] }).catch((err: unknown) => String(err));
-    t.equal(typeof next === 'string' ? next : next.responses[0]?.status, 200, `${name}: the gateway answers the next request`);
-    t.equal(await child.waitExit(typeof next === 'string' ? 1000 : 0), null, `${name}: the gateway process is still running`);
+    t.equal(
+      typeof next === 'string' ? next : next.responses[0]?.status,
+      200,
+      `${name}: the gateway answers the next request`,
+    );
+    t.equal(
+      await child.waitExit(typeof next === 'string' ? 1000 : 0),
+      null,
+      `${name}: the gateway process is still running`,
+    );
     if (child.exit() !== null) {
       t.comment(child.output().slice(-1500));
       break;

@@ -14,18 +14,28 @@ const MIN = 60_000;
 const g = await startTestGateway();
 t.teardown(g.stop);
 
-function get(path: string, cookie: string, accept = 'application/json', extra: Record<string, string> = {}): Promise<Response> {
+function get(
+  path: string,
+  cookie: string,
+  accept = 'application/json',
+  extra: Record<string, string> = {},
+): Promise<Response> {
   return request(g.url, path, { headers: { host: DASH, accept, cookie, ...extra } });
 }
 
-async function signIn(user: 'alice' | 'bob', rememberMe = false): Promise<{ jar: CookieJar; res: Response; value: string }> {
+async function signIn(
+  user: 'alice' | 'bob',
+  rememberMe = false,
+): Promise<{ jar: CookieJar; res: Response; value: string }> {
   const { jar, res } = await login(g.url, { username: user, password: PASSWORDS[user], rememberMe });
   const value = jar.get('gk_acme');
   if (res.status !== 302 || !value) throw new Error(`login: ${res.status}`);
   return { jar, res, value };
 }
 
-async function sessionApi(cookie: string): Promise<{ id: string; authTime: string; expiresAt: string; rememberMe: boolean }> {
+async function sessionApi(
+  cookie: string,
+): Promise<{ id: string; authTime: string; expiresAt: string; rememberMe: boolean }> {
   const res = await request(g.url, '/t/acme/api/v1/session', { headers: { host: DASH, cookie } });
   if (res.status !== 200) throw new Error(`session api: ${res.status}`);
   return res.json<{ session: { id: string; authTime: string; expiresAt: string; rememberMe: boolean } }>().session;
@@ -51,7 +61,10 @@ t.test('/admin/** after 20 minutes: browser redirect, API challenge, audit; re-a
   const before = audits('reauth_required').length;
   const nav = await get('/admin/users?tab=2', cookie, 'text/html');
   t.equal(nav.status, 302, 'a browser is redirected');
-  t.equal(nav.headers.location, `/t/acme/login?prompt=login&max_age=900&rd=${encodeURIComponent('http://dashboard.acme.test/admin/users?tab=2')}`);
+  t.equal(
+    nav.headers.location,
+    `/t/acme/login?prompt=login&max_age=900&rd=${encodeURIComponent('http://dashboard.acme.test/admin/users?tab=2')}`,
+  );
 
   const api = await get('/admin/users', cookie);
   t.equal(api.status, 401, 'an API gets 401');
@@ -71,7 +84,11 @@ t.test('/admin/** after 20 minutes: browser redirect, API challenge, audit; re-a
   t.equal((await get('/reports', cookie)).status, 200, 'routes without freshAuth still work');
 
   // The login page for re-authentication.
-  const form = await request(g.url, `/t/acme/login?prompt=login&max_age=900&rd=${encodeURIComponent('http://dashboard.acme.test/admin/users')}`, { headers: { host: DASH, accept: 'text/html', cookie } });
+  const form = await request(
+    g.url,
+    `/t/acme/login?prompt=login&max_age=900&rd=${encodeURIComponent('http://dashboard.acme.test/admin/users')}`,
+    { headers: { host: DASH, accept: 'text/html', cookie } },
+  );
   t.equal(form.status, 200);
   t.match(form.body, /Confirm your password to continue/);
   t.match(form.body, /<input[^>]*name="username"[^>]*value="alice"[^>]*readonly/, 'the username is fixed');
@@ -81,8 +98,15 @@ t.test('/admin/** after 20 minutes: browser redirect, API challenge, audit; re-a
   // A wrong password changes nothing.
   jar.take(form);
   const wrong = await request(g.url, '/t/acme/login', {
-    method: 'POST', headers: { host: DASH, accept: 'text/html', cookie: jar.header() },
-    form: { username: 'alice', password: 'nope', csrf_token: formToken(form.body), rd: '/admin/users', prompt: 'login' },
+    method: 'POST',
+    headers: { host: DASH, accept: 'text/html', cookie: jar.header() },
+    form: {
+      username: 'alice',
+      password: 'nope',
+      csrf_token: formToken(form.body),
+      rd: '/admin/users',
+      prompt: 'login',
+    },
   });
   t.equal(wrong.status, 401, 'wrong password: 401');
   t.match(wrong.body, /Confirm your password to continue/, 'the re-authentication form again');
@@ -90,7 +114,13 @@ t.test('/admin/** after 20 minutes: browser redirect, API challenge, audit; re-a
 
   g.clock.advance(MIN);
   const reauthAt = g.clock.now();
-  const { res } = await login(g.url, { username: 'alice', password: PASSWORDS.alice, prompt: 'login', rd: 'http://dashboard.acme.test/admin/users', jar });
+  const { res } = await login(g.url, {
+    username: 'alice',
+    password: PASSWORDS.alice,
+    prompt: 'login',
+    rd: 'http://dashboard.acme.test/admin/users',
+    jar,
+  });
   t.equal(res.status, 302);
   t.equal(res.headers.location, 'http://dashboard.acme.test/admin/users', 'back to where the user was going');
   const set = res.setCookies.map(parseSetCookie).find((c) => c.name === 'gk_acme');
@@ -110,7 +140,11 @@ t.test('/admin/** after 20 minutes: browser redirect, API challenge, audit; re-a
   t.equal(s.expiresAt, iso(loggedInAt + 24 * 60 * MIN), 'the expiry is the original one');
   const again = await get('/admin/users', newCookie);
   t.equal(again.status, 200, 'the route works again');
-  t.equal(again.json<{ headers: Record<string, string> }>().headers['x-auth-time'], String(Math.floor(reauthAt / 1000)), 'X-Auth-Time is the new authTime');
+  t.equal(
+    again.json<{ headers: Record<string, string> }>().headers['x-auth-time'],
+    String(Math.floor(reauthAt / 1000)),
+    'X-Auth-Time is the new authTime',
+  );
   t.match(audits('login_succeeded').at(-1), { sessionId: sid, reason: 'reauthentication' });
 });
 
@@ -131,7 +165,13 @@ t.test('re-authentication keeps remember-me: the cookie Max-Age and the original
   t.equal((await get('/admin/x', cookie)).status, 401, 'so /admin asks for a fresh login');
 
   const reauthAt = g.clock.now();
-  const { res } = await login(g.url, { username: 'alice', password: PASSWORDS.alice, prompt: 'login', rd: '/admin/x', jar });
+  const { res } = await login(g.url, {
+    username: 'alice',
+    password: PASSWORDS.alice,
+    prompt: 'login',
+    rd: '/admin/x',
+    jar,
+  });
   t.equal(res.status, 302);
   const set = res.setCookies.map(parseSetCookie).find((c) => c.name === 'gk_acme')!;
   t.equal(set.maxAge, 30 * 86_400 - 20 * 60, 'Max-Age: what is left of the remember-me duration');
@@ -147,7 +187,12 @@ t.test('re-authentication keeps remember-me: the cookie Max-Age and the original
 t.test('/billing/** writes need a 5-minute-fresh login; reads do not', async (t) => {
   const { value } = await signIn('bob');
   const cookie = `gk_acme=${value}`;
-  const post = (accept: string): Promise<Response> => request(g.url, '/billing/x', { method: 'POST', headers: { host: DASH, accept, cookie, 'content-type': 'application/json' }, body: '{}' });
+  const post = (accept: string): Promise<Response> =>
+    request(g.url, '/billing/x', {
+      method: 'POST',
+      headers: { host: DASH, accept, cookie, 'content-type': 'application/json' },
+      body: '{}',
+    });
   t.equal((await post('application/json')).status, 200, 'fresh: the write passes');
 
   g.clock.advance(6 * MIN);
@@ -158,7 +203,16 @@ t.test('/billing/** writes need a 5-minute-fresh login; reads do not', async (t)
   t.equal((await post('text/html')).status, 401, 'a browser POST is not redirected (only GET/HEAD are)');
   const r = await get('/billing/x', cookie);
   t.equal(r.status, 200, 'GET /billing/x → 200');
-  t.equal((await request(g.url, '/billing/x', { method: 'DELETE', headers: { host: DASH, accept: 'application/json', cookie } })).status, 401, 'DELETE is a write too');
+  t.equal(
+    (
+      await request(g.url, '/billing/x', {
+        method: 'DELETE',
+        headers: { host: DASH, accept: 'application/json', cookie },
+      })
+    ).status,
+    401,
+    'DELETE is a write too',
+  );
 });
 
 t.test('roles come before freshness: a non-admin gets 403, fresh or not', async (t) => {
@@ -170,18 +224,36 @@ t.test('roles come before freshness: a non-admin gets 403, fresh or not', async 
   t.equal((await get('/admin/x', cookie, 'text/html')).status, 403, 'a browser too');
 });
 
-t.test('an access token bound to a session follows the session\'s authTime', async (t) => {
+t.test("an access token bound to a session follows the session's authTime", async (t) => {
   const { jar, value } = await signIn('alice');
   const cookie = `gk_acme=${value}`;
-  const csrf = (await request(g.url, '/t/acme/api/v1/session', { headers: { host: DASH, cookie } })).json<{ csrfToken: string }>().csrfToken;
-  const st = await request(g.url, '/t/acme/api/v1/session/token', { method: 'POST', headers: { host: DASH, cookie, 'x-csrf-token': csrf } });
+  const csrf = (await request(g.url, '/t/acme/api/v1/session', { headers: { host: DASH, cookie } })).json<{
+    csrfToken: string;
+  }>().csrfToken;
+  const st = await request(g.url, '/t/acme/api/v1/session/token', {
+    method: 'POST',
+    headers: { host: DASH, cookie, 'x-csrf-token': csrf },
+  });
   const bearer = { authorization: `Bearer ${st.json<{ access_token: string }>().access_token}` };
-  t.equal((await request(g.url, '/admin/x', { headers: { host: DASH, accept: 'application/json', ...bearer } })).status, 200);
+  t.equal(
+    (await request(g.url, '/admin/x', { headers: { host: DASH, accept: 'application/json', ...bearer } })).status,
+    200,
+  );
   g.clock.advance(16 * MIN);
   const stale = await request(g.url, '/admin/x', { headers: { host: DASH, accept: 'application/json', ...bearer } });
   t.equal(stale.status, 401);
   t.match(stale.json(), { error: 'insufficient_user_authentication', max_age: 900 });
-  const { res } = await login(g.url, { username: 'alice', password: PASSWORDS.alice, prompt: 'login', rd: '/admin/x', jar });
+  const { res } = await login(g.url, {
+    username: 'alice',
+    password: PASSWORDS.alice,
+    prompt: 'login',
+    rd: '/admin/x',
+    jar,
+  });
   t.equal(res.status, 302);
-  t.equal((await request(g.url, '/admin/x', { headers: { host: DASH, accept: 'application/json', ...bearer } })).status, 200, 'after re-authentication the same token passes');
+  t.equal(
+    (await request(g.url, '/admin/x', { headers: { host: DASH, accept: 'application/json', ...bearer } })).status,
+    200,
+    'after re-authentication the same token passes',
+  );
 });

@@ -13,7 +13,14 @@ import { request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { exchange } from '../helpers/raw-client.js';
 import { startRawUpstream, type ParsedRequest } from '../helpers/raw-upstream.js';
-import { authLike, FORWARDING_FAMILY, GATEWAY_COOKIE, HOST as H, PUBLIC_ORIGIN, REWRITE_HEADERS } from '../helpers/request-shapes.js';
+import {
+  authLike,
+  FORWARDING_FAMILY,
+  GATEWAY_COOKIE,
+  HOST as H,
+  PUBLIC_ORIGIN,
+  REWRITE_HEADERS,
+} from '../helpers/request-shapes.js';
 
 const up = await startRawUpstream();
 t.teardown(() => up.close());
@@ -47,7 +54,11 @@ interface Through {
 }
 
 /** A WebSocket upgrade through the gateway: 101 (and the app's record of it) or the refusal's status. */
-function upgrade(gw: TestGateway, path: string, headers: Record<string, string>): Promise<{ status: number; n?: number }> {
+function upgrade(
+  gw: TestGateway,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; n?: number }> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${gw.url.replace('http', 'ws')}${path}`, { headers: { host: H, ...headers } });
     ws.once('message', (m) => {
@@ -65,7 +76,12 @@ function upgrade(gw: TestGateway, path: string, headers: Record<string, string>)
 }
 
 /** One request (or upgrade) by `via`; what the client got and what the app parsed for it. */
-async function through(gw: TestGateway, via: Via, path: string, headers: Record<string, string> = {}): Promise<Through> {
+async function through(
+  gw: TestGateway,
+  via: Via,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<Through> {
   const rid = `tb-${++seq}`;
   const mark = up.mark();
   const all = { ...credentialFor(gw, via), ...headers, 'x-request-id': rid };
@@ -130,7 +146,10 @@ t.test('the forwarding family from an untrusted peer never reaches the app (find
 });
 
 t.test('the rewrite family never reaches the app, from any peer (finding 3)', async (t) => {
-  for (const [gw, peer] of [[g, 'trusted'], [g2, 'untrusted']] as const) {
+  for (const [gw, peer] of [
+    [g, 'trusted'],
+    [g2, 'untrusted'],
+  ] as const) {
     for (const via of VIAS) {
       const r = await through(gw, via, pathFor(via), REWRITES_SENT);
       t.equal(r.status, via === 'websocket' ? 101 : 200, `${peer} ${via}: forwarded`);
@@ -145,7 +164,8 @@ t.test('the rewrite family never reaches the app, from any peer (finding 3)', as
   }
 });
 
-const FOREIGN_COOKIES = 'theme=dark; gk_globex=g1; __Host-gk_globex=h1; __Secure-gk_acme=s1; __Host-gk_acme=h2; gk_acme_login=n1; gk_globex_login=n2; lang=en';
+const FOREIGN_COOKIES =
+  'theme=dark; gk_globex=g1; __Host-gk_globex=h1; __Secure-gk_acme=s1; __Host-gk_acme=h2; gk_acme_login=n1; gk_globex_login=n2; lang=en';
 
 function gatewayCookiesIn(h: IncomingHttpHeaders): string[] {
   return String(h.cookie ?? '')
@@ -168,7 +188,12 @@ t.test("no tenant's gateway cookie reaches the app (finding 4)", async (t) => {
   }
 
   // Another tenant's app: the acme cookies are as foreign there as globex's are here.
-  const globex = await login(g.url, { host: 'portal.globex.test', slug: 'globex', username: 'alice', password: PASSWORDS.eve });
+  const globex = await login(g.url, {
+    host: 'portal.globex.test',
+    slug: 'globex',
+    username: 'alice',
+    password: PASSWORDS.eve,
+  });
   const own = globex.jar.get('gk_globex');
   t.ok(own, 'signed in on globex');
   const rid = `tb-${++seq}`;
@@ -185,7 +210,11 @@ t.test("no tenant's gateway cookie reaches the app (finding 4)", async (t) => {
   await up.settled();
   t.equal(res.status, 200, 'globex: forwarded');
   const rec = up.since(mark).find((x) => x.rid === rid);
-  t.same(rec ? gatewayCookiesIn(rec.headers) : ['(nothing reached the app)'], [], 'globex: no gk_* cookie reaches its app either');
+  t.same(
+    rec ? gatewayCookiesIn(rec.headers) : ['(nothing reached the app)'],
+    [],
+    'globex: no gk_* cookie reaches its app either',
+  );
 });
 
 /** Set-Cookie lines an app (or an attacker controlling it) could send. */
@@ -211,7 +240,7 @@ function browserName(line: string): string {
   return value.split('=', 1)[0]!.trim();
 }
 
-t.test("an upstream Set-Cookie a browser would store as a gateway cookie is dropped (finding 4)", async (t) => {
+t.test('an upstream Set-Cookie a browser would store as a gateway cookie is dropped (finding 4)', async (t) => {
   up.answer = (rec, res) => {
     if (!rec.url.includes('/set-cookies')) return false;
     res.writeHead(200, { 'content-type': 'text/plain', 'set-cookie': [...PLANTED, ...KEPT] });
@@ -226,7 +255,11 @@ t.test("an upstream Set-Cookie a browser would store as a gateway cookie is drop
     const r = await through(g, via, path);
     t.equal(r.status, 200, `${via}: answered`);
     const got = r.res?.setCookies ?? [];
-    t.same(got.map(browserName).filter((n) => GATEWAY_COOKIE.test(n)), [], `${via}: no Set-Cookie stored under a gk_* name (got ${JSON.stringify(got)})`);
+    t.same(
+      got.map(browserName).filter((n) => GATEWAY_COOKIE.test(n)),
+      [],
+      `${via}: no Set-Cookie stored under a gk_* name (got ${JSON.stringify(got)})`,
+    );
     t.same(got.map(browserName), ['app_cookie', 'my_gk_acme'], `${via}: the app's other cookies pass`);
   }
 
@@ -244,32 +277,53 @@ t.test("an upstream Set-Cookie a browser would store as a gateway cookie is drop
   const res101 = ex.responses[0];
   t.equal(res101?.status, 101, 'websocket: switched');
   const names = (res101?.headers['set-cookie'] ?? []).map(browserName);
-  t.same(names.filter((n) => GATEWAY_COOKIE.test(n)), [], `websocket: no Set-Cookie stored under a gk_* name on the 101 (got ${JSON.stringify(names)})`);
+  t.same(
+    names.filter((n) => GATEWAY_COOKIE.test(n)),
+    [],
+    `websocket: no Set-Cookie stored under a gk_* name on the 101 (got ${JSON.stringify(names)})`,
+  );
 });
 
-t.test('a cookie-authenticated WebSocket upgrade from a foreign Origin: 403, nothing upstream (finding 2)', async (t) => {
-  const cookie = { cookie: `gk_acme=${bob.creds.cookie}` };
-  const refused = ['http://evil.example', 'null', `https://${H}`, `http://${H}.evil.example`, `http://${H}:8080`, 'http://gw.acme.test.evil.example'];
-  for (const origin of refused) {
-    const mark = up.mark();
-    const r = await upgrade(g, '/ws', { ...cookie, origin });
-    await up.settled();
-    t.equal(r.status, 403, `cookie + Origin ${origin}: 403`);
-    t.same(up.since(mark).map((x) => `${x.method} ${x.url}`), [], `cookie + Origin ${origin}: nothing reached the app`);
-  }
-  const allowed: [string, Record<string, string>][] = [
-    ["the request's own origin", { ...cookie, origin: `http://${H}` }],
-    ['the publicUrl origin', { ...cookie, origin: PUBLIC_ORIGIN }],
-    ['no Origin (not a browser)', cookie],
-    ['a bearer token with a foreign Origin (no ambient credential)', { authorization: `Bearer ${bob.creds.bearer}`, origin: 'http://evil.example' }],
-  ];
-  for (const [name, headers] of allowed) {
-    const r = await upgrade(g, '/ws', headers);
-    t.equal(r.status, 101, `${name}: 101`);
-    const rec = r.n === undefined ? undefined : up.requests[r.n];
-    t.equal(rec?.headers['x-auth-user'], 'u-bob', `${name}: the app gets bob's identity`);
-  }
-});
+t.test(
+  'a cookie-authenticated WebSocket upgrade from a foreign Origin: 403, nothing upstream (finding 2)',
+  async (t) => {
+    const cookie = { cookie: `gk_acme=${bob.creds.cookie}` };
+    const refused = [
+      'http://evil.example',
+      'null',
+      `https://${H}`,
+      `http://${H}.evil.example`,
+      `http://${H}:8080`,
+      'http://gw.acme.test.evil.example',
+    ];
+    for (const origin of refused) {
+      const mark = up.mark();
+      const r = await upgrade(g, '/ws', { ...cookie, origin });
+      await up.settled();
+      t.equal(r.status, 403, `cookie + Origin ${origin}: 403`);
+      t.same(
+        up.since(mark).map((x) => `${x.method} ${x.url}`),
+        [],
+        `cookie + Origin ${origin}: nothing reached the app`,
+      );
+    }
+    const allowed: [string, Record<string, string>][] = [
+      ["the request's own origin", { ...cookie, origin: `http://${H}` }],
+      ['the publicUrl origin', { ...cookie, origin: PUBLIC_ORIGIN }],
+      ['no Origin (not a browser)', cookie],
+      [
+        'a bearer token with a foreign Origin (no ambient credential)',
+        { authorization: `Bearer ${bob.creds.bearer}`, origin: 'http://evil.example' },
+      ],
+    ];
+    for (const [name, headers] of allowed) {
+      const r = await upgrade(g, '/ws', headers);
+      t.equal(r.status, 101, `${name}: 101`);
+      const rec = r.n === undefined ? undefined : up.requests[r.n];
+      t.equal(rec?.headers['x-auth-user'], 'u-bob', `${name}: the app gets bob's identity`);
+    }
+  },
+);
 
 t.test("a path's case never changes its route's rule (finding 7, SPEC §2)", async (t) => {
   const refusedForBob = ['/ADMIN/x', '/Admin/x', '/ADMIN', '/aDmIn/reports'];
@@ -288,7 +342,11 @@ t.test("a path's case never changes its route's rule (finding 7, SPEC §2)", asy
     const ws = await upgrade(g, `${path}/ws`, {});
     await up.settled();
     t.equal(ws.status, 401, `anonymous upgrade ${path}/ws: 401`);
-    t.same(up.since(mark).map((x) => x.url), [], `anonymous upgrade ${path}/ws: nothing reached the app`);
+    t.same(
+      up.since(mark).map((x) => x.url),
+      [],
+      `anonymous upgrade ${path}/ws: nothing reached the app`,
+    );
     for (const via of ['cookie', 'bearer'] as const) {
       const r = await through(g, via, path);
       t.equal(r.status, 200, `${via} ${path}: forwarded as an authenticated route`);
@@ -302,7 +360,15 @@ t.test("a path's case never changes its route's rule (finding 7, SPEC §2)", asy
 
 t.test('forward-auth (nginx form) applies the same case rule (finding 7)', async (t) => {
   const ask = (uri: string, extra: Record<string, string> = {}): Promise<Response> =>
-    request(g.url, '/t/acme/auth', { headers: { ...JSON_ACCEPT, 'x-forwarded-proto': 'http', 'x-original-uri': uri, 'x-original-method': 'GET', ...extra } });
+    request(g.url, '/t/acme/auth', {
+      headers: {
+        ...JSON_ACCEPT,
+        'x-forwarded-proto': 'http',
+        'x-original-uri': uri,
+        'x-original-method': 'GET',
+        ...extra,
+      },
+    });
   const cookie = { cookie: `gk_acme=${bob.creds.cookie}` };
   const bearer = { authorization: `Bearer ${bob.creds.bearer}` };
   for (const cred of [cookie, bearer]) {

@@ -30,7 +30,8 @@ interface Tokens {
 
 const bearer = (g: TestGateway, token: string): Promise<Response> =>
   request(g.url, '/reports', { headers: { host: DASH, accept: 'application/json', authorization: `Bearer ${token}` } });
-const withCookie = (g: TestGateway, jar: CookieJar): Promise<Response> => request(g.url, '/reports', { headers: { host: DASH, accept: 'application/json', cookie: jar.header() } });
+const withCookie = (g: TestGateway, jar: CookieJar): Promise<Response> =>
+  request(g.url, '/reports', { headers: { host: DASH, accept: 'application/json', cookie: jar.header() } });
 
 async function signedIn(g: TestGateway): Promise<CookieJar> {
   const { jar } = await login(g.url, { username: 'alice', password: PASSWORDS.alice });
@@ -39,27 +40,49 @@ async function signedIn(g: TestGateway): Promise<CookieJar> {
 }
 
 async function csrfOf(g: TestGateway, jar: CookieJar): Promise<string> {
-  return (await request(g.url, '/t/acme/api/v1/session', { headers: { host: DASH, cookie: jar.header() } })).json<{ csrfToken: string }>().csrfToken;
+  return (await request(g.url, '/t/acme/api/v1/session', { headers: { host: DASH, cookie: jar.header() } })).json<{
+    csrfToken: string;
+  }>().csrfToken;
 }
 
 async function sessionToken(g: TestGateway, jar: CookieJar): Promise<string> {
-  const res = await request(g.url, '/t/acme/api/v1/session/token', { method: 'POST', headers: { host: DASH, cookie: jar.header(), 'x-csrf-token': await csrfOf(g, jar) } });
+  const res = await request(g.url, '/t/acme/api/v1/session/token', {
+    method: 'POST',
+    headers: { host: DASH, cookie: jar.header(), 'x-csrf-token': await csrfOf(g, jar) },
+  });
   if (res.status !== 200) throw new Error(`session/token: ${res.status}`);
   return res.json<{ access_token: string }>().access_token;
 }
 
 function tokenRequest(g: TestGateway, form: Record<string, string>): Promise<Response> {
-  return request(g.url, '/t/acme/api/v1/oauth/token', { method: 'POST', headers: { host: DASH, authorization: OTHER }, form });
+  return request(g.url, '/t/acme/api/v1/oauth/token', {
+    method: 'POST',
+    headers: { host: DASH, authorization: OTHER },
+    form,
+  });
 }
 
 async function codeFlow(g: TestGateway): Promise<Tokens> {
   const jar = await signedIn(g);
   const verifier = randomBytes(32).toString('base64url');
-  const q = new URLSearchParams({ client_id: 'other-client', redirect_uri: REDIRECT, response_type: 'code', code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256' });
-  const auth = await request(g.url, `/t/acme/oauth/authorize?${q}`, { headers: { host: DASH, accept: 'text/html', cookie: jar.header() } });
+  const q = new URLSearchParams({
+    client_id: 'other-client',
+    redirect_uri: REDIRECT,
+    response_type: 'code',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  });
+  const auth = await request(g.url, `/t/acme/oauth/authorize?${q}`, {
+    headers: { host: DASH, accept: 'text/html', cookie: jar.header() },
+  });
   const code = new URL(String(auth.headers.location)).searchParams.get('code');
   if (!code) throw new Error(`authorize: ${auth.status}`);
-  const res = await tokenRequest(g, { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier });
+  const res = await tokenRequest(g, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: REDIRECT,
+    code_verifier: verifier,
+  });
   if (res.status !== 200) throw new Error(`exchange: ${res.status} ${res.body}`);
   return res.json<Tokens>();
 }
@@ -83,13 +106,16 @@ t.test('logout on A: B refuses the token and the cookie at once, even from its w
   t.equal((await withCookie(B, jar)).status, 200, 'the cookie on B');
   const readHits = B.gw.deps.readCache.hits;
   t.equal((await withCookie(B, jar)).status, 200, 'the cookie on B again');
-  t.ok(B.gw.deps.readCache.hits > readHits, "B answers the cookie from its session read cache");
+  t.ok(B.gw.deps.readCache.hits > readHits, 'B answers the cookie from its session read cache');
   const hitsBefore = B.gw.deps.tokenCache.hits;
   t.equal((await bearer(B, token)).status, 200);
-  t.equal(B.gw.deps.tokenCache.hits, hitsBefore + 1, "B answers from its verified-token cache");
+  t.equal(B.gw.deps.tokenCache.hits, hitsBefore + 1, 'B answers from its verified-token cache');
 
   const heard = heardOn(B, sid);
-  const out = await request(A.url, '/t/acme/logout', { method: 'POST', headers: { host: DASH, cookie: jar.header(), 'x-csrf-token': await csrfOf(A, jar) } });
+  const out = await request(A.url, '/t/acme/logout', {
+    method: 'POST',
+    headers: { host: DASH, cookie: jar.header(), 'x-csrf-token': await csrfOf(A, jar) },
+  });
   t.equal(out.status, 303, 'logged out on A');
 
   const hits = B.gw.deps.tokenCache.hits;
@@ -104,21 +130,32 @@ t.test('logout on A: B refuses the token and the cookie at once, even from its w
   t.equal((await bearer(B, token)).status, 401, 'still refused on B');
 });
 
-t.test('re-authentication on A: the old cookie value is dead on B at once, although B had the session cached', async (t) => {
-  const jar = await signedIn(A);
-  const oldCookie = jar.header();
-  for (const g of [A, B]) t.equal((await withCookie(g, jar)).status, 200, `the cookie on ${g === A ? 'A' : 'B'}`);
-  const readHits = B.gw.deps.readCache.hits;
-  t.equal((await withCookie(B, jar)).status, 200);
-  t.ok(B.gw.deps.readCache.hits > readHits, 'B answered from its read cache');
+t.test(
+  're-authentication on A: the old cookie value is dead on B at once, although B had the session cached',
+  async (t) => {
+    const jar = await signedIn(A);
+    const oldCookie = jar.header();
+    for (const g of [A, B]) t.equal((await withCookie(g, jar)).status, 200, `the cookie on ${g === A ? 'A' : 'B'}`);
+    const readHits = B.gw.deps.readCache.hits;
+    t.equal((await withCookie(B, jar)).status, 200);
+    t.ok(B.gw.deps.readCache.hits > readHits, 'B answered from its read cache');
 
-  const { res } = await login(A.url, { username: 'alice', password: PASSWORDS.alice, prompt: 'login', rd: 'http://dashboard.acme.test/reports', jar });
-  t.equal(res.status, 302, 're-authenticated on A');
-  t.not(jar.header(), oldCookie, 'a new cookie value');
-  const old = await request(B.url, '/reports', { headers: { host: DASH, accept: 'application/json', cookie: oldCookie } });
-  t.equal(old.status, 401, 'the old value on B: 401 on the very next request');
-  t.equal((await withCookie(B, jar)).status, 200, 'the new value works on B');
-});
+    const { res } = await login(A.url, {
+      username: 'alice',
+      password: PASSWORDS.alice,
+      prompt: 'login',
+      rd: 'http://dashboard.acme.test/reports',
+      jar,
+    });
+    t.equal(res.status, 302, 're-authenticated on A');
+    t.not(jar.header(), oldCookie, 'a new cookie value');
+    const old = await request(B.url, '/reports', {
+      headers: { host: DASH, accept: 'application/json', cookie: oldCookie },
+    });
+    t.equal(old.status, 401, 'the old value on B: 401 on the very next request');
+    t.equal((await withCookie(B, jar)).status, 200, 'the new value works on B');
+  },
+);
 
 t.test('RFC 7009 revocation of an access token on A: B refuses it at once, its sibling still works', async (t) => {
   const tokens = await codeFlow(A);
@@ -130,7 +167,11 @@ t.test('RFC 7009 revocation of an access token on A: B refuses it at once, its s
   const jti = JSON.parse(Buffer.from(tokens.access_token.split('.')[1]!, 'base64url').toString()) as { jti: string };
   const heard = heardOn(B, jti.jti);
 
-  const rv = await request(A.url, '/t/acme/api/v1/oauth/revoke', { method: 'POST', headers: { host: DASH, authorization: OTHER }, form: { token: tokens.access_token } });
+  const rv = await request(A.url, '/t/acme/api/v1/oauth/revoke', {
+    method: 'POST',
+    headers: { host: DASH, authorization: OTHER },
+    form: { token: tokens.access_token },
+  });
   t.equal(rv.status, 200, 'revoked on A');
   t.equal((await bearer(B, tokens.access_token)).status, 401, 'B refuses it on the very next request');
   t.equal((await bearer(A, tokens.access_token)).status, 401, 'so does A');
@@ -157,12 +198,19 @@ t.test('refresh-token reuse detected on A: B refuses the session at once', async
   const onB = await tokenRequest(B, { grant_type: 'refresh_token', refresh_token: t2.refresh_token });
   t.equal(onB.json().error, 'invalid_grant', 'the newest refresh token is dead on B');
   await heard;
-  t.ok(A.logs.some((l) => l.includes('"audit":"refresh_token_reuse"')), 'audited on A');
+  t.ok(
+    A.logs.some((l) => l.includes('"audit":"refresh_token_reuse"')),
+    'audited on A',
+  );
 });
 
 t.test('10 parallel refreshes split across A and B: one successor, no logout', async (t) => {
   const t0 = await codeFlow(A);
-  const all = await Promise.all(Array.from({ length: 10 }, (_, i) => tokenRequest(i % 2 ? B : A, { grant_type: 'refresh_token', refresh_token: t0.refresh_token })));
+  const all = await Promise.all(
+    Array.from({ length: 10 }, (_, i) =>
+      tokenRequest(i % 2 ? B : A, { grant_type: 'refresh_token', refresh_token: t0.refresh_token }),
+    ),
+  );
   t.same(
     all.map((r) => r.status),
     Array(10).fill(200),
@@ -174,39 +222,52 @@ t.test('10 parallel refreshes split across A and B: one successor, no logout', a
   t.equal(next.status, 200, 'the session goes on');
 });
 
-t.test("revoke-all on A: a session created on B while it runs is announced too (B's warm cache refuses it)", async (t) => {
-  const billing = `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}`;
-  const grant = { method: 'POST', headers: { host: DASH, authorization: billing }, form: { grant_type: 'client_credentials' } };
-  const admin = (await request(A.url, '/t/acme/api/v1/oauth/token', grant)).json<{ access_token: string }>().access_token;
-  const bob = async (g: TestGateway): Promise<CookieJar> => (await login(g.url, { username: 'bob', password: PASSWORDS.bob })).jar;
-  const before = await bob(A);
-  let during: CookieJar | null = null;
-  // The interleaving under test, made certain: A's store is asked to delete bob's sessions only
-  // once a new session of his exists and B answers it from its read cache.
-  const real = A.gw.deps.store;
-  A.gw.deps.store = new Proxy(real, {
-    get(target, prop) {
-      const value = Reflect.get(target, prop, target) as unknown;
-      if (typeof value !== 'function') return value;
-      if (prop !== 'deleteUserSessions') return value.bind(target);
-      return async (...args: unknown[]) => {
-        during = await bob(B);
-        for (let i = 0; i < 2; i++) t.equal((await withCookie(B, during)).status, 200, 'the new session works on B');
-        return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-      };
-    },
-  });
-  t.teardown(() => {
+t.test(
+  "revoke-all on A: a session created on B while it runs is announced too (B's warm cache refuses it)",
+  async (t) => {
+    const billing = `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}`;
+    const grant = {
+      method: 'POST',
+      headers: { host: DASH, authorization: billing },
+      form: { grant_type: 'client_credentials' },
+    };
+    const admin = (await request(A.url, '/t/acme/api/v1/oauth/token', grant)).json<{ access_token: string }>()
+      .access_token;
+    const bob = async (g: TestGateway): Promise<CookieJar> =>
+      (await login(g.url, { username: 'bob', password: PASSWORDS.bob })).jar;
+    const before = await bob(A);
+    let during: CookieJar | null = null;
+    // The interleaving under test, made certain: A's store is asked to delete bob's sessions only
+    // once a new session of his exists and B answers it from its read cache.
+    const real = A.gw.deps.store;
+    A.gw.deps.store = new Proxy(real, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== 'function') return value;
+        if (prop !== 'deleteUserSessions') return value.bind(target);
+        return async (...args: unknown[]) => {
+          during = await bob(B);
+          for (let i = 0; i < 2; i++) t.equal((await withCookie(B, during)).status, 200, 'the new session works on B');
+          return (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+      },
+    });
+    t.teardown(() => {
+      A.gw.deps.store = real;
+    });
+    const hits = B.gw.deps.readCache.hits;
+    const revokeAll = { method: 'POST', headers: { host: DASH, authorization: `Bearer ${admin}` } };
+    const res = await request(A.url, '/t/acme/api/v1/users/u-bob/sessions/revoke-all', revokeAll);
     A.gw.deps.store = real;
-  });
-  const hits = B.gw.deps.readCache.hits;
-  const revokeAll = { method: 'POST', headers: { host: DASH, authorization: `Bearer ${admin}` } };
-  const res = await request(A.url, '/t/acme/api/v1/users/u-bob/sessions/revoke-all', revokeAll);
-  A.gw.deps.store = real;
-  t.ok(during, 'a session was created while revoke-all ran');
-  t.ok(B.gw.deps.readCache.hits > hits, 'B had it in its read cache');
-  t.same(res.json(), { revoked: 2 }, 'both are counted');
-  t.equal((await withCookie(B, during!)).status, 401, 'B refuses the session created meanwhile on the very next request');
-  t.equal((await withCookie(B, before)).status, 401, 'and the one that existed before');
-  t.equal((await withCookie(A, during!)).status, 401, 'so does A');
-});
+    t.ok(during, 'a session was created while revoke-all ran');
+    t.ok(B.gw.deps.readCache.hits > hits, 'B had it in its read cache');
+    t.same(res.json(), { revoked: 2 }, 'both are counted');
+    t.equal(
+      (await withCookie(B, during!)).status,
+      401,
+      'B refuses the session created meanwhile on the very next request',
+    );
+    t.equal((await withCookie(B, before)).status, 401, 'and the one that existed before');
+    t.equal((await withCookie(A, during!)).status, 401, 'so does A');
+  },
+);

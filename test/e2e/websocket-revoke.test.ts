@@ -76,7 +76,12 @@ function upgradeStatus(g: TestGateway, headers: Record<string, string>): Promise
 
 async function adminToken(): Promise<string> {
   const res = await request(a.url, '/t/acme/api/v1/oauth/token', {
-    method: 'POST', headers: { host: DASH, authorization: `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}` }, form: { grant_type: 'client_credentials' },
+    method: 'POST',
+    headers: {
+      host: DASH,
+      authorization: `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}`,
+    },
+    form: { grant_type: 'client_credentials' },
   });
   return res.json<{ access_token: string }>().access_token;
 }
@@ -91,7 +96,10 @@ t.test('logout closes the socket its session opened', async (t) => {
   const s = await signIn();
   const live = await openWs(a, { cookie: s.cookie });
   await t.test('closed within a second of the logout', WITHIN, async (t) => {
-    const res = await request(a.url, '/t/acme/logout', { method: 'POST', headers: { host: DASH, cookie: s.cookie, 'x-csrf-token': s.csrf } });
+    const res = await request(a.url, '/t/acme/logout', {
+      method: 'POST',
+      headers: { host: DASH, cookie: s.cookie, 'x-csrf-token': s.csrf },
+    });
     t.equal(res.status, 303);
     await live.closed;
     t.pass('closed');
@@ -109,7 +117,10 @@ t.test("the admin's revoke-all closes every socket of the user, and only those",
   const two = await openWs(a, { cookie: s2.cookie });
   const other = await openWs(a, { cookie: alice.cookie });
   await t.test('closed within a second of revoke-all', WITHIN, async (t) => {
-    const res = await request(a.url, '/t/acme/api/v1/users/u-bob/sessions/revoke-all', { method: 'POST', headers: { host: DASH, authorization: `Bearer ${token}` } });
+    const res = await request(a.url, '/t/acme/api/v1/users/u-bob/sessions/revoke-all', {
+      method: 'POST',
+      headers: { host: DASH, authorization: `Bearer ${token}` },
+    });
     t.same(res.json(), { revoked: 2 });
     await Promise.all([one.closed, two.closed]);
     t.pass('both closed');
@@ -128,7 +139,10 @@ t.test('self-service revoke of another of my sessions closes its socket', async 
   const mine = await openWs(a, { cookie: here.cookie });
   const theirs = await openWs(a, { cookie: there.cookie });
   await t.test('closed within a second of DELETE /me/sessions/{id}', WITHIN, async (t) => {
-    const res = await request(a.url, `/t/acme/api/v1/me/sessions/${there.sid}`, { method: 'DELETE', headers: { host: DASH, cookie: here.cookie, 'x-csrf-token': here.csrf } });
+    const res = await request(a.url, `/t/acme/api/v1/me/sessions/${there.sid}`, {
+      method: 'DELETE',
+      headers: { host: DASH, cookie: here.cookie, 'x-csrf-token': here.csrf },
+    });
     t.equal(res.status, 204);
     await theirs.closed;
     t.pass('closed');
@@ -140,12 +154,18 @@ t.test('self-service revoke of another of my sessions closes its socket', async 
 t.test('a socket opened with a bearer token closes when its session is revoked', async (t) => {
   await fresh();
   const s = await signIn();
-  const st = await request(a.url, '/t/acme/api/v1/session/token', { method: 'POST', headers: { host: DASH, cookie: s.cookie, 'x-csrf-token': s.csrf } });
+  const st = await request(a.url, '/t/acme/api/v1/session/token', {
+    method: 'POST',
+    headers: { host: DASH, cookie: s.cookie, 'x-csrf-token': s.csrf },
+  });
   const at = st.json<{ access_token: string }>().access_token;
   const live = await openWs(a, { authorization: `Bearer ${at}` });
   const token = await adminToken();
   await t.test('closed within a second of revoking the session', WITHIN, async (t) => {
-    const res = await request(a.url, `/t/acme/api/v1/users/u-bob/sessions/${s.sid}`, { method: 'DELETE', headers: { host: DASH, authorization: `Bearer ${token}` } });
+    const res = await request(a.url, `/t/acme/api/v1/users/u-bob/sessions/${s.sid}`, {
+      method: 'DELETE',
+      headers: { host: DASH, authorization: `Bearer ${token}` },
+    });
     t.equal(res.status, 204);
     await live.closed;
     t.pass('closed');
@@ -159,7 +179,10 @@ t.test('across instances: the socket is open on B, revoke-all is made on A', asy
   const alsoOnA = await openWs(a, { cookie: s.cookie });
   const token = await adminToken();
   await t.test("B's socket closes within a second", WITHIN, async (t) => {
-    const res = await request(a.url, '/t/acme/api/v1/users/u-bob/sessions/revoke-all', { method: 'POST', headers: { host: DASH, authorization: `Bearer ${token}` } });
+    const res = await request(a.url, '/t/acme/api/v1/users/u-bob/sessions/revoke-all', {
+      method: 'POST',
+      headers: { host: DASH, authorization: `Bearer ${token}` },
+    });
     t.same(res.json(), { revoked: 1 });
     await Promise.all([onB.closed, alsoOnA.closed]);
     t.pass('closed on both instances');
@@ -172,7 +195,10 @@ t.test('across instances: logout on A closes the socket on B', async (t) => {
   const s = await signIn();
   const onB = await openWs(b, { cookie: s.cookie });
   await t.test("B's socket closes within a second", WITHIN, async (t) => {
-    const res = await request(a.url, '/t/acme/logout', { method: 'POST', headers: { host: DASH, cookie: s.cookie, 'x-csrf-token': s.csrf } });
+    const res = await request(a.url, '/t/acme/logout', {
+      method: 'POST',
+      headers: { host: DASH, cookie: s.cookie, 'x-csrf-token': s.csrf },
+    });
     t.equal(res.status, 303);
     await onB.closed;
     t.pass('closed');
@@ -186,34 +212,58 @@ t.test('RFC 7009 revocation of an access token closes the socket it opened', asy
   jar.cookies.set('gk_acme', s.cookie.slice('gk_acme='.length));
   const verifier = randomBytes(32).toString('base64url');
   const q = new URLSearchParams({
-    client_id: 'other-client', redirect_uri: 'http://other.acme.test/cb', response_type: 'code',
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+    client_id: 'other-client',
+    redirect_uri: 'http://other.acme.test/cb',
+    response_type: 'code',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
   });
-  const auth = await request(a.url, `/t/acme/oauth/authorize?${q}`, { headers: { host: DASH, accept: 'text/html', cookie: jar.header() } });
+  const auth = await request(a.url, `/t/acme/oauth/authorize?${q}`, {
+    headers: { host: DASH, accept: 'text/html', cookie: jar.header() },
+  });
   const code = new URL(String(auth.headers.location)).searchParams.get('code')!;
   const other = `Basic ${Buffer.from(`other-client:${SECRETS.other}`).toString('base64')}`;
-  const tokens = (await request(a.url, '/t/acme/api/v1/oauth/token', {
-    method: 'POST', headers: { host: DASH, authorization: other },
-    form: { grant_type: 'authorization_code', code, redirect_uri: 'http://other.acme.test/cb', code_verifier: verifier },
-  })).json<{ access_token: string }>();
+  const tokens = (
+    await request(a.url, '/t/acme/api/v1/oauth/token', {
+      method: 'POST',
+      headers: { host: DASH, authorization: other },
+      form: {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: 'http://other.acme.test/cb',
+        code_verifier: verifier,
+      },
+    })
+  ).json<{ access_token: string }>();
   const byToken = await openWs(b, { authorization: `Bearer ${tokens.access_token}` });
   const byCookie = await openWs(b, { cookie: s.cookie });
   await t.test("the token's socket on B closes within a second of /oauth/revoke on A", WITHIN, async (t) => {
-    const res = await request(a.url, '/t/acme/api/v1/oauth/revoke', { method: 'POST', headers: { host: DASH, authorization: other }, form: { token: tokens.access_token } });
+    const res = await request(a.url, '/t/acme/api/v1/oauth/revoke', {
+      method: 'POST',
+      headers: { host: DASH, authorization: other },
+      form: { token: tokens.access_token },
+    });
     t.equal(res.status, 200);
     await byToken.closed;
     t.pass('closed');
   });
-  t.equal(byCookie.ws.readyState, WebSocket.OPEN, 'the login session\'s own socket stays open (only that token was revoked)');
+  t.equal(
+    byCookie.ws.readyState,
+    WebSocket.OPEN,
+    "the login session's own socket stays open (only that token was revoked)",
+  );
   byCookie.ws.close();
 });
 
 t.test('a session evicted by the concurrent-session limit loses its socket', async (t) => {
   await fresh();
   const token = await adminToken();
-  const patch = (body: unknown) => request(a.url, '/t/acme/api/v1/configuration/auth-settings', {
-    method: 'PATCH', headers: { host: DASH, authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
+  const patch = (body: unknown) =>
+    request(a.url, '/t/acme/api/v1/configuration/auth-settings', {
+      method: 'PATCH',
+      headers: { host: DASH, authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
   t.equal((await patch({ maxConcurrentSessions: 1, concurrentSessionPolicy: 'evict-oldest' })).status, 200);
   t.teardown(async () => {
     await patch({ maxConcurrentSessions: 0 });

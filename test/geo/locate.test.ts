@@ -11,7 +11,10 @@ const NOT_AN_MMDB = fileURLToPath(new URL('../fixtures/geo/README.md', import.me
 
 function testLogger() {
   const lines: Record<string, unknown>[] = [];
-  const log = createLogger({ level: 'info', destination: { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) } });
+  const log = createLogger({
+    level: 'info',
+    destination: { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
+  });
   return { log, lines };
 }
 
@@ -43,7 +46,10 @@ t.test('resolves the fixture networks over IPv4 and IPv6', async (t) => {
 
   const loaded = lines.find((l) => l.msg === 'geoip database loaded');
   t.match(loaded, { geoip: { file: FIXTURE, databaseType: 'GeoIP2-City', ipVersion: 6 } });
-  t.notOk(lines.some((l) => l.level === 40), 'no warnings for a City database');
+  t.notOk(
+    lines.some((l) => l.level === 40),
+    'no warnings for a City database',
+  );
 });
 
 t.test('unknown, private, garbage and empty input give null without throwing', async (t) => {
@@ -53,12 +59,40 @@ t.test('unknown, private, garbage and empty input give null without throwing', a
 
   const nulls = [
     // unknown public addresses
-    '8.8.8.8', '203.0.114.1', '2606:4700::1111', '2001:db9::1',
+    '8.8.8.8',
+    '203.0.114.1',
+    '2606:4700::1111',
+    '2001:db9::1',
     // private, loopback, link-local, unspecified
-    '10.0.0.1', '192.168.1.1', '172.16.0.1', '127.0.0.1', '::1', '::', '0.0.0.0', 'fe80::1', 'fe80::1%eth0', 'fd00::1', '::ffff:10.0.0.1',
+    '10.0.0.1',
+    '192.168.1.1',
+    '172.16.0.1',
+    '127.0.0.1',
+    '::1',
+    '::',
+    '0.0.0.0',
+    'fe80::1',
+    'fe80::1%eth0',
+    'fd00::1',
+    '::ffff:10.0.0.1',
     // garbage
-    '', ' ', 'not-an-ip', '203.0.113', '203.0.113.7.1', '256.0.0.1', '203.0.113.7/24', ' 203.0.113.7', '203.0.113.7 ',
-    '2001:db8:::1', '2001:db8::g', 'localhost', '::ffff:', '\u0000', '203.0.113.7\u0000', 'x'.repeat(10_000), '1'.repeat(100),
+    '',
+    ' ',
+    'not-an-ip',
+    '203.0.113',
+    '203.0.113.7.1',
+    '256.0.0.1',
+    '203.0.113.7/24',
+    ' 203.0.113.7',
+    '203.0.113.7 ',
+    '2001:db8:::1',
+    '2001:db8::g',
+    'localhost',
+    '::ffff:',
+    '\u0000',
+    '203.0.113.7\u0000',
+    'x'.repeat(10_000),
+    '1'.repeat(100),
   ];
   for (const ip of nulls) {
     let got: unknown;

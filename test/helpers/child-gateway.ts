@@ -26,11 +26,15 @@ export async function startChildGateway(upstreamUrl: string, o: TestGatewayOptio
   const dir = await mkdtemp(join(tmpdir(), 'gk-child-'));
   const config = join(dir, 'gateway.yaml');
   await writeFile(config, await testConfigYaml(upstreamUrl, o));
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'start', '--config', config], {
-    cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'test' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'start', '--config', config],
+    {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let exited: string | null = null;
   // A test process that dies (or forgets stop()) must not leave a gateway behind.

@@ -10,15 +10,34 @@ import { login } from './login.js';
 import { exchange, header, type Exchange, type ParsedResponse } from './raw-client.js';
 import { startRawUpstream, type ParsedRequest, type RawUpstream } from './raw-upstream.js';
 import {
-  authLike, connectionNamesForbidden, expectedFor, FORWARDING_FAMILY, GATEWAY_COOKIE, HOST, pipelineArb, renderPipeline, REWRITE_HEADERS,
-  type Credentials, type PipelineShape, type RenderedRequest,
+  authLike,
+  connectionNamesForbidden,
+  expectedFor,
+  FORWARDING_FAMILY,
+  GATEWAY_COOKIE,
+  HOST,
+  pipelineArb,
+  renderPipeline,
+  REWRITE_HEADERS,
+  type Credentials,
+  type PipelineShape,
+  type RenderedRequest,
 } from './request-shapes.js';
 
 /** The fuzz gateway trusts 127.0.0.1 only: a client on 127.0.0.2 is an untrusted peer. */
 const TRUSTED = '[127.0.0.1/32]';
 const PEER = { trusted: '127.0.0.1', untrusted: '127.0.0.2' } as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const GATEWAY_SET = new Set(['x-auth-user', 'x-auth-email', 'x-auth-name', 'x-auth-roles', 'x-auth-tenant', 'x-auth-session', 'x-auth-time', 'x-auth-jwt']);
+const GATEWAY_SET = new Set([
+  'x-auth-user',
+  'x-auth-email',
+  'x-auth-name',
+  'x-auth-roles',
+  'x-auth-tenant',
+  'x-auth-session',
+  'x-auth-time',
+  'x-auth-jwt',
+]);
 
 export interface FuzzEnv {
   upstream: RawUpstream;
@@ -38,7 +57,10 @@ export async function signInBob(url: string): Promise<{ creds: Credentials; sid:
   if (res.status !== 302 || !cookie) throw new Error(`fuzz: bob's login failed (${res.status})`);
   const session = await request(url, '/t/acme/api/v1/session', { headers: { host: HOST, cookie: jar.header() } });
   const csrf = session.json<{ csrfToken: string }>().csrfToken;
-  const tok = await request(url, '/t/acme/api/v1/session/token', { method: 'POST', headers: { host: HOST, cookie: jar.header(), 'x-csrf-token': csrf } });
+  const tok = await request(url, '/t/acme/api/v1/session/token', {
+    method: 'POST',
+    headers: { host: HOST, cookie: jar.header(), 'x-csrf-token': csrf },
+  });
   if (tok.status !== 200) throw new Error(`fuzz: session/token ${tok.status} ${tok.body}`);
   return { creds: { cookie, bearer: tok.json<{ access_token: string }>().access_token }, sid: cookie.split('.')[0]! };
 }
@@ -85,10 +107,13 @@ function checkForwarded(env: FuzzEnv, rec: ParsedRequest, r: RenderedRequest, un
   if (rec.method !== s.method) out.push(`${what}: method is not the client's ${s.method}`);
   if (rec.url !== s.path) out.push(`${what}: path is not ${s.path}`);
   const expected = expectedFor(s);
-  if (expected === 'refused') out.push(`${what}: forwarded a request the policy refuses (credential ${s.credential}, origin ${s.origin})`);
-  if (connectionNamesForbidden(s)) out.push(`${what}: forwarded although Connection names ${JSON.stringify(s.connection)} (SPEC §3.4: 400)`);
+  if (expected === 'refused')
+    out.push(`${what}: forwarded a request the policy refuses (credential ${s.credential}, origin ${s.origin})`);
+  if (connectionNamesForbidden(s))
+    out.push(`${what}: forwarded although Connection names ${JSON.stringify(s.connection)} (SPEC §3.4: 400)`);
   const names = authLike(rec.headers);
-  if (expected === 'anonymous' && names.length > 0) out.push(`${what}: anonymous route forwarded with ${names.join(', ')}`);
+  if (expected === 'anonymous' && names.length > 0)
+    out.push(`${what}: anonymous route forwarded with ${names.join(', ')}`);
   if (expected === 'bob') {
     const h = rec.headers;
     const want: Record<string, string> = {
@@ -99,33 +124,48 @@ function checkForwarded(env: FuzzEnv, rec: ParsedRequest, r: RenderedRequest, un
       'x-auth-tenant': 'acme',
       'x-auth-session': env.bobSid,
     };
-    for (const [k, v] of Object.entries(want)) if (h[k] !== v) out.push(`${what}: ${k} is ${JSON.stringify(h[k])}, not the gateway's ${JSON.stringify(v)}`);
+    for (const [k, v] of Object.entries(want))
+      if (h[k] !== v) out.push(`${what}: ${k} is ${JSON.stringify(h[k])}, not the gateway's ${JSON.stringify(v)}`);
     if (!/^\d+$/.test(String(h['x-auth-time']))) out.push(`${what}: x-auth-time ${JSON.stringify(h['x-auth-time'])}`);
-    if (typeof h['x-auth-jwt'] !== 'string' || h['x-auth-jwt'] === 'forged') out.push(`${what}: x-auth-jwt is not the gateway's`);
+    if (typeof h['x-auth-jwt'] !== 'string' || h['x-auth-jwt'] === 'forged')
+      out.push(`${what}: x-auth-jwt is not the gateway's`);
     const extra = names.filter((n) => !GATEWAY_SET.has(n));
     if (extra.length > 0) out.push(`${what}: client X-Auth-* spellings forwarded: ${extra.join(', ')}`);
   }
-  if (rec.headers.host !== HOST) out.push(`${what}: Host is ${JSON.stringify(rec.headers.host)}, not the client's ${HOST}`);
+  if (rec.headers.host !== HOST)
+    out.push(`${what}: Host is ${JSON.stringify(rec.headers.host)}, not the client's ${HOST}`);
   for (const n of REWRITE_HEADERS) if (rec.headers[n] !== undefined) out.push(`${what}: ${n} reached the app`);
   if (untrusted) {
-    for (const n of FORWARDING_FAMILY) if (rec.headers[n] !== undefined) out.push(`${what}: ${n} from an untrusted peer reached the app`);
+    for (const n of FORWARDING_FAMILY)
+      if (rec.headers[n] !== undefined) out.push(`${what}: ${n} from an untrusted peer reached the app`);
     const xff = rec.headers['x-forwarded-for'];
     const xfh = rec.headers['x-forwarded-host'];
     if (xff !== PEER.untrusted) out.push(`${what}: X-Forwarded-For ${JSON.stringify(xff)} from an untrusted peer`);
     if (xfh !== HOST) out.push(`${what}: X-Forwarded-Host ${JSON.stringify(xfh)} from an untrusted peer`);
   }
-  const cookieNames = String(rec.headers.cookie ?? '').split(';').map((c) => c.split('=', 1)[0]!.trim()).filter((c) => GATEWAY_COOKIE.test(c));
+  const cookieNames = String(rec.headers.cookie ?? '')
+    .split(';')
+    .map((c) => c.split('=', 1)[0]!.trim())
+    .filter((c) => GATEWAY_COOKIE.test(c));
   if (cookieNames.length > 0) out.push(`${what}: gateway cookies ${cookieNames.join(', ')} reached the app`);
   if (!rec.upgrade && !rec.aborted) {
     if (!rec.done) out.push(`${what}: the app is still waiting for the end of the body`);
     else if (rec.body.toString('latin1') !== r.body) {
-      out.push(`${what}: body ${JSON.stringify(rec.body.toString('latin1'))} is not the client's ${JSON.stringify(r.body)}`);
+      out.push(
+        `${what}: body ${JSON.stringify(rec.body.toString('latin1'))} is not the client's ${JSON.stringify(r.body)}`,
+      );
     }
   }
 }
 
 /** Invariants on a forward-auth answer (SPEC §6): it decides, nothing is proxied. */
-function checkForwardAuth(env: FuzzEnv, resp: ParsedResponse, r: RenderedRequest, untrusted: boolean, out: string[]): void {
+function checkForwardAuth(
+  env: FuzzEnv,
+  resp: ParsedResponse,
+  r: RenderedRequest,
+  untrusted: boolean,
+  out: string[],
+): void {
   const s = r.shape;
   const what = `forward-auth ${s.method} ${s.path} (${s.credential}) answered ${resp.status}`;
   if (header(resp, 'x-upstream-n') !== undefined) out.push(`${what}: carries an upstream answer`);
@@ -135,8 +175,15 @@ function checkForwardAuth(env: FuzzEnv, resp: ParsedResponse, r: RenderedRequest
   if (expected === 'refused') out.push(`${what}: allowed what the policy refuses`);
   const names = authLike(resp.headers);
   if (expected === 'anonymous' && names.length > 0) out.push(`${what}: identity headers on an anonymous route`);
-  if (expected === 'bob' && (header(resp, 'x-auth-user') !== 'u-bob' || header(resp, 'x-auth-roles') !== '' || header(resp, 'x-auth-session') !== env.bobSid)) {
-    out.push(`${what}: identity is not bob's: user ${String(header(resp, 'x-auth-user'))} roles ${String(header(resp, 'x-auth-roles'))}`);
+  if (
+    expected === 'bob' &&
+    (header(resp, 'x-auth-user') !== 'u-bob' ||
+      header(resp, 'x-auth-roles') !== '' ||
+      header(resp, 'x-auth-session') !== env.bobSid)
+  ) {
+    out.push(
+      `${what}: identity is not bob's: user ${String(header(resp, 'x-auth-user'))} roles ${String(header(resp, 'x-auth-roles'))}`,
+    );
   }
 }
 
@@ -154,7 +201,11 @@ export async function runShape(env: FuzzEnv, p: PipelineShape): Promise<string[]
   let ex: Exchange | null = null;
   try {
     const bytes = rendered.map((r) => r.bytes).join('');
-    ex = await exchange(env.gateway.url, bytes, { methods: rendered.map((r) => r.wireMethod), idleMs: 3000, localAddress: PEER[p.peer] });
+    ex = await exchange(env.gateway.url, bytes, {
+      methods: rendered.map((r) => r.wireMethod),
+      idleMs: 3000,
+      localAddress: PEER[p.peer],
+    });
   } catch (err) {
     out.push(`the exchange failed: ${String(err)}`);
   }
@@ -172,7 +223,8 @@ export async function runShape(env: FuzzEnv, p: PipelineShape): Promise<string[]
   // A connection refused or reset may be a process on its way out: give it a moment to exit.
   const troubled = ex === null || probes.some((x) => typeof x === 'string');
   if (troubled) await env.gateway.waitExit(1000);
-  if (env.gateway.exit() !== null) out.push(`the gateway process exited (${String(env.gateway.exit())}):\n${env.gateway.output().slice(-3000)}`);
+  if (env.gateway.exit() !== null)
+    out.push(`the gateway process exited (${String(env.gateway.exit())}):\n${env.gateway.output().slice(-3000)}`);
   for (const e of env.upstream.parseErrors.slice(errorsBefore)) {
     out.push(`the app could not parse what the gateway sent on upstream connection ${e.conn}: ${e.code}`);
   }
@@ -187,17 +239,23 @@ export async function runShape(env: FuzzEnv, p: PipelineShape): Promise<string[]
     responses.forEach((resp, i) => {
       const r = rendered[i];
       if (!r) return void out.push(`answer ${i} (${resp.status}) to a request the client never sent`);
-      if (resp.status >= 500 && ![502, 503, 504].includes(resp.status)) out.push(`answer ${i}: ${resp.status} (only 502/503/504 may be 5xx)`);
+      if (resp.status >= 500 && ![502, 503, 504].includes(resp.status))
+        out.push(`answer ${i}: ${resp.status} (only 502/503/504 may be 5xx)`);
       const rid = header(resp, 'x-request-id');
       if (rid !== undefined) knownRids.add(rid);
-      if (r.rid && rid !== undefined && rid !== r.rid) out.push(`answer ${i} carries request id ${rid}, not ${r.rid}: answers out of order`);
+      if (r.rid && rid !== undefined && rid !== r.rid)
+        out.push(`answer ${i} carries request id ${rid}, not ${r.rid}: answers out of order`);
       if (r.shape.target === 'forward-auth') return checkForwardAuth(env, resp, r, untrusted, out);
       const n = header(resp, 'x-upstream-n');
       if (n === undefined) return;
       const rec = byN.get(Number(n));
-      if (!rec) return void out.push(`answer ${i} is the app's answer to request #${n} of an earlier exchange (response queue poisoning)`);
+      if (!rec)
+        return void out.push(
+          `answer ${i} is the app's answer to request #${n} of an earlier exchange (response queue poisoning)`,
+        );
       const expectRid = rid ?? r.rid;
-      if (expectRid !== null && rec.rid !== expectRid) out.push(`answer ${i} (rid ${expectRid}) is the app's answer to ${describe(rec)}`);
+      if (expectRid !== null && rec.rid !== expectRid)
+        out.push(`answer ${i} (rid ${expectRid}) is the app's answer to ${describe(rec)}`);
     });
   }
   probes.forEach((probe, i) => {
@@ -209,7 +267,9 @@ export async function runShape(env: FuzzEnv, p: PipelineShape): Promise<string[]
     const n = header(resp, 'x-upstream-n');
     const rec = n === undefined ? undefined : byN.get(Number(n));
     if (resp.status !== 200 || !rec || rec.rid !== rid || rec.url !== `/public/probe-${run}-${i}`) {
-      out.push(`victim ${i} got ${resp.status} ${rec ? describe(rec) : `app answer #${String(n)} of an earlier exchange`}`);
+      out.push(
+        `victim ${i} got ${resp.status} ${rec ? describe(rec) : `app answer #${String(n)} of an earlier exchange`}`,
+      );
     }
   });
 
@@ -220,14 +280,17 @@ export async function runShape(env: FuzzEnv, p: PipelineShape): Promise<string[]
     const r = rendered.find((x) => x.rid !== null && x.rid === rec.rid);
     if (rec.rid !== undefined) ridCount.set(rec.rid, (ridCount.get(rec.rid) ?? 0) + 1);
     if (r) checkForwarded(env, rec, r, untrusted, out);
-    else if (rec.rid?.startsWith('smuggled-')) out.push(`smuggled: the app parsed ${describe(rec)} from a request body`);
-    else if (rec.rid === undefined) out.push(`smuggled: the app parsed ${describe(rec)}, which carries no gateway request id`);
+    else if (rec.rid?.startsWith('smuggled-'))
+      out.push(`smuggled: the app parsed ${describe(rec)} from a request body`);
+    else if (rec.rid === undefined)
+      out.push(`smuggled: the app parsed ${describe(rec)}, which carries no gateway request id`);
     else if (!knownRids.has(rec.rid) && !rec.rid.startsWith('probe-')) {
       if (UUID.test(rec.rid)) unnamed++;
       else out.push(`the app parsed ${describe(rec)}, which the gateway never answered`);
     }
   }
-  if (unnamed > rendered.filter((r) => r.rid === null).length) out.push(`the app parsed ${unnamed} requests with gateway-made ids nobody got an answer to`);
+  if (unnamed > rendered.filter((r) => r.rid === null).length)
+    out.push(`the app parsed ${unnamed} requests with gateway-made ids nobody got an answer to`);
   for (const [rid, count] of ridCount) if (count > 1) out.push(`the app parsed request ${rid} ${count} times`);
 
   if (out.length === 0) return out;
@@ -236,7 +299,10 @@ export async function runShape(env: FuzzEnv, p: PipelineShape): Promise<string[]
     '--- sent ---',
     JSON.stringify(rendered.map((r) => r.bytes).join('')),
     `--- from ${p.peer} peer; answers ---`,
-    ...(ex?.responses ?? []).map((r) => `${r.status} rid=${String(header(r, 'x-request-id'))} n=${String(header(r, 'x-upstream-n'))} ${r.body.slice(0, 120)}`),
+    ...(ex?.responses ?? []).map(
+      (r) =>
+        `${r.status} rid=${String(header(r, 'x-request-id'))} n=${String(header(r, 'x-upstream-n'))} ${r.body.slice(0, 120)}`,
+    ),
     '--- the app parsed ---',
     ...seen.map(describe),
   ];

@@ -136,7 +136,13 @@ export async function startTestGateway(o: TestGatewayOptions = {}): Promise<Test
     },
   });
   const log = createLogger({ level: 'debug', destination });
-  const gw = await startGateway(config, { clock, log, keys: await testKeys(), ...(o.store ? { store: o.store } : {}), ...(o.hashPool ? { hashPool: o.hashPool } : {}) });
+  const gw = await startGateway(config, {
+    clock,
+    log,
+    keys: await testKeys(),
+    ...(o.store ? { store: o.store } : {}),
+    ...(o.hashPool ? { hashPool: o.hashPool } : {}),
+  });
   return {
     url: gw.url,
     gw,

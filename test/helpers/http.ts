@@ -29,21 +29,24 @@ export function request(base: string, path: string, opts: RequestOptions = {}): 
     headers['content-type'] ??= 'application/x-www-form-urlencoded';
   }
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, method: opts.method ?? 'GET', path, headers, agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: text,
-          json: <T>() => JSON.parse(text) as T,
-          setCookies: res.headers['set-cookie'] ?? [],
+    const req = http.request(
+      { host: u.hostname, port: u.port, method: opts.method ?? 'GET', path, headers, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: text,
+            json: <T>() => JSON.parse(text) as T,
+            setCookies: res.headers['set-cookie'] ?? [],
+          });
         });
-      });
-      res.on('error', reject);
-    });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     if (body !== undefined) req.write(body);
     req.end();
@@ -92,7 +95,11 @@ export function rawRequest(base: string, bytes: string | Buffer): Promise<RawRes
       const text = Buffer.concat(chunks).toString('latin1');
       const end = text.indexOf('\r\n\r\n');
       const m = /^HTTP\/1\.[01] (\d{3})/.exec(text);
-      resolve({ status: m ? Number(m[1]) : 0, head: end < 0 ? text : text.slice(0, end), body: end < 0 ? '' : text.slice(end + 4) });
+      resolve({
+        status: m ? Number(m[1]) : 0,
+        head: end < 0 ? text : text.slice(0, end),
+        body: end < 0 ? '' : text.slice(end + 4),
+      });
     });
     sock.setTimeout(10_000, () => sock.destroy());
     sock.write(bytes);

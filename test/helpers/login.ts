@@ -15,7 +15,17 @@ export interface LoginResult {
 
 export async function login(
   base: string,
-  opts: { host?: string; slug?: string; username: string; password: string; rememberMe?: boolean; rd?: string; prompt?: string; jar?: CookieJar; headers?: Record<string, string> },
+  opts: {
+    host?: string;
+    slug?: string;
+    username: string;
+    password: string;
+    rememberMe?: boolean;
+    rd?: string;
+    prompt?: string;
+    jar?: CookieJar;
+    headers?: Record<string, string>;
+  },
 ): Promise<LoginResult> {
   const host = opts.host ?? 'dashboard.acme.test';
   const slug = opts.slug ?? 'acme';
@@ -23,12 +33,23 @@ export async function login(
   const q = new URLSearchParams();
   if (opts.rd) q.set('rd', opts.rd);
   if (opts.prompt) q.set('prompt', opts.prompt);
-  const form = await request(base, `/t/${slug}/login?${q}`, { headers: { host, accept: 'text/html', cookie: jar.header(), ...opts.headers } });
+  const form = await request(base, `/t/${slug}/login?${q}`, {
+    headers: { host, accept: 'text/html', cookie: jar.header(), ...opts.headers },
+  });
   jar.take(form);
-  const fields: Record<string, string> = { username: opts.username, password: opts.password, csrf_token: formToken(form.body), rd: opts.rd ?? '/' };
+  const fields: Record<string, string> = {
+    username: opts.username,
+    password: opts.password,
+    csrf_token: formToken(form.body),
+    rd: opts.rd ?? '/',
+  };
   if (opts.rememberMe) fields.remember_me = '1';
   if (opts.prompt) fields.prompt = opts.prompt;
-  const res = await request(base, `/t/${slug}/login`, { method: 'POST', form: fields, headers: { host, accept: 'text/html', cookie: jar.header(), ...opts.headers } });
+  const res = await request(base, `/t/${slug}/login`, {
+    method: 'POST',
+    form: fields,
+    headers: { host, accept: 'text/html', cookie: jar.header(), ...opts.headers },
+  });
   jar.take(res);
   return { jar, res };
 }

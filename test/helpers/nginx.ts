@@ -71,7 +71,9 @@ http {
 
   // Watch before spawning so the pid file's creation cannot be missed.
   const dirEvents = watch(dir);
-  const child = spawn(NGINX_BIN, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', errorPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(NGINX_BIN, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-e', errorPath], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -83,7 +85,8 @@ http {
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', killOnExit);
-  const failure = (why: string): Error => new Error(`nginx did not start (${why}): ${stderr}${existsSync(errorPath) ? readFileSync(errorPath, 'utf8') : ''}`);
+  const failure = (why: string): Error =>
+    new Error(`nginx did not start (${why}): ${stderr}${existsSync(errorPath) ? readFileSync(errorPath, 'utf8') : ''}`);
 
   try {
     // nginx binds its listeners before it writes the pid file, so the file means "listening".
@@ -119,7 +122,9 @@ http {
       const watcher = watch(accessPath);
       try {
         for (let changes = 0; changes < 1000; changes++) {
-          const line = accessLog().split('\n').find((l) => re.test(l));
+          const line = accessLog()
+            .split('\n')
+            .find((l) => re.test(l));
           if (line !== undefined) return line;
           await new Promise((resolve) => watcher.once('change', resolve));
         }

@@ -19,7 +19,10 @@ export function corpProviderYaml(issuer: string, extra = ''): string {
     `  clientId: ${OP_CLIENT.id}`,
     `  clientSecret: ${OP_CLIENT.secret}`,
     '  roleMap: { corp-admins: admin }',
-    ...extra.split('\n').filter((l) => l.trim()).map((l) => `  ${l}`),
+    ...extra
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => `  ${l}`),
   ].join('\n');
 }
 
@@ -103,16 +106,27 @@ export interface GatewaySignIn {
 export async function oidcSignIn(
   s: Pick<OidcSetup, 'g' | 'appHost'>,
   login: string,
-  o: { query?: Record<string, string>; host?: string; jar?: CookieJar; opJar?: CookieJar; gateway?: TestGateway; cancel?: boolean } = {},
+  o: {
+    query?: Record<string, string>;
+    host?: string;
+    jar?: CookieJar;
+    opJar?: CookieJar;
+    gateway?: TestGateway;
+    cancel?: boolean;
+  } = {},
 ): Promise<GatewaySignIn> {
   const g = o.gateway ?? s.g;
   const host = o.host ?? s.appHost;
   const jar = o.jar ?? new CookieJar();
   const q = new URLSearchParams({ rd: `http://${s.appHost}/reports`, ...o.query });
-  const start = await request(g.url, `/t/acme/login/corp?${q}`, { headers: { host, accept: 'text/html', cookie: jar.header() } });
+  const start = await request(g.url, `/t/acme/login/corp?${q}`, {
+    headers: { host, accept: 'text/html', cookie: jar.header() },
+  });
   jar.take(start);
   if (start.status !== 302) throw new Error(`sign-in start: ${start.status} ${start.body.slice(0, 300)}`);
-  const { callback, opJar, sawLogin } = await signInAtOp(String(start.headers.location), login, o.opJar, { cancel: o.cancel ?? false });
+  const { callback, opJar, sawLogin } = await signInAtOp(String(start.headers.location), login, o.opJar, {
+    cancel: o.cancel ?? false,
+  });
   // The gateway's cookies are host-only: a callback on another host than the start arrives without them.
   const res = await callbackAt(g, callback, callback.host === host ? jar : new CookieJar());
   return { res, jar, opJar, callback, start, sawLogin };
@@ -120,7 +134,9 @@ export async function oidcSignIn(
 
 /** Sends the OP's redirect to the gateway as the browser would: to the callback's own host, with the jar. */
 export async function callbackAt(g: TestGateway, callback: URL, jar: CookieJar): Promise<Response> {
-  const res = await request(g.url, callback.pathname + callback.search, { headers: { host: callback.host, accept: 'text/html', cookie: jar.header() } });
+  const res = await request(g.url, callback.pathname + callback.search, {
+    headers: { host: callback.host, accept: 'text/html', cookie: jar.header() },
+  });
   jar.take(res);
   return res;
 }

@@ -24,7 +24,12 @@ export interface OpAccount {
 
 /** carol administers (her group maps to the tenant's admin role); dave has no groups. */
 export const OP_ACCOUNTS: Readonly<Record<string, OpAccount>> = {
-  carol: { preferred_username: 'carol', email: 'carol@corp.test', name: 'Carol Corp', groups: ['corp-admins', 'staff'] },
+  carol: {
+    preferred_username: 'carol',
+    email: 'carol@corp.test',
+    name: 'Carol Corp',
+    groups: ['corp-admins', 'staff'],
+  },
   dave: { preferred_username: 'dave', email: 'dave@corp.test', name: 'Dave Corp', groups: [] },
 };
 
@@ -105,7 +110,8 @@ export async function startOp(o: StartOpOptions): Promise<TestOp> {
         client_secret: OP_CLIENT.secret,
         redirect_uris: o.gatewayOrigins.map((g) => `${g}/t/${slug}/oidc/${idp}/callback`),
         post_logout_redirect_uris: o.gatewayOrigins.map((g) => `${g}/t/${slug}/login`),
-        backchannel_logout_uri: o.backchannelLogoutUri ?? `${o.gatewayOrigins[0]}/t/${slug}/oidc/${idp}/backchannel-logout`,
+        backchannel_logout_uri:
+          o.backchannelLogoutUri ?? `${o.gatewayOrigins[0]}/t/${slug}/oidc/${idp}/backchannel-logout`,
         backchannel_logout_session_required: true,
         grant_types: ['authorization_code'],
         response_types: ['code'],
@@ -141,7 +147,15 @@ export async function startOp(o: StartOpOptions): Promise<TestOp> {
       if (logoutToken !== null) {
         const answeredAt = performance.now();
         const text = await res.clone().text();
-        const call = { url: u.href, logoutToken, sentAt, status: res.status, answeredAt, cacheControl: res.headers.get('cache-control'), body: text };
+        const call = {
+          url: u.href,
+          logoutToken,
+          sentAt,
+          status: res.status,
+          answeredAt,
+          cacheControl: res.headers.get('cache-control'),
+          body: text,
+        };
         calls.push(call);
         events.emit('backchannel', call);
       }
@@ -150,7 +164,9 @@ export async function startOp(o: StartOpOptions): Promise<TestOp> {
   });
   provider.proxy = false;
   // A failed back-channel call must show in the test output, not vanish.
-  provider.on('backchannel.error', (_ctx: unknown, err: Error) => console.error(`test OP: back-channel logout failed: ${err.message}`));
+  provider.on('backchannel.error', (_ctx: unknown, err: Error) =>
+    console.error(`test OP: back-channel logout failed: ${err.message}`),
+  );
 
   const op: TestOp = {
     issuer,
@@ -162,10 +178,19 @@ export async function startOp(o: StartOpOptions): Promise<TestOp> {
     backchannelCalls: calls,
     nextBackchannel: () => once(events, 'backchannel').then(([c]) => c as BackchannelCall),
     sign: (payload, s = {}) =>
-      new SignJWT(payload).setProtectedHeader({ alg: s.alg ?? 'RS256', kid: s.kid ?? kid, ...(s.typ ? { typ: s.typ } : {}) }).sign(s.key ?? privateKey),
+      new SignJWT(payload)
+        .setProtectedHeader({ alg: s.alg ?? 'RS256', kid: s.kid ?? kid, ...(s.typ ? { typ: s.typ } : {}) })
+        .sign(s.key ?? privateKey),
     logoutToken: (claims, s = {}) =>
       op.sign(
-        { iss: issuer, aud: OP_CLIENT.id, iat: Math.floor(Date.now() / 1000), jti: `jti-${Math.random().toString(36).slice(2)}`, events: { [LOGOUT_EVENT]: {} }, ...claims },
+        {
+          iss: issuer,
+          aud: OP_CLIENT.id,
+          iat: Math.floor(Date.now() / 1000),
+          jti: `jti-${Math.random().toString(36).slice(2)}`,
+          events: { [LOGOUT_EVENT]: {} },
+          ...claims,
+        },
         { ...s, typ: 'logout+jwt' },
       ),
     endSession: async (jar) => {
@@ -173,7 +198,11 @@ export async function startOp(o: StartOpOptions): Promise<TestOp> {
       jar.take(page);
       const xsrf = /name="xsrf" value="([^"]+)"/.exec(page.body)?.[1];
       if (page.status !== 200 || !xsrf) throw new Error(`OP end_session: ${page.status} ${page.body.slice(0, 200)}`);
-      const done = await request(issuer, '/session/end/confirm', { method: 'POST', form: { xsrf, logout: 'yes' }, headers: { cookie: jar.header() } });
+      const done = await request(issuer, '/session/end/confirm', {
+        method: 'POST',
+        form: { xsrf, logout: 'yes' },
+        headers: { cookie: jar.header() },
+      });
       jar.take(done);
       return done;
     },
@@ -191,7 +220,8 @@ export async function startOp(o: StartOpOptions): Promise<TestOp> {
   provider.use(async (ctx, next) => {
     await next();
     if (ctx.status !== 200 || typeof ctx.body !== 'object' || ctx.body === null) return;
-    if (op.tamperTokenResponse && ctx.path === '/token' && ctx.method === 'POST') ctx.body = await op.tamperTokenResponse(ctx.body as TokenResponse);
+    if (op.tamperTokenResponse && ctx.path === '/token' && ctx.method === 'POST')
+      ctx.body = await op.tamperTokenResponse(ctx.body as TokenResponse);
     if (op.tamperUserinfo && ctx.path === '/me') ctx.body = op.tamperUserinfo(ctx.body as Record<string, unknown>);
   });
 
@@ -216,13 +246,20 @@ export interface OpSignIn {
  * when the OP shows it, so an SSO session or a remembered consent pass through. With
  * `cancel`, the user presses the login page's Cancel link instead (error=access_denied).
  */
-export async function signInAtOp(authorizeUrl: string, login: string, opJar = new CookieJar(), o: { cancel?: boolean } = {}): Promise<OpSignIn> {
+export async function signInAtOp(
+  authorizeUrl: string,
+  login: string,
+  opJar = new CookieJar(),
+  o: { cancel?: boolean } = {},
+): Promise<OpSignIn> {
   let url = new URL(authorizeUrl);
   const origin = url.origin;
   let sawLogin = false;
   for (let hop = 0; hop < 12; hop++) {
     if (url.origin !== origin) return { callback: url, opJar, sawLogin };
-    let res = await request(origin, url.pathname + url.search, { headers: { cookie: opJar.header(), accept: 'text/html' } });
+    let res = await request(origin, url.pathname + url.search, {
+      headers: { cookie: opJar.header(), accept: 'text/html' },
+    });
     opJar.take(res);
     if (res.status === 200) {
       const action = /<form[^>]* action="([^"]+)"/.exec(res.body)?.[1];
@@ -231,11 +268,17 @@ export async function signInAtOp(authorizeUrl: string, login: string, opJar = ne
       sawLogin ||= isLogin;
       const cancel = /<a href="([^"]+\/abort)"/.exec(res.body)?.[1];
       if (o.cancel && cancel) res = await request(origin, cancel, { headers: { cookie: opJar.header() } });
-      else res = await request(origin, action, { method: 'POST', form: isLogin ? { prompt: 'login', login, password: 'any-password' } : { prompt: 'consent' }, headers: { cookie: opJar.header() } });
+      else
+        res = await request(origin, action, {
+          method: 'POST',
+          form: isLogin ? { prompt: 'login', login, password: 'any-password' } : { prompt: 'consent' },
+          headers: { cookie: opJar.header() },
+        });
       opJar.take(res);
     }
     const location = res.headers.location;
-    if (res.status < 300 || res.status > 399 || !location) throw new Error(`OP answered ${res.status} at ${url.href}: ${res.body.slice(0, 300)}`);
+    if (res.status < 300 || res.status > 399 || !location)
+      throw new Error(`OP answered ${res.status} at ${url.href}: ${res.body.slice(0, 300)}`);
     url = new URL(location, origin);
   }
   throw new Error('too many redirects at the OP');

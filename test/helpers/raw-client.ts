@@ -83,7 +83,11 @@ function cutOne(text: string, at: number, method: string | undefined, closed: bo
  * Splits a byte stream into responses. `methods[i]` is the method of the i-th request
  * (HEAD answers carry no body). Stops at a 101: what follows is another protocol.
  */
-export function splitResponses(raw: Buffer, methods: readonly string[], closed: boolean): Omit<Exchange, 'raw' | 'closed'> {
+export function splitResponses(
+  raw: Buffer,
+  methods: readonly string[],
+  closed: boolean,
+): Omit<Exchange, 'raw' | 'closed'> {
   const text = raw.toString('latin1');
   const responses: ParsedResponse[] = [];
   const interim: ParsedResponse[] = [];
@@ -112,7 +116,11 @@ export function exchange(
   const u = new URL(base);
   const expect = opts.expect ?? opts.methods.length;
   return new Promise((resolve, reject) => {
-    const sock = net.connect({ port: Number(u.port), host: u.hostname, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
+    const sock = net.connect({
+      port: Number(u.port),
+      host: u.hostname,
+      ...(opts.localAddress ? { localAddress: opts.localAddress } : {}),
+    });
     const chunks: Buffer[] = [];
     let closed = false;
     let done = false;
@@ -150,4 +158,3 @@ export function exchange(
     sock.write(bytes);
   });
 }
-

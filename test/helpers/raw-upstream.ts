@@ -200,7 +200,11 @@ export async function startRawUpstream(): Promise<RawUpstream> {
       rec.done = true;
       if (upstream.answer?.(rec, res)) return;
       const body = bodyOf(rec);
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-upstream-n': String(rec.n) });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        'x-upstream-n': String(rec.n),
+      });
       res.end(body);
     });
   });
@@ -226,14 +230,17 @@ export async function startRawUpstream(): Promise<RawUpstream> {
     // keeps reading the connection as HTTP (node:http does so when it has no 'upgrade'
     // listener), so the bytes after it are parsed again as a new connection would be.
     const body = bodyOf(rec);
-    socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-upstream-n: ${rec.n}\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-upstream-n: ${rec.n}\r\n\r\n${body}`,
+    );
     if (head.length > 0) socket.unshift(head);
     app.emit('connection', socket);
   });
 
   app.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const conn = connOf.get(socket)?.id ?? -1;
-    if (err.code?.startsWith('HPE_') && err.code !== 'HPE_INVALID_EOF_STATE') parseErrors.push({ conn, code: err.code });
+    if (err.code?.startsWith('HPE_') && err.code !== 'HPE_INVALID_EOF_STATE')
+      parseErrors.push({ conn, code: err.code });
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     socket.destroy();
   });

@@ -33,7 +33,10 @@ function launch(args: string[], ready: RegExp): Promise<ChildProcess> {
     live.add(child);
     child.once('exit', () => live.delete(child));
     let out = '';
-    const guard = setTimeout(() => fail(new Error(`redis-server not ready after ${READY_TIMEOUT_MS} ms:\n${out}`)), READY_TIMEOUT_MS);
+    const guard = setTimeout(
+      () => fail(new Error(`redis-server not ready after ${READY_TIMEOUT_MS} ms:\n${out}`)),
+      READY_TIMEOUT_MS,
+    );
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
       if (!ready.test(out)) return;
@@ -95,7 +98,19 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
   // Another process may grab a free port before redis binds it: try a few.
   for (let attempt = 1; ; attempt++) {
     const port = opts.port ?? (await freePort());
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...(opts.args ?? [])];
+    const args = [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      ...(opts.args ?? []),
+    ];
     try {
       let child: ChildProcess | null = await launch(args, /Ready to accept connections/);
       const kill = async ({ keepData = false } = {}): Promise<void> => {
@@ -144,11 +159,27 @@ export async function startCluster(): Promise<RedisCluster> {
       servers.push(
         await startRedis({
           dir,
-          args: ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${i}.conf`, '--cluster-port', String(bus), '--dbfilename', `dump-${i}.rdb`],
+          args: [
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            `nodes-${i}.conf`,
+            '--cluster-port',
+            String(bus),
+            '--dbfilename',
+            `dump-${i}.rdb`,
+          ],
         }),
       );
     }
-    await run(REDIS_CLI, ['--cluster', 'create', ...servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+    await run(REDIS_CLI, [
+      '--cluster',
+      'create',
+      ...servers.map((s) => `127.0.0.1:${s.port}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
     // Gossip needs a moment after `create` returns; there is no event to wait for, so poll.
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (const s of servers) {
@@ -185,7 +216,12 @@ export async function startSentinel(name = 'gkmaster'): Promise<RedisSentinel> {
     const port = await freePort();
     // Sentinel rewrites its config file, so it gets its own copy.
     const conf = join(dir, 'sentinel.conf');
-    await writeFile(conf, [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${name} 127.0.0.1 ${master.port} 1`, ''].join('\n'));
+    await writeFile(
+      conf,
+      [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${name} 127.0.0.1 ${master.port} 1`, ''].join(
+        '\n',
+      ),
+    );
     sentinel = await launch([conf, '--sentinel'], /\+monitor master/);
     return { sentinels: [{ host: '127.0.0.1', port }], name, master, stop };
   } catch (err) {

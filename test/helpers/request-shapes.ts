@@ -63,29 +63,112 @@ export interface PipelineShape {
 
 // ---------------------------------------------------------------- arbitraries
 
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'PROPFIND', 'QUERY', 'get'];
-const ANY_PATHS = ['/public/a', '/public/x?q=1', '/healthz', '/reports', '/reports/2024?x=%2F', '/admin/x', '/ADMIN/x', '/PUBLIC/x', '/Public/a', '/ws'];
+const METHODS = [
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+  'TRACE',
+  'CONNECT',
+  'PROPFIND',
+  'QUERY',
+  'get',
+];
+const ANY_PATHS = [
+  '/public/a',
+  '/public/x?q=1',
+  '/healthz',
+  '/reports',
+  '/reports/2024?x=%2F',
+  '/admin/x',
+  '/ADMIN/x',
+  '/PUBLIC/x',
+  '/Public/a',
+  '/ws',
+];
 /** What a smuggler wants to reach: the second request of a pipeline aims here. */
 const PROTECTED_PATHS = ['/admin/x', '/ADMIN/x', '/reports', '/PUBLIC/x', '/admin'];
 const TE_VALUES = [
-  'chunked', 'Chunked', 'CHUNKED', ' chunked', 'chunked ', 'gzip, chunked', 'identity, chunked', 'chunked, identity',
-  'chunked, chunked', 'xchunked', 'chunked;q=1', 'identity',
+  'chunked',
+  'Chunked',
+  'CHUNKED',
+  ' chunked',
+  'chunked ',
+  'gzip, chunked',
+  'identity, chunked',
+  'chunked, identity',
+  'chunked, chunked',
+  'xchunked',
+  'chunked;q=1',
+  'identity',
 ];
 export const CONNECTION_TOKENS = [
-  'keep-alive', 'close', 'upgrade', 'transfer-encoding', 'content-length', 'host', 'x-auth-user', 'X-Auth-Roles', 'x_auth_user',
-  'x-forwarded-for', 'x-forwarded-host', 'x-request-id', 'cookie', 'authorization', 'te', 'trailer', 'expect', 'x-foo', 'x-real-ip',
-  'forwarded', 'Upgrade, HOST',
+  'keep-alive',
+  'close',
+  'upgrade',
+  'transfer-encoding',
+  'content-length',
+  'host',
+  'x-auth-user',
+  'X-Auth-Roles',
+  'x_auth_user',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-request-id',
+  'cookie',
+  'authorization',
+  'te',
+  'trailer',
+  'expect',
+  'x-foo',
+  'x-real-ip',
+  'forwarded',
+  'Upgrade, HOST',
 ];
 export const EXTRA_HEADERS = [
-  'X-Auth-User: u-alice', 'x_auth_roles: admin', 'X-AUTH-SESSION: sess_forged', 'X-Auth-Jwt: forged', 'X-Auth-User: u-alice, u-bob',
-  'Forwarded: for=1.2.3.4;host=evil.example;proto=https', 'X-Forwarded-For: 1.2.3.4', 'X-Forwarded-Host: evil.example', 'X-Forwarded-Proto: https',
-  'X-Forwarded-Port: 8443', 'X-Forwarded-Prefix: /admin', 'X-Forwarded-Server: evil', 'X-Real-IP: 1.2.3.4', 'True-Client-IP: 1.2.3.4',
-  'X-Client-IP: 1.2.3.4', 'X-Cluster-Client-IP: 1.2.3.4', 'CF-Connecting-IP: 1.2.3.4', 'Fastly-Client-IP: 1.2.3.4',
-  'X-Original-URL: /admin/x', 'X-Original-URI: /admin/x', 'X-Rewrite-URL: /admin/x', 'X-Original-Method: DELETE', 'X-HTTP-Method-Override: DELETE',
-  'X-HTTP-Method: PUT', 'X-Method-Override: PATCH', 'TE: trailers', 'X-Foo: bar', 'Accept: text/html', 'X-Requested-With: XMLHttpRequest',
-  'Content-Type: application/x-www-form-urlencoded', 'X-Forwarded-Uri: /admin/x', 'X-Forwarded-Method: DELETE',
+  'X-Auth-User: u-alice',
+  'x_auth_roles: admin',
+  'X-AUTH-SESSION: sess_forged',
+  'X-Auth-Jwt: forged',
+  'X-Auth-User: u-alice, u-bob',
+  'Forwarded: for=1.2.3.4;host=evil.example;proto=https',
+  'X-Forwarded-For: 1.2.3.4',
+  'X-Forwarded-Host: evil.example',
+  'X-Forwarded-Proto: https',
+  'X-Forwarded-Port: 8443',
+  'X-Forwarded-Prefix: /admin',
+  'X-Forwarded-Server: evil',
+  'X-Real-IP: 1.2.3.4',
+  'True-Client-IP: 1.2.3.4',
+  'X-Client-IP: 1.2.3.4',
+  'X-Cluster-Client-IP: 1.2.3.4',
+  'CF-Connecting-IP: 1.2.3.4',
+  'Fastly-Client-IP: 1.2.3.4',
+  'X-Original-URL: /admin/x',
+  'X-Original-URI: /admin/x',
+  'X-Rewrite-URL: /admin/x',
+  'X-Original-Method: DELETE',
+  'X-HTTP-Method-Override: DELETE',
+  'X-HTTP-Method: PUT',
+  'X-Method-Override: PATCH',
+  'TE: trailers',
+  'X-Foo: bar',
+  'Accept: text/html',
+  'X-Requested-With: XMLHttpRequest',
+  'Content-Type: application/x-www-form-urlencoded',
+  'X-Forwarded-Uri: /admin/x',
+  'X-Forwarded-Method: DELETE',
 ];
-const TRAILERS = ['X-Foo: bar', 'X-Auth-User: u-alice', 'Content-Length: 5', 'Transfer-Encoding: chunked', 'Host: evil.example'];
+const TRAILERS = [
+  'X-Foo: bar',
+  'X-Auth-User: u-alice',
+  'Content-Length: 5',
+  'Transfer-Encoding: chunked',
+  'Host: evil.example',
+];
 
 const oddFramingArb: fc.Arbitrary<Framing> = fc.oneof(
   { weight: 2, arbitrary: fc.constant<Framing>({ kind: 'none' }) },
@@ -93,7 +176,15 @@ const oddFramingArb: fc.Arbitrary<Framing> = fc.oneof(
     weight: 3,
     arbitrary: fc.record({
       kind: fc.constant('cl' as const),
-      value: fc.constantFrom('exact', 'exact', 'leading-zeros', 'plus', 'list', 'padded', 'tab') as fc.Arbitrary<'exact'>,
+      value: fc.constantFrom(
+        'exact',
+        'exact',
+        'leading-zeros',
+        'plus',
+        'list',
+        'padded',
+        'tab',
+      ) as fc.Arbitrary<'exact'>,
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('cl-twice' as const), same: fc.boolean() }) },
@@ -108,7 +199,11 @@ const oddFramingArb: fc.Arbitrary<Framing> = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc.record({ kind: fc.constant('cl-and-te' as const), teFirst: fc.boolean(), te: fc.constantFrom('chunked', 'chunked, identity', ' chunked') }),
+    arbitrary: fc.record({
+      kind: fc.constant('cl-and-te' as const),
+      teFirst: fc.boolean(),
+      te: fc.constantFrom('chunked', 'chunked, identity', ' chunked'),
+    }),
   },
   { weight: 1, arbitrary: fc.constantFrom<Framing>({ kind: 'te-space-before-colon' }, { kind: 'te-folded' }) },
 );
@@ -152,8 +247,13 @@ function requestArb(paths: readonly string[], odd: boolean): fc.Arbitrary<Reques
     framing: odd ? oddFramingArb : plainFramingArb,
     body: fc.constantFrom('empty', 'text', 'inner-admin', 'inner-admin', 'inner-admin-no-id', 'inner-post'),
     chunking: odd ? oddChunkingArb : plainChunkingArb,
-    connection: fc.option(fc.subarray(odd ? CONNECTION_TOKENS : HARMLESS_CONNECTION, { minLength: 1, maxLength: 3 }), { nil: null, freq: 2 }),
-    upgrade: odd ? fc.constantFrom('none', 'none', 'none', 'none', 'websocket', 'h2c') : fc.constantFrom('none', 'none', 'none', 'websocket'),
+    connection: fc.option(fc.subarray(odd ? CONNECTION_TOKENS : HARMLESS_CONNECTION, { minLength: 1, maxLength: 3 }), {
+      nil: null,
+      freq: 2,
+    }),
+    upgrade: odd
+      ? fc.constantFrom('none', 'none', 'none', 'none', 'websocket', 'h2c')
+      : fc.constantFrom('none', 'none', 'none', 'websocket'),
     origin: fc.constantFrom('none', 'none', 'own', 'public', 'evil'),
     expect100: fc.boolean(),
     trailerHeader: fc.boolean(),
@@ -164,11 +264,18 @@ function requestArb(paths: readonly string[], odd: boolean): fc.Arbitrary<Reques
   });
   if (odd) return shape;
   // A WebSocket handshake is a bodiless GET on HTTP/1.1 (RFC 6455 §4.1).
-  return shape.map((s) => (s.upgrade === 'websocket' ? { ...s, method: 'GET', version: '1.1', framing: { kind: 'none' }, expect100: false } : s));
+  return shape.map((s) =>
+    s.upgrade === 'websocket'
+      ? { ...s, method: 'GET', version: '1.1', framing: { kind: 'none' }, expect100: false }
+      : s,
+  );
 }
 
 function anyRequestArb(paths: readonly string[]): fc.Arbitrary<RequestShape> {
-  return fc.oneof({ weight: 3, arbitrary: requestArb(paths, false) }, { weight: 2, arbitrary: requestArb(paths, true) });
+  return fc.oneof(
+    { weight: 3, arbitrary: requestArb(paths, false) },
+    { weight: 2, arbitrary: requestArb(paths, true) },
+  );
 }
 
 /** One to three requests on one connection; the later ones aim at protected paths. */
@@ -229,7 +336,9 @@ function bodyOf(kind: BodyKind, rid: string): string {
 }
 
 function chunked(body: string, c: Chunking): string {
-  const cuts = [...new Set(c.cuts.map((f) => Math.floor(f * body.length)))].filter((n) => n > 0 && n < body.length).sort((a, b) => a - b);
+  const cuts = [...new Set(c.cuts.map((f) => Math.floor(f * body.length)))]
+    .filter((n) => n > 0 && n < body.length)
+    .sort((a, b) => a - b);
   const parts: string[] = [];
   let at = 0;
   for (const cut of [...cuts, body.length]) {
@@ -241,11 +350,19 @@ function chunked(body: string, c: Chunking): string {
     return c.sizeStyle === 'upper' ? hex.toUpperCase() : c.sizeStyle === 'leading-zeros' ? hex.padStart(4, '0') : hex;
   };
   const ext = c.ext ?? '';
-  return parts.map((p) => `${size(p.length)}${ext}\r\n${p}\r\n`).join('') + `0${ext}\r\n${c.trailers.map((t) => `${t}\r\n`).join('')}\r\n`;
+  return (
+    parts.map((p) => `${size(p.length)}${ext}\r\n${p}\r\n`).join('') +
+    `0${ext}\r\n${c.trailers.map((t) => `${t}\r\n`).join('')}\r\n`
+  );
 }
 
 /** The framing header lines and the body bytes for them (always consistent for a strict parser). */
-function framed(f: Framing, body: string, c: Chunking, nc: RequestShape['nameCase']): { lines: string[]; wire: string } {
+function framed(
+  f: Framing,
+  body: string,
+  c: Chunking,
+  nc: RequestShape['nameCase'],
+): { lines: string[]; wire: string } {
   const CL = nameIn('Content-Length', nc);
   const TE = nameIn('Transfer-Encoding', nc);
   const n = Buffer.byteLength(body);
@@ -253,7 +370,14 @@ function framed(f: Framing, body: string, c: Chunking, nc: RequestShape['nameCas
     case 'none':
       return { lines: [], wire: '' };
     case 'cl': {
-      const v = { exact: `${n}`, 'leading-zeros': `00${n}`, plus: `+${n}`, list: `${n}, ${n}`, padded: ` ${n} `, tab: `\t${n}` }[f.value];
+      const v = {
+        exact: `${n}`,
+        'leading-zeros': `00${n}`,
+        plus: `+${n}`,
+        list: `${n}, ${n}`,
+        padded: ` ${n} `,
+        tab: `\t${n}`,
+      }[f.value];
       return { lines: [`${CL}: ${v}`], wire: body };
     }
     case 'cl-twice':
@@ -281,7 +405,15 @@ export function renderRequest(s: RequestShape, creds: Credentials, rid: string, 
   if (s.requestId === 'own') lines.push(`${nameIn('X-Request-Id', nc)}: ${rid}`);
   if (s.requestId === 'twice') lines.push(`X-Request-Id: ${rid}`, `X-Request-Id: ${rid}-again`);
   const cookies: string[] = [];
-  if (s.otherCookies) cookies.push('theme=dark', 'gk_globex=g1', '__Host-gk_acme=h1', '__Secure-gk_globex=s1', 'gk_acme_login=n1', 'gk_globex_login=n2');
+  if (s.otherCookies)
+    cookies.push(
+      'theme=dark',
+      'gk_globex=g1',
+      '__Host-gk_acme=h1',
+      '__Secure-gk_globex=s1',
+      'gk_acme_login=n1',
+      'gk_globex_login=n2',
+    );
   if (s.credential === 'cookie') cookies.push(`gk_acme=${creds.cookie}`);
   if (s.credential === 'bogus-cookie') cookies.push('gk_acme=sess_bogus.c2VjcmV0');
   if (cookies.length > 0) lines.push(`${nameIn('Cookie', nc)}: ${cookies.join('; ')}`);
@@ -301,7 +433,8 @@ export function renderRequest(s: RequestShape, creds: Credentials, rid: string, 
   if (s.upgrade !== 'none') {
     connection.push('Upgrade');
     lines.push(`${nameIn('Upgrade', nc)}: ${s.upgrade}`);
-    if (s.upgrade === 'websocket') lines.push('Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==');
+    if (s.upgrade === 'websocket')
+      lines.push('Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==');
   }
   const origin = ORIGINS[s.origin];
   if (origin) lines.push(`Origin: ${origin}`);
@@ -316,10 +449,20 @@ export function renderRequest(s: RequestShape, creds: Credentials, rid: string, 
     const value = e.slice(colon + 1).trim();
     const sp = value.indexOf(' ');
     // obs-fold: the first extra's value continues on a line starting with a space.
-    lines.push(s.obsFold && i === 0 && sp > 0 ? `${name}: ${value.slice(0, sp)}\r\n ${value.slice(sp + 1)}` : `${name}: ${value}`);
+    lines.push(
+      s.obsFold && i === 0 && sp > 0
+        ? `${name}: ${value.slice(0, sp)}\r\n ${value.slice(sp + 1)}`
+        : `${name}: ${value}`,
+    );
   });
   const bytes = `${wireMethod} ${requestTarget} HTTP/${s.version}\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n${wire}`;
-  return { shape: s, rid: s.requestId === 'own' ? rid : null, wireMethod, body: s.framing.kind === 'none' ? '' : body, bytes };
+  return {
+    shape: s,
+    rid: s.requestId === 'own' ? rid : null,
+    wireMethod,
+    body: s.framing.kind === 'none' ? '' : body,
+    bytes,
+  };
 }
 
 export function renderPipeline(p: PipelineShape, creds: Credentials, ridPrefix: string): RenderedRequest[] {
@@ -332,7 +475,8 @@ export function renderPipeline(p: PipelineShape, creds: Credentials, ridPrefix: 
 export type Expected = 'anonymous' | 'bob' | 'refused';
 
 /** Headers a client's Connection may not name (SPEC §3.4): such a request gets 400. */
-const CONNECTION_FORBIDDEN = /^(host|content-length|transfer-encoding|x[-_]auth[-_].*|x-forwarded-(for|proto|host)|x-request-id)$/i;
+const CONNECTION_FORBIDDEN =
+  /^(host|content-length|transfer-encoding|x[-_]auth[-_].*|x-forwarded-(for|proto|host)|x-request-id)$/i;
 
 export function connectionNamesForbidden(s: RequestShape): boolean {
   return (s.connection ?? []).flatMap((t) => t.split(',')).some((t) => CONNECTION_FORBIDDEN.test(t.trim()));
@@ -351,7 +495,8 @@ export function expectedFor(s: RequestShape): Expected {
   if (anonymous(path) && anonymous(lower)) return 'anonymous';
   if (s.credential !== 'cookie' && s.credential !== 'bearer') return 'refused';
   if (lower === '/admin' || lower.startsWith('/admin/')) return 'refused';
-  if (s.target === 'proxy' && s.upgrade === 'websocket' && s.credential === 'cookie' && s.origin === 'evil') return 'refused';
+  if (s.target === 'proxy' && s.upgrade === 'websocket' && s.credential === 'cookie' && s.origin === 'evil')
+    return 'refused';
   return 'bob';
 }
 
@@ -362,12 +507,26 @@ export function authLike(headers: Record<string, unknown>): string[] {
 
 /** Removed from every peer (SPEC §3.4): they would make the app see another request. */
 export const REWRITE_HEADERS = [
-  'x-original-url', 'x-original-uri', 'x-rewrite-url', 'x-original-method', 'x-http-method-override', 'x-http-method', 'x-method-override',
+  'x-original-url',
+  'x-original-uri',
+  'x-rewrite-url',
+  'x-original-method',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
 ];
 /** Removed from untrusted peers (SPEC §3.4), besides X-Forwarded-For/-Proto/-Host which the gateway sets. */
 export const FORWARDING_FAMILY = [
-  'forwarded', 'x-real-ip', 'true-client-ip', 'x-client-ip', 'x-cluster-client-ip', 'cf-connecting-ip', 'fastly-client-ip',
-  'x-forwarded-port', 'x-forwarded-prefix', 'x-forwarded-server',
+  'forwarded',
+  'x-real-ip',
+  'true-client-ip',
+  'x-client-ip',
+  'x-cluster-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
 ];
 /** Any tenant's gateway cookie, login cookies included (SPEC §3.4). */
 export const GATEWAY_COOKIE = /^(__Host-|__Secure-)?gk_/;

@@ -16,5 +16,10 @@ export function parseSetCookie(line: string): SetCookie {
     else attributes.set(a.slice(0, i).toLowerCase(), a.slice(i + 1));
   }
   const ma = attributes.get('max-age');
-  return { name: pair.slice(0, eq), value: decodeURIComponent(pair.slice(eq + 1)), attributes, maxAge: typeof ma === 'string' ? Number(ma) : null };
+  return {
+    name: pair.slice(0, eq),
+    value: decodeURIComponent(pair.slice(eq + 1)),
+    attributes,
+    maxAge: typeof ma === 'string' ? Number(ma) : null,
+  };
 }

@@ -20,13 +20,15 @@ t.test('good targets pass unchanged', async (t) => {
     'https://DASHBOARD.ACME.TEST/',
     'https://eu.dash.acme.test/x',
     'https://dashboard.acme.test:443/x',
-  ]) t.equal(safeRedirect(rd, https), rd, rd);
+  ])
+    t.equal(safeRedirect(rd, https), rd, rd);
   for (const rd of [
     'http://localhost:8080/x',
     'http://dashboard.acme.test:8080/x', // app served through the gateway's port
     'http://dashboard.acme.test/x', // default port of the scheme
     'https://dashboard.acme.test/x', // upgrading is fine
-  ]) t.equal(safeRedirect(rd, http), rd, rd);
+  ])
+    t.equal(safeRedirect(rd, http), rd, rd);
 });
 
 t.test('open-redirect tricks land on /', async (t) => {
@@ -89,7 +91,8 @@ t.test('open-redirect tricks land on /', async (t) => {
     'https://dashboard.acme.test./', // trailing dot is another spelling
     'https://dashboard。acme。test/', // non-ASCII is refused before parsing
     'https://dashboard.acme.test/\u2215evil',
-  ]) t.equal(safeRedirect(rd, https), '/', JSON.stringify(rd));
+  ])
+    t.equal(safeRedirect(rd, https), '/', JSON.stringify(rd));
 });
 
 t.test('at the length limit', async (t) => {

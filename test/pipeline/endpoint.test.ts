@@ -11,11 +11,26 @@ const guard: Step = { name: 'guard', run: () => undefined };
 for (const credentials of ['any', 'session-cookie'] as const) {
   t.test(credentials, async (t) => {
     const steps = endpointSteps(credentials, guard);
-    t.same(steps.map((s) => s.name), ['resolve-tenant', 'authenticate', 'guard', 'check-expiry', 'bind-ip', 'record-activity', 'allow']);
+    t.same(
+      steps.map((s) => s.name),
+      ['resolve-tenant', 'authenticate', 'guard', 'check-expiry', 'bind-ip', 'record-activity', 'allow'],
+    );
     const shared = steps.filter((s) => PIPELINE.includes(s));
-    t.same(shared.map((s) => s.name), ['check-expiry', 'bind-ip', 'record-activity', 'allow'], "the proxy's own step objects, not copies");
+    t.same(
+      shared.map((s) => s.name),
+      ['check-expiry', 'bind-ip', 'record-activity', 'allow'],
+      "the proxy's own step objects, not copies",
+    );
     const order = shared.map((s) => PIPELINE.indexOf(s));
-    t.same(order, [...order].sort((a, b) => a - b), 'in the order the proxy runs them');
-    t.same(endpointSteps(credentials).map((s) => s.name), ['resolve-tenant', 'authenticate', 'check-expiry', 'bind-ip', 'record-activity', 'allow'], 'without a guard');
+    t.same(
+      order,
+      [...order].sort((a, b) => a - b),
+      'in the order the proxy runs them',
+    );
+    t.same(
+      endpointSteps(credentials).map((s) => s.name),
+      ['resolve-tenant', 'authenticate', 'check-expiry', 'bind-ip', 'record-activity', 'allow'],
+      'without a guard',
+    );
   });
 }

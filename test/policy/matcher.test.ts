@@ -4,7 +4,11 @@ import type { RouteRule } from '../../src/config/types.js';
 import { compileRoutes, routePatternError } from '../../src/policy/matcher.js';
 
 const authenticated = { roles: [], freshAuth: null };
-const rule = (path: string, methods: string[] | null = null, require: RouteRule['require'] = authenticated): RouteRule => ({ path, methods, require });
+const rule = (
+  path: string,
+  methods: string[] | null = null,
+  require: RouteRule['require'] = authenticated,
+): RouteRule => ({ path, methods, require });
 
 // The example table of SPEC §2, in order.
 const healthz = rule('/healthz', null, null);
@@ -165,7 +169,11 @@ t.test('matchAll: the rule as written and the rule lower-cased (SPEC §2 case)',
   t.same(m.matchAll('POST', '/Billing/x'), [all, billing]);
   const upper = rule('/Reports/**', null, { roles: ['auditor'], freshAuth: null });
   const m2 = compileRoutes([upper, all], { caseInsensitive: false });
-  t.same(m2.matchAll('GET', '/reports/q'), [all, upper], 'a lower-case path is also matched against lower-cased patterns');
+  t.same(
+    m2.matchAll('GET', '/reports/q'),
+    [all, upper],
+    'a lower-case path is also matched against lower-cased patterns',
+  );
   t.same(m2.matchAll('GET', '/Reports/q'), [upper, upper]);
   const ci = compileRoutes(specTable, { caseInsensitive: true });
   t.same(ci.matchAll('GET', '/ADMIN/x'), [admin], 'caseInsensitivePaths: only the lower-cased match');

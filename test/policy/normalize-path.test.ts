@@ -2,7 +2,8 @@
 import t, { type Test } from 'tap';
 import { normalizePath } from '../../src/policy/normalize-path.js';
 
-const label = (raw: string): string => JSON.stringify(raw.length > 80 ? raw.slice(0, 60) + `…(${raw.length} chars)` : raw);
+const label = (raw: string): string =>
+  JSON.stringify(raw.length > 80 ? raw.slice(0, 60) + `…(${raw.length} chars)` : raw);
 
 function ok(t: Test, raw: string, path: string, matchPath: string, query = ''): void {
   t.same(normalizePath(raw), { ok: true, path, matchPath, query }, label(raw));
@@ -14,13 +15,31 @@ function rejected(t: Test, raw: string, reason: string): void {
 }
 
 t.test('SPEC §2: all of these are the route /admin', async (t) => {
-  for (const raw of ['/admin', '//admin', '/./admin', '/x/../admin', '/x/%2e%2e/admin', '/admin;x', '/%61dmin', '/%2e/admin',
-    '/x/%2E%2e/admin', '/x/.%2E/admin', '///admin', '/a/b/../../admin', '/admin/.', '/;p/admin']) {
+  for (const raw of [
+    '/admin',
+    '//admin',
+    '/./admin',
+    '/x/../admin',
+    '/x/%2e%2e/admin',
+    '/admin;x',
+    '/%61dmin',
+    '/%2e/admin',
+    '/x/%2E%2e/admin',
+    '/x/.%2E/admin',
+    '///admin',
+    '/a/b/../../admin',
+    '/admin/.',
+    '/;p/admin',
+  ]) {
     const r = normalizePath(raw);
     t.ok(r.ok, raw);
     if (r.ok) t.equal(r.matchPath.replace(/\/$/, ''), '/admin', raw);
   }
-  t.equal((normalizePath('/admin/.') as { matchPath: string }).matchPath, '/admin/', 'a trailing dot-segment leaves a directory');
+  t.equal(
+    (normalizePath('/admin/.') as { matchPath: string }).matchPath,
+    '/admin/',
+    'a trailing dot-segment leaves a directory',
+  );
 });
 
 t.test('SPEC §2: rejected shapes', async (t) => {
@@ -141,9 +160,34 @@ t.test('idempotent: normalising the output gives the output', async (t) => {
 });
 
 t.test('seeded fuzz: every accepted output is canonical and a fixed point', async (t) => {
-  const parts = ['/', '//', '.', '..', '%2e', '%2E%2e', ';p', 'a', 'B', '%41', '%7e', '%3f', '%c3', '{', ':', '@', '*', '~', '%25'];
+  const parts = [
+    '/',
+    '//',
+    '.',
+    '..',
+    '%2e',
+    '%2E%2e',
+    ';p',
+    'a',
+    'B',
+    '%41',
+    '%7e',
+    '%3f',
+    '%c3',
+    '{',
+    ':',
+    '@',
+    '*',
+    '~',
+    '%25',
+  ];
   let seed = 0x2545f491;
-  const next = (): number => { seed ^= seed << 13; seed ^= seed >>> 17; seed ^= seed << 5; return (seed >>> 0) % parts.length; };
+  const next = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % parts.length;
+  };
   let accepted = 0;
   let bad = 0;
   for (let n = 0; n < 5000; n++) {
@@ -153,9 +197,19 @@ t.test('seeded fuzz: every accepted output is canonical and a fixed point', asyn
     if (!r.ok) continue;
     accepted++;
     const again = normalizePath(r.path);
-    const fine = r.path.startsWith('/') && !r.path.includes('//') && !r.matchPath.includes('//') && !r.matchPath.includes(';')
-      && !/(^|\/)\.\.?(\/|;|$)/.test(r.path) && again.ok && again.path === r.path && again.matchPath === r.matchPath;
-    if (!fine) { bad++; t.fail(`not canonical: ${raw} → ${JSON.stringify(r)}`); }
+    const fine =
+      r.path.startsWith('/') &&
+      !r.path.includes('//') &&
+      !r.matchPath.includes('//') &&
+      !r.matchPath.includes(';') &&
+      !/(^|\/)\.\.?(\/|;|$)/.test(r.path) &&
+      again.ok &&
+      again.path === r.path &&
+      again.matchPath === r.matchPath;
+    if (!fine) {
+      bad++;
+      t.fail(`not canonical: ${raw} → ${JSON.stringify(r)}`);
+    }
   }
   t.equal(bad, 0);
   t.ok(accepted > 1000, `${accepted} accepted inputs checked`);

@@ -21,7 +21,14 @@ function fixture(alive = true) {
   const live = new LiveConnections(3600_000);
   live.watchSessions(watch);
   const now = clock.now();
-  const session: LiveSession = { tenant: 'acme', id: 'sess_1', userId: 'u1', expiresAt: now + 24 * 60 * MIN, lastActiveAt: now, idleTimeoutMs: 30 * MIN };
+  const session: LiveSession = {
+    tenant: 'acme',
+    id: 'sess_1',
+    userId: 'u1',
+    expiresAt: now + 24 * 60 * MIN,
+    lastActiveAt: now,
+    idleTimeoutMs: 30 * MIN,
+  };
   return { clock, calls, live, session };
 }
 

@@ -35,7 +35,8 @@ async function parsed(bytes: string): Promise<http.IncomingMessage> {
   return got;
 }
 
-const pairs = (list: string[]): [string, string][] => list.flatMap((v, i) => (i % 2 === 0 ? [[v.toLowerCase(), list[i + 1]!] as [string, string]] : []));
+const pairs = (list: string[]): [string, string][] =>
+  list.flatMap((v, i) => (i % 2 === 0 ? [[v.toLowerCase(), list[i + 1]!] as [string, string]] : []));
 const names = (list: string[]): string[] => pairs(list).map(([n]) => n);
 
 t.test('canonical names: lower-case, _ read as -', async (t) => {
@@ -44,25 +45,63 @@ t.test('canonical names: lower-case, _ read as -', async (t) => {
 });
 
 t.test('Connection may not name framing, Host or a header the gateway sets', async (t) => {
-  for (const c of ['host', 'Content-Length', 'transfer-encoding', 'X-Auth-User', 'x_auth_roles', 'X-Forwarded-For', 'x-forwarded-prefix', 'Forwarded', 'X-Real-IP', 'x-request-id', 'close, Host']) {
+  for (const c of [
+    'host',
+    'Content-Length',
+    'transfer-encoding',
+    'X-Auth-User',
+    'x_auth_roles',
+    'X-Forwarded-For',
+    'x-forwarded-prefix',
+    'Forwarded',
+    'X-Real-IP',
+    'x-request-id',
+    'close, Host',
+  ]) {
     const req = await parsed(`GET / HTTP/1.1\r\nHost: a\r\nConnection: ${c}\r\n\r\n`);
     t.match(framingError(req, false), /^Connection names /, `Connection: ${c}`);
   }
-  t.equal(framingError(await parsed('GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Custom\r\n\r\n'), false), null);
+  t.equal(
+    framingError(await parsed('GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Custom\r\n\r\n'), false),
+    null,
+  );
 });
 
 t.test('bodies: chunked only as the one transfer coding; upgrades are GET without a body', async (t) => {
-  t.equal(framingError(await parsed('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'), false), null);
-  t.equal(framingError(await parsed('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n'), false), 'unsupported Transfer-Encoding');
-  t.equal(framingError(await parsed('DELETE / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc'), false), null, 'a DELETE with a body is forwarded framed');
-  const ws = 'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
+  t.equal(
+    framingError(await parsed('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'), false),
+    null,
+  );
+  t.equal(
+    framingError(
+      await parsed('POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n'),
+      false,
+    ),
+    'unsupported Transfer-Encoding',
+  );
+  t.equal(
+    framingError(await parsed('DELETE / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc'), false),
+    null,
+    'a DELETE with a body is forwarded framed',
+  );
+  const ws =
+    'Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n';
   t.equal(framingError(await parsed(`GET /s HTTP/1.1\r\nHost: a\r\n${ws}\r\n`), true), null);
-  t.equal(framingError(await parsed(`POST /s HTTP/1.1\r\nHost: a\r\n${ws}Content-Length: 0\r\n\r\n`), true), 'upgrade with a method other than GET');
-  t.equal(framingError(await parsed(`GET /s HTTP/1.1\r\nHost: a\r\n${ws}Content-Length: 5\r\n\r\nhello`), true), 'upgrade with a body');
-  t.equal(framingError(await parsed('GET /s HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n'), true), 'upgrade to something other than websocket');
+  t.equal(
+    framingError(await parsed(`POST /s HTTP/1.1\r\nHost: a\r\n${ws}Content-Length: 0\r\n\r\n`), true),
+    'upgrade with a method other than GET',
+  );
+  t.equal(
+    framingError(await parsed(`GET /s HTTP/1.1\r\nHost: a\r\n${ws}Content-Length: 5\r\n\r\nhello`), true),
+    'upgrade with a body',
+  );
+  t.equal(
+    framingError(await parsed('GET /s HTTP/1.1\r\nHost: a\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n'), true),
+    'upgrade to something other than websocket',
+  );
 });
 
-t.test('headers: the removed families from an untrusted peer, the gateway\'s own added', async (t) => {
+t.test("headers: the removed families from an untrusted peer, the gateway's own added", async (t) => {
   const req = await parsed(
     'DELETE /x HTTP/1.1\r\nHost: app.test\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nTrailer: X-Foo\r\n' +
       'Transfer-Encoding: chunked\r\nExpect: 100-continue\r\nProxy-Authorization: Basic eA==\r\n' +
@@ -73,7 +112,17 @@ t.test('headers: the removed families from an untrusted peer, the gateway\'s own
       'Cookie: a=1; gk_acme=s.x; __Host-gk_globex=y\r\nX-Request-Id: rid-1\r\nAccept: */*\r\nX-App: kept\r\nX-App: twice\r\n\r\n0\r\n\r\n',
   );
   const out = outgoingHeaders(req, { trustedPeer: false, identity: null, upgrade: false });
-  t.same(names(out), ['accept', 'x-app', 'x-app', 'host', 'cookie', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id']);
+  t.same(names(out), [
+    'accept',
+    'x-app',
+    'x-app',
+    'host',
+    'cookie',
+    'x-forwarded-for',
+    'x-forwarded-proto',
+    'x-forwarded-host',
+    'x-request-id',
+  ]);
   const h = Object.fromEntries(pairs(out).filter(([n]) => n !== 'x-app'));
   t.equal(h.host, 'app.test');
   t.equal(h.cookie, 'a=1');
@@ -84,7 +133,9 @@ t.test('headers: the removed families from an untrusted peer, the gateway\'s own
 });
 
 t.test('from a trusted proxy: its forwarding headers are believed and extended', async (t) => {
-  const req = await parsed('GET /x HTTP/1.1\r\nHost: app.test\r\nX-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: public.test\r\nX-Forwarded-Prefix: /p\r\nX-Real-IP: 203.0.113.9\r\nX-Original-URL: /admin\r\nContent-Length: 2\r\n\r\nhi');
+  const req = await parsed(
+    'GET /x HTTP/1.1\r\nHost: app.test\r\nX-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\nX-Forwarded-Host: public.test\r\nX-Forwarded-Prefix: /p\r\nX-Real-IP: 203.0.113.9\r\nX-Original-URL: /admin\r\nContent-Length: 2\r\n\r\nhi',
+  );
   const h = Object.fromEntries(pairs(outgoingHeaders(req, { trustedPeer: true, identity: null, upgrade: false })));
   t.equal(h['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
   t.equal(h['x-forwarded-proto'], 'https');
@@ -96,8 +147,20 @@ t.test('from a trusted proxy: its forwarding headers are believed and extended',
 });
 
 t.test('identity headers come only from the gateway; an upgrade gets its own Connection/Upgrade', async (t) => {
-  const req = await parsed('GET /s HTTP/1.1\r\nHost: app.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-Auth-User: u-alice\r\n\r\n');
-  const identity = { userId: 'u-bob', email: 'b@x', name: 'Bob\r\nX-Evil: 1', roles: ['r1'], tenant: 'acme', sessionId: 'sess_1', authTime: 1_000_000, clientId: null, scope: null };
+  const req = await parsed(
+    'GET /s HTTP/1.1\r\nHost: app.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nX-Auth-User: u-alice\r\n\r\n',
+  );
+  const identity = {
+    userId: 'u-bob',
+    email: 'b@x',
+    name: 'Bob\r\nX-Evil: 1',
+    roles: ['r1'],
+    tenant: 'acme',
+    sessionId: 'sess_1',
+    authTime: 1_000_000,
+    clientId: null,
+    scope: null,
+  };
   const out = outgoingHeaders(req, { trustedPeer: false, identity, upgrade: true });
   const h = Object.fromEntries(pairs(out));
   t.equal(h['x-auth-user'], 'u-bob');

@@ -5,11 +5,43 @@ import { clientResponseHeaders } from '../../src/proxy/response-headers.js';
 const raw = (...pairs: string[]): Buffer[] => pairs.map((p) => Buffer.from(p, 'latin1'));
 
 t.test('hop-by-hop headers and those the upstream Connection names are dropped', async (t) => {
-  const out = clientResponseHeaders(raw('Content-Type', 'text/plain', 'Connection', 'keep-alive, X-Internal', 'Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'X-Internal', 'secret', 'Upgrade', 'h2c', 'Trailer', 'X-T', 'X-App', '1'));
+  const out = clientResponseHeaders(
+    raw(
+      'Content-Type',
+      'text/plain',
+      'Connection',
+      'keep-alive, X-Internal',
+      'Keep-Alive',
+      'timeout=5',
+      'Transfer-Encoding',
+      'chunked',
+      'X-Internal',
+      'secret',
+      'Upgrade',
+      'h2c',
+      'Trailer',
+      'X-T',
+      'X-App',
+      '1',
+    ),
+  );
   t.same({ ...out }, { 'content-type': 'text/plain', 'x-app': '1' });
 });
 
 t.test('Set-Cookie: gateway cookie names dropped, others kept in order', async (t) => {
-  const out = clientResponseHeaders(raw('Set-Cookie', 'a=1', 'Set-Cookie', '=gk_acme=planted', 'Set-Cookie', '__Host-gk_acme=x', 'Set-Cookie', 'gk_acme =y', 'Set-Cookie', 'b=2'));
+  const out = clientResponseHeaders(
+    raw(
+      'Set-Cookie',
+      'a=1',
+      'Set-Cookie',
+      '=gk_acme=planted',
+      'Set-Cookie',
+      '__Host-gk_acme=x',
+      'Set-Cookie',
+      'gk_acme =y',
+      'Set-Cookie',
+      'b=2',
+    ),
+  );
   t.same({ ...out }, { 'set-cookie': ['a=1', 'b=2'] }, 'the kept ones stay separate lines, in order');
 });

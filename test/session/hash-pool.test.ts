@@ -6,7 +6,12 @@ import { defaultHashPoolOptions, HashPool, HashPoolBusyError } from '../../src/s
 import { verifyPassword, hashPassword } from '../../src/session/password.js';
 
 /** A check the test finishes when it likes; `started` tells whether it got a slot. */
-function gate(): { check: () => Promise<string>; finish: (v?: string) => void; fail: (e: Error) => void; started: () => boolean } {
+function gate(): {
+  check: () => Promise<string>;
+  finish: (v?: string) => void;
+  fail: (e: Error) => void;
+  started: () => boolean;
+} {
   let resolve!: (v: string) => void;
   let reject!: (e: Error) => void;
   let started = false;
@@ -45,7 +50,11 @@ t.test('at most `slots` checks run; the queue is FIFO; beyond the queue a check 
   const gates = Array.from({ length: 5 }, gate);
   const runs = gates.map((g) => outcome(pool.run(g.check)));
   await settle();
-  t.same(gates.map((g) => g.started()), [true, true, false, false, false], 'two run, the rest wait or are refused');
+  t.same(
+    gates.map((g) => g.started()),
+    [true, true, false, false, false],
+    'two run, the rest wait or are refused',
+  );
   t.same(pool.load, { running: 2, waiting: 2 });
   const busy = await runs[4]!;
   t.type(busy, HashPoolBusyError, 'the fifth: queue full, refused at once');
@@ -54,7 +63,11 @@ t.test('at most `slots` checks run; the queue is FIFO; beyond the queue a check 
   gates[1]!.finish('b');
   t.equal(await runs[1], 'b');
   await settle();
-  t.same(gates.map((g) => g.started()), [true, true, true, false, false], 'the freed slot goes to the first waiter');
+  t.same(
+    gates.map((g) => g.started()),
+    [true, true, true, false, false],
+    'the freed slot goes to the first waiter',
+  );
   gates[0]!.fail(new Error('boom'));
   t.match(await runs[0], { message: 'boom' }, 'a failing check rejects with its error');
   await settle();
@@ -88,10 +101,14 @@ t.test('real password checks through a pool of one slot', async (t) => {
   const pool = new HashPool({ slots: 1, queue: 8, maxWaitMs: 60_000 });
   const hash = await hashPassword('pw', { ln: 10 });
   let most = 0;
-  const results = await Promise.all(Array.from({ length: 6 }, (_, i) => pool.run(async () => {
-    most = Math.max(most, pool.load.running);
-    return verifyPassword(i % 2 ? 'pw' : 'nope', hash);
-  })));
+  const results = await Promise.all(
+    Array.from({ length: 6 }, (_, i) =>
+      pool.run(async () => {
+        most = Math.max(most, pool.load.running);
+        return verifyPassword(i % 2 ? 'pw' : 'nope', hash);
+      }),
+    ),
+  );
   t.same(results, [false, true, false, true, false, true]);
   t.equal(most, 1, 'one at a time');
 });

@@ -1,7 +1,11 @@
 // scrypt password hashes: round trip, wrong password, tampering, bounded parameters, equal-cost burnVerify.
 import t from 'tap';
 import {
-  burnVerify, DEFAULT_SCRYPT_PARAMS, hashPassword, parsePasswordHash, verifyPassword,
+  burnVerify,
+  DEFAULT_SCRYPT_PARAMS,
+  hashPassword,
+  parsePasswordHash,
+  verifyPassword,
 } from '../../src/session/password.js';
 
 const CHEAP = { ln: 10 }; // 1 MiB, a few ms: keeps the suite fast
@@ -39,7 +43,11 @@ t.test('tampered hashes never verify', async (t) => {
   const parts = h.split('$'); // ['', 'scrypt', params, salt, hash]
   const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
   t.equal(await verifyPassword('pw', [...parts.slice(0, 4), flip(parts[4] ?? '')].join('$')), false, 'hash changed');
-  t.equal(await verifyPassword('pw', [...parts.slice(0, 3), flip(parts[3] ?? ''), parts[4]].join('$')), false, 'salt changed');
+  t.equal(
+    await verifyPassword('pw', [...parts.slice(0, 3), flip(parts[3] ?? ''), parts[4]].join('$')),
+    false,
+    'salt changed',
+  );
   t.equal(await verifyPassword('pw', h.replace('ln=10', 'ln=11')), false, 'cost changed');
   t.equal(await verifyPassword('pw', h.replace('$scrypt$', '$bcrypt$')), false, 'algorithm changed');
   t.equal(await verifyPassword('pw', h.slice(0, -4)), false, 'truncated');
@@ -54,8 +62,19 @@ t.test('parameters out of bounds are refused (a hostile config cannot make login
   const enc = (params: string) => `$scrypt$${params}$${salt}$${key}`;
   t.ok(parsePasswordHash(enc('ln=10,r=8,p=1')));
   t.ok(parsePasswordHash(enc('ln=20,r=1,p=1')), '128 MiB is allowed');
-  for (const bad of ['ln=9,r=8,p=1', 'ln=21,r=8,p=1', 'ln=30,r=8,p=1', 'ln=15,r=0,p=1', 'ln=15,r=33,p=1',
-    'ln=15,r=8,p=0', 'ln=15,r=8,p=17', 'ln=20,r=32,p=1', 'ln=15,p=1,r=8', 'ln=15,r=8', 'ln=1e1,r=8,p=1']) {
+  for (const bad of [
+    'ln=9,r=8,p=1',
+    'ln=21,r=8,p=1',
+    'ln=30,r=8,p=1',
+    'ln=15,r=0,p=1',
+    'ln=15,r=33,p=1',
+    'ln=15,r=8,p=0',
+    'ln=15,r=8,p=17',
+    'ln=20,r=32,p=1',
+    'ln=15,p=1,r=8',
+    'ln=15,r=8',
+    'ln=1e1,r=8,p=1',
+  ]) {
     t.equal(parsePasswordHash(enc(bad)), null, bad);
   }
   t.equal(parsePasswordHash(`$scrypt$ln=10,r=8,p=1$${salt.slice(0, 10)}$${key}`), null, 'salt too short');

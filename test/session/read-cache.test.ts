@@ -140,17 +140,24 @@ t.test('a read that straddles an invalidation does not fill the cache', async (t
   t.equal(await f.cache.session(f.store, 'acme', s.id), null, 'but it was not cached');
 });
 
-t.test('a verified cookie secret is remembered only for its own record, and only the same secret matches', async (t) => {
-  const f = await fixture();
-  const s = await saved(f);
-  const cached = (await f.cache.session(f.store, 'acme', s.id))!;
-  const secret = 'A'.repeat(43);
-  t.equal(f.cache.secretVerified(cached, secret), false, 'nothing verified yet');
-  f.cache.noteVerifiedSecret(cached, secret);
-  t.equal(f.cache.secretVerified(cached, secret), true, 'the same secret');
-  t.equal(f.cache.secretVerified(cached, `${'A'.repeat(42)}B`), false, 'one character off');
-  t.equal(f.cache.secretVerified(cached, 'A'.repeat(42)), false, 'shorter');
-  t.equal(f.cache.secretVerified({ ...cached, secretHash: 'f'.repeat(64) }, secret), false, 'a record with another hash (rotated secret)');
-  f.cache.forget(s.id);
-  t.equal(f.cache.secretVerified(cached, secret), false, 'forgotten with the entry');
-});
+t.test(
+  'a verified cookie secret is remembered only for its own record, and only the same secret matches',
+  async (t) => {
+    const f = await fixture();
+    const s = await saved(f);
+    const cached = (await f.cache.session(f.store, 'acme', s.id))!;
+    const secret = 'A'.repeat(43);
+    t.equal(f.cache.secretVerified(cached, secret), false, 'nothing verified yet');
+    f.cache.noteVerifiedSecret(cached, secret);
+    t.equal(f.cache.secretVerified(cached, secret), true, 'the same secret');
+    t.equal(f.cache.secretVerified(cached, `${'A'.repeat(42)}B`), false, 'one character off');
+    t.equal(f.cache.secretVerified(cached, 'A'.repeat(42)), false, 'shorter');
+    t.equal(
+      f.cache.secretVerified({ ...cached, secretHash: 'f'.repeat(64) }, secret),
+      false,
+      'a record with another hash (rotated secret)',
+    );
+    f.cache.forget(s.id);
+    t.equal(f.cache.secretVerified(cached, secret), false, 'forgotten with the entry');
+  },
+);

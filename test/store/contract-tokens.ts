@@ -48,7 +48,13 @@ export function runTokenContract(t: Test, name: string, makeStore: () => Promise
 
   /** A token session with a chain whose first token is hash('t0'), expiring in a day. */
   async function tokenSession(store: SessionStore, f: StoreFixture, userId = 'u1') {
-    const s = sessionFor(f.clock, { kind: 'token', userId, clientId: 'web-spa', idleTimeoutMs: null, authMethod: 'authorization_code' });
+    const s = sessionFor(f.clock, {
+      kind: 'token',
+      userId,
+      clientId: 'web-spa',
+      idleTimeoutMs: null,
+      authMethod: 'authorization_code',
+    });
     await store.createSession(s, unlimited, f.clock.now());
     const chain: RefreshChain = { clientId: 'web-spa', currentHash: h('t0'), expiresAt: f.clock.now() + 24 * 60 * MIN };
     await store.saveRefreshChain('acme', s.id, chain, f.clock.now());
@@ -73,21 +79,51 @@ export function runTokenContract(t: Test, name: string, makeStore: () => Promise
     f.clock.advance(MIN);
     const next = rotateArgs(f, 't0', 't1');
     t.strictSame(await store.rotateRefreshToken('acme', s.id, next), { result: 'rotated', clientId: 'web-spa' });
-    t.strictSame(await store.getRefreshChain('acme', s.id), { clientId: 'web-spa', currentHash: h('t1'), expiresAt: next.expiresAt });
+    t.strictSame(await store.getRefreshChain('acme', s.id), {
+      clientId: 'web-spa',
+      currentHash: h('t1'),
+      expiresAt: next.expiresAt,
+    });
 
     f.clock.advance(10 * SEC);
-    t.strictSame(await store.rotateRefreshToken('acme', s.id, rotateArgs(f, 't0', 'x')), { result: 'grace', clientId: 'web-spa', successorBox: 'box-t1' }, 'the old token within grace: the same successor');
-    t.strictSame(await store.getRefreshChain('acme', s.id), { clientId: 'web-spa', currentHash: h('t1'), expiresAt: next.expiresAt }, 'grace changes nothing');
+    t.strictSame(
+      await store.rotateRefreshToken('acme', s.id, rotateArgs(f, 't0', 'x')),
+      { result: 'grace', clientId: 'web-spa', successorBox: 'box-t1' },
+      'the old token within grace: the same successor',
+    );
+    t.strictSame(
+      await store.getRefreshChain('acme', s.id),
+      { clientId: 'web-spa', currentHash: h('t1'), expiresAt: next.expiresAt },
+      'grace changes nothing',
+    );
     f.clock.advance(20 * SEC); // exactly graceMs after the rotation: still grace
     t.equal((await store.rotateRefreshToken('acme', s.id, rotateArgs(f, 't0', 'x'))).result, 'grace');
     f.clock.advance(1);
-    t.strictSame(await store.rotateRefreshToken('acme', s.id, rotateArgs(f, 't0', 'x')), { result: 'reuse', clientId: 'web-spa' }, 'after the grace: reuse');
+    t.strictSame(
+      await store.rotateRefreshToken('acme', s.id, rotateArgs(f, 't0', 'x')),
+      { result: 'reuse', clientId: 'web-spa' },
+      'after the grace: reuse',
+    );
 
-    t.strictSame(await store.rotateRefreshToken('acme', s.id, rotateArgs(f, 'never-issued', 'x')), { result: 'unknown' });
-    t.strictSame(await store.rotateRefreshToken('globex', s.id, rotateArgs(f, 't1', 'x')), { result: 'unknown' }, 'another tenant');
+    t.strictSame(await store.rotateRefreshToken('acme', s.id, rotateArgs(f, 'never-issued', 'x')), {
+      result: 'unknown',
+    });
+    t.strictSame(
+      await store.rotateRefreshToken('globex', s.id, rotateArgs(f, 't1', 'x')),
+      { result: 'unknown' },
+      'another tenant',
+    );
     const other = sessionFor(f.clock, { kind: 'token' });
-    t.strictSame(await store.rotateRefreshToken('acme', other.id, rotateArgs(f, 't1', 'x')), { result: 'unknown' }, 'no chain');
-    t.strictSame(await store.rotateRefreshToken('acme', 'sess_nope', rotateArgs(f, 't1', 'x')), { result: 'unknown' }, 'not a session id');
+    t.strictSame(
+      await store.rotateRefreshToken('acme', other.id, rotateArgs(f, 't1', 'x')),
+      { result: 'unknown' },
+      'no chain',
+    );
+    t.strictSame(
+      await store.rotateRefreshToken('acme', 'sess_nope', rotateArgs(f, 't1', 'x')),
+      { result: 'unknown' },
+      'not a session id',
+    );
 
     // The chain goes on; every earlier token is now a reuse, only the last one has grace.
     t.equal((await store.rotateRefreshToken('acme', s.id, rotateArgs(f, 't1', 't2'))).result, 'rotated');
@@ -106,14 +142,36 @@ export function runTokenContract(t: Test, name: string, makeStore: () => Promise
     const { store, clock } = f;
     const s = sessionFor(clock, { kind: 'token', idleTimeoutMs: null });
     await store.createSession(s, unlimited, clock.now());
-    await store.saveRefreshChain('acme', s.id, { clientId: 'c', currentHash: h('t0'), expiresAt: clock.now() + 10 * MIN }, clock.now());
+    await store.saveRefreshChain(
+      'acme',
+      s.id,
+      { clientId: 'c', currentHash: h('t0'), expiresAt: clock.now() + 10 * MIN },
+      clock.now(),
+    );
     clock.advance(10 * MIN);
-    t.strictSame(await store.rotateRefreshToken('acme', s.id, rotateArgs(f, 't0', 't1')), { result: 'unknown' }, 'expired at exp');
+    t.strictSame(
+      await store.rotateRefreshToken('acme', s.id, rotateArgs(f, 't0', 't1')),
+      { result: 'unknown' },
+      'expired at exp',
+    );
     // A rotation moves the expiry to the successor's.
-    await store.saveRefreshChain('acme', s.id, { clientId: 'c', currentHash: h('t0'), expiresAt: clock.now() + 10 * MIN }, clock.now());
-    t.equal((await store.rotateRefreshToken('acme', s.id, rotateArgs(f, 't0', 't1', { expiresAt: clock.now() + 60 * MIN }))).result, 'rotated');
+    await store.saveRefreshChain(
+      'acme',
+      s.id,
+      { clientId: 'c', currentHash: h('t0'), expiresAt: clock.now() + 10 * MIN },
+      clock.now(),
+    );
+    t.equal(
+      (await store.rotateRefreshToken('acme', s.id, rotateArgs(f, 't0', 't1', { expiresAt: clock.now() + 60 * MIN })))
+        .result,
+      'rotated',
+    );
     clock.advance(59 * MIN);
-    t.equal((await store.rotateRefreshToken('acme', s.id, rotateArgs(f, 't1', 't2'))).result, 'rotated', 'alive until the new exp');
+    t.equal(
+      (await store.rotateRefreshToken('acme', s.id, rotateArgs(f, 't1', 't2'))).result,
+      'rotated',
+      'alive until the new exp',
+    );
   });
 
   test('refresh chain: deleted with its session, by deleteUserSessions and by eviction', async (t, f) => {
@@ -136,12 +194,24 @@ export function runTokenContract(t: Test, name: string, makeStore: () => Promise
     clock.advance(MIN);
     const login = sessionFor(clock, { kind: 'browser' });
     await store.createSession(login, unlimited, clock.now());
-    await store.saveRefreshChain('acme', login.id, { clientId: 'web-spa', currentHash: h('b0'), expiresAt: clock.now() + MIN }, clock.now());
+    await store.saveRefreshChain(
+      'acme',
+      login.id,
+      { clientId: 'web-spa', currentHash: h('b0'), expiresAt: clock.now() + MIN },
+      clock.now(),
+    );
     clock.advance(MIN);
     const newer = sessionFor(clock, { kind: 'browser' });
-    t.same(await store.createSession(newer, { max: 1, policy: 'evict-oldest' }, clock.now()), { ok: true, evicted: [login.id] });
+    t.same(await store.createSession(newer, { max: 1, policy: 'evict-oldest' }, clock.now()), {
+      ok: true,
+      evicted: [login.id],
+    });
     t.equal(await store.getRefreshChain('acme', login.id), null, 'an evicted session loses its chain');
-    t.strictSame(await store.getRefreshChain('acme', c.s.id), c.chain, 'the token session is not evicted by the login limit');
+    t.strictSame(
+      await store.getRefreshChain('acme', c.s.id),
+      c.chain,
+      'the token session is not evicted by the login limit',
+    );
   });
 
   for (const graceMs of [30 * SEC, 0]) {
@@ -149,14 +219,21 @@ export function runTokenContract(t: Test, name: string, makeStore: () => Promise
       const { store } = f;
       const { s } = await tokenSession(store, f);
       const results = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => store.rotateRefreshToken('acme', s.id, rotateArgs(f, 't0', `t1-${i}`, { graceMs }))),
+        Array.from({ length: 10 }, (_, i) =>
+          store.rotateRefreshToken('acme', s.id, rotateArgs(f, 't0', `t1-${i}`, { graceMs })),
+        ),
       );
       const winners = results.flatMap((r, i) => (r.result === 'rotated' ? [i] : []));
       t.equal(winners.length, 1, 'exactly one rotated');
       const w = winners[0]!;
-      t.equal((await store.getRefreshChain('acme', s.id))?.currentHash, h(`t1-${w}`), "the chain holds the winner's successor");
+      t.equal(
+        (await store.getRefreshChain('acme', s.id))?.currentHash,
+        h(`t1-${w}`),
+        "the chain holds the winner's successor",
+      );
       const others = results.filter((_, i) => i !== w);
-      if (graceMs > 0) t.strictSame(others, Array(9).fill({ result: 'grace', clientId: 'web-spa', successorBox: `box-t1-${w}` }));
+      if (graceMs > 0)
+        t.strictSame(others, Array(9).fill({ result: 'grace', clientId: 'web-spa', successorBox: `box-t1-${w}` }));
       else t.strictSame(others, Array(9).fill({ result: 'reuse', clientId: 'web-spa' }));
     });
   }
@@ -175,7 +252,10 @@ export function runTokenContract(t: Test, name: string, makeStore: () => Promise
     const code = hashSecret(newSecret());
     await store.saveAuthCode('acme', code, 'payload', 60 * SEC);
     const got = await Promise.all(Array.from({ length: 10 }, () => store.takeAuthCode('acme', code)));
-    t.same(got.filter((x) => x !== null), ['payload']);
+    t.same(
+      got.filter((x) => x !== null),
+      ['payload'],
+    );
   });
 
   test('access-token deny list', async (t, { store, clock }) => {
@@ -198,54 +278,110 @@ export function runTokenContract(t: Test, name: string, makeStore: () => Promise
   const ADMITTED = { admitted: true };
   const BUSY = { admitted: false, lockedUntil: null };
   /** Admits an attempt and settles it as failed (asserting it was admitted). */
-  async function fail(t: Test, store: SessionStore, now: number, subject: string, source: string, tenant = 'acme'): Promise<void> {
+  async function fail(
+    t: Test,
+    store: SessionStore,
+    now: number,
+    subject: string,
+    source: string,
+    tenant = 'acme',
+  ): Promise<void> {
     const a = at(subject, source);
     t.strictSame(await store.admitAttempt(tenant, a, rule, now), ADMITTED, `${subject} from ${source} admitted`);
     await store.settleAttempt(tenant, a, 'failed', rule, now);
   }
 
-  test('throttle: at most maxFailures attempts in flight per key; a settled one gives its place back', async (t, { store, clock }) => {
+  test('throttle: at most maxFailures attempts in flight per key; a settled one gives its place back', async (t, {
+    store,
+    clock,
+  }) => {
     const now = clock.now();
     const inFlight = [at('u:alice', 'ip:1'), at('u:alice', 'ip:2'), at('u:alice', 'ip:3')];
     for (const a of inFlight) t.strictSame(await store.admitAttempt('acme', a, rule, now), ADMITTED);
-    t.strictSame(await store.admitAttempt('acme', at('u:alice', 'ip:4'), rule, now), BUSY, 'a fourth for the subject: busy, not locked');
-    t.strictSame(await store.admitAttempt('acme', at('u:bob', 'ip:1'), rule, now), ADMITTED, 'another subject from a source with one in flight');
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:alice', 'ip:4'), rule, now),
+      BUSY,
+      'a fourth for the subject: busy, not locked',
+    );
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:bob', 'ip:1'), rule, now),
+      ADMITTED,
+      'another subject from a source with one in flight',
+    );
     t.strictSame(await store.admitAttempt('globex', at('u:alice', 'ip:4'), rule, now), ADMITTED, 'another tenant');
     await store.settleAttempt('acme', inFlight[0]!, 'succeeded', rule, now);
-    t.strictSame(await store.admitAttempt('acme', at('u:alice', 'ip:5'), rule, now), ADMITTED, 'a success gave its place back');
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:alice', 'ip:5'), rule, now),
+      ADMITTED,
+      'a success gave its place back',
+    );
     t.strictSame(await store.admitAttempt('acme', at('u:alice', 'ip:6'), rule, now), BUSY);
     await store.settleAttempt('acme', inFlight[1]!, 'abandoned', rule, now);
-    t.strictSame(await store.admitAttempt('acme', at('u:alice', 'ip:7'), rule, now), ADMITTED, 'so did an abandoned one, without counting');
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:alice', 'ip:7'), rule, now),
+      ADMITTED,
+      'so did an abandoned one, without counting',
+    );
 
     // The source fills up across subjects the same way.
     for (const u of ['u:c', 'u:d']) t.strictSame(await store.admitAttempt('acme', at(u, 'ip:9'), rule, now), ADMITTED);
     t.strictSame(await store.admitAttempt('acme', at('u:e', 'ip:9'), rule, now), ADMITTED);
-    t.strictSame(await store.admitAttempt('acme', at('u:f', 'ip:9'), rule, now), BUSY, 'a fourth from the source: busy');
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:f', 'ip:9'), rule, now),
+      BUSY,
+      'a fourth from the source: busy',
+    );
   });
 
-  test('throttle: maxFailures failures lock the key from the last one; the lockout is neither extended nor shortened', async (t, { store, clock }) => {
+  test('throttle: maxFailures failures lock the key from the last one; the lockout is neither extended nor shortened', async (t, {
+    store,
+    clock,
+  }) => {
     await fail(t, store, clock.now(), 'u:alice', 'ip:1');
     clock.advance(MIN);
     await fail(t, store, clock.now(), 'u:alice', 'ip:2');
     clock.advance(MIN);
     await fail(t, store, clock.now(), 'u:alice', 'ip:3');
     const lockedUntil = clock.now() + rule.lockoutMs;
-    t.strictSame(await store.admitAttempt('acme', at('u:alice', 'ip:4'), rule, clock.now()), { admitted: false, lockedUntil }, 'the third failure locked the subject');
-    t.strictSame(await store.admitAttempt('acme', at('u:bob', 'ip:1'), rule, clock.now()), ADMITTED, 'its sources are not locked (one failure each)');
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:alice', 'ip:4'), rule, clock.now()),
+      { admitted: false, lockedUntil },
+      'the third failure locked the subject',
+    );
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:bob', 'ip:1'), rule, clock.now()),
+      ADMITTED,
+      'its sources are not locked (one failure each)',
+    );
     clock.advance(5 * MIN);
     for (let i = 0; i < 5; i++) {
-      t.strictSame(await store.admitAttempt('acme', at('u:alice', `ip:${10 + i}`), rule, clock.now()), { admitted: false, lockedUntil }, 'attempts during the lockout do not extend it');
+      t.strictSame(
+        await store.admitAttempt('acme', at('u:alice', `ip:${10 + i}`), rule, clock.now()),
+        { admitted: false, lockedUntil },
+        'attempts during the lockout do not extend it',
+      );
     }
     clock.advance(5 * MIN - 1);
-    t.strictSame(await store.admitAttempt('acme', at('u:alice', 'ip:20'), rule, clock.now()), { admitted: false, lockedUntil }, 'locked until the last millisecond');
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:alice', 'ip:20'), rule, clock.now()),
+      { admitted: false, lockedUntil },
+      'locked until the last millisecond',
+    );
     clock.advance(1);
     // The lockout is over: the count starts over (two failures do not lock again).
     await fail(t, store, clock.now(), 'u:alice', 'ip:21');
     await fail(t, store, clock.now(), 'u:alice', 'ip:22');
-    t.strictSame(await store.admitAttempt('acme', at('u:alice', 'ip:23'), rule, clock.now()), ADMITTED, 'the count started over when the lockout ended');
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:alice', 'ip:23'), rule, clock.now()),
+      ADMITTED,
+      'the count started over when the lockout ended',
+    );
   });
 
-  test('throttle: the source counts across subjects; a success clears the subject\'s count, not the source\'s', async (t, { store, clock }) => {
+  test("throttle: the source counts across subjects; a success clears the subject's count, not the source's", async (t, {
+    store,
+    clock,
+  }) => {
     const now = clock.now();
     await fail(t, store, now, 'u:alice', 'ip:7');
     await fail(t, store, now, 'u:bob', 'ip:7');
@@ -253,7 +389,11 @@ export function runTokenContract(t: Test, name: string, makeStore: () => Promise
     t.strictSame(await store.admitAttempt('acme', ok, rule, now), ADMITTED);
     await store.settleAttempt('acme', ok, 'succeeded', rule, now);
     await fail(t, store, now, 'u:dave', 'ip:7');
-    t.strictSame(await store.admitAttempt('acme', at('u:erin', 'ip:7'), rule, now), { admitted: false, lockedUntil: now + rule.lockoutMs }, 'three failures from one source lock it; the success between did not reset it');
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:erin', 'ip:7'), rule, now),
+      { admitted: false, lockedUntil: now + rule.lockoutMs },
+      'three failures from one source lock it; the success between did not reset it',
+    );
 
     await fail(t, store, now, 'u:frank', 'ip:1');
     await fail(t, store, now, 'u:frank', 'ip:2');
@@ -262,7 +402,11 @@ export function runTokenContract(t: Test, name: string, makeStore: () => Promise
     await store.settleAttempt('acme', right, 'succeeded', rule, now);
     await fail(t, store, now, 'u:frank', 'ip:4');
     await fail(t, store, now, 'u:frank', 'ip:5');
-    t.strictSame(await store.admitAttempt('acme', at('u:frank', 'ip:6'), rule, now), ADMITTED, 'after a success the subject has its maxFailures again');
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:frank', 'ip:6'), rule, now),
+      ADMITTED,
+      'after a success the subject has its maxFailures again',
+    );
   });
 
   test('throttle: a fixed window from the first failure', async (t, { store, clock }) => {
@@ -271,27 +415,46 @@ export function runTokenContract(t: Test, name: string, makeStore: () => Promise
     await fail(t, store, clock.now(), 'u:alice', 'ip:2');
     clock.advance(5 * MIN); // 15 minutes after the first failure: the window is over
     await fail(t, store, clock.now(), 'u:alice', 'ip:3');
-    t.strictSame(await store.admitAttempt('acme', at('u:alice', 'ip:4'), rule, clock.now()), ADMITTED, 'a new window, not a sliding one: one failure in it');
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:alice', 'ip:4'), rule, clock.now()),
+      ADMITTED,
+      'a new window, not a sliding one: one failure in it',
+    );
   });
 
-  test('throttle: an attempt never settled gives its place back after inFlightMs; a late failure during a lockout is not counted', async (t, { store, clock }) => {
+  test('throttle: an attempt never settled gives its place back after inFlightMs; a late failure during a lockout is not counted', async (t, {
+    store,
+    clock,
+  }) => {
     const lost = [at('u:alice', 'ip:1'), at('u:alice', 'ip:2'), at('u:alice', 'ip:3')];
     for (const a of lost) t.strictSame(await store.admitAttempt('acme', a, rule, clock.now()), ADMITTED);
     clock.advance(rule.inFlightMs - 1);
     t.strictSame(await store.admitAttempt('acme', at('u:alice', 'ip:4'), rule, clock.now()), BUSY, 'still in flight');
     clock.advance(1);
     const late = at('u:alice', 'ip:5');
-    t.strictSame(await store.admitAttempt('acme', late, rule, clock.now()), ADMITTED, 'the places of lost attempts are free again');
+    t.strictSame(
+      await store.admitAttempt('acme', late, rule, clock.now()),
+      ADMITTED,
+      'the places of lost attempts are free again',
+    );
     // The lost ones come back as failures after all: the third locks.
     for (const a of lost) await store.settleAttempt('acme', a, 'failed', rule, clock.now());
     const lockedUntil = clock.now() + rule.lockoutMs;
     clock.advance(MIN);
     await store.settleAttempt('acme', late, 'failed', rule, clock.now());
-    t.strictSame(await store.admitAttempt('acme', at('u:alice', 'ip:6'), rule, clock.now()), { admitted: false, lockedUntil }, 'a failure settled during the lockout does not extend it');
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:alice', 'ip:6'), rule, clock.now()),
+      { admitted: false, lockedUntil },
+      'a failure settled during the lockout does not extend it',
+    );
     clock.set(lockedUntil);
     await fail(t, store, clock.now(), 'u:alice', 'ip:7');
     await fail(t, store, clock.now(), 'u:alice', 'ip:8');
-    t.strictSame(await store.admitAttempt('acme', at('u:alice', 'ip:9'), rule, clock.now()), ADMITTED, 'nor did it count after it');
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:alice', 'ip:9'), rule, clock.now()),
+      ADMITTED,
+      'nor did it count after it',
+    );
   });
 
   test('throttle: failures over a lowered maxFailures lock at the next attempt', async (t, { store, clock }) => {
@@ -303,22 +466,40 @@ export function runTokenContract(t: Test, name: string, makeStore: () => Promise
       t.strictSame(await store.admitAttempt('acme', a, wide, clock.now()), ADMITTED);
       await store.settleAttempt('acme', a, 'failed', wide, clock.now());
     }
-    t.strictSame(await store.admitAttempt('acme', at('u:alice', 'ip:20'), rule, clock.now()), { admitted: false, lockedUntil: clock.now() + rule.lockoutMs }, 'four failures, the rule now says three');
+    t.strictSame(
+      await store.admitAttempt('acme', at('u:alice', 'ip:20'), rule, clock.now()),
+      { admitted: false, lockedUntil: clock.now() + rule.lockoutMs },
+      'four failures, the rule now says three',
+    );
   });
 
   test('throttle: parallel admissions never get more than maxFailures places', async (t, { store, clock }) => {
     const now = clock.now();
-    const bySubject = await Promise.all(Array.from({ length: 20 }, (_, i) => store.admitAttempt('acme', at('u:alice', `ip:${i}`), rule, now)));
+    const bySubject = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.admitAttempt('acme', at('u:alice', `ip:${i}`), rule, now)),
+    );
     t.equal(bySubject.filter((r) => r.admitted).length, 3, 'one subject from 20 sources: 3 admitted');
-    const bySource = await Promise.all(Array.from({ length: 20 }, (_, i) => store.admitAttempt('acme', at(`u:${i}`, 'ip:x'), rule, now)));
+    const bySource = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => store.admitAttempt('acme', at(`u:${i}`, 'ip:x'), rule, now)),
+    );
     t.equal(bySource.filter((r) => r.admitted).length, 3, '20 subjects from one source: 3 admitted');
-    t.ok([...bySubject, ...bySource].every((r) => r.admitted || r.lockedUntil === null), 'the rest: busy, nothing locked');
+    t.ok(
+      [...bySubject, ...bySource].every((r) => r.admitted || r.lockedUntil === null),
+      'the rest: busy, nothing locked',
+    );
   });
 
   test('throttle: bad rules are our bug', async (t, { store, clock }) => {
     for (const bad of [{ maxFailures: 0 }, { windowMs: 0 }, { lockoutMs: -1 }, { inFlightMs: 0.5 }]) {
-      await t.rejects(store.admitAttempt('acme', at('u', 'ip'), { ...rule, ...bad }, clock.now()), TypeError, JSON.stringify(bad));
-      await t.rejects(store.settleAttempt('acme', at('u', 'ip'), 'failed', { ...rule, ...bad }, clock.now()), TypeError);
+      await t.rejects(
+        store.admitAttempt('acme', at('u', 'ip'), { ...rule, ...bad }, clock.now()),
+        TypeError,
+        JSON.stringify(bad),
+      );
+      await t.rejects(
+        store.settleAttempt('acme', at('u', 'ip'), 'failed', { ...rule, ...bad }, clock.now()),
+        TypeError,
+      );
     }
   });
 

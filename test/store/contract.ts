@@ -56,7 +56,13 @@ export function runStoreContract(t: Test, name: string, makeStore: () => Promise
 
   test('create/get round trip, every field and null kept', async (t, { store, clock }) => {
     const browser = sessionFor(clock);
-    const token = sessionFor(clock, { kind: 'token', clientId: 'web-spa', rememberMe: true, idleTimeoutMs: null, authMethod: 'authorization_code' });
+    const token = sessionFor(clock, {
+      kind: 'token',
+      clientId: 'web-spa',
+      rememberMe: true,
+      idleTimeoutMs: null,
+      authMethod: 'authorization_code',
+    });
     t.same(await store.createSession(browser, unlimited, clock.now()), { ok: true, evicted: [] });
     t.same(await store.createSession(token, unlimited, clock.now()), { ok: true, evicted: [] });
     t.strictSame(await store.getSession('acme', browser.id), browser);
@@ -67,7 +73,15 @@ export function runStoreContract(t: Test, name: string, makeStore: () => Promise
   test('unknown or malformed ids are null', async (t, { store, clock }) => {
     const s = sessionFor(clock);
     await store.createSession(s, unlimited, clock.now());
-    for (const id of [newSessionId('acme', 'u1'), '', 'nope', 'sess_', `${s.id}x`, s.id.slice(0, -1), `${s.id.slice(0, -1)}{`]) {
+    for (const id of [
+      newSessionId('acme', 'u1'),
+      '',
+      'nope',
+      'sess_',
+      `${s.id}x`,
+      s.id.slice(0, -1),
+      `${s.id.slice(0, -1)}{`,
+    ]) {
       t.equal(await store.getSession('acme', id), null, `getSession(${JSON.stringify(id)})`);
       t.equal(await store.updateSession('acme', id, { lastActiveAt: clock.now() }), false);
       t.equal(await store.deleteSession('acme', id), false);
@@ -78,7 +92,12 @@ export function runStoreContract(t: Test, name: string, makeStore: () => Promise
     const s = sessionFor(clock);
     await store.createSession(s, unlimited, clock.now());
     clock.advance(5 * MIN);
-    const patch = { secretHash: hashSecret(newSecret()), authTime: clock.now(), lastActiveAt: clock.now(), ipAddress: '198.51.100.9' };
+    const patch = {
+      secretHash: hashSecret(newSecret()),
+      authTime: clock.now(),
+      lastActiveAt: clock.now(),
+      ipAddress: '198.51.100.9',
+    };
     t.equal(await store.updateSession('acme', s.id, patch), true);
     t.strictSame(await store.getSession('acme', s.id), { ...s, ...patch });
     t.equal(await store.updateSession('acme', newSessionId('acme', 'u1'), patch), false, 'unknown id');
@@ -107,7 +126,12 @@ export function runStoreContract(t: Test, name: string, makeStore: () => Promise
     const b = sessionFor(clock, { lastActiveAt: at(5) });
     const c = sessionFor(clock, { lastActiveAt: at(10) });
     const a = sessionFor(clock, { lastActiveAt: at(20) });
-    const remember = sessionFor(clock, { lastActiveAt: at(25), rememberMe: true, idleTimeoutMs: null, expiresAt: now + 30 * DAY });
+    const remember = sessionFor(clock, {
+      lastActiveAt: at(25),
+      rememberMe: true,
+      idleTimeoutMs: null,
+      expiresAt: now + 30 * DAY,
+    });
     for (const s of [a, remember, c, shortLived, b]) await store.createSession(s, unlimited, now);
     await store.createSession(sessionFor(clock, { userId: 'u2' }), unlimited, now);
     t.same(ids(await store.listUserSessions('acme', 'u1', now)), [shortLived.id, b.id, c.id, a.id, remember.id]);
@@ -124,7 +148,11 @@ export function runStoreContract(t: Test, name: string, makeStore: () => Promise
     t.ok(r && isAlive(r, clock.now()), 'remember-me survives past the idle time');
 
     const limit = { max: 2, policy: 'reject' } as const;
-    t.same(await store.createSession(sessionFor(clock), limit, clock.now()), { ok: true, evicted: [] }, 'dead ones do not count');
+    t.same(
+      await store.createSession(sessionFor(clock), limit, clock.now()),
+      { ok: true, evicted: [] },
+      'dead ones do not count',
+    );
     t.same(await store.createSession(sessionFor(clock), limit, clock.now()), { ok: false, reason: 'limit' });
     t.equal((await store.listUserSessions('acme', 'u2', clock.now())).length, 0, 'u2 idled out too');
   });
@@ -170,7 +198,10 @@ export function runStoreContract(t: Test, name: string, makeStore: () => Promise
       } else {
         t.equal(okCount, 20);
         t.equal(new Set(evicted).size, 17, 'each eviction reported once');
-        t.notOk(alive.some((s) => evicted.includes(s.id)), 'no evicted session is alive');
+        t.notOk(
+          alive.some((s) => evicted.includes(s.id)),
+          'no evicted session is alive',
+        );
       }
     });
   }
@@ -181,7 +212,11 @@ export function runStoreContract(t: Test, name: string, makeStore: () => Promise
     const other = sessionFor(clock, { userId: 'u2' });
     await store.createSession(other, unlimited, clock.now());
     const byId = (list: SessionRecord[]): SessionRecord[] => [...list].sort((a, b) => (a.id < b.id ? -1 : 1));
-    t.strictSame(byId(await store.deleteUserSessions('acme', 'u1', s2.id)), byId([s1, s3]), 'the removed records, every field');
+    t.strictSame(
+      byId(await store.deleteUserSessions('acme', 'u1', s2.id)),
+      byId([s1, s3]),
+      'the removed records, every field',
+    );
     t.same(ids(await store.listUserSessions('acme', 'u1', clock.now())), [s2.id]);
     t.strictSame(await store.deleteUserSessions('acme', 'u1'), [s2]);
     t.same(await store.listUserSessions('acme', 'u1', clock.now()), []);
@@ -190,7 +225,10 @@ export function runStoreContract(t: Test, name: string, makeStore: () => Promise
     t.ok(await store.getSession('acme', other.id), 'another user is untouched');
   });
 
-  test('deleteUserSessions reports a session that is dead but not yet dropped, with its times', async (t, { store, clock }) => {
+  test('deleteUserSessions reports a session that is dead but not yet dropped, with its times', async (t, {
+    store,
+    clock,
+  }) => {
     // The caller counts only the ones alive at its own clock, yet announces all of them.
     const idle = sessionFor(clock);
     const remember = sessionFor(clock, { rememberMe: true, idleTimeoutMs: null });
@@ -198,7 +236,11 @@ export function runStoreContract(t: Test, name: string, makeStore: () => Promise
     clock.advance(31 * MIN);
     const removed = await store.deleteUserSessions('acme', 'u1');
     t.same(ids(removed).sort(), [idle.id, remember.id].sort());
-    t.same(removed.filter((s) => isAlive(s, clock.now())).map((s) => s.id), [remember.id], 'aliveness is decided from the returned record');
+    t.same(
+      removed.filter((s) => isAlive(s, clock.now())).map((s) => s.id),
+      [remember.id],
+      'aliveness is decided from the returned record',
+    );
   });
 
   test('tenants are isolated', async (t, { store, clock }) => {

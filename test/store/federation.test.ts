@@ -15,16 +15,26 @@ const server = await startRedis();
 t.teardown(() => server.stop());
 
 const carol = (over: Partial<IdpUserRecord> = {}): IdpUserRecord => ({
-  id: 'corp:carol', provider: 'corp', username: 'carol', email: 'carol@corp.test', name: 'Carol', roles: ['admin'], lastLoginAt: 1, ...over,
+  id: 'corp:carol',
+  provider: 'corp',
+  username: 'carol',
+  email: 'carol@corp.test',
+  name: 'Carol',
+  roles: ['admin'],
+  lastLoginAt: 1,
+  ...over,
 });
 
 let n = 0;
 const makers: [string, () => Promise<{ store: FederationStore; close: () => Promise<void> }>][] = [
   ['memory', async () => ({ store: new MemoryFederation(new ManualClock()), close: async () => {} })],
-  ['redis', async () => {
-    const client = new Redis(server.url, { keyPrefix: `gk:f${++n}:` });
-    return { store: new RedisFederation(client), close: async () => void (await client.quit()) };
-  }],
+  [
+    'redis',
+    async () => {
+      const client = new Redis(server.url, { keyPrefix: `gk:f${++n}:` });
+      return { store: new RedisFederation(client), close: async () => void (await client.quit()) };
+    },
+  ],
 ];
 
 for (const [name, make] of makers) {
@@ -44,7 +54,10 @@ for (const [name, make] of makers) {
     t.same(await f.getIdpUser('acme', 'corp:carol'), carol({ roles: [], lastLoginAt: 2 }));
     t.equal(await f.getIdpUser('acme', 'corp:nobody'), null);
     t.same((await f.listIdpUsers('acme')).map((u) => u.id).sort(), ['corp:carol', 'corp:dave']);
-    t.same((await f.listIdpUsers('globex')).map((u) => u.name), ['Other Carol']);
+    t.same(
+      (await f.listIdpUsers('globex')).map((u) => u.name),
+      ['Other Carol'],
+    );
   });
 
   test('the IdP session index: users per (tenant, provider, sid), each once', async (t, f) => {
@@ -74,36 +87,46 @@ for (const [name, make] of makers) {
   });
 }
 
-t.test('memory: flows, marks and the index expire by the injected clock; a shorter link never shortens the index', async (t) => {
-  const clock = new ManualClock();
-  const f = new MemoryFederation(clock);
-  await f.saveFlow('acme', 'h', 'x', MIN);
-  await f.linkIdpSession('acme', 'corp', 's', 'corp:carol', 10 * MIN);
-  await f.linkIdpSession('acme', 'corp', 's', 'corp:dave', MIN);
-  t.equal(await f.markOnce('acme', 'k', MIN), true);
-  clock.advance(MIN);
-  t.equal(await f.takeFlow('acme', 'h'), null, 'the flow expired');
-  t.equal(await f.markOnce('acme', 'k', MIN), true, 'the mark expired');
-  t.same((await f.idpSessionUsers('acme', 'corp', 's')).sort(), ['corp:carol', 'corp:dave'], 'the index lives as long as its longest link');
-  clock.advance(9 * MIN);
-  t.same(await f.idpSessionUsers('acme', 'corp', 's'), []);
-});
+t.test(
+  'memory: flows, marks and the index expire by the injected clock; a shorter link never shortens the index',
+  async (t) => {
+    const clock = new ManualClock();
+    const f = new MemoryFederation(clock);
+    await f.saveFlow('acme', 'h', 'x', MIN);
+    await f.linkIdpSession('acme', 'corp', 's', 'corp:carol', 10 * MIN);
+    await f.linkIdpSession('acme', 'corp', 's', 'corp:dave', MIN);
+    t.equal(await f.markOnce('acme', 'k', MIN), true);
+    clock.advance(MIN);
+    t.equal(await f.takeFlow('acme', 'h'), null, 'the flow expired');
+    t.equal(await f.markOnce('acme', 'k', MIN), true, 'the mark expired');
+    t.same(
+      (await f.idpSessionUsers('acme', 'corp', 's')).sort(),
+      ['corp:carol', 'corp:dave'],
+      'the index lives as long as its longest link',
+    );
+    clock.advance(9 * MIN);
+    t.same(await f.idpSessionUsers('acme', 'corp', 's'), []);
+  },
+);
 
-t.test('redis: flows, marks and the index carry a TTL (a shorter link never shortens it); the users seen do not', async (t) => {
-  const client = new Redis(server.url, { keyPrefix: 'gk:ttl:' });
-  const raw = new Redis(server.url);
-  t.teardown(async () => void (await Promise.all([client.quit(), raw.quit()])));
-  const f = new RedisFederation(client);
-  await f.linkIdpSession('acme', 'corp', 's', 'corp:carol', 10 * MIN);
-  await f.linkIdpSession('acme', 'corp', 's', 'corp:dave', MIN);
-  await f.saveFlow('acme', 'h', 'x', MIN);
-  await f.markOnce('acme', 'k', MIN);
-  await f.saveIdpUser('acme', carol());
-  const pttl = (k: string): Promise<number> => raw.pttl(`gk:ttl:{acme}:${k}`);
-  t.ok((await pttl('sidu:corp:s')) > 9 * MIN, 'the index keeps the longer TTL');
-  for (const k of ['flow:h', 'once:k']) {
-    const ms = await pttl(k);
-    t.ok(ms > 0 && ms <= MIN, `${k} expires (${ms} ms)`);
-  }
-  t.equal(await raw.ttl('gk:ttl:{acme}:idpu'), -1, 'the users seen (the admin list) do not expire');
-});
+t.test(
+  'redis: flows, marks and the index carry a TTL (a shorter link never shortens it); the users seen do not',
+  async (t) => {
+    const client = new Redis(server.url, { keyPrefix: 'gk:ttl:' });
+    const raw = new Redis(server.url);
+    t.teardown(async () => void (await Promise.all([client.quit(), raw.quit()])));
+    const f = new RedisFederation(client);
+    await f.linkIdpSession('acme', 'corp', 's', 'corp:carol', 10 * MIN);
+    await f.linkIdpSession('acme', 'corp', 's', 'corp:dave', MIN);
+    await f.saveFlow('acme', 'h', 'x', MIN);
+    await f.markOnce('acme', 'k', MIN);
+    await f.saveIdpUser('acme', carol());
+    const pttl = (k: string): Promise<number> => raw.pttl(`gk:ttl:{acme}:${k}`);
+    t.ok((await pttl('sidu:corp:s')) > 9 * MIN, 'the index keeps the longer TTL');
+    for (const k of ['flow:h', 'once:k']) {
+      const ms = await pttl(k);
+      t.ok(ms > 0 && ms <= MIN, `${k} expires (${ms} ms)`);
+    }
+    t.equal(await raw.ttl('gk:ttl:{acme}:idpu'), -1, 'the users seen (the admin list) do not expire');
+  },
+);

@@ -25,7 +25,11 @@ t.test('the sweep drops dead sessions and keeps live ones', async (t) => {
   t.equal(store.sweep(), 1);
   t.equal(await store.getSession('acme', idle.id), null);
   t.ok(await store.getSession('acme', remember.id));
-  t.same((await store.deleteUserSessions('acme', 'u1')).map((s) => s.id), [remember.id], 'the index forgot the swept session');
+  t.same(
+    (await store.deleteUserSessions('acme', 'u1')).map((s) => s.id),
+    [remember.id],
+    'the index forgot the swept session',
+  );
 });
 
 t.test('codes and denied tokens expire by the clock; the sweep drops expired token state', async (t) => {
@@ -37,7 +41,12 @@ t.test('codes and denied tokens expire by the clock; the sweep drops expired tok
   await store.denyToken('acme', 'j1', clock.now() + 60_000, clock.now());
   const s = sessionFor(clock, { kind: 'token', idleTimeoutMs: null });
   await store.createSession(s, { max: 0, policy: 'reject' }, clock.now());
-  await store.saveRefreshChain('acme', s.id, { clientId: 'c', currentHash: 'h0', expiresAt: clock.now() + 60_000 }, clock.now());
+  await store.saveRefreshChain(
+    'acme',
+    s.id,
+    { clientId: 'c', currentHash: 'h0', expiresAt: clock.now() + 60_000 },
+    clock.now(),
+  );
   t.equal(await store.takeAuthCode('acme', 'c1'), 'p1');
   clock.advance(60_000);
   t.equal(await store.takeAuthCode('acme', 'c2'), null, 'an expired code is not handed out');
@@ -52,9 +61,12 @@ t.test('events: a throwing handler does not stop the others', async (t) => {
   const store = new MemoryStore({ clock: new ManualClock() });
   t.teardown(() => store.close());
   const warned = new Promise<Error>((resolve) => process.once('warning', resolve));
-  await store.subscribe(() => {
-    throw new Error('boom');
-  }, () => {});
+  await store.subscribe(
+    () => {
+      throw new Error('boom');
+    },
+    () => {},
+  );
   const got = new Promise<string>((resolve) => void store.subscribe(resolve, () => {}));
   await store.publish('m');
   t.equal(await got, 'm');

@@ -103,19 +103,37 @@ t.test('cached answers are only good while both connections are up (canServeCach
 
 t.test('close() closes the subscriber connection; later subscribe calls reject', async (t) => {
   const store = new RedisStore({ url: server.url }, { keyPrefix: 'gk:ps3:', clock: new ManualClock(), log });
-  const off = await store.subscribe(() => {}, () => {});
+  const off = await store.subscribe(
+    () => {},
+    () => {},
+  );
   t.match(await redisCli(server.port, 'client', 'list', 'type', 'pubsub'), /sub=1/);
   await off();
   await store.close();
   t.ok(await noSubscribers(server.port), 'no pub/sub connection left');
-  await t.rejects(store.subscribe(() => {}, () => {}), StoreUnavailableError);
+  await t.rejects(
+    store.subscribe(
+      () => {},
+      () => {},
+    ),
+    StoreUnavailableError,
+  );
 });
 
 t.test('Redis unreachable: subscribe rejects instead of hanging', async (t) => {
   const port = await freePort(); // nobody listens here
-  const store = new RedisStore({ url: `redis://127.0.0.1:${port}` }, { keyPrefix: 'gk:', clock: new ManualClock(), log });
+  const store = new RedisStore(
+    { url: `redis://127.0.0.1:${port}` },
+    { keyPrefix: 'gk:', clock: new ManualClock(), log },
+  );
   t.teardown(() => store.close());
-  await t.rejects(store.subscribe(() => {}, () => {}), StoreUnavailableError);
+  await t.rejects(
+    store.subscribe(
+      () => {},
+      () => {},
+    ),
+    StoreUnavailableError,
+  );
   await t.rejects(store.publish('m'), StoreUnavailableError);
 });
 

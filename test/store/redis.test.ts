@@ -40,7 +40,12 @@ function fixture(cfg: RedisConfig) {
       await p.ping();
       return p;
     };
-    return { store, clock, peer, cleanup: async () => void (await Promise.all([store, ...peers].map((s) => s.close()))) };
+    return {
+      store,
+      clock,
+      peer,
+      cleanup: async () => void (await Promise.all([store, ...peers].map((s) => s.close()))),
+    };
   };
 }
 
@@ -56,9 +61,18 @@ t.test('key layout, and every key carries a TTL', async (t) => {
   });
   const two = { max: 2, policy: 'evict-oldest' } as const;
   // Three logins with a limit of two: the first is evicted, then one is deleted.
-  const [evicted, s0, s1] = [2, 1, 0].map((ago) => sessionFor(clock, { lastActiveAt: clock.now() - ago * MIN })) as [SessionRecord, SessionRecord, SessionRecord];
+  const [evicted, s0, s1] = [2, 1, 0].map((ago) => sessionFor(clock, { lastActiveAt: clock.now() - ago * MIN })) as [
+    SessionRecord,
+    SessionRecord,
+    SessionRecord,
+  ];
   for (const s of [evicted, s0, s1]) await store.createSession(s, two, clock.now());
-  const remember = sessionFor(clock, { userId: 'u2', idleTimeoutMs: null, rememberMe: true, expiresAt: clock.now() + 30 * 24 * 60 * MIN });
+  const remember = sessionFor(clock, {
+    userId: 'u2',
+    idleTimeoutMs: null,
+    rememberMe: true,
+    expiresAt: clock.now() + 30 * 24 * 60 * MIN,
+  });
   await store.createSession(remember, unlimited, clock.now());
   await store.createSession(sessionFor(clock, { userId: 'u3' }), unlimited, clock.now());
   await store.deleteUserSessions('acme', 'u3');
@@ -68,14 +82,22 @@ t.test('key layout, and every key carries a TTL', async (t) => {
 
   // Token state: a chain rotated once, a chain deleted with its session, a code, a denied
   // token, a failed and an unsettled throttle attempt, and the tenant settings.
-  const tokenSession = (userId: string) => sessionFor(clock, { userId, kind: 'token', clientId: 'c', idleTimeoutMs: null });
+  const tokenSession = (userId: string) =>
+    sessionFor(clock, { userId, kind: 'token', clientId: 'c', idleTimeoutMs: null });
   const [ts, gone] = [tokenSession('u4'), tokenSession('u5')];
   const chain = { clientId: 'c', currentHash: 'h0', expiresAt: clock.now() + 10 * MIN };
   for (const x of [ts, gone]) {
     await store.createSession(x, unlimited, clock.now());
     await store.saveRefreshChain('acme', x.id, chain, clock.now());
   }
-  const rotate = { presentedHash: 'h0', nextHash: 'h1', successorBox: 'box', expiresAt: clock.now() + 60 * MIN, now: clock.now(), graceMs: 0 };
+  const rotate = {
+    presentedHash: 'h0',
+    nextHash: 'h1',
+    successorBox: 'box',
+    expiresAt: clock.now() + 60 * MIN,
+    now: clock.now(),
+    graceMs: 0,
+  };
   t.equal((await store.rotateRefreshToken('acme', ts.id, rotate)).result, 'rotated');
   t.ok(await store.deleteSession('acme', gone.id));
   await store.saveAuthCode('acme', 'codehash', 'payload', 5 * MIN);
@@ -92,19 +114,39 @@ t.test('key layout, and every key carries a TTL', async (t) => {
   const tag = tagOfSessionId(s0.id);
   const tsBase = `gk:ttl:{acme:${tagOfSessionId(ts.id)}}:`;
   const keys = (await raw.keys('gk:ttl:*')).sort();
-  t.same(keys, [
-    `gk:ttl:{acme:${tag}}:s:${s0.id}`, `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:s:${remember.id}`,
-    `gk:ttl:{acme:${tag}}:u:u1`, `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:u:u2`,
-    `${tsBase}s:${ts.id}`, `${tsBase}u:u4`, `${tsBase}rt:${ts.id}`, `${tsBase}rtu:${ts.id}`,
-    'gk:ttl:{acme}:code:codehash', 'gk:ttl:{acme}:jti:jti-1', 'gk:ttl:{acme}:settings',
-    'gk:ttl:{acme}:thr:u:alice', 'gk:ttl:{acme}:thr:ip:203.0.113.7', 'gk:ttl:{acme}:thr:u:bob', 'gk:ttl:{acme}:thr:ip:203.0.113.8',
-  ].sort());
+  t.same(
+    keys,
+    [
+      `gk:ttl:{acme:${tag}}:s:${s0.id}`,
+      `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:s:${remember.id}`,
+      `gk:ttl:{acme:${tag}}:u:u1`,
+      `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:u:u2`,
+      `${tsBase}s:${ts.id}`,
+      `${tsBase}u:u4`,
+      `${tsBase}rt:${ts.id}`,
+      `${tsBase}rtu:${ts.id}`,
+      'gk:ttl:{acme}:code:codehash',
+      'gk:ttl:{acme}:jti:jti-1',
+      'gk:ttl:{acme}:settings',
+      'gk:ttl:{acme}:thr:u:alice',
+      'gk:ttl:{acme}:thr:ip:203.0.113.7',
+      'gk:ttl:{acme}:thr:u:bob',
+      'gk:ttl:{acme}:thr:ip:203.0.113.8',
+    ].sort(),
+  );
   // Tenant settings saved through the API never expire (SPEC §4); nothing else lives forever.
   for (const key of keys) {
     if (key === 'gk:ttl:{acme}:settings') t.equal(await raw.pttl(key), -1, `${key} has no TTL`);
     else t.ok((await raw.pttl(key)) > 0, `${key} has a TTL`);
   }
-  t.strictSame(await raw.hgetall(`${tsBase}rt:${ts.id}`), { clientId: 'c', cur: 'h1', exp: String(rotate.expiresAt), prev: 'h0', rotatedAt: String(clock.now()), box: 'box' });
+  t.strictSame(await raw.hgetall(`${tsBase}rt:${ts.id}`), {
+    clientId: 'c',
+    cur: 'h1',
+    exp: String(rotate.expiresAt),
+    prev: 'h0',
+    rotatedAt: String(clock.now()),
+    box: 'box',
+  });
   t.same(await raw.smembers(`${tsBase}rtu:${ts.id}`), ['h0']);
   for (const k of ['rt', 'rtu']) {
     const ttl = await raw.pttl(`${tsBase}${k}:${ts.id}`);
@@ -138,7 +180,10 @@ t.test('key layout, and every key carries a TTL', async (t) => {
 });
 
 t.test('createStore builds a RedisStore from a url', async (t) => {
-  const store: SessionStore = createStore({ redis: { url: server.url }, keyPrefix: 'gk:factory:' }, { clock: new ManualClock(), log });
+  const store: SessionStore = createStore(
+    { redis: { url: server.url }, keyPrefix: 'gk:factory:' },
+    { clock: new ManualClock(), log },
+  );
   t.teardown(() => store.close());
   t.equal(store.kind, 'redis');
   await t.resolves(store.ping());
@@ -146,7 +191,10 @@ t.test('createStore builds a RedisStore from a url', async (t) => {
 
 t.test('Redis unreachable from the start: calls reject, nothing hangs', async (t) => {
   const port = await freePort(); // nobody listens here
-  const store = new RedisStore({ url: `redis://127.0.0.1:${port}` }, { keyPrefix: 'gk:', clock: new ManualClock(), log });
+  const store = new RedisStore(
+    { url: `redis://127.0.0.1:${port}` },
+    { keyPrefix: 'gk:', clock: new ManualClock(), log },
+  );
   t.teardown(() => store.close());
   await t.rejects(store.getSession('acme', sessionFor(new ManualClock()).id), StoreUnavailableError);
   await t.rejects(store.ping(), StoreUnavailableError);
@@ -162,7 +210,11 @@ t.test('cluster', async (t) => {
     const slotOf = async (key: string) => (await redisCli(node!.port, 'cluster', 'keyslot', key)).trim();
     const base = `gk:{acme:${tagOfSessionId(s.id)}}:`;
     const slots = await Promise.all(['u:u1', `rt:${s.id}`, `rtu:${s.id}`].map((k) => slotOf(base + k)));
-    t.same(slots, Array(3).fill(await slotOf(`${base}s:${s.id}`)), 'index and refresh-token chain share the session slot');
+    t.same(
+      slots,
+      Array(3).fill(await slotOf(`${base}s:${s.id}`)),
+      'index and refresh-token chain share the session slot',
+    );
   });
 });
 
@@ -170,7 +222,10 @@ t.test('sentinel: create/get round trip', async (t) => {
   const sentinel = await startSentinel();
   t.teardown(() => sentinel.stop());
   const clock = new ManualClock();
-  const store = new RedisStore({ sentinels: sentinel.sentinels, name: sentinel.name }, { keyPrefix: 'gk:', clock, log });
+  const store = new RedisStore(
+    { sentinels: sentinel.sentinels, name: sentinel.name },
+    { keyPrefix: 'gk:', clock, log },
+  );
   t.teardown(() => store.close());
   const s = sessionFor(clock);
   t.same(await store.createSession(s, unlimited, clock.now()), { ok: true, evicted: [] });
@@ -208,15 +263,54 @@ t.test('Redis down: fail fast, delete nothing, recover without a restart', async
     ['deleteSession', () => store.deleteSession('acme', s.id)],
     ['listUserSessions', () => store.listUserSessions('acme', 'u1', clock.now())],
     ['deleteUserSessions', () => store.deleteUserSessions('acme', 'u1')],
-    ['saveRefreshChain', () => store.saveRefreshChain('acme', s.id, { clientId: 'c', currentHash: 'h', expiresAt: clock.now() + MIN }, clock.now())],
+    [
+      'saveRefreshChain',
+      () =>
+        store.saveRefreshChain(
+          'acme',
+          s.id,
+          { clientId: 'c', currentHash: 'h', expiresAt: clock.now() + MIN },
+          clock.now(),
+        ),
+    ],
     ['getRefreshChain', () => store.getRefreshChain('acme', s.id)],
-    ['rotateRefreshToken', () => store.rotateRefreshToken('acme', s.id, { presentedHash: 'h', nextHash: 'h2', successorBox: 'b', expiresAt: clock.now() + MIN, now: clock.now(), graceMs: 0 })],
+    [
+      'rotateRefreshToken',
+      () =>
+        store.rotateRefreshToken('acme', s.id, {
+          presentedHash: 'h',
+          nextHash: 'h2',
+          successorBox: 'b',
+          expiresAt: clock.now() + MIN,
+          now: clock.now(),
+          graceMs: 0,
+        }),
+    ],
     ['saveAuthCode', () => store.saveAuthCode('acme', 'c', 'p', MIN)],
     ['takeAuthCode', () => store.takeAuthCode('acme', 'c')],
     ['denyToken', () => store.denyToken('acme', 'j', clock.now() + MIN, clock.now())],
     ['isTokenDenied', () => store.isTokenDenied('acme', 'j')],
-    ['admitAttempt', () => store.admitAttempt('acme', { subject: 'u', source: 'ip', id: 'a' }, { windowMs: MIN, maxFailures: 3, lockoutMs: MIN, inFlightMs: MIN }, clock.now())],
-    ['settleAttempt', () => store.settleAttempt('acme', { subject: 'u', source: 'ip', id: 'a' }, 'failed', { windowMs: MIN, maxFailures: 3, lockoutMs: MIN, inFlightMs: MIN }, clock.now())],
+    [
+      'admitAttempt',
+      () =>
+        store.admitAttempt(
+          'acme',
+          { subject: 'u', source: 'ip', id: 'a' },
+          { windowMs: MIN, maxFailures: 3, lockoutMs: MIN, inFlightMs: MIN },
+          clock.now(),
+        ),
+    ],
+    [
+      'settleAttempt',
+      () =>
+        store.settleAttempt(
+          'acme',
+          { subject: 'u', source: 'ip', id: 'a' },
+          'failed',
+          { windowMs: MIN, maxFailures: 3, lockoutMs: MIN, inFlightMs: MIN },
+          clock.now(),
+        ),
+    ],
     ['getTenantSettings', () => store.getTenantSettings('acme')],
     ['setTenantSettings', () => store.setTenantSettings('acme', '{}')],
     ['publish', () => store.publish('m')],
@@ -229,5 +323,8 @@ t.test('Redis down: fail fast, delete nothing, recover without a restart', async
   await server.restart();
   if (store.client.status !== 'ready') await once(store.client, 'ready');
   t.strictSame(await store.getSession('acme', s.id), s, 'the session survived the outage');
-  t.same((await store.listUserSessions('acme', 'u1', clock.now())).map((x) => x.id), [s.id]);
+  t.same(
+    (await store.listUserSessions('acme', 'u1', clock.now())).map((x) => x.id),
+    [s.id],
+  );
 });

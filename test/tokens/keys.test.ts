@@ -9,7 +9,19 @@ import type { Algorithm } from '../../src/config/types.js';
 
 const NOW = Date.UTC(2026, 10, 26);
 const issue = (keys: Awaited<ReturnType<typeof keySetFromJwks>>) =>
-  issueAccessToken(keys, { issuer: 'https://gw/t/a', subject: 'u1', audience: 'https://gw/t/a', clientId: 'c', scope: '', sessionId: null, authTime: null, tenant: 'a', roles: [], lifetimeSeconds: 60, now: NOW });
+  issueAccessToken(keys, {
+    issuer: 'https://gw/t/a',
+    subject: 'u1',
+    audience: 'https://gw/t/a',
+    clientId: 'c',
+    scope: '',
+    sessionId: null,
+    authTime: null,
+    tenant: 'a',
+    roles: [],
+    lifetimeSeconds: 60,
+    now: NOW,
+  });
 const verify = (keys: Awaited<ReturnType<typeof keySetFromJwks>>, token: string) =>
   verifyAccessToken(keys, token, { issuer: 'https://gw/t/a', audience: 'https://gw/t/a', tenant: 'a', now: NOW });
 
@@ -44,7 +56,11 @@ t.test('bad key files are refused with a clear message', async (t) => {
   const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...pub } = rsa;
   await t.rejects(keySetFromJwks({ keys: [pub] }, 'RS256', NOW / 1000), /no usable signing key/);
   await t.rejects(keySetFromJwks({ keys: [rsa, rsa] }, 'RS256', NOW / 1000), /duplicate kid/);
-  const dir = t.testdir({ 'bad.json': '{ not json', 'empty.json': '{"keys": []}', 'good.json': JSON.stringify(await generateJwks('EdDSA')) });
+  const dir = t.testdir({
+    'bad.json': '{ not json',
+    'empty.json': '{"keys": []}',
+    'good.json': JSON.stringify(await generateJwks('EdDSA')),
+  });
   const log = createLogger({ level: 'silent' });
   await t.rejects(loadKeySet({ file: join(dir, 'bad.json'), algorithm: 'RS256' }, log, NOW), /not valid JSON/);
   await t.rejects(loadKeySet({ file: join(dir, 'empty.json'), algorithm: 'RS256' }, log, NOW), /no "keys"/);

@@ -16,7 +16,11 @@ t.test('parses every unit and plain seconds', async (t) => {
 
 t.test('refuses anything else with a message naming the value', async (t) => {
   for (const bad of ['5x', '1.5h', '-1s', '1h30m', ' 30m', '30M', '', 'h', '30 m', '1e3']) {
-    t.throws(() => parseDuration(bad), { name: 'RangeError', message: new RegExp(`invalid duration ${JSON.stringify(bad)}`) }, bad);
+    t.throws(
+      () => parseDuration(bad),
+      { name: 'RangeError', message: new RegExp(`invalid duration ${JSON.stringify(bad)}`) },
+      bad,
+    );
   }
   for (const bad of [-1, 1.5, Number.NaN, Infinity]) t.throws(() => parseDuration(bad), RangeError, String(bad));
   t.throws(() => parseDuration(`${MAX_DURATION_SECONDS / 86_400 + 1}d`), /too long/);
@@ -42,8 +46,17 @@ t.test('formats with the unit SPEC uses; days only from 2 days on', async (t) =>
 t.test('DEFAULTS format back to exactly the SPEC strings', async (t) => {
   const s = DEFAULTS.settings;
   t.same(
-    [s.sessionLifetime, s.accessTokenLifetime, s.refreshTokenLifetime, s.idleTimeout, s.rememberMe.duration,
-      s.loginThrottle.window, s.loginThrottle.lockout, s.refreshGrace, DEFAULTS.server.shutdownTimeout].map(formatDuration),
+    [
+      s.sessionLifetime,
+      s.accessTokenLifetime,
+      s.refreshTokenLifetime,
+      s.idleTimeout,
+      s.rememberMe.duration,
+      s.loginThrottle.window,
+      s.loginThrottle.lockout,
+      s.refreshGrace,
+      DEFAULTS.server.shutdownTimeout,
+    ].map(formatDuration),
     ['24h', '1h', '30d', '30m', '30d', '15m', '30m', '10s', '10s'],
   );
 });

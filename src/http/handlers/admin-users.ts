@@ -17,11 +17,20 @@ async function userOr404(ctx: GatewayContext): Promise<DirectoryUser> {
 export async function getUsers(ctx: GatewayContext): Promise<void> {
   await requireAdmin(ctx);
   const q = (ctx.url.searchParams.get('q') ?? '').toLowerCase();
-  const all = (await listUsers(ctx.tenant, ctx.deps.federation)).filter((u) => !q || [u.username, u.email, u.name, u.id].some((v) => v.toLowerCase().includes(q)));
+  const all = (await listUsers(ctx.tenant, ctx.deps.federation)).filter(
+    (u) => !q || [u.username, u.email, u.name, u.id].some((v) => v.toLowerCase().includes(q)),
+  );
   const users = [];
   for (const u of all) {
     const sessions = await listSessions(ctx.deps, ctx.tenant, u.id);
-    users.push({ id: u.id, username: u.username, email: u.email, name: u.name, roles: u.roles, activeSessions: sessions.length });
+    users.push({
+      id: u.id,
+      username: u.username,
+      email: u.email,
+      name: u.name,
+      roles: u.roles,
+      activeSessions: sessions.length,
+    });
   }
   sendJson(ctx.res, 200, { users });
 }
@@ -36,7 +45,14 @@ export async function getUserSessions(ctx: GatewayContext): Promise<void> {
 export async function deleteUserSession(ctx: GatewayContext): Promise<void> {
   await requireAdmin(ctx);
   const user = await userOr404(ctx);
-  const ok = await revokeUserSession(ctx.deps, ctx.tenant, user.id, ctx.params.sessionId ?? '', 'admin_revoked', ctx.clientIp);
+  const ok = await revokeUserSession(
+    ctx.deps,
+    ctx.tenant,
+    user.id,
+    ctx.params.sessionId ?? '',
+    'admin_revoked',
+    ctx.clientIp,
+  );
   if (!ok) throw new GatewayError('ERR_GK_NOT_FOUND', 'unknown session');
   sendNoContent(ctx.res);
 }

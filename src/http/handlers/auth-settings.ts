@@ -27,10 +27,16 @@ export async function patchAuthSettings(ctx: GatewayContext): Promise<void> {
  * Saves a validated patch and audits `settings_changed` with the top-level keys whose value
  * changed. Shared by the API (PATCH) and the portal form.
  */
-export async function saveAuthSettings(ctx: GatewayContext, caller: Caller, patch: TenantSettingsPatch): Promise<{ settings: FormattedSettings; changed: string[] }> {
+export async function saveAuthSettings(
+  ctx: GatewayContext,
+  caller: Caller,
+  patch: TenantSettingsPatch,
+): Promise<{ settings: FormattedSettings; changed: string[] }> {
   const before = formatSettings(ctx.tenant.settings);
   const settings = formatSettings(await updateTenantSettings(ctx.deps, ctx.tenant, patch));
-  const changed = Object.keys(settings).filter((k) => JSON.stringify(settings[k as keyof typeof settings]) !== JSON.stringify(before[k as keyof typeof before]));
+  const changed = Object.keys(settings).filter(
+    (k) => JSON.stringify(settings[k as keyof typeof settings]) !== JSON.stringify(before[k as keyof typeof before]),
+  );
   ctx.deps.audit.emit('settings_changed', {
     tenant: ctx.tenant.slug,
     userId: caller.user?.id ?? caller.token?.sub ?? null,

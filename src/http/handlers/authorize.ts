@@ -16,7 +16,14 @@ import { redirect, sendHtml } from '../respond.js';
 const REAUTH_MARK = 'gk_reauth_at';
 
 function showError(ctx: GatewayContext, message: string): void {
-  sendHtml(ctx.res, 400, layout({ slug: ctx.tenant.slug, title: 'Authorization error' }, html`<h1>Authorization error</h1><p class="error" role="alert">${message}</p>`));
+  sendHtml(
+    ctx.res,
+    400,
+    layout(
+      { slug: ctx.tenant.slug, title: 'Authorization error' },
+      html`<h1>Authorization error</h1><p class="error" role="alert">${message}</p>`,
+    ),
+  );
 }
 
 function redirectWith(ctx: GatewayContext, redirectUri: string, params: Record<string, string>): void {
@@ -28,22 +35,37 @@ function redirectWith(ctx: GatewayContext, redirectUri: string, params: Record<s
 
 export async function getAuthorize(ctx: GatewayContext): Promise<void> {
   const q = ctx.url.searchParams;
-  for (const name of ['client_id', 'redirect_uri', 'response_type', 'state', 'code_challenge', 'code_challenge_method', 'scope', 'prompt', 'max_age']) {
+  for (const name of [
+    'client_id',
+    'redirect_uri',
+    'response_type',
+    'state',
+    'code_challenge',
+    'code_challenge_method',
+    'scope',
+    'prompt',
+    'max_age',
+  ]) {
     if (q.getAll(name).length > 1) return showError(ctx, `repeated parameter ${name}`);
   }
   const client = ctx.tenant.config.clients.find((c) => c.id === q.get('client_id'));
   if (!client) return showError(ctx, 'unknown client_id');
   const redirectUri = q.get('redirect_uri') ?? '';
   // Exact string match against a registered URI (no prefix or pattern matching).
-  if (!client.redirectUris.includes(redirectUri)) return showError(ctx, 'redirect_uri is not registered for this client');
+  if (!client.redirectUris.includes(redirectUri))
+    return showError(ctx, 'redirect_uri is not registered for this client');
   const state = q.get('state');
-  const fail = (error: string, description: string) => redirectWith(ctx, redirectUri, { error, error_description: description, ...(state ? { state } : {}) });
+  const fail = (error: string, description: string) =>
+    redirectWith(ctx, redirectUri, { error, error_description: description, ...(state ? { state } : {}) });
 
-  if (q.get('response_type') !== 'code') return fail('unsupported_response_type', 'only response_type=code is supported');
-  if (!client.grants.includes('authorization_code')) return fail('unauthorized_client', 'this client may not use the authorization code grant');
+  if (q.get('response_type') !== 'code')
+    return fail('unsupported_response_type', 'only response_type=code is supported');
+  if (!client.grants.includes('authorization_code'))
+    return fail('unauthorized_client', 'this client may not use the authorization code grant');
   const challenge = q.get('code_challenge') ?? '';
   // PKCE S256 is required for every client (OAuth 2.1); plain is refused.
-  if (q.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) return fail('invalid_request', 'PKCE with code_challenge_method=S256 is required');
+  if (q.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(challenge))
+    return fail('invalid_request', 'PKCE with code_challenge_method=S256 is required');
   const scope = grantScope(parseScope(q.get('scope')), client.scopes);
   if (scope === null) return fail('invalid_scope', 'the requested scope is not allowed for this client');
 
@@ -53,7 +75,9 @@ export async function getAuthorize(ctx: GatewayContext): Promise<void> {
   const now = ctx.deps.clock.now();
   // A forced login that already happened (the signed mark we set on the way out) satisfies
   // both prompt=login and max_age, so that max_age=0 cannot loop.
-  const satisfied = current !== null && (await reauthSatisfied(ctx.deps.keys, q.get(REAUTH_MARK), current.session.id, current.session.authTime, now));
+  const satisfied =
+    current !== null &&
+    (await reauthSatisfied(ctx.deps.keys, q.get(REAUTH_MARK), current.session.id, current.session.authTime, now));
   const forced = q.get('prompt') === 'login' && !satisfied;
   const stale = current !== null && maxAge !== null && !isFresh(current.session, maxAge, now) && !satisfied;
   if (!current || forced || stale) {

@@ -24,21 +24,42 @@ export async function postBackchannelLogout(ctx: GatewayContext): Promise<void> 
   if (token === '') return refuse(ctx, 'no logout_token');
   let claims: Awaited<ReturnType<typeof verifyLogoutToken>>;
   try {
-    claims = await verifyLogoutToken(token, await provider.jwks(), { issuer: provider.cfg.issuer, clientId: provider.cfg.clientId, now: deps.clock.now() });
+    claims = await verifyLogoutToken(token, await provider.jwks(), {
+      issuer: provider.cfg.issuer,
+      clientId: provider.cfg.clientId,
+      now: deps.clock.now(),
+    });
   } catch (err) {
     if (err instanceof LogoutTokenError) return refuse(ctx, err.reason);
-    if (err instanceof IdpUnavailableError) return sendJson(ctx.res, 503, { error: 'temporarily_unavailable', error_description: 'The identity provider cannot be reached to check the token.' }, { 'retry-after': '30' });
+    if (err instanceof IdpUnavailableError)
+      return sendJson(
+        ctx.res,
+        503,
+        {
+          error: 'temporarily_unavailable',
+          error_description: 'The identity provider cannot be reached to check the token.',
+        },
+        { 'retry-after': '30' },
+      );
     throw err;
   }
   // A replayed token is refused; the mark lasts as long as the token could be accepted.
-  const fresh = await deps.federation.markOnce(tenant.slug, `bcl:${provider.cfg.id}:${claims.jti}`, Math.max(1, claims.rememberUntil * 1000 - deps.clock.now()));
+  const fresh = await deps.federation.markOnce(
+    tenant.slug,
+    `bcl:${provider.cfg.id}:${claims.jti}`,
+    Math.max(1, claims.rememberUntil * 1000 - deps.clock.now()),
+  );
   if (!fresh) return refuse(ctx, 'jti replayed');
 
   const now = deps.clock.now();
-  const ofThisIdp = (s: SessionRecord): boolean => s.idp?.provider === provider.cfg.id && (claims.sid === null || s.idp.sid === claims.sid);
+  const ofThisIdp = (s: SessionRecord): boolean =>
+    s.idp?.provider === provider.cfg.id && (claims.sid === null || s.idp.sid === claims.sid);
   // sid alone: the index names the users who signed in through that IdP session; their
   // sessions carrying the sid are the login sessions and the token sessions apps got from them.
-  const users = claims.sub !== null ? [`${provider.cfg.id}:${claims.sub}`] : await deps.federation.idpSessionUsers(tenant.slug, provider.cfg.id, claims.sid!);
+  const users =
+    claims.sub !== null
+      ? [`${provider.cfg.id}:${claims.sub}`]
+      : await deps.federation.idpSessionUsers(tenant.slug, provider.cfg.id, claims.sid!);
   let ended = 0;
   for (const userId of users) {
     for (const s of await deps.store.listUserSessions(tenant.slug, userId, now)) {

@@ -26,7 +26,14 @@ export interface OriginalRequest {
   proto: 'http' | 'https';
 }
 
-const FORWARDED = ['x-original-uri', 'x-original-method', 'x-forwarded-uri', 'x-forwarded-method', 'x-forwarded-host', 'x-forwarded-proto'] as const;
+const FORWARDED = [
+  'x-original-uri',
+  'x-original-method',
+  'x-forwarded-uri',
+  'x-forwarded-method',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+] as const;
 type ForwardedName = (typeof FORWARDED)[number];
 const FORWARDED_NAMES: ReadonlySet<string> = new Set(FORWARDED);
 const isForwardedName = (name: string): name is ForwardedName => FORWARDED_NAMES.has(name);
@@ -70,7 +77,12 @@ export function readOriginal(req: IncomingMessage): ParsedOriginal {
   const host = v['x-forwarded-host'] ?? req.headers.host;
   if (host === undefined || !HOST.test(host)) return { ok: false, reason: 'bad_original_host' };
   const rawProto = v['x-forwarded-proto'];
-  const proto = rawProto !== undefined ? PROTO[rawProto.split(',', 1)[0]!.trim().toLowerCase()] : (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const proto =
+    rawProto !== undefined
+      ? PROTO[rawProto.split(',', 1)[0]!.trim().toLowerCase()]
+      : (req.socket as { encrypted?: boolean }).encrypted
+        ? 'https'
+        : 'http';
   if (proto === undefined) return { ok: false, reason: 'bad_original_proto' };
   return { ok: true, original: { method, uri, host, proto } };
 }
@@ -88,14 +100,20 @@ function answerDenied(ctx: GatewayContext, d: Deny, o: OriginalRequest, redirect
   const { req, res, tenant } = ctx;
   const slug = tenant.slug;
   // As the proxy does: every refusal but "no credential" is logged with its reason.
-  if (d.code !== 'ERR_GK_UNAUTHENTICATED') ctx.deps.log.info({ reqId: req.headers['x-request-id'], code: d.code, reason: d.reason, ip: ctx.clientIp }, 'forward-auth refused');
-  if (d.code !== 'ERR_GK_UNAUTHENTICATED' && d.code !== 'ERR_GK_REAUTH_REQUIRED') return sendError(req, res, new GatewayError(d.code, d.reason), { slug });
+  if (d.code !== 'ERR_GK_UNAUTHENTICATED')
+    ctx.deps.log.info(
+      { reqId: req.headers['x-request-id'], code: d.code, reason: d.reason, ip: ctx.clientIp },
+      'forward-auth refused',
+    );
+  if (d.code !== 'ERR_GK_UNAUTHENTICATED' && d.code !== 'ERR_GK_REAUTH_REQUIRED')
+    return sendError(req, res, new GatewayError(d.code, d.reason), { slug });
   const reauth = d.code === 'ERR_GK_REAUTH_REQUIRED';
   const origin = `${o.proto}://${o.host}`;
   const login = origin + loginUrl(slug, origin + o.uri, reauth ? d.maxAge : undefined);
   // SPEC §3: a browser accepts text/html and is no XHR; the headers are the client's own,
   // copied into the auth request by nginx and Traefik.
-  if (redirectMode && isBrowserRequest(req)) return redirect(res, o.method === 'GET' || o.method === 'HEAD' ? 302 : 303, login);
+  if (redirectMode && isBrowserRequest(req))
+    return redirect(res, o.method === 'GET' || o.method === 'HEAD' ? 302 : 303, login);
   sendError(req, res, new GatewayError(d.code, d.reason), {
     slug,
     headers: { 'www-authenticate': challenge(slug, d), 'x-auth-redirect': login, location: login },
@@ -126,7 +144,11 @@ export async function envoyForwardAuth(ctx: GatewayContext, rawRest: string): Pr
   if (host === undefined || !HOST.test(host)) return refuse(ctx, 'ERR_GK_BAD_REQUEST', 'bad_original_host');
   if (!METHOD.test(method)) return refuse(ctx, 'ERR_GK_BAD_REQUEST', 'bad_original_method');
   const xfp = req.headersDistinct['x-forwarded-proto'];
-  const proto = xfp ? PROTO[xfp[0]!.split(',', 1)[0]!.trim().toLowerCase()] : (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const proto = xfp
+    ? PROTO[xfp[0]!.split(',', 1)[0]!.trim().toLowerCase()]
+    : (req.socket as { encrypted?: boolean }).encrypted
+      ? 'https'
+      : 'http';
   if (proto === undefined || (xfp && xfp.length !== 1)) return refuse(ctx, 'ERR_GK_BAD_REQUEST', 'bad_original_proto');
   return decide(ctx, { method, uri: rawRest, host, proto }, true);
 }
@@ -135,7 +157,14 @@ async function decide(ctx: GatewayContext, o: OriginalRequest, redirectMode: boo
   const started = process.hrtime.bigint();
   const { req, res, deps, tenant } = ctx;
   const { decision, scope } = await runPipeline(
-    { method: o.method, hostname: hostnameOf(o.host), target: o.uri, headers: req.headers, clientIp: ctx.clientIp, tenantSlug: tenant.slug },
+    {
+      method: o.method,
+      hostname: hostnameOf(o.host),
+      target: o.uri,
+      headers: req.headers,
+      clientIp: ctx.clientIp,
+      tenantSlug: tenant.slug,
+    },
     deps,
   );
   observeDecision(deps.metrics, decisionLabel(decision), tenant.slug, started);

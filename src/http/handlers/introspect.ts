@@ -11,7 +11,8 @@ import { sendOAuthJson, withAuthenticatedClient } from '../oauth-respond.js';
 /** The scope that lets a client (a resource server) introspect every token of its tenant. */
 export const INTROSPECT_SCOPE = 'tokens:introspect';
 
-const mayLearnAbout = (client: ClientConfig, issuedTo: string): boolean => issuedTo === client.id || client.scopes.includes(INTROSPECT_SCOPE);
+const mayLearnAbout = (client: ClientConfig, issuedTo: string): boolean =>
+  issuedTo === client.id || client.scopes.includes(INTROSPECT_SCOPE);
 
 export async function postIntrospect(ctx: GatewayContext): Promise<void> {
   const { res, tenant, deps } = ctx;
@@ -20,13 +21,46 @@ export async function postIntrospect(ctx: GatewayContext): Promise<void> {
     const token = form.get('token');
     if (!token) throw new OAuthError('invalid_request', 'the token parameter is required');
     const found = await findToken(deps, tenant, token);
-    if (found?.kind === 'access_token' && mayLearnAbout(client, found.claims.client_id) && (await accessTokenActive(deps, tenant, found.claims))) {
+    if (
+      found?.kind === 'access_token' &&
+      mayLearnAbout(client, found.claims.client_id) &&
+      (await accessTokenActive(deps, tenant, found.claims))
+    ) {
       const c = found.claims;
-      return sendOAuthJson(res, { active: true, token_type: 'Bearer', scope: c.scope, client_id: c.client_id, sub: c.sub, aud: c.aud, iss: c.iss, exp: c.exp, iat: c.iat, jti: c.jti, tid: c.tid, ...(c.sid ? { sid: c.sid } : {}), ...(c.auth_time ? { auth_time: c.auth_time } : {}) });
+      return sendOAuthJson(res, {
+        active: true,
+        token_type: 'Bearer',
+        scope: c.scope,
+        client_id: c.client_id,
+        sub: c.sub,
+        aud: c.aud,
+        iss: c.iss,
+        exp: c.exp,
+        iat: c.iat,
+        jti: c.jti,
+        tid: c.tid,
+        ...(c.sid ? { sid: c.sid } : {}),
+        ...(c.auth_time ? { auth_time: c.auth_time } : {}),
+      });
     }
-    if (found?.kind === 'refresh_token' && mayLearnAbout(client, found.clientId) && !deps.revocations.has(found.session.id)) {
+    if (
+      found?.kind === 'refresh_token' &&
+      mayLearnAbout(client, found.clientId) &&
+      !deps.revocations.has(found.session.id)
+    ) {
       const s = found.session;
-      return sendOAuthJson(res, { active: true, token_type: 'refresh_token', client_id: found.clientId, sub: s.userId, scope: s.scope ?? '', exp: Math.floor(found.expiresAt / 1000), iat: Math.floor(s.createdAt / 1000), iss: tenant.issuer, sid: s.id, tid: tenant.slug });
+      return sendOAuthJson(res, {
+        active: true,
+        token_type: 'refresh_token',
+        client_id: found.clientId,
+        sub: s.userId,
+        scope: s.scope ?? '',
+        exp: Math.floor(found.expiresAt / 1000),
+        iat: Math.floor(s.createdAt / 1000),
+        iss: tenant.issuer,
+        sid: s.id,
+        tid: tenant.slug,
+      });
     }
     sendOAuthJson(res, { active: false });
   });

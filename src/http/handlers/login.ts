@@ -41,7 +41,12 @@ function maxAgeOf(raw: string | null): number | null {
  * The identity-provider buttons (SPEC §12), each carrying rd and the step-up asked for. On
  * re-authentication of a user who signed in at a provider, only that provider, and no form.
  */
-function providerChoice(ctx: GatewayContext, rd: string, reauthMethod: string | undefined, maxAge: number | null | undefined) {
+function providerChoice(
+  ctx: GatewayContext,
+  rd: string,
+  reauthMethod: string | undefined,
+  maxAge: number | null | undefined,
+) {
   const all = ctx.tenant.config.identityProviders;
   const reauthIdp = reauthMethod?.startsWith('oidc:') ? reauthMethod.slice(5) : undefined;
   const shown = reauthIdp !== undefined ? all.filter((p) => p.id === reauthIdp) : all;
@@ -53,14 +58,24 @@ function providerChoice(ctx: GatewayContext, rd: string, reauthMethod: string | 
   };
   return {
     providers: shown.map((p) => ({ href: q(p.id), displayName: p.displayName })),
-    passwordForm: reauthIdp === undefined && (ctx.tenant.usersById.size > 0 || ctx.tenant.config.usersFile !== null || all.length === 0),
+    passwordForm:
+      reauthIdp === undefined &&
+      (ctx.tenant.usersById.size > 0 || ctx.tenant.config.usersFile !== null || all.length === 0),
   };
 }
 
 function renderForm(
   ctx: GatewayContext,
   status: number,
-  opts: { rd: string; reauthUsername?: string; reauthMethod?: string; maxAge?: number | null; error?: string; username?: string; headers?: Record<string, string> },
+  opts: {
+    rd: string;
+    reauthUsername?: string;
+    reauthMethod?: string;
+    maxAge?: number | null;
+    error?: string;
+    username?: string;
+    headers?: Record<string, string>;
+  },
 ): void {
   const nonce = newLoginNonce();
   const page = loginPage({
@@ -72,7 +87,12 @@ function renderForm(
     ...(opts.reauthUsername !== undefined ? { reauthUsername: opts.reauthUsername } : {}),
     ...(opts.error !== undefined ? { error: opts.error } : {}),
     ...(opts.username !== undefined ? { username: opts.username } : {}),
-    ...providerChoice(ctx, opts.rd, opts.reauthUsername !== undefined ? (opts.reauthMethod ?? 'password') : undefined, opts.maxAge),
+    ...providerChoice(
+      ctx,
+      opts.rd,
+      opts.reauthUsername !== undefined ? (opts.reauthMethod ?? 'password') : undefined,
+      opts.maxAge,
+    ),
   });
   sendHtml(ctx.res, status, page, { ...opts.headers, 'set-cookie': serializeLoginCookie(ctx.tenant.cookie, nonce) });
 }
@@ -85,18 +105,25 @@ export async function getLogin(ctx: GatewayContext): Promise<void> {
   if (current) {
     const fresh = maxAge === null || isFresh(current.session, maxAge, ctx.deps.clock.now());
     if (prompt !== 'login' && fresh) return redirect(ctx.res, 302, rd);
-    return renderForm(ctx, 200, { rd, reauthUsername: current.user.username, reauthMethod: current.session.authMethod, maxAge });
+    return renderForm(ctx, 200, {
+      rd,
+      reauthUsername: current.user.username,
+      reauthMethod: current.session.authMethod,
+      maxAge,
+    });
   }
   renderForm(ctx, 200, { rd });
 }
 
 export async function postLogin(ctx: GatewayContext): Promise<void> {
   const { req, res, tenant, deps } = ctx;
-  if (!isSameSiteRequest(req, ctx.publicUrl, tenant)) return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'cross-site login post'), { slug: tenant.slug });
+  if (!isSameSiteRequest(req, ctx.publicUrl, tenant))
+    return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'cross-site login post'), { slug: tenant.slug });
   const form = await readForm(req);
   const nonce = readSessionCookie(req.headers.cookie, loginCookieName(tenant.cookie.name));
   const token = field(form, 'csrf_token', 256);
-  if (!nonce || !token || !safeEqual(nonce, token)) return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'login csrf mismatch'), { slug: tenant.slug });
+  if (!nonce || !token || !safeEqual(nonce, token))
+    return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'login csrf mismatch'), { slug: tenant.slug });
 
   const rd = rdOf(ctx, field(form, 'rd', 4096));
   const username = field(form, 'username', 256);
@@ -109,41 +136,86 @@ export async function postLogin(ctx: GatewayContext): Promise<void> {
   const again = reauth && current ? { reauthUsername: current.user.username } : { username };
   // Same work for an unknown user as for a wrong password: no user enumeration by timing.
   // The attempt is counted before the check, and the check waits for a hash slot.
-  const check = (): Promise<boolean> => deps.hashPool.run(() => (user ? verifyPassword(password, user.passwordHash) : burnVerify(password)));
+  const check = (): Promise<boolean> =>
+    deps.hashPool.run(() => (user ? verifyPassword(password, user.passwordHash) : burnVerify(password)));
   let result: ThrottledResult;
   try {
     result = await throttledCheck(deps, tenant, loginKeys(username, ctx.clientIp), check);
   } catch (err) {
     if (!(err instanceof HashPoolBusyError)) throw err;
-    deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user?.id ?? null, ip: ctx.clientIp, reason: 'busy' });
+    deps.audit.emit('login_failed', {
+      tenant: tenant.slug,
+      userId: user?.id ?? null,
+      ip: ctx.clientIp,
+      reason: 'busy',
+    });
     return renderForm(ctx, 503, { rd, error: BUSY, headers: { 'retry-after': String(err.retryAfter) }, ...again });
   }
   if (result.refused) {
-    deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user?.id ?? null, ip: ctx.clientIp, reason: result.locked ? 'locked_out' : 'attempts_in_flight' });
-    return renderForm(ctx, 429, { rd, error: refusal(result.retryAfter, result.locked), headers: { 'retry-after': String(result.retryAfter) }, ...again });
+    deps.audit.emit('login_failed', {
+      tenant: tenant.slug,
+      userId: user?.id ?? null,
+      ip: ctx.clientIp,
+      reason: result.locked ? 'locked_out' : 'attempts_in_flight',
+    });
+    return renderForm(ctx, 429, {
+      rd,
+      error: refusal(result.retryAfter, result.locked),
+      headers: { 'retry-after': String(result.retryAfter) },
+      ...again,
+    });
   }
   if (!user || !result.ok) {
-    deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user?.id ?? null, ip: ctx.clientIp, reason: user ? 'bad_password' : 'unknown_user' });
+    deps.audit.emit('login_failed', {
+      tenant: tenant.slug,
+      userId: user?.id ?? null,
+      ip: ctx.clientIp,
+      reason: user ? 'bad_password' : 'unknown_user',
+    });
     return renderForm(ctx, 401, { rd, error: GENERIC_FAILURE, ...again });
   }
 
   if (reauth && current && current.user.id === user.id) {
     const rotated = await reauthenticate(deps, current.session, ctx.clientIp);
     if (rotated) {
-      const maxAge = rotated.session.rememberMe ? Math.max(0, Math.floor((rotated.session.expiresAt - deps.clock.now()) / 1000)) : null;
-      return redirect(res, 302, rd, { 'set-cookie': [serializeSessionCookie(tenant.cookie, rotated.cookieValue, maxAge), serializeLoginCookie(tenant.cookie, '')] });
+      const maxAge = rotated.session.rememberMe
+        ? Math.max(0, Math.floor((rotated.session.expiresAt - deps.clock.now()) / 1000))
+        : null;
+      return redirect(res, 302, rd, {
+        'set-cookie': [
+          serializeSessionCookie(tenant.cookie, rotated.cookieValue, maxAge),
+          serializeLoginCookie(tenant.cookie, ''),
+        ],
+      });
     }
   }
 
   // A browser that was signed in (as anyone) gets a fresh session; the old one ends.
   if (current) await endSession(deps, current.session, 'replaced_by_login', ctx.clientIp);
-  const started = await startSession(deps, tenant, user, { ip: ctx.clientIp, userAgent: String(req.headers['user-agent'] ?? ''), rememberMe });
+  const started = await startSession(deps, tenant, user, {
+    ip: ctx.clientIp,
+    userAgent: String(req.headers['user-agent'] ?? ''),
+    rememberMe,
+  });
   if (!started.ok) {
-    deps.audit.emit('login_failed', { tenant: tenant.slug, userId: user.id, ip: ctx.clientIp, reason: 'concurrent_session_limit' });
+    deps.audit.emit('login_failed', {
+      tenant: tenant.slug,
+      userId: user.id,
+      ip: ctx.clientIp,
+      reason: 'concurrent_session_limit',
+    });
     return renderForm(ctx, 409, { rd, username, error: new GatewayError('ERR_GK_SESSION_LIMIT').message });
   }
-  deps.audit.emit('login_succeeded', { tenant: tenant.slug, userId: user.id, sessionId: started.session.id, ip: ctx.clientIp });
+  deps.audit.emit('login_succeeded', {
+    tenant: tenant.slug,
+    userId: user.id,
+    sessionId: started.session.id,
+    ip: ctx.clientIp,
+  });
   redirect(res, 302, rd, {
-    'set-cookie': [serializeSessionCookie(tenant.cookie, started.cookieValue, started.maxAgeSeconds), serializeLoginCookie(tenant.cookie, '')],
+    'set-cookie': [
+      serializeSessionCookie(tenant.cookie, started.cookieValue, started.maxAgeSeconds),
+      serializeLoginCookie(tenant.cookie, ''),
+    ],
   });
 }

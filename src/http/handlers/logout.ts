@@ -15,18 +15,27 @@ import { redirect, sendHtml } from '../respond.js';
 export async function getLogout(ctx: GatewayContext): Promise<void> {
   const current = await currentSession(ctx.req, ctx.tenant, ctx.deps);
   if (!current) return redirect(ctx.res, 302, `/t/${ctx.tenant.slug}/login`);
-  sendHtml(ctx.res, 200, logoutPage({ slug: ctx.tenant.slug, csrfToken: current.csrfToken, username: current.user.username }));
+  sendHtml(
+    ctx.res,
+    200,
+    logoutPage({ slug: ctx.tenant.slug, csrfToken: current.csrfToken, username: current.user.username }),
+  );
 }
 
 export async function postLogout(ctx: GatewayContext): Promise<void> {
   const { req, res, tenant, deps } = ctx;
   // The token comes in the Sign out form, or in X-CSRF-Token from scripts.
-  const formToken = async (): Promise<string> => ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded') ? field(await readForm(req), 'csrf_token', 256) : '');
+  const formToken = async (): Promise<string> =>
+    (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')
+      ? field(await readForm(req), 'csrf_token', 256)
+      : '';
   const caller = await identifyCaller(ctx, { credentials: 'session-cookie', formToken });
   // Without a live session there is nothing to end; the cookie is cleared all the same.
   if (caller?.session) await endSession(deps, caller.session, 'logout', ctx.clientIp);
   const loginUrl = `/t/${tenant.slug}/login`;
-  redirect(res, 303, (await endSessionAtIdp(ctx, caller?.session?.idp)) ?? loginUrl, { 'set-cookie': clearSessionCookie(tenant.cookie) });
+  redirect(res, 303, (await endSessionAtIdp(ctx, caller?.session?.idp)) ?? loginUrl, {
+    'set-cookie': clearSessionCookie(tenant.cookie),
+  });
 }
 
 /**

@@ -10,18 +10,34 @@ import { sessionJsonFor } from '../session-json.js';
 export async function getMySessions(ctx: GatewayContext): Promise<void> {
   const me = await requireUser(ctx);
   const sessions = await listSessions(ctx.deps, ctx.tenant, me.user.id);
-  sendJson(ctx.res, 200, { sessions: sessions.map((s) => ({ ...sessionJsonFor(ctx.deps, s, me.session.id), current: s.id === me.session.id })) });
+  sendJson(ctx.res, 200, {
+    sessions: sessions.map((s) => ({ ...sessionJsonFor(ctx.deps, s, me.session.id), current: s.id === me.session.id })),
+  });
 }
 
 export async function deleteMySession(ctx: GatewayContext): Promise<void> {
   const me = await requireUser(ctx);
-  const ok = await revokeUserSession(ctx.deps, ctx.tenant, me.user.id, ctx.params.id ?? '', 'self_revoked', ctx.clientIp);
+  const ok = await revokeUserSession(
+    ctx.deps,
+    ctx.tenant,
+    me.user.id,
+    ctx.params.id ?? '',
+    'self_revoked',
+    ctx.clientIp,
+  );
   if (!ok) throw new GatewayError('ERR_GK_NOT_FOUND', 'not one of your sessions');
   sendNoContent(ctx.res);
 }
 
 export async function postRevokeOthers(ctx: GatewayContext): Promise<void> {
   const me = await requireUser(ctx);
-  const revoked = await revokeAllUserSessions(ctx.deps, ctx.tenant, me.user.id, 'self_revoked_others', ctx.clientIp, me.session.id);
+  const revoked = await revokeAllUserSessions(
+    ctx.deps,
+    ctx.tenant,
+    me.user.id,
+    'self_revoked_others',
+    ctx.clientIp,
+    me.session.id,
+  );
   sendJson(ctx.res, 200, { revoked });
 }

@@ -29,7 +29,11 @@ const random = (): string => randomBytes(32).toString('base64url');
 
 type Profile = NonNullable<SessionRecord['profile']>;
 const sameProfile = (a: Profile | undefined, b: Profile): boolean =>
-  a !== undefined && a.username === b.username && a.email === b.email && a.name === b.name && a.roles.join('\n') === b.roles.join('\n');
+  a !== undefined &&
+  a.username === b.username &&
+  a.email === b.email &&
+  a.name === b.name &&
+  a.roles.join('\n') === b.roles.join('\n');
 
 function providerOf(ctx: GatewayContext): OidcProvider | undefined {
   return ctx.deps.idps.get(ctx.tenant.slug, ctx.params.provider ?? '');
@@ -41,21 +45,33 @@ function providerOf(ctx: GatewayContext): OidcProvider | undefined {
  * so the callback must come back to the same host), else on publicUrl. Each such host's
  * callback URL must be registered at the IdP (README, "Sign in with your IdP").
  */
-export function callbackUrl(ctx: Pick<GatewayContext, 'publicUrl' | 'tenant' | 'req' | 'deps'>, provider: string): string {
+export function callbackUrl(
+  ctx: Pick<GatewayContext, 'publicUrl' | 'tenant' | 'req' | 'deps'>,
+  provider: string,
+): string {
   const path = `/t/${ctx.tenant.slug}/oidc/${provider}/callback`;
   const host = hostnameOf(ctx.req.headers.host);
   const own = new URL(ctx.publicUrl);
-  if (host === null || host === own.hostname.toLowerCase() || !hostMatches(host, ctx.tenant.appHosts)) return `${ctx.publicUrl}${path}`;
+  if (host === null || host === own.hostname.toLowerCase() || !hostMatches(host, ctx.tenant.appHosts))
+    return `${ctx.publicUrl}${path}`;
   return `${requestOrigin(ctx.req, peerIsTrusted(ctx.req, ctx.deps.trust))}${path}`;
 }
 
 function problem(ctx: GatewayContext, status: number, title: string, message: string, rd?: string): void {
-  sendHtml(ctx.res, status, idpProblemPage({ slug: ctx.tenant.slug, title, message, ...(rd ? { rd } : {}) }), { 'set-cookie': serializeFlowCookie(ctx.tenant.cookie, '') });
+  sendHtml(ctx.res, status, idpProblemPage({ slug: ctx.tenant.slug, title, message, ...(rd ? { rd } : {}) }), {
+    'set-cookie': serializeFlowCookie(ctx.tenant.cookie, ''),
+  });
 }
 
 function unavailable(ctx: GatewayContext, provider: OidcProvider, rd?: string): void {
   ctx.res.setHeader('retry-after', '30');
-  problem(ctx, 503, 'Sign-in unavailable', `${provider.cfg.displayName} cannot be reached right now. Try again in a moment.`, rd);
+  problem(
+    ctx,
+    503,
+    'Sign-in unavailable',
+    `${provider.cfg.displayName} cannot be reached right now. Try again in a moment.`,
+    rd,
+  );
 }
 
 export async function getIdpLogin(ctx: GatewayContext): Promise<void> {
@@ -67,7 +83,17 @@ export async function getIdpLogin(ctx: GatewayContext): Promise<void> {
   const maxAge = maxAgeRaw !== null && /^\d{1,9}$/.test(maxAgeRaw) ? Number(maxAgeRaw) : null;
   const prompt = q.get('prompt') === 'login' ? 'login' : null;
   const redirectUri = callbackUrl(ctx, provider.cfg.id);
-  const flow = { provider: provider.cfg.id, state: random(), nonce: random(), codeVerifier: random(), rd, prompt, maxAge, startedAt: ctx.deps.clock.now(), redirectUri } as const;
+  const flow = {
+    provider: provider.cfg.id,
+    state: random(),
+    nonce: random(),
+    codeVerifier: random(),
+    rd,
+    prompt,
+    maxAge,
+    startedAt: ctx.deps.clock.now(),
+    redirectUri,
+  } as const;
   let url: URL;
   try {
     url = await provider.authorizationUrl(flow);
@@ -83,18 +109,40 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
   const { req, res, tenant, deps } = ctx;
   const provider = providerOf(ctx);
   if (!provider) return sendError(req, res, 'ERR_GK_NOT_FOUND', { slug: tenant.slug });
-  const audit = (reason: string, userId: string | null = null): void => deps.audit.emit('login_failed', { tenant: tenant.slug, userId, ip: ctx.clientIp, reason, provider: provider.cfg.id });
+  const audit = (reason: string, userId: string | null = null): void =>
+    deps.audit.emit('login_failed', {
+      tenant: tenant.slug,
+      userId,
+      ip: ctx.clientIp,
+      reason,
+      provider: provider.cfg.id,
+    });
 
-  const flow = await takeFlow(deps.federation, tenant.slug, readSessionCookie(req.headers.cookie, flowCookieName(tenant.cookie)));
+  const flow = await takeFlow(
+    deps.federation,
+    tenant.slug,
+    readSessionCookie(req.headers.cookie, flowCookieName(tenant.cookie)),
+  );
   if (!flow || flow.provider !== provider.cfg.id) {
     audit('oidc_no_flow');
-    return problem(ctx, 400, 'Sign-in expired', 'This sign-in was not started in this browser, was already used, or took too long. Start again.');
+    return problem(
+      ctx,
+      400,
+      'Sign-in expired',
+      'This sign-in was not started in this browser, was already used, or took too long. Start again.',
+    );
   }
   // The IdP's own refusal (access_denied, login_required…) comes back as error=… on the callback.
   const idpError = ctx.url.searchParams.get('error');
   if (idpError !== null && ctx.url.searchParams.get('state') === flow.state) {
     audit(`idp_error:${idpError.slice(0, 64)}`);
-    return problem(ctx, 400, 'Sign-in refused', `${provider.cfg.displayName} did not sign you in (${idpError.slice(0, 64)}).`, flow.rd);
+    return problem(
+      ctx,
+      400,
+      'Sign-in refused',
+      `${provider.cfg.displayName} did not sign you in (${idpError.slice(0, 64)}).`,
+      flow.rd,
+    );
   }
   let login: Awaited<ReturnType<OidcProvider['redeem']>>;
   try {
@@ -102,24 +150,49 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
     // (A flow saved before redirectUri was kept has none: it used the publicUrl callback.)
     const returned = new URL(flow.redirectUri ?? `${ctx.publicUrl}/t/${tenant.slug}/oidc/${provider.cfg.id}/callback`);
     returned.search = ctx.url.search;
-    login = await provider.redeem(returned, { state: flow.state, nonce: flow.nonce, codeVerifier: flow.codeVerifier, maxAge: flow.maxAge });
+    login = await provider.redeem(returned, {
+      state: flow.state,
+      nonce: flow.nonce,
+      codeVerifier: flow.codeVerifier,
+      maxAge: flow.maxAge,
+    });
   } catch (err) {
     if (err instanceof IdpUnavailableError) return unavailable(ctx, provider, flow.rd);
     if (!(err instanceof IdpResponseError)) throw err;
     audit(err.reason);
-    deps.log.info({ provider: provider.cfg.id, reason: err.reason, detail: err.message }, 'identity provider sign-in refused');
-    return problem(ctx, 400, 'Sign-in failed', `The answer from ${provider.cfg.displayName} could not be accepted. Start again.`, flow.rd);
+    deps.log.info(
+      { provider: provider.cfg.id, reason: err.reason, detail: err.message },
+      'identity provider sign-in refused',
+    );
+    return problem(
+      ctx,
+      400,
+      'Sign-in failed',
+      `The answer from ${provider.cfg.displayName} could not be accepted. Start again.`,
+      flow.rd,
+    );
   }
   const authTimeMs = typeof login.claims.auth_time === 'number' ? login.claims.auth_time * 1000 : null;
   // prompt=login (step-up): the IdP must have authenticated the user during this flow.
   if (flow.prompt === 'login' && (authTimeMs === null || authTimeMs < flow.startedAt - AUTH_TIME_SKEW_MS)) {
     audit('idp_auth_too_old');
-    return problem(ctx, 400, 'Sign-in failed', `${provider.cfg.displayName} did not ask for your password again. Start again.`, flow.rd);
+    return problem(
+      ctx,
+      400,
+      'Sign-in failed',
+      `${provider.cfg.displayName} did not ask for your password again. Start again.`,
+      flow.rd,
+    );
   }
   const mapped = mapClaims(provider.cfg, login.claims);
   if (!admitted(provider.cfg, mapped)) {
     audit('role_not_allowed', mapped.id);
-    return problem(ctx, 403, 'Access denied', `Your ${provider.cfg.displayName} account is not allowed to sign in here.`);
+    return problem(
+      ctx,
+      403,
+      'Access denied',
+      `Your ${provider.cfg.displayName} account is not allowed to sign in here.`,
+    );
   }
   const now = deps.clock.now();
   await deps.federation.saveIdpUser(tenant.slug, { ...mapped, provider: provider.cfg.id, lastLoginAt: now });
@@ -133,13 +206,21 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
   // same IdP session (an IdP may start a new one, whose back-channel logout names the new
   // sid) and the same mapped profile (roles come from the claims at each login, SPEC §12).
   // Otherwise a new session replaces it.
-  const sameLogin = current !== null && current.user.id === user.id && current.session.idp?.provider === provider.cfg.id &&
-    current.session.idp.sid === sid && sameProfile(current.session.profile, profile);
+  const sameLogin =
+    current !== null &&
+    current.user.id === user.id &&
+    current.session.idp?.provider === provider.cfg.id &&
+    current.session.idp.sid === sid &&
+    sameProfile(current.session.profile, profile);
   if (flow.prompt === 'login' && current && sameLogin) {
     const rotated = await reauthenticate(deps, current.session, ctx.clientIp);
     if (rotated) {
-      const maxAge = rotated.session.rememberMe ? Math.max(0, Math.floor((rotated.session.expiresAt - now) / 1000)) : null;
-      return redirect(res, 302, flow.rd, { 'set-cookie': [...cookies, serializeSessionCookie(tenant.cookie, rotated.cookieValue, maxAge)] });
+      const maxAge = rotated.session.rememberMe
+        ? Math.max(0, Math.floor((rotated.session.expiresAt - now) / 1000))
+        : null;
+      return redirect(res, 302, flow.rd, {
+        'set-cookie': [...cookies, serializeSessionCookie(tenant.cookie, rotated.cookieValue, maxAge)],
+      });
     }
   }
   if (current) await endSession(deps, current.session, 'replaced_by_login', ctx.clientIp);
@@ -156,12 +237,26 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
   });
   if (!started.ok) {
     audit('concurrent_session_limit', user.id);
-    return problem(ctx, 409, 'Too many sessions', 'The maximum number of concurrent sessions has been reached. Sign out elsewhere first.', flow.rd);
+    return problem(
+      ctx,
+      409,
+      'Too many sessions',
+      'The maximum number of concurrent sessions has been reached. Sign out elsewhere first.',
+      flow.rd,
+    );
   }
   // The sid may be carried by this session and by the token sessions apps get from it, each
   // living up to refreshTokenLifetime after its creation.
   const linkMs = started.session.expiresAt - now + tenant.settings.refreshTokenLifetime * 1000;
   if (sid !== null) await deps.federation.linkIdpSession(tenant.slug, provider.cfg.id, sid, user.id, linkMs);
-  deps.audit.emit('login_succeeded', { tenant: tenant.slug, userId: user.id, sessionId: started.session.id, ip: ctx.clientIp, provider: provider.cfg.id });
-  redirect(res, 302, flow.rd, { 'set-cookie': [...cookies, serializeSessionCookie(tenant.cookie, started.cookieValue, started.maxAgeSeconds)] });
+  deps.audit.emit('login_succeeded', {
+    tenant: tenant.slug,
+    userId: user.id,
+    sessionId: started.session.id,
+    ip: ctx.clientIp,
+    provider: provider.cfg.id,
+  });
+  redirect(res, 302, flow.rd, {
+    'set-cookie': [...cookies, serializeSessionCookie(tenant.cookie, started.cookieValue, started.maxAgeSeconds)],
+  });
 }

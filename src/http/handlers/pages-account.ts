@@ -15,15 +15,19 @@ export async function getAccountSessions(ctx: GatewayContext): Promise<void> {
   if (!viewer) return;
   const { user, session } = viewer.current;
   const sessions = await listSessions(ctx.deps, ctx.tenant, user.id);
-  sendHtml(ctx.res, 200, accountSessionsPage({
-    slug: ctx.tenant.slug,
-    nav: viewer.nav,
-    displayName: user.name,
-    sessions: sessions.map((s) => sessionJsonFor(ctx.deps, s)),
-    currentId: session.id,
-    nowMs: ctx.deps.clock.now(),
-    notice: noticeFrom(ctx.url.searchParams, ACCOUNT_NOTICES),
-  }));
+  sendHtml(
+    ctx.res,
+    200,
+    accountSessionsPage({
+      slug: ctx.tenant.slug,
+      nav: viewer.nav,
+      displayName: user.name,
+      sessions: sessions.map((s) => sessionJsonFor(ctx.deps, s)),
+      currentId: session.id,
+      nowMs: ctx.deps.clock.now(),
+      notice: noticeFrom(ctx.url.searchParams, ACCOUNT_NOTICES),
+    }),
+  );
 }
 
 export async function postRevokeMySession(ctx: GatewayContext): Promise<void> {
@@ -33,7 +37,9 @@ export async function postRevokeMySession(ctx: GatewayContext): Promise<void> {
   const id = ctx.params.id ?? '';
   // This device's own session ends with Sign out (which also clears the cookie).
   if (id === me.session?.id) return backTo(ctx, pagePath(ctx), { error: 'current-session' });
-  const ok = me.user ? await revokeUserSession(ctx.deps, ctx.tenant, me.user.id, id, 'self_revoked', ctx.clientIp) : false;
+  const ok = me.user
+    ? await revokeUserSession(ctx.deps, ctx.tenant, me.user.id, id, 'self_revoked', ctx.clientIp)
+    : false;
   backTo(ctx, pagePath(ctx), ok ? { done: 'revoked' } : { error: 'unknown-session' });
 }
 
@@ -41,6 +47,16 @@ export async function postRevokeMyOtherSessions(ctx: GatewayContext): Promise<vo
   const action = await pageAction(ctx, 'user', pagePath(ctx));
   if (!action) return;
   const me = action.caller;
-  const revoked = me.user && me.session ? await revokeAllUserSessions(ctx.deps, ctx.tenant, me.user.id, 'self_revoked_others', ctx.clientIp, me.session.id) : 0;
+  const revoked =
+    me.user && me.session
+      ? await revokeAllUserSessions(
+          ctx.deps,
+          ctx.tenant,
+          me.user.id,
+          'self_revoked_others',
+          ctx.clientIp,
+          me.session.id,
+        )
+      : 0;
   backTo(ctx, pagePath(ctx), { done: 'revoked-others', n: revoked });
 }

@@ -28,7 +28,12 @@ export async function pageViewer(ctx: GatewayContext): Promise<Viewer | null> {
   return {
     current,
     isAdmin: admin,
-    nav: { tenantName: ctx.tenant.config.displayName, username: current.user.username, isAdmin: admin, csrfToken: current.csrfToken },
+    nav: {
+      tenantName: ctx.tenant.config.displayName,
+      username: current.user.username,
+      isAdmin: admin,
+      csrfToken: current.csrfToken,
+    },
   };
 }
 
@@ -48,7 +53,11 @@ export async function adminViewer(ctx: GatewayContext): Promise<Viewer | null> {
  * field (SPEC §5). Without any session the browser is sent to login (303) and nothing
  * happens. `back` is the page to return to after login.
  */
-export async function pageAction(ctx: GatewayContext, need: 'user' | 'admin', back: string): Promise<{ caller: Caller; form: URLSearchParams } | null> {
+export async function pageAction(
+  ctx: GatewayContext,
+  need: 'user' | 'admin',
+  back: string,
+): Promise<{ caller: Caller; form: URLSearchParams } | null> {
   let form: Promise<URLSearchParams> | undefined;
   const readOnce = (): Promise<URLSearchParams> => (form ??= readForm(ctx.req));
   const opts = { formToken: async () => field(await readOnce(), 'csrf_token', 256) };

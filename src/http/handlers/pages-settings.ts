@@ -54,14 +54,24 @@ export function formToPatch(form: URLSearchParams, current: Readonly<Record<stri
   return { values, errors, patch };
 }
 
-function render(ctx: GatewayContext, viewer: Viewer, status: number, values: Record<string, string>, errors: Record<string, string[]>): void {
-  sendHtml(ctx.res, status, authSettingsPage({
-    slug: ctx.tenant.slug,
-    nav: viewer.nav,
-    values,
-    errors,
-    notice: status === 200 ? noticeFrom(ctx.url.searchParams, SETTINGS_NOTICES) : null,
-  }));
+function render(
+  ctx: GatewayContext,
+  viewer: Viewer,
+  status: number,
+  values: Record<string, string>,
+  errors: Record<string, string[]>,
+): void {
+  sendHtml(
+    ctx.res,
+    status,
+    authSettingsPage({
+      slug: ctx.tenant.slug,
+      nav: viewer.nav,
+      values,
+      errors,
+      notice: status === 200 ? noticeFrom(ctx.url.searchParams, SETTINGS_NOTICES) : null,
+    }),
+  );
 }
 
 export async function getAuthSettingsPage(ctx: GatewayContext): Promise<void> {

@@ -21,12 +21,16 @@ function matches(u: DirectoryUser, q: string): boolean {
 async function userOr404(ctx: GatewayContext, viewer: Viewer): Promise<DirectoryUser | null> {
   const user = await findUser(ctx.tenant, ctx.deps.federation, ctx.params.userId ?? '');
   if (user) return user;
-  sendHtml(ctx.res, 404, notFoundPage({
-    slug: ctx.tenant.slug,
-    nav: { ...viewer.nav, active: 'users' },
-    what: 'There is no such user in this tenant.',
-    back: { href: usersPath(ctx.tenant.slug), label: 'Back to users' },
-  }));
+  sendHtml(
+    ctx.res,
+    404,
+    notFoundPage({
+      slug: ctx.tenant.slug,
+      nav: { ...viewer.nav, active: 'users' },
+      what: 'There is no such user in this tenant.',
+      back: { href: usersPath(ctx.tenant.slug), label: 'Back to users' },
+    }),
+  );
   return null;
 }
 
@@ -42,9 +46,29 @@ export async function getUsersPage(ctx: GatewayContext): Promise<void> {
   const users = [];
   for (const u of slice) {
     const sessions = await listSessions(ctx.deps, ctx.tenant, u.id);
-    users.push({ id: u.id, username: u.username, name: u.name, email: u.email, roles: u.roles, activeSessions: sessions.length });
+    users.push({
+      id: u.id,
+      username: u.username,
+      name: u.name,
+      email: u.email,
+      roles: u.roles,
+      activeSessions: sessions.length,
+    });
   }
-  sendHtml(ctx.res, 200, usersPage({ slug: ctx.tenant.slug, nav: viewer.nav, q, page, pages, total: all.length, pageSize: PAGE_SIZE, users }));
+  sendHtml(
+    ctx.res,
+    200,
+    usersPage({
+      slug: ctx.tenant.slug,
+      nav: viewer.nav,
+      q,
+      page,
+      pages,
+      total: all.length,
+      pageSize: PAGE_SIZE,
+      users,
+    }),
+  );
 }
 
 export async function getUserPage(ctx: GatewayContext): Promise<void> {
@@ -53,16 +77,20 @@ export async function getUserPage(ctx: GatewayContext): Promise<void> {
   const user = await userOr404(ctx, viewer);
   if (!user) return;
   const sessions = await listSessions(ctx.deps, ctx.tenant, user.id);
-  sendHtml(ctx.res, 200, userPage({
-    slug: ctx.tenant.slug,
-    nav: viewer.nav,
-    user: { id: user.id, username: user.username, name: user.name, email: user.email, roles: user.roles },
-    tab: ctx.url.searchParams.get('tab') === 'profile' ? 'profile' : 'sessions',
-    sessions: sessions.map((s) => sessionJsonFor(ctx.deps, s)),
-    viewerSessionId: viewer.current.session.id,
-    nowMs: ctx.deps.clock.now(),
-    notice: noticeFrom(ctx.url.searchParams, USER_NOTICES),
-  }));
+  sendHtml(
+    ctx.res,
+    200,
+    userPage({
+      slug: ctx.tenant.slug,
+      nav: viewer.nav,
+      user: { id: user.id, username: user.username, name: user.name, email: user.email, roles: user.roles },
+      tab: ctx.url.searchParams.get('tab') === 'profile' ? 'profile' : 'sessions',
+      sessions: sessions.map((s) => sessionJsonFor(ctx.deps, s)),
+      viewerSessionId: viewer.current.session.id,
+      nowMs: ctx.deps.clock.now(),
+      notice: noticeFrom(ctx.url.searchParams, USER_NOTICES),
+    }),
+  );
 }
 
 export async function getRevokeAllConfirm(ctx: GatewayContext): Promise<void> {
@@ -86,7 +114,14 @@ export async function postRevokeUserSessionPage(ctx: GatewayContext): Promise<vo
   if (!(await pageAction(ctx, 'admin', back))) return;
   const user = await actionUser(ctx);
   if (!user) return;
-  const ok = await revokeUserSession(ctx.deps, ctx.tenant, user.id, ctx.params.sessionId ?? '', 'admin_revoked', ctx.clientIp);
+  const ok = await revokeUserSession(
+    ctx.deps,
+    ctx.tenant,
+    user.id,
+    ctx.params.sessionId ?? '',
+    'admin_revoked',
+    ctx.clientIp,
+  );
   backTo(ctx, back, ok ? { done: 'revoked' } : { error: 'unknown-session' });
 }
 

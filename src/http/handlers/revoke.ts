@@ -11,18 +11,35 @@ export async function postRevoke(ctx: GatewayContext): Promise<void> {
   const { res, tenant, deps } = ctx;
   return withAuthenticatedClient(ctx, async (client, form) => {
     const tokens = form.getAll('token');
-    if (tokens.length !== 1 || !tokens[0]) throw new OAuthError('invalid_request', 'exactly one token parameter is required');
+    if (tokens.length !== 1 || !tokens[0])
+      throw new OAuthError('invalid_request', 'exactly one token parameter is required');
     // token_type_hint is only a hint (RFC 7009 §2.1): every kind is looked up regardless.
     const found = await findToken(deps, tenant, tokens[0]);
     if (found?.kind === 'refresh_token') {
-      if (found.clientId !== client.id) throw new OAuthError('invalid_request', 'the token was issued to another client');
+      if (found.clientId !== client.id)
+        throw new OAuthError('invalid_request', 'the token was issued to another client');
       await endSession(deps, found.session, 'refresh_token_revoked', ctx.clientIp);
-      deps.audit.emit('token_revoked', { tenant: tenant.slug, userId: found.session.userId, sessionId: found.session.id, ip: ctx.clientIp, tokenType: 'refresh_token', clientId: client.id });
+      deps.audit.emit('token_revoked', {
+        tenant: tenant.slug,
+        userId: found.session.userId,
+        sessionId: found.session.id,
+        ip: ctx.clientIp,
+        tokenType: 'refresh_token',
+        clientId: client.id,
+      });
     } else if (found?.kind === 'access_token') {
-      if (found.claims.client_id !== client.id) throw new OAuthError('invalid_request', 'the token was issued to another client');
+      if (found.claims.client_id !== client.id)
+        throw new OAuthError('invalid_request', 'the token was issued to another client');
       await deps.store.denyToken(tenant.slug, found.claims.jti, found.claims.exp * 1000, deps.clock.now());
       await deps.bus.revoke('jti', found.claims.jti);
-      deps.audit.emit('token_revoked', { tenant: tenant.slug, userId: found.claims.sub, sessionId: found.claims.sid ?? null, ip: ctx.clientIp, tokenType: 'access_token', clientId: client.id });
+      deps.audit.emit('token_revoked', {
+        tenant: tenant.slug,
+        userId: found.claims.sub,
+        sessionId: found.claims.sid ?? null,
+        ip: ctx.clientIp,
+        tokenType: 'access_token',
+        clientId: client.id,
+      });
     }
     res.writeHead(200, { 'cache-control': 'no-store', pragma: 'no-cache', 'content-length': 0 });
     res.end();

@@ -9,6 +9,9 @@ import { sendError, sendJson } from '../respond.js';
 export async function postSessionToken(ctx: GatewayContext): Promise<void> {
   const { req, res, tenant, deps } = ctx;
   const caller = await identifyCaller(ctx, { credentials: 'session-cookie' });
-  if (!caller?.session || !caller.user) return sendError(req, res, 'ERR_GK_UNAUTHENTICATED', { headers: { 'www-authenticate': `Bearer realm="${tenant.slug}"` } });
+  if (!caller?.session || !caller.user)
+    return sendError(req, res, 'ERR_GK_UNAUTHENTICATED', {
+      headers: { 'www-authenticate': `Bearer realm="${tenant.slug}"` },
+    });
   sendJson(res, 200, await sessionAccessToken(deps, tenant, caller.session, caller.user), { pragma: 'no-cache' });
 }

@@ -3,6 +3,10 @@ import type { GatewayContext } from '../context.js';
 import { PAGE_CSS } from '../../ui/layout.js';
 
 export async function getStylesheet(ctx: GatewayContext): Promise<void> {
-  ctx.res.writeHead(200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'public, max-age=3600', 'content-length': Buffer.byteLength(PAGE_CSS) });
+  ctx.res.writeHead(200, {
+    'content-type': 'text/css; charset=utf-8',
+    'cache-control': 'public, max-age=3600',
+    'content-length': Buffer.byteLength(PAGE_CSS),
+  });
   ctx.res.end(PAGE_CSS);
 }

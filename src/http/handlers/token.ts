@@ -17,13 +17,24 @@ export async function postToken(ctx: GatewayContext): Promise<void> {
   const { req, res, tenant, deps } = ctx;
   return withAuthenticatedClient(ctx, async (client, form) => {
     const grant = one(form, 'grant_type');
-    if (!['authorization_code', 'refresh_token', 'client_credentials'].includes(grant)) throw new OAuthError('unsupported_grant_type', `unsupported grant_type "${grant.slice(0, 40)}"`);
+    if (!['authorization_code', 'refresh_token', 'client_credentials'].includes(grant))
+      throw new OAuthError('unsupported_grant_type', `unsupported grant_type "${grant.slice(0, 40)}"`);
     if (!client.grants.includes(grant)) throw new OAuthError('unauthorized_client', `this client may not use ${grant}`);
     const ua = String(req.headers['user-agent'] ?? '');
     if (grant === 'authorization_code') {
-      return sendOAuthJson(res, await exchangeCode(deps, tenant, client, { code: one(form, 'code'), redirectUri: one(form, 'redirect_uri'), verifier: one(form, 'code_verifier'), ip: ctx.clientIp, userAgent: ua }));
+      return sendOAuthJson(
+        res,
+        await exchangeCode(deps, tenant, client, {
+          code: one(form, 'code'),
+          redirectUri: one(form, 'redirect_uri'),
+          verifier: one(form, 'code_verifier'),
+          ip: ctx.clientIp,
+          userAgent: ua,
+        }),
+      );
     }
-    if (grant === 'refresh_token') return sendOAuthJson(res, await refreshGrant(deps, tenant, client, one(form, 'refresh_token'), ctx.clientIp));
+    if (grant === 'refresh_token')
+      return sendOAuthJson(res, await refreshGrant(deps, tenant, client, one(form, 'refresh_token'), ctx.clientIp));
     if (client.public) throw new OAuthError('unauthorized_client', 'a public client cannot use client_credentials');
     const scope = grantScope(parseScope(one(form, 'scope')), client.scopes);
     if (scope === null) throw new OAuthError('invalid_scope', 'the requested scope is not allowed for this client');

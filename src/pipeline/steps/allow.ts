@@ -25,7 +25,17 @@ export const allow: Step = {
     if (!token) throw new TypeError('allow: neither a user session nor a token');
     return {
       kind: 'allow',
-      identity: { userId: token.sub, email: '', name: token.client_id, roles: [], tenant: tenant.slug, sessionId: null, authTime: null, clientId: token.client_id, scope: token.scope },
+      identity: {
+        userId: token.sub,
+        email: '',
+        name: token.client_id,
+        roles: [],
+        tenant: tenant.slug,
+        sessionId: null,
+        authTime: null,
+        clientId: token.client_id,
+        scope: token.scope,
+      },
     };
   },
 };

@@ -8,6 +8,7 @@ export const bindIp: Step = {
   async run(scope, deps) {
     const { session, tenant } = scope;
     if (!session || !tenant) return;
-    if (!(await ipBindingHolds(deps, tenant, session, scope.input.clientIp))) return deny('ERR_GK_UNAUTHENTICATED', 'ip_binding_mismatch');
+    if (!(await ipBindingHolds(deps, tenant, session, scope.input.clientIp)))
+      return deny('ERR_GK_UNAUTHENTICATED', 'ip_binding_mismatch');
   },
 };

@@ -14,8 +14,8 @@ export const checkExpiry: Step = {
     if (!session) return; // a client_credentials token has no session; its exp was checked
     const state = expiryState(session, deps.clock.now());
     if (state === 'alive') return;
-    endSession(deps, session, state === 'absolute' ? 'expired_absolute' : 'expired_idle', scope.input.clientIp).catch((err: unknown) =>
-      deps.log.warn({ err: String(err), sessionId: session.id }, 'could not end an expired session'),
+    endSession(deps, session, state === 'absolute' ? 'expired_absolute' : 'expired_idle', scope.input.clientIp).catch(
+      (err: unknown) => deps.log.warn({ err: String(err), sessionId: session.id }, 'could not end an expired session'),
     );
     return deny('ERR_GK_UNAUTHENTICATED', `session_expired_${state}`);
   },

@@ -12,13 +12,19 @@ export const enforcePolicy: Step = {
     let freshAuth: number | null = null;
     for (const r of requirements) {
       // A client_credentials token (no user) holds no roles and has no authentication time.
-      if (r.roles.length > 0 && !r.roles.some((role) => user?.roles.includes(role))) return deny('ERR_GK_FORBIDDEN', 'missing_role');
+      if (r.roles.length > 0 && !r.roles.some((role) => user?.roles.includes(role)))
+        return deny('ERR_GK_FORBIDDEN', 'missing_role');
       if (r.freshAuth !== null) freshAuth = freshAuth === null ? r.freshAuth : Math.min(freshAuth, r.freshAuth);
     }
     if (freshAuth !== null && !session) return deny('ERR_GK_FORBIDDEN', 'fresh_auth_needs_a_user');
     // The session's authTime, not the token's auth_time: re-authentication updates it.
     if (freshAuth !== null && session && !isFresh(session, freshAuth, deps.clock.now())) {
-      deps.audit.emit('reauth_required', { tenant: session.tenant, userId: session.userId, sessionId: session.id, ip: scope.input.clientIp });
+      deps.audit.emit('reauth_required', {
+        tenant: session.tenant,
+        userId: session.userId,
+        sessionId: session.id,
+        ip: scope.input.clientIp,
+      });
       return deny('ERR_GK_REAUTH_REQUIRED', 'auth_too_old', { maxAge: freshAuth });
     }
   },

@@ -3,7 +3,10 @@
 import type { RouteRequirement } from '../../config/types.js';
 import type { Step } from '../scope.js';
 
-const AUTHENTICATED: RouteRequirement = Object.freeze({ roles: Object.freeze([]) as readonly string[], freshAuth: null });
+const AUTHENTICATED: RouteRequirement = Object.freeze({
+  roles: Object.freeze([]) as readonly string[],
+  freshAuth: null,
+});
 
 export const matchRoute: Step = {
   name: 'match-route',

@@ -14,7 +14,8 @@ export const normalizeTarget: Step = {
     const result = normalizePath(scope.input.target);
     if (!result.ok) return deny('ERR_GK_BAD_PATH', `bad_path:${result.reason}`);
     const gatewayPath = TENANT_PATH.exec(result.matchPath);
-    if (gatewayPath && deps.registry.tenants.has(gatewayPath[1]!)) return deny('ERR_GK_BAD_PATH', 'non_canonical_gateway_path');
+    if (gatewayPath && deps.registry.tenants.has(gatewayPath[1]!))
+      return deny('ERR_GK_BAD_PATH', 'non_canonical_gateway_path');
     scope.target = { path: result.path, matchPath: result.matchPath, query: result.query };
   },
 };

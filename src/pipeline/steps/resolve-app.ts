@@ -8,7 +8,8 @@ export const resolveApp: Step = {
     const { hostname, tenantSlug } = scope.input;
     const app = hostname ? deps.registry.appForHost(hostname) : null;
     // Forward-auth asked under tenant A never decides for an app of tenant B.
-    if (!app || (tenantSlug !== undefined && app.tenant.slug !== tenantSlug)) return deny('ERR_GK_UNKNOWN_HOST', 'no_app_for_host');
+    if (!app || (tenantSlug !== undefined && app.tenant.slug !== tenantSlug))
+      return deny('ERR_GK_UNKNOWN_HOST', 'no_app_for_host');
     scope.app = app;
     scope.tenant = app.tenant;
   },
