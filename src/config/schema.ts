@@ -488,11 +488,9 @@ export const routesListSchema = z.array(route);
 
 const app = z
   .strictObject({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
-        error: 'invalid app name (letters, digits and . _ -, at most 63)',
-      }),
+    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+      error: 'invalid app name (letters, digits and . _ -, at most 63)',
+    }),
     hosts: z.array(from(checkHost)).min(1),
     upstream: from((v) => checkHttpUrl(v, 'upstream', false)),
     identityHeaders: z.boolean().optional(),
