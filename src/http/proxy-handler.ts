@@ -80,17 +80,23 @@ function refuseUpgrade(socket: Duplex, code: ErrorCode): void {
 }
 
 /**
- * Node hands over a pipelined upgrade as soon as it is parsed, while the answer to the
- * request before it on the connection may still be on its way: anything written to the
- * socket now would overtake it. Wait for that answer to finish first.
+ * Node hands over a pipelined upgrade as soon as it is parsed, while the answers to the
+ * requests before it on the connection may still be on their way: anything written to the
+ * socket now would overtake them. Wait until every one has finished — when one finishes,
+ * Node attaches the next queued answer to the socket, so look again each time (found by
+ * npm run fuzz: the answer after the current one was overtaken).
  */
-async function previousAnswerDone(socket: Duplex): Promise<void> {
-  const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-  if (!pending || pending.writableFinished) return;
-  await new Promise<void>((resolve) => {
-    pending.once('finish', resolve);
-    pending.once('close', resolve);
-  });
+async function previousAnswersDone(socket: Duplex): Promise<void> {
+  for (;;) {
+    const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (!pending || pending.writableFinished || socket.destroyed) return;
+    await new Promise<void>((resolve) => {
+      pending.once('finish', resolve);
+      pending.once('close', resolve);
+    });
+    // Node's own 'finish' listener attaches the next answer; let it run before looking again.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 export async function handleUpgrade(
@@ -100,7 +106,7 @@ export async function handleUpgrade(
   deps: Deps,
   forwarder: Forwarder,
 ): Promise<void> {
-  await previousAnswerDone(socket);
+  await previousAnswersDone(socket);
   if (socket.destroyed) return;
   const bad = framingError(req, true);
   if (bad !== null) {

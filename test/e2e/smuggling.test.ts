@@ -330,6 +330,30 @@ t.test('a WebSocket upgrade pipelined behind a request does not overtake its ans
   }
 });
 
+t.test('a WebSocket upgrade pipelined behind two requests waits for both answers', async (t) => {
+  // Found by npm run fuzz (seed 1846493488, after 58,176 shapes): the upgrade waited for the
+  // answer being written, but not for the one queued behind it, and overtook that one.
+  up.answer = (rec, res) => {
+    if (!rec.url.startsWith('/public/slow')) return false;
+    setTimeout(() => res.end(JSON.stringify({ n: rec.n, rid: rec.rid })), 200);
+    return true;
+  };
+  t.teardown(() => {
+    up.answer = null;
+  });
+  const rid = `pipe-${++seq}`;
+  const bytes =
+    http1(['GET /public/fast HTTP/1.1', `Host: ${H}`, `X-Request-Id: ${rid}-a`]) +
+    http1(['GET /public/slow HTTP/1.1', `Host: ${H}`, `X-Request-Id: ${rid}-b`]) +
+    http1(['GET /ws HTTP/1.1', `Host: ${H}`, ...WS_HANDSHAKE]);
+  const ex = await exchange(g.url, bytes, { methods: ['GET', 'GET', 'GET'] });
+  const [first, second, third] = ex.responses;
+  t.equal(first && header(first, 'x-request-id'), `${rid}-a`, "the first answer is the first request's");
+  t.equal(second?.status, 200, "the second answer is the slow request's…");
+  t.equal(second && header(second, 'x-request-id'), `${rid}-b`, '…with its request id');
+  t.equal(third?.status, 401, "and only then the upgrade's answer (no credential: refused)");
+});
+
 t.test('forward-auth (nginx form): a body never becomes a second question', async (t) => {
   const nginx = ['X-Original-Method: GET', 'X-Forwarded-Proto: http'];
   const ask = (rid: string, uri: string, extra: string[], rest = ''): string =>
