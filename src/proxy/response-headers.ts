@@ -3,7 +3,8 @@
 // that would land in the browser as a gateway cookie is dropped (SPEC §3.4).
 import { isGatewaySetCookie } from './gateway-cookies.js';
 
-const HOP_BY_HOP = new Set([
+/** Headers that belong to one connection (RFC 9110 §7.6.1): never passed from the app's to the client's. */
+export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',

@@ -10,17 +10,10 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { isGatewaySetCookie } from './gateway-cookies.js';
+import { HOP_BY_HOP } from './response-headers.js';
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'content-length',
-]);
+// A refusal is passed on framed by the connection's end: its own length goes too.
+const NOT_PASSED_ON = new Set([...HOP_BY_HOP, 'content-length']);
 
 export interface TunnelTarget {
   origin: URL;
@@ -98,7 +91,7 @@ export function openTunnel(
   up.on('response', (res: http.IncomingMessage) => {
     settled = true;
     up.setTimeout(0);
-    const keep = (name: string, value: string): boolean => !HOP_BY_HOP.has(name) && noGatewayCookie(name, value);
+    const keep = (name: string, value: string): boolean => !NOT_PASSED_ON.has(name) && noGatewayCookie(name, value);
     client.write(head(res.statusCode ?? 502, res.statusMessage ?? '', res.rawHeaders, keep, ['connection', 'close']));
     res.on('error', () => client.destroy());
     res.pipe(client);
