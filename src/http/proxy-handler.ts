@@ -14,7 +14,7 @@ import { ERRORS, GatewayError, type ErrorCode } from '../errors.js';
 import { decisionLabel } from '../pipeline/scope.js';
 import { observeDecision } from '../util/metrics.js';
 import { signIdentity } from '../proxy/sign-identity.js';
-import { requestOrigin } from '../proxy/upgrade-origin.js';
+import { requestOrigin } from '../util/request-origin.js';
 import { answerDenied } from './deny.js';
 import { sendError } from './respond.js';
 

@@ -19,7 +19,7 @@ import { safeRedirect } from '../redirect.js';
 import { redirect, sendError, sendHtml } from '../respond.js';
 import { hostMatches } from '../redirect.js';
 import { hostnameOf } from '../../registry.js';
-import { requestOrigin } from '../../proxy/upgrade-origin.js';
+import { requestOrigin } from '../../util/request-origin.js';
 import { peerIsTrusted } from '../../util/client-ip.js';
 
 /** IdP clocks drift: an auth_time this far after the flow started still counts as "after". */
