@@ -2,7 +2,6 @@
 // SHA-256 compared in constant time with the stored hash. A wrong secret for a real id
 // is the same as no session.
 import { userOfSession } from '../directory/users.js';
-import { timingSafeEqual } from 'node:crypto';
 import { parse as parseCookies } from 'cookie';
 import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
@@ -10,6 +9,7 @@ import { parseCookieValue } from '../session/cookie.js';
 import { hashSecret } from '../session/ids.js';
 import type { SessionRecord } from '../store/types.js';
 import type { Scope } from '../pipeline/scope.js';
+import { constantTimeEqual } from '../util/constant-time.js';
 import { NOT_RESPONSIBLE, type AuthnResult, type Authenticator } from './types.js';
 
 export function readSessionCookie(cookieHeader: string | undefined, name: string): string | undefined {
@@ -26,8 +26,7 @@ export async function sessionFromCookie(raw: string, tenant: TenantRuntime, deps
   if (!session || session.tenant !== tenant.slug) return null;
   if (deps.readCache.secretVerified(session, value.secret)) return session;
   const presented = Buffer.from(hashSecret(value.secret), 'hex');
-  const stored = Buffer.from(session.secretHash, 'hex');
-  if (presented.length !== stored.length || !timingSafeEqual(presented, stored)) return null;
+  if (!constantTimeEqual(presented, Buffer.from(session.secretHash, 'hex'))) return null;
   deps.readCache.noteVerifiedSecret(session, value.secret);
   return session;
 }

@@ -8,7 +8,8 @@
 import { readSessionCookie } from '../authn/cookie-session.js';
 import { isGatewayError } from '../errors.js';
 import { deny, type Decision, type Step } from '../pipeline/scope.js';
-import { csrfTokenFromCookie, safeEqual } from '../session/csrf.js';
+import { csrfTokenFromCookie } from '../session/csrf.js';
+import { constantTimeEqual } from '../util/constant-time.js';
 import { isSameSiteRequest } from './origin-guard.js';
 
 /** RFC 9110 §9.2.1: safe methods change nothing, so they need no token. */
@@ -42,7 +43,7 @@ export function csrfGuard(formToken?: () => Promise<string>): Step {
         readSessionCookie(typeof cookie === 'string' ? cookie : undefined, tenant.cookie.name),
         session.id,
       );
-      if (!presented || expected === null || !safeEqual(presented, expected))
+      if (!presented || expected === null || !constantTimeEqual(presented, expected))
         return deny('ERR_GK_CSRF', 'csrf_token_mismatch');
     },
   };

@@ -1,7 +1,7 @@
 // CSRF tokens without server-side state. For a session: an HMAC of the session id keyed
 // by the session's own cookie secret, so only a holder of the cookie can know it. Before
 // login: a double-submit nonce in its own cookie, echoed in the form.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { parseCookieValue } from './cookie.js';
 
 export function sessionCsrfToken(sessionId: string, secret: string): string {
@@ -19,11 +19,4 @@ export function csrfTokenFromCookie(rawCookie: string | undefined, sessionId: st
 
 export function newLoginNonce(): string {
   return randomBytes(24).toString('base64url');
-}
-
-/** Constant-time comparison of two secrets (different lengths compare unequal at once). */
-export function safeEqual(a: string, b: string): boolean {
-  const ba = Buffer.from(a);
-  const bb = Buffer.from(b);
-  return ba.length === bb.length && timingSafeEqual(ba, bb);
 }

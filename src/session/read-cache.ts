@@ -15,11 +15,11 @@
 // The cookie secret that matched a cached record is kept with it (in memory only, for the
 // entry's few seconds) so that a hit costs a constant-time compare instead of a SHA-256.
 // A read that started before an invalidation never fills the cache (generation check).
-import { timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../util/clock.js';
 import type { SessionRecord, SessionStore } from '../store/types.js';
 import { effectiveExpiry } from './model.js';
+import { constantTimeEqual } from '../util/constant-time.js';
 
 export const READ_CACHE_TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
@@ -92,8 +92,7 @@ export class SessionReadCache {
     const entry = this.sessions.get(record.id);
     const known = entry?.verifiedSecret;
     if (!known || entry.record.secretHash !== record.secretHash) return false;
-    const presented = Buffer.from(secret);
-    return presented.length === known.length && timingSafeEqual(presented, known);
+    return constantTimeEqual(secret, known);
   }
 
   /** `secret` matched `record.secretHash`: later hits may skip the hash. */

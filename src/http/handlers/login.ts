@@ -3,7 +3,8 @@
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../../errors.js';
 import { loginCookieName, serializeLoginCookie, serializeSessionCookie } from '../../session/cookie.js';
-import { newLoginNonce, safeEqual } from '../../session/csrf.js';
+import { newLoginNonce } from '../../session/csrf.js';
+import { constantTimeEqual } from '../../util/constant-time.js';
 import { isFresh } from '../../session/model.js';
 import { burnVerify, verifyPassword } from '../../session/password.js';
 import { endSession } from '../../session/end-session.js';
@@ -122,7 +123,7 @@ export async function postLogin(ctx: GatewayContext): Promise<void> {
   const form = await readForm(req);
   const nonce = readSessionCookie(req.headers.cookie, loginCookieName(tenant.cookie.name));
   const token = field(form, 'csrf_token', 256);
-  if (!nonce || !token || !safeEqual(nonce, token))
+  if (!nonce || !token || !constantTimeEqual(nonce, token))
     return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'login csrf mismatch'), { slug: tenant.slug });
 
   const rd = rdOf(ctx, field(form, 'rd', 4096));
