@@ -7,6 +7,7 @@ import type { GatewayConfig } from './config/types.js';
 import type { Deps } from './deps.js';
 import { buildRegistry } from './registry.js';
 import { swapInRegistry } from './settings/tenant-settings.js';
+import { deepFreeze } from './util/deep-freeze.js';
 
 /** The old configuration with users and routes taken from the new one (same tenants and apps). */
 export function mergeReloadable(old: GatewayConfig, next: GatewayConfig): { config: GatewayConfig; ignored: string[] } {
@@ -27,7 +28,7 @@ export function mergeReloadable(old: GatewayConfig, next: GatewayConfig): { conf
     }),
   );
   for (const slug of Object.keys(next.tenants)) if (!old.tenants[slug]) ignored.push(`tenants.${slug} is new`);
-  return { config: Object.freeze({ ...old, tenants }), ignored };
+  return { config: deepFreeze({ ...old, tenants }), ignored };
 }
 
 export async function reloadConfig(deps: Deps): Promise<boolean> {

@@ -8,6 +8,7 @@ import type {
   TenantSettings,
   UserRecord,
 } from './types.js';
+import { deepFreeze } from '../util/deep-freeze.js';
 
 type Defaults = {
   readonly server: GatewayConfig['server'];
@@ -25,14 +26,6 @@ type Defaults = {
   /** Per user; `id`, `username`, `passwordHash` are required and `name` defaults to the username. */
   readonly user: Pick<UserRecord, 'email' | 'roles'>;
 };
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 export const DEFAULTS: Defaults = deepFreeze({
   server: {

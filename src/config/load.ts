@@ -2,6 +2,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import YAML, { LineCounter } from 'yaml';
+import { deepFreeze } from '../util/deep-freeze.js';
 import { DEFAULTS } from './defaults.js';
 import {
   configSchema,
@@ -168,14 +169,6 @@ function readList<T>(schema: z.ZodType<T>, abs: string, ref: string, shown: stri
 function throwIfAny(p: Problems): void {
   const errors = p.final();
   if (errors.length) throw new ConfigError(errors);
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const v of Object.values(value)) deepFreeze(v);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 export function loadConfigFile(path: string, opts: { env?: Env } = {}): GatewayConfig {

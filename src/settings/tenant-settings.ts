@@ -8,6 +8,7 @@ import type { TenantSettings } from '../config/types.js';
 import type { Deps } from '../deps.js';
 import type { Registry, TenantRuntime } from '../registry.js';
 import { cookieSpec } from '../session/cookie.js';
+import { deepFreeze } from '../util/deep-freeze.js';
 
 type Patch = Record<string, unknown>;
 
@@ -26,7 +27,7 @@ export function mergePatches(a: Patch, b: Patch): Patch {
 }
 
 function install(tenant: TenantRuntime, publicUrl: string, settings: TenantSettings): TenantSettings {
-  tenant.settings = Object.freeze(settings);
+  tenant.settings = deepFreeze(settings);
   tenant.cookie = cookieSpec(publicUrl, tenant.slug, settings);
   return settings;
 }
