@@ -14,6 +14,7 @@ import { postRevoke } from './handlers/revoke.js';
 import { postSessionToken } from './handlers/session-token.js';
 import { postToken } from './handlers/token.js';
 import { getJwks, getMetadata } from './handlers/well-known.js';
+import { getOpenApi } from './handlers/openapi.js';
 import { deleteUserSession, getUserSessions, getUsers, postRevokeAll } from './handlers/admin-users.js';
 import { deleteMySession, getMySessions, postRevokeOthers } from './handlers/me-sessions.js';
 import { getAuthSettings, patchAuthSettings } from './handlers/auth-settings.js';
@@ -51,6 +52,7 @@ export const GATEWAY_ROUTES: readonly RouteDef[] = [
   { method: 'POST', path: '/api/v1/oauth/introspect', handler: postIntrospect },
   { method: 'GET', path: '/.well-known/jwks.json', handler: getJwks },
   { method: 'GET', path: '/.well-known/oauth-authorization-server', handler: getMetadata },
+  { method: 'GET', path: '/api/v1/openapi.json', handler: getOpenApi },
   { method: 'GET', path: '/api/v1/users', handler: getUsers },
   { method: 'GET', path: '/api/v1/users/:userId/sessions', handler: getUserSessions },
   { method: 'DELETE', path: '/api/v1/users/:userId/sessions/:sessionId', handler: deleteUserSession },

@@ -1,0 +1,162 @@
+// OpenAPI paths of the session APIs: the caller's session, the admin API (users, their
+// sessions, revoke one or all, auth-settings) and self-service.
+import { ref } from './schemas.js';
+import {
+  answer,
+  idParam,
+  R400,
+  R401,
+  R403_ADMIN,
+  R403_CSRF,
+  R403_USER,
+  R404,
+  R413,
+  R415,
+  R503,
+  READ_AUTH,
+  WRITE_AUTH,
+  type Obj,
+} from './parts.js';
+
+const USER_ID = idParam('userId', 'The user’s id (`{provider}:{sub}` for users of an identity provider).');
+const SESSION_ID = idParam('sessionId', 'A session id (`sess_…`).');
+const noStore = { 'Cache-Control': { description: '`no-store`', schema: { type: 'string' } } };
+
+export const SESSION_PATHS: Obj = {
+  '/api/v1/session': {
+    get: {
+      operationId: 'getCurrentSession',
+      tags: ['session'],
+      summary: 'The caller’s login session (cookie only) and its CSRF token.',
+      security: [{ sessionCookie: [] }],
+      responses: {
+        200: answer('This session, `current: true`.', ref('CurrentSession'), noStore),
+        401: R401,
+        503: R503,
+      },
+    },
+  },
+  '/api/v1/session/token': {
+    post: {
+      operationId: 'createSessionToken',
+      tags: ['session'],
+      summary: 'Exchange the login session for an access token bound to it (for single-page apps).',
+      description: 'The token carries the session’s `sid`: it dies with the session.',
+      security: [{ sessionCookie: [], csrfToken: [] }],
+      responses: {
+        200: answer('An access token.', ref('SessionToken'), noStore),
+        401: R401,
+        403: R403_CSRF,
+        503: R503,
+      },
+    },
+  },
+  '/api/v1/users': {
+    get: {
+      operationId: 'listUsers',
+      tags: ['admin'],
+      summary: 'The tenant’s users with their count of active sessions.',
+      security: READ_AUTH,
+      parameters: [
+        {
+          name: 'q',
+          in: 'query',
+          required: false,
+          description: 'Case-insensitive substring of username, email, name or id.',
+          schema: { type: 'string' },
+        },
+      ],
+      responses: { 200: answer('Users.', ref('UserList')), 401: R401, 403: R403_ADMIN, 503: R503 },
+    },
+  },
+  '/api/v1/users/{userId}/sessions': {
+    get: {
+      operationId: 'listUserSessions',
+      tags: ['admin'],
+      summary: 'A user’s live sessions.',
+      security: READ_AUTH,
+      parameters: [USER_ID],
+      responses: { 200: answer('Sessions.', ref('SessionList')), 401: R401, 403: R403_ADMIN, 404: R404, 503: R503 },
+    },
+  },
+  '/api/v1/users/{userId}/sessions/{sessionId}': {
+    delete: {
+      operationId: 'revokeUserSession',
+      tags: ['admin'],
+      summary: 'Revoke one session of a user (its refresh and access tokens too), on every instance.',
+      security: WRITE_AUTH,
+      parameters: [USER_ID, SESSION_ID],
+      responses: { 204: answer('Revoked.'), 401: R401, 403: R403_ADMIN, 404: R404, 503: R503 },
+    },
+  },
+  '/api/v1/users/{userId}/sessions/revoke-all': {
+    post: {
+      operationId: 'revokeAllUserSessions',
+      tags: ['admin'],
+      summary: 'Revoke every session of a user, with their refresh and access tokens, on every instance.',
+      security: WRITE_AUTH,
+      parameters: [USER_ID],
+      responses: { 200: answer('How many ended.', ref('Revoked')), 401: R401, 403: R403_ADMIN, 404: R404, 503: R503 },
+    },
+  },
+  '/api/v1/configuration/auth-settings': {
+    get: {
+      operationId: 'getAuthSettings',
+      tags: ['admin'],
+      summary: 'The tenant’s effective settings, in the configuration file’s shape.',
+      security: READ_AUTH,
+      responses: { 200: answer('Settings.', ref('SettingsEnvelope')), 401: R401, 403: R403_ADMIN, 503: R503 },
+    },
+    patch: {
+      operationId: 'patchAuthSettings',
+      tags: ['admin'],
+      summary: 'Change some settings: validated, kept in the store, in force on every instance within a second.',
+      security: WRITE_AUTH,
+      requestBody: { required: true, content: { 'application/json': { schema: ref('SettingsPatch') } } },
+      responses: {
+        200: answer('The new effective settings.', ref('SettingsEnvelope')),
+        400: R400,
+        401: R401,
+        403: R403_ADMIN,
+        413: R413,
+        415: R415,
+        422: answer('Invalid: every problem with its path; nothing saved.', ref('ValidationErrors')),
+        503: R503,
+      },
+    },
+  },
+  '/api/v1/me/sessions': {
+    get: {
+      operationId: 'listMySessions',
+      tags: ['self-service'],
+      summary: 'The caller’s own sessions; `current: true` on this one.',
+      security: READ_AUTH,
+      responses: { 200: answer('My sessions.', ref('SessionList')), 401: R401, 403: R403_USER, 503: R503 },
+    },
+  },
+  '/api/v1/me/sessions/{id}': {
+    delete: {
+      operationId: 'revokeMySession',
+      tags: ['self-service'],
+      summary: 'Revoke one of my sessions.',
+      security: WRITE_AUTH,
+      parameters: [idParam('id', 'A session id (`sess_…`).')],
+      responses: {
+        204: answer('Revoked.'),
+        401: R401,
+        403: R403_USER,
+        404: { ...R404, description: 'Not one of my live sessions.' },
+        503: R503,
+      },
+    },
+  },
+  '/api/v1/me/sessions/revoke-others': {
+    post: {
+      operationId: 'revokeMyOtherSessions',
+      tags: ['self-service'],
+      summary: 'Sign out everywhere else: revoke all my sessions but this one.',
+      security: WRITE_AUTH,
+      responses: { 200: answer('How many ended.', ref('Revoked')), 401: R401, 403: R403_USER, 503: R503 },
+    },
+  },
+};
