@@ -4,6 +4,7 @@ import type {
   ClientConfig,
   GatewayConfig,
   IdentityProviderConfig,
+  RouteRequirement,
   RouteRule,
   TenantSettings,
   UserRecord,
@@ -20,7 +21,8 @@ type Defaults = {
   readonly app: Omit<AppConfig, 'name' | 'hosts' | 'upstream' | 'routes' | 'routesFile'>;
   /** Per OAuth client; `id` is required. `secretHash` is required unless `public`. */
   readonly client: Omit<ClientConfig, 'id'>;
-  readonly route: Pick<RouteRule, 'methods'>;
+  /** `require` is also what a path no route matches needs, and `require: authenticated`. */
+  readonly route: Pick<RouteRule, 'methods'> & { readonly require: RouteRequirement };
   /** Per identity provider; `id`, `displayName`, `issuer` and `clientId` are required. */
   readonly identityProvider: Omit<IdentityProviderConfig, 'id' | 'displayName' | 'issuer' | 'clientId'>;
   /** Per user; `id`, `username`, `passwordHash` are required and `name` defaults to the username. */
@@ -89,6 +91,7 @@ export const DEFAULTS: Defaults = deepFreeze({
   },
   route: {
     methods: null, // null = every method
+    require: { roles: [], freshAuth: null }, // signed in, any role, no fresh-login window
   },
   identityProvider: {
     clientSecret: null, // null = public client (PKCE only)

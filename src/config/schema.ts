@@ -454,7 +454,7 @@ function checkRoutePath(v: unknown): Check<string> {
 
 const requirement = pick<RouteRule['require']>((v) =>
   v === 'authenticated'
-    ? z.literal('authenticated').transform(() => ({ roles: [], freshAuth: null }))
+    ? z.literal('authenticated').transform(() => DEFAULTS.route.require)
     : isObj(v)
       ? z
           .strictObject({ roles: z.array(role).optional(), freshAuth: duration(1).optional() })
@@ -476,7 +476,7 @@ const route = checked(
     .transform((r): RouteRule => ({
       path: r.path,
       methods: r.methods ? [...new Set(r.methods.map((m) => m.toUpperCase()))] : DEFAULTS.route.methods,
-      require: r.allow === 'anonymous' ? null : (r.require ?? { roles: [], freshAuth: null }),
+      require: r.allow === 'anonymous' ? null : (r.require ?? DEFAULTS.route.require),
     })),
   (raw, add) => {
     if (isObj(raw) && 'allow' in raw === 'require' in raw)

@@ -51,7 +51,7 @@ export interface ClientConfig {
   audience: readonly string[] | null;
 }
 
-/** `require: authenticated` is `{ roles: [], freshAuth: null }`. */
+/** `require: authenticated` is `{ roles: [], freshAuth: null }` (DEFAULTS.route.require). */
 export interface RouteRequirement {
   roles: readonly string[];
   freshAuth: number | null;

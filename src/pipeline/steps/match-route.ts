@@ -1,12 +1,8 @@
 // Finds the route policy: first match wins; no match means "authenticated". The request
 // must satisfy every rule its path matches as written and lower-cased (SPEC §2, case).
+import { DEFAULTS } from '../../config/defaults.js';
 import type { RouteRequirement } from '../../config/types.js';
 import type { Step } from '../scope.js';
-
-const AUTHENTICATED: RouteRequirement = Object.freeze({
-  roles: Object.freeze([]) as readonly string[],
-  freshAuth: null,
-});
 
 export const matchRoute: Step = {
   name: 'match-route',
@@ -17,7 +13,7 @@ export const matchRoute: Step = {
     scope.route = rules[0]!;
     const requirements: RouteRequirement[] = [];
     for (const rule of rules) {
-      const r = rule ? rule.require : AUTHENTICATED;
+      const r = rule ? rule.require : DEFAULTS.route.require;
       if (r !== null && !requirements.includes(r)) requirements.push(r);
     }
     scope.requirements = requirements;
