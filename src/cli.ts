@@ -4,14 +4,16 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile } from './config/load.js';
+import { ConfigError } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
+import { preflight, type Preflight } from './preflight.js';
 import { createDemoApp } from './demo/demo-app.js';
 import { startDemoIdp, type DemoIdp } from './demo/demo-idp.js';
 import { hashPassword } from './session/password.js';
 import { startGateway } from './server.js';
 import { generateJwks } from './tokens/keys.js';
 import { reloadConfig } from './reload.js';
+import { createLogger, type Logger } from './util/log.js';
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../config/gateway.example.yaml', import.meta.url));
 const USAGE = `usage: gatekeeper [start] [--config FILE]
@@ -19,9 +21,10 @@ const USAGE = `usage: gatekeeper [start] [--config FILE]
        gatekeeper hash-password            (password on stdin)
        gatekeeper keys generate [--alg RS256|ES256|EdDSA]`;
 
-async function load(path: string): Promise<GatewayConfig | null> {
+/** Every check start runs (src/preflight.ts), for start and check-config alike; errors printed, null when any. */
+async function load(path: string, log: Logger): Promise<Preflight | null> {
   try {
-    return await loadConfigFile(path);
+    return await preflight(path, { log, now: Date.now() });
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`invalid configuration ${path}:`);
@@ -35,8 +38,11 @@ async function load(path: string): Promise<GatewayConfig | null> {
 async function start(configArg: string | undefined): Promise<number> {
   const configPath = configArg ?? process.env.GATEWAY_CONFIG;
   const demo = configPath === undefined;
-  const config = await load(configPath ?? EXAMPLE_CONFIG);
-  if (!config) return 1;
+  const log = createLogger();
+  const checked = await load(configPath ?? EXAMPLE_CONFIG, log);
+  if (!checked) return 1;
+  const { config, keys, geo } = checked;
+  for (const w of checked.warnings) log.warn({ path: w.path }, w.message);
   let demoApp: ReturnType<typeof createDemoApp> | null = null;
   let demoIdp: DemoIdp | null = null;
   if (demo) demoIdp = await startDemoIdpFor(config);
@@ -51,7 +57,7 @@ async function start(configArg: string | undefined): Promise<number> {
       console.log(`demo app listening on ${upstream.origin} (behind the gateway)`);
     }
   }
-  const gw = await startGateway(config);
+  const gw = await startGateway(config, { log, keys, geo });
   console.log(`listening on ${gw.url}`);
   if (gw.opsUrl) console.log(`listening on ${gw.opsUrl} (ops)`);
   if (demo) {
@@ -123,9 +129,11 @@ export async function main(argv: string[]): Promise<number> {
         console.error('check-config needs --config FILE');
         return 2;
       }
-      const config = await load(path);
-      if (!config) return 1;
-      console.log(`${path}: valid (${Object.keys(config.tenants).length} tenant(s))`);
+      const checked = await load(path, createLogger({ level: 'silent' }));
+      if (!checked) return 1;
+      checked.geo?.close?.();
+      for (const w of checked.warnings) console.error(`warning: ${w.path}: ${w.message}`);
+      console.log(`${path}: valid (${Object.keys(checked.config.tenants).length} tenant(s))`);
       return 0;
     }
     case 'hash-password': {

@@ -4,6 +4,8 @@ import { federationStoreFor } from './store/federation-for.js';
 import type { FederationStore } from './store/federation.js';
 import { VerifiedSecrets } from './tokens/verified-secrets.js';
 import type { GatewayConfig } from './config/types.js';
+import { ConfigError } from './config/load.js';
+import { keysRule } from './preflight.js';
 import { buildRegistry, type Registry } from './registry.js';
 import { RevocationBus } from './revocation/bus.js';
 import { RevocationCache } from './revocation/cache.js';
@@ -68,11 +70,9 @@ export interface DepsOverrides {
 export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides = {}): Promise<Deps> {
   const clock = overrides.clock ?? systemClock;
   const log = overrides.log ?? createLogger();
-  if (config.store.redis !== null && config.keys.file === null && !overrides.keys) {
-    // Several instances share sessions through Redis; with a key per process they would
-    // reject each other's tokens. Refuse rather than fail at random later.
-    throw new Error('keys.file is required when store.redis is set (generate one with: npx gatekeeper keys generate)');
-  }
+  // The CLI runs preflight() first; this guard is for callers that start a gateway directly.
+  const keysMissing = overrides.keys ? [] : keysRule(config);
+  if (keysMissing.length) throw new ConfigError(keysMissing);
   const keys = overrides.keys ?? (await loadKeySet(config.keys, log, clock.now()));
   const tokenCache = new VerifiedTokenCache();
   const revocations = new RevocationCache();
@@ -90,12 +90,6 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
     metrics.storeLatency,
     metrics.storeErrors,
   );
-  if (!config.server.publicUrl.startsWith('https:')) {
-    log.warn(
-      { publicUrl: config.server.publicUrl },
-      'publicUrl is plain http: session cookies are sent without Secure; use https in production',
-    );
-  }
   const bus = new RevocationBus(
     store,
     revocations,

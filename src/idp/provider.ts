@@ -83,7 +83,7 @@ export class OidcProvider {
         this.cfg.clientSecret === null ? oidc.None() : oidc.ClientSecretBasic(this.cfg.clientSecret),
         {
           timeout: HTTP_TIMEOUT_S,
-          // http issuers are for loopback development IdPs; check-config and start warn about them.
+          // http issuers are for loopback development IdPs; preflight (check-config, start) warns about them.
           execute: [...(insecure ? [oidc.allowInsecureRequests] : []), oidc.enableNonRepudiationChecks],
         },
       )

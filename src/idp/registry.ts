@@ -11,14 +11,8 @@ export class IdentityProviders {
   constructor(config: GatewayConfig, log: Logger, clock: Clock) {
     for (const t of Object.values(config.tenants)) {
       if (t.identityProviders.length === 0) continue;
+      // A plain http issuer is reported by preflight (check-config and start).
       this.#byTenant.set(t.slug, new Map(t.identityProviders.map((p) => [p.id, new OidcProvider(p, log, clock)])));
-      for (const p of t.identityProviders) {
-        if (p.issuer.startsWith('http:'))
-          log.warn(
-            { tenant: t.slug, provider: p.id },
-            'identity provider issuer is plain http: acceptable on loopback for development only',
-          );
-      }
     }
   }
 

@@ -67,27 +67,48 @@ export async function keySetFromJwks(
   return { alg, signing, verification, jwks: { keys: publicKeys }, ephemeral };
 }
 
+/**
+ * The KeySet of a private JWKS file. Errors name what is wrong (unreadable, not JSON, no
+ * usable key) but never the file's content: it holds private keys.
+ */
+export async function keySetFromFile(file: string, alg: Algorithm, nowSeconds: number): Promise<KeySet> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new Error(`cannot read the file (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { cause: err });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // Not the parser's message: recent Node versions quote the text around the error.
+    throw new Error('not valid JSON (expected a private JWKS: {"keys": [...]}, see `gatekeeper keys generate`)');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the JWKS has no "keys"');
+  return keySetFromJwks(parsed as { keys?: unknown }, alg, nowSeconds);
+}
+
 export async function loadKeySet(
   cfg: { file: string | null; algorithm: Algorithm },
   log: Logger,
   nowMs: number,
 ): Promise<KeySet> {
   if (cfg.file === null) {
-    log.warn(
-      'keys.file is not set: an EPHEMERAL signing key was generated. Tokens die with this process and other instances cannot verify them; set keys.file (npx gatekeeper keys generate) for anything but the demo',
-    );
-    return keySetFromJwks(await generateJwks(cfg.algorithm), cfg.algorithm, nowMs / 1000, true);
-  }
-  const text = await readFile(cfg.file, 'utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`keys.file ${cfg.file}: not valid JSON`, { cause: err });
+    log.warn(EPHEMERAL_WARNING);
+    return ephemeralKeySet(cfg.algorithm, nowMs);
   }
   try {
-    return await keySetFromJwks(parsed as { keys?: unknown }, cfg.algorithm, nowMs / 1000);
+    return await keySetFromFile(cfg.file, cfg.algorithm, nowMs / 1000);
   } catch (err) {
     throw new Error(`keys.file ${cfg.file}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+export const EPHEMERAL_WARNING =
+  'keys.file is not set: an EPHEMERAL signing key was generated. Tokens die with this process and other instances cannot verify them; set keys.file (npx gatekeeper keys generate) for anything but the demo';
+
+/** A new key of `alg` that lives as long as the process (no keys.file: the demo). */
+export async function ephemeralKeySet(alg: Algorithm, nowMs: number): Promise<KeySet> {
+  return keySetFromJwks(await generateJwks(alg), alg, nowMs / 1000, true);
 }
