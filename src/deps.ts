@@ -77,13 +77,18 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
   const tokenCache = new VerifiedTokenCache();
   const revocations = new RevocationCache();
   const readCache = new SessionReadCache(clock);
+  // Metrics are served on the ops listener only; without one nobody can read them, so
+  // the process and cache collectors are not set up (the counters stay, they cost nothing).
+  const metricsOn = config.server.ops.listen !== null;
   const metrics = createMetrics({
-    defaultMetrics: true,
-    cacheStats: () => ({
-      verified_tokens: tokenCache.stats(),
-      revocations: { hits: revocations.hits, misses: 0, size: revocations.size },
-      session_reads: readCache.stats(),
-    }),
+    defaultMetrics: metricsOn,
+    cacheStats: metricsOn
+      ? () => ({
+          verified_tokens: tokenCache.stats(),
+          revocations: { hits: revocations.hits, misses: revocations.misses, size: revocations.size },
+          session_reads: readCache.stats(),
+        })
+      : undefined,
   });
   const store = instrumentStore(
     overrides.store ?? createStore(config.store, { clock, log }),

@@ -46,6 +46,8 @@ export async function startGateway(
   if (config.server.ops.listen) {
     ops = http.createServer(app.opsHandler);
     opsUrl = await listen(ops, config.server.ops.listen);
+  } else {
+    deps.log.info('metrics are off: /metrics is served only on the ops listener (set server.ops.listen)');
   }
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {

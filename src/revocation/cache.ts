@@ -15,10 +15,13 @@ export class RevocationCache {
   }
   /** Requests refused from the LRU (without asking the store). */
   hits = 0;
+  /** Lookups of ids not in the LRU (the store decides). */
+  misses = 0;
 
   has(id: string): boolean {
     const found = this.lru.has(id);
     if (found) this.hits++;
+    else this.misses++;
     return found;
   }
   get size(): number {

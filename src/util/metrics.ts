@@ -13,7 +13,12 @@ export interface Metrics {
   storeLatency: Histogram<'op'>;
 }
 
-/** `cacheStats` feeds the cache gauges at scrape time (no per-request cost). */
+/**
+ * `defaultMetrics`: the Node process metrics under prom-client's standard names
+ * (process_cpu_seconds_total, nodejs_heap_size_total_bytes, …), as dashboards expect them.
+ * `cacheStats` is read at scrape time (no per-request cost): hits and misses are counters
+ * (the caches count them from the start), the number of entries a gauge.
+ */
 export function createMetrics(
   opts: {
     defaultMetrics?: boolean;
@@ -21,24 +26,34 @@ export function createMetrics(
   } = {},
 ): Metrics {
   const registry = new Registry();
-  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'gatekeeper_' });
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
   const stats = opts.cacheStats;
   if (stats) {
     for (const [name, help] of [
       ['hits', 'Cache hits'],
       ['misses', 'Cache misses'],
-      ['size', 'Cache entries'],
     ] as const) {
-      new Gauge({
-        name: `gatekeeper_cache_${name}`,
+      new Counter({
+        name: `gatekeeper_cache_${name}_total`,
         help: `${help} by cache`,
         labelNames: ['cache'],
         registers: [registry],
         collect() {
-          for (const [cache, s] of Object.entries(stats())) this.set({ cache }, s[name]);
+          // The caches keep the running totals; the counter mirrors them at each scrape.
+          this.reset();
+          for (const [cache, s] of Object.entries(stats())) this.inc({ cache }, s[name]);
         },
       });
     }
+    new Gauge({
+      name: 'gatekeeper_cache_size',
+      help: 'Cache entries by cache',
+      labelNames: ['cache'],
+      registers: [registry],
+      collect() {
+        for (const [cache, s] of Object.entries(stats())) this.set({ cache }, s.size);
+      },
+    });
   }
   return {
     registry,

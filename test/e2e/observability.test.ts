@@ -115,6 +115,9 @@ t.test('no log line carries a cookie, token, password or client secret', async (
 t.test('ops listener, metrics and request ids', async (t) => {
   const g = await startTestGateway({ opsListen: '127.0.0.1:0' });
   t.teardown(g.stop);
+  const ops = g.gw.opsUrl!;
+  t.ok(ops, 'the ops listener is up');
+  const scrape = async () => (await request(ops, '/metrics', { headers: { host: 'localhost' } })).body;
   const { jar } = await login(g.url, { username: 'bob', password: PASSWORDS.bob });
   const r = await request(g.url, '/x', { headers: { host: H, cookie: jar.header(), 'x-request-id': 'trace-42' } });
   t.equal(
@@ -123,27 +126,36 @@ t.test('ops listener, metrics and request ids', async (t) => {
     'the request id reaches the upstream',
   );
   t.equal(r.headers['x-request-id'], 'trace-42');
-  const m = await request(g.url, '/metrics', { headers: { host: 'localhost' } });
-  for (const name of [
-    'gatekeeper_requests_total',
-    'gatekeeper_decision_seconds',
-    'gatekeeper_sessions_created_total',
-    'gatekeeper_store_seconds',
-    'gatekeeper_cache_hits',
-    'gatekeeper_revocation_propagation_seconds',
-    'gatekeeper_process_cpu_seconds_total',
-  ]) {
-    t.match(m.body, new RegExp(`^# HELP ${name} `, 'm'), `metric ${name}`);
+  const m = await request(ops, '/metrics', { headers: { host: 'localhost' } });
+  t.equal(m.status, 200);
+  t.match(m.headers['content-type'], /^text\/plain; version=0\.0\.4/);
+  for (const [name, type] of [
+    ['gatekeeper_requests_total', 'counter'],
+    ['gatekeeper_decision_seconds', 'histogram'],
+    ['gatekeeper_sessions_created_total', 'counter'],
+    ['gatekeeper_store_seconds', 'histogram'],
+    ['gatekeeper_cache_hits_total', 'counter'],
+    ['gatekeeper_cache_misses_total', 'counter'],
+    ['gatekeeper_cache_size', 'gauge'],
+    ['gatekeeper_revocation_propagation_seconds', 'histogram'],
+    // The Node process metrics under prom-client's standard names, as dashboards expect them.
+    ['process_cpu_seconds_total', 'counter'],
+    ['process_resident_memory_bytes', 'gauge'],
+    ['nodejs_heap_size_total_bytes', 'gauge'],
+    ['nodejs_eventloop_lag_seconds', 'gauge'],
+  ] as const) {
+    t.match(m.body, new RegExp(`^# TYPE ${name} ${type}$`, 'm'), `metric ${name} (${type})`);
   }
+  t.notMatch(m.body, /^gatekeeper_process_|^gatekeeper_nodejs_/m, 'process metrics are not renamed');
   t.match(m.body, /gatekeeper_store_seconds_count\{op="getSession"\} [1-9]/, 'store latency is measured per operation');
 
   // Request count and latency by decision and tenant: exact counts for a known sequence.
   const count = (body: string, series: string): number =>
     Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)`, 'm').exec(body)?.[1] ?? 0);
-  const before = (await request(g.url, '/metrics', { headers: { host: 'localhost' } })).body;
+  const before = await scrape();
   for (let i = 0; i < 3; i++) await request(g.url, '/x', { headers: { host: H, cookie: jar.header() } });
   for (let i = 0; i < 2; i++) await request(g.url, '/x', { headers: { host: H, accept: 'application/json' } });
-  const after = (await request(g.url, '/metrics', { headers: { host: 'localhost' } })).body;
+  const after = await scrape();
   for (const [series, n] of [
     ['gatekeeper_requests_total{decision="allow",tenant="acme"}', 3],
     ['gatekeeper_decision_seconds_count{decision="allow",tenant="acme"}', 3],
@@ -152,8 +164,17 @@ t.test('ops listener, metrics and request ids', async (t) => {
   ] as const) {
     t.equal(count(after, series) - count(before, series), n, series);
   }
-  const ops = g.gw.opsUrl!;
-  t.ok(ops, 'the ops listener is up');
+  // Cache counters only go up, scrape after scrape: the revocation LRU is asked on every
+  // cookie request and none of these sessions is revoked, so its misses grow by at least 3.
+  const misses = 'gatekeeper_cache_misses_total{cache="revocations"}';
+  t.ok(count(after, misses) - count(before, misses) >= 3, `${misses} counts up`);
+  const total = (body: string, metric: string) =>
+    [...body.matchAll(new RegExp(`^${metric}\\{[^}]*\\} (\\d+)`, 'gm'))].reduce((a, x) => a + Number(x[1]), 0);
+  t.ok(
+    total(after, 'gatekeeper_cache_hits_total') >= total(before, 'gatekeeper_cache_hits_total'),
+    'hits never go down',
+  );
+
   t.equal(
     (await request(ops, '/healthz', { headers: { host: H } })).status,
     200,
@@ -165,5 +186,36 @@ t.test('ops listener, metrics and request ids', async (t) => {
     (await request(ops, '/x', { headers: { host: H, accept: 'application/json' } })).status,
     404,
     'nothing else on the ops listener',
+  );
+
+  // The main listener never answers /metrics itself: an unknown host gets 404, an app host its app.
+  for (const host of ['localhost', '10.1.2.3:8080', GW]) {
+    const main = await request(g.url, '/metrics', { headers: { host, accept: 'application/json' } });
+    t.equal(main.status, 404, `main listener, Host ${host}: 404`);
+    t.notMatch(main.body, /gatekeeper_|process_cpu/, 'no metrics in the answer');
+  }
+  const onApp = await request(g.url, '/metrics', { headers: { host: H, cookie: jar.header() } });
+  t.equal(onApp.status, 200);
+  t.equal(onApp.json<{ url: string }>().url, '/metrics', "on an app host /metrics is the app's own path");
+  t.equal((await request(g.url, '/healthz', { headers: { host: 'localhost' } })).status, 200, 'probes stay');
+});
+
+t.test('without an ops listener metrics are off, and a start line says so', async (t) => {
+  const g = await startTestGateway();
+  t.teardown(g.stop);
+  t.equal(g.gw.opsUrl, null);
+  const line = g.logs
+    .map((l) => JSON.parse(l) as { level: number; msg: string })
+    .find((l) => /metrics are off/.test(l.msg));
+  t.ok(line, 'the start line');
+  t.equal(line?.level, 30, 'at level info');
+  t.match(line?.msg, /server\.ops\.listen/, 'it names the setting');
+  const r = await request(g.url, '/metrics', { headers: { host: 'localhost', accept: 'application/json' } });
+  t.equal(r.status, 404);
+  t.equal((await g.gw.deps.metrics.registry.getSingleMetricAsString('gatekeeper_requests_total')).length > 0, true);
+  t.equal(
+    g.gw.deps.metrics.registry.getSingleMetric('process_cpu_seconds_total'),
+    undefined,
+    'no process collectors without an ops listener',
   );
 });

@@ -1,9 +1,13 @@
-// /healthz, /readyz and /metrics for probes and Prometheus.
+// /healthz, /readyz and /metrics for probes and Prometheus. The probes answer on the ops
+// listener and on the main listener for non-app hosts; /metrics only on the ops listener.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deps } from '../../deps.js';
 import { sendJson } from '../respond.js';
 
-export const OPS_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics']);
+/** Answered on the main listener too (for a Host that is not an app's). */
+export const PROBE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+/** Everything the ops listener (server.ops.listen) answers. */
+export const OPS_PATHS: ReadonlySet<string> = new Set([...PROBE_PATHS, '/metrics']);
 
 export async function handleOps(path: string, _req: IncomingMessage, res: ServerResponse, deps: Deps): Promise<void> {
   if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
