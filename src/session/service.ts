@@ -96,7 +96,7 @@ export async function reauthenticate(
   const secret = newSecret();
   const now = deps.clock.now();
   const patch = { secretHash: hashSecret(secret), authTime: now, lastActiveAt: now };
-  if (!(await deps.store.updateSession(session.tenant, session.id, patch))) return null;
+  if (!(await deps.store.updateSession(session.tenant, session.id, patch, now))) return null;
   // The old cookie must stop working on every instance, not only once their caches expire.
   await deps.bus.sessionChanged(session.id);
   deps.audit.emit('login_succeeded', {
@@ -128,5 +128,5 @@ export function recordActivity(
   now: number,
 ): Promise<boolean> {
   deps.readCache.touched(session.tenant, session.id, now);
-  return deps.store.updateSession(session.tenant, session.id, { lastActiveAt: now });
+  return deps.store.updateSession(session.tenant, session.id, { lastActiveAt: now }, now);
 }

@@ -25,5 +25,5 @@ export function createStore(cfg: StoreConfig, deps: StoreDeps): SessionStore {
     );
     return new MemoryStore({ clock: deps.clock });
   }
-  return new RedisStore(cfg.redis, { keyPrefix: cfg.keyPrefix, clock: deps.clock, log: deps.log });
+  return new RedisStore(cfg.redis, { keyPrefix: cfg.keyPrefix, log: deps.log });
 }

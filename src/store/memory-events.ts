@@ -1,17 +1,13 @@
-// In-process publish/subscribe for the memory store: one instance, so every message
-// reaches every subscriber of this store, its own publisher included. Delivery is
-// asynchronous (a microtask), like a message that comes back from Redis, so a publisher
-// never runs subscriber code inside its own call.
+// EventsStore in memory: one instance, so every message reaches every subscriber of this
+// store, its own publisher included. Delivery is asynchronous (a microtask), like a
+// message that comes back from Redis, so a publisher never runs subscriber code inside its
+// own call.
+import type { EventHandlers, EventsStore } from './events.js';
 
-export interface EventHandlers {
-  onMessage(message: string): void;
-  onReconnect(): void;
-}
-
-export class MemoryEvents {
+export class MemoryEvents implements EventsStore {
   readonly #handlers = new Set<EventHandlers>();
 
-  publish(message: string): void {
+  async publish(message: string): Promise<void> {
     for (const h of [...this.#handlers]) {
       queueMicrotask(() => {
         // A handler removed meanwhile gets nothing more.
@@ -27,15 +23,16 @@ export class MemoryEvents {
   }
 
   /** An in-process channel is never lost, so onReconnect is never called. */
-  subscribe(h: EventHandlers): () => Promise<void> {
-    // A copy: the same functions subscribed twice are two subscriptions.
-    const entry = { ...h };
+  async subscribe(onMessage: (message: string) => void, onReconnect: () => void): Promise<() => Promise<void>> {
+    // A new object each time: the same functions subscribed twice are two subscriptions.
+    const entry: EventHandlers = { onMessage, onReconnect };
     this.#handlers.add(entry);
     return async () => {
       this.#handlers.delete(entry);
     };
   }
 
+  /** Drops every subscription (the store is closing). */
   clear(): void {
     this.#handlers.clear();
   }

@@ -8,14 +8,8 @@
 //   {<tenant>}:once:<key>         STRING a one-time mark; SET NX PX
 import type { Cluster, Redis } from 'ioredis';
 import type { FederationStore, IdpUserRecord } from './federation.js';
+import { tenantSlot as slot } from './redis-keys.js';
 import { StoreUnavailableError } from './types.js';
-
-const TENANT_RE = /^[a-z0-9-]{1,63}$/;
-
-function slot(tenant: string): string {
-  if (!TENANT_RE.test(tenant)) throw new TypeError(`invalid tenant slug: ${JSON.stringify(tenant)}`);
-  return `{${tenant}}:`;
-}
 
 function parseUser(json: string | null | undefined): IdpUserRecord | null {
   if (!json) return null;

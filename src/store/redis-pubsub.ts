@@ -17,11 +17,7 @@ import { randomInt } from 'node:crypto';
 import { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../config/types.js';
-
-export interface EventHandlers {
-  onMessage(message: string): void;
-  onReconnect(): void;
-}
+import type { EventHandlers } from './events.js';
 
 export interface SubscriberOptions {
   channel: string;

@@ -1,53 +1,18 @@
-// The SessionStore contract, part two: refresh-token chains, authorization codes, the
-// deny list, login throttling, tenant settings and events. Run by runStoreContract.
-// (Not a test file by itself: tap finds no tests in it and skips it.)
+// The TokensStore contract (tokens.ts): refresh-token chains (kept beside their session and
+// deleted with it, so the suite needs the sessions concern too), one-time authorization
+// codes and the access-token deny list. Every implementation passes it on every backend.
 import type { Test } from 'tap';
 import { hashSecret, newSecret } from '../../src/session/ids.js';
-import type { RefreshChain, RotateArgs, SessionStore, ThrottleAttempt } from '../../src/store/types.js';
-import { sessionFor, type StoreFixture } from './contract.js';
+import type { SessionsStore } from '../../src/store/sessions.js';
+import type { RefreshChain, RotateArgs, TokensStore } from '../../src/store/tokens.js';
+import { MIN, SEC, sessionFor, suite, unlimited, type MakeStore, type StoreFixture } from './contract-fixture.js';
 
-const SEC = 1000;
-const MIN = 60 * SEC;
-const unlimited = { max: 0, policy: 'evict-oldest' } as const;
-
-/** Collects messages; next() waits for the next one (an event, not a sleep). */
-export class Inbox {
-  readonly messages: string[] = [];
-  #read = 0;
-  #wake: (() => void) | null = null;
-  readonly push = (m: string): void => {
-    this.messages.push(m);
-    this.#wake?.();
-  };
-  /** Resolves with the next unread message; a guard names a lost one instead of tap's file timeout. */
-  next(what = 'message'): Promise<string> {
-    if (this.#read < this.messages.length) return Promise.resolve(this.messages[this.#read++]!);
-    return new Promise((resolve, reject) => {
-      const guard = setTimeout(() => {
-        this.#wake = null;
-        reject(new Error(`no ${what} within 10 s`));
-      }, 10_000);
-      this.#wake = () => {
-        clearTimeout(guard);
-        this.#wake = null;
-        resolve(this.messages[this.#read++]!);
-      };
-    });
-  }
-}
-
-export function runTokenContract(t: Test, name: string, makeStore: () => Promise<StoreFixture>): void {
-  const test = (title: string, body: (t: Test, f: StoreFixture) => Promise<void>): void => {
-    void t.test(`${name}: ${title}`, async (t) => {
-      const f = await makeStore();
-      t.teardown(() => f.cleanup());
-      await body(t, f);
-    });
-  };
+export function runTokensContract(t: Test, name: string, make: MakeStore<SessionsStore & TokensStore>): void {
+  const test = suite(t, name, 'tokens', make);
   const h = (label: string): string => hashSecret(label);
 
   /** A token session with a chain whose first token is hash('t0'), expiring in a day. */
-  async function tokenSession(store: SessionStore, f: StoreFixture, userId = 'u1') {
+  async function tokenSession(store: SessionsStore & TokensStore, f: StoreFixture<unknown>, userId = 'u1') {
     const s = sessionFor(f.clock, {
       kind: 'token',
       userId,
@@ -60,7 +25,12 @@ export function runTokenContract(t: Test, name: string, makeStore: () => Promise
     await store.saveRefreshChain('acme', s.id, chain, f.clock.now());
     return { s, chain };
   }
-  const rotateArgs = (f: StoreFixture, from: string, to: string, over: Partial<RotateArgs> = {}): RotateArgs => ({
+  const rotateArgs = (
+    f: StoreFixture<unknown>,
+    from: string,
+    to: string,
+    over: Partial<RotateArgs> = {},
+  ): RotateArgs => ({
     presentedHash: h(from),
     nextHash: h(to),
     successorBox: `box-${to}`,
@@ -268,272 +238,5 @@ export function runTokenContract(t: Test, name: string, makeStore: () => Promise
     await store.denyToken('acme', 'jti-older', now - MIN, now);
     t.equal(await store.isTokenDenied('acme', 'jti-old'), false, 'already expired: nothing stored');
     t.equal(await store.isTokenDenied('acme', 'jti-older'), false);
-  });
-
-  // ---- login and client-authentication throttling (SPEC §2 loginThrottle, §5)
-  const rule = { windowMs: 15 * MIN, maxFailures: 3, lockoutMs: 10 * MIN, inFlightMs: MIN };
-  let seq = 0;
-  /** An attempt on the subject (a username or client id) from the source (an address). */
-  const at = (subject: string, source: string): ThrottleAttempt => ({ subject, source, id: `a${++seq}` });
-  const ADMITTED = { admitted: true };
-  const BUSY = { admitted: false, lockedUntil: null };
-  /** Admits an attempt and settles it as failed (asserting it was admitted). */
-  async function fail(
-    t: Test,
-    store: SessionStore,
-    now: number,
-    subject: string,
-    source: string,
-    tenant = 'acme',
-  ): Promise<void> {
-    const a = at(subject, source);
-    t.strictSame(await store.admitAttempt(tenant, a, rule, now), ADMITTED, `${subject} from ${source} admitted`);
-    await store.settleAttempt(tenant, a, 'failed', rule, now);
-  }
-
-  test('throttle: at most maxFailures attempts in flight per key; a settled one gives its place back', async (t, {
-    store,
-    clock,
-  }) => {
-    const now = clock.now();
-    const inFlight = [at('u:alice', 'ip:1'), at('u:alice', 'ip:2'), at('u:alice', 'ip:3')];
-    for (const a of inFlight) t.strictSame(await store.admitAttempt('acme', a, rule, now), ADMITTED);
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:alice', 'ip:4'), rule, now),
-      BUSY,
-      'a fourth for the subject: busy, not locked',
-    );
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:bob', 'ip:1'), rule, now),
-      ADMITTED,
-      'another subject from a source with one in flight',
-    );
-    t.strictSame(await store.admitAttempt('globex', at('u:alice', 'ip:4'), rule, now), ADMITTED, 'another tenant');
-    await store.settleAttempt('acme', inFlight[0]!, 'succeeded', rule, now);
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:alice', 'ip:5'), rule, now),
-      ADMITTED,
-      'a success gave its place back',
-    );
-    t.strictSame(await store.admitAttempt('acme', at('u:alice', 'ip:6'), rule, now), BUSY);
-    await store.settleAttempt('acme', inFlight[1]!, 'abandoned', rule, now);
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:alice', 'ip:7'), rule, now),
-      ADMITTED,
-      'so did an abandoned one, without counting',
-    );
-
-    // The source fills up across subjects the same way.
-    for (const u of ['u:c', 'u:d']) t.strictSame(await store.admitAttempt('acme', at(u, 'ip:9'), rule, now), ADMITTED);
-    t.strictSame(await store.admitAttempt('acme', at('u:e', 'ip:9'), rule, now), ADMITTED);
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:f', 'ip:9'), rule, now),
-      BUSY,
-      'a fourth from the source: busy',
-    );
-  });
-
-  test('throttle: maxFailures failures lock the key from the last one; the lockout is neither extended nor shortened', async (t, {
-    store,
-    clock,
-  }) => {
-    await fail(t, store, clock.now(), 'u:alice', 'ip:1');
-    clock.advance(MIN);
-    await fail(t, store, clock.now(), 'u:alice', 'ip:2');
-    clock.advance(MIN);
-    await fail(t, store, clock.now(), 'u:alice', 'ip:3');
-    const lockedUntil = clock.now() + rule.lockoutMs;
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:alice', 'ip:4'), rule, clock.now()),
-      { admitted: false, lockedUntil },
-      'the third failure locked the subject',
-    );
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:bob', 'ip:1'), rule, clock.now()),
-      ADMITTED,
-      'its sources are not locked (one failure each)',
-    );
-    clock.advance(5 * MIN);
-    for (let i = 0; i < 5; i++) {
-      t.strictSame(
-        await store.admitAttempt('acme', at('u:alice', `ip:${10 + i}`), rule, clock.now()),
-        { admitted: false, lockedUntil },
-        'attempts during the lockout do not extend it',
-      );
-    }
-    clock.advance(5 * MIN - 1);
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:alice', 'ip:20'), rule, clock.now()),
-      { admitted: false, lockedUntil },
-      'locked until the last millisecond',
-    );
-    clock.advance(1);
-    // The lockout is over: the count starts over (two failures do not lock again).
-    await fail(t, store, clock.now(), 'u:alice', 'ip:21');
-    await fail(t, store, clock.now(), 'u:alice', 'ip:22');
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:alice', 'ip:23'), rule, clock.now()),
-      ADMITTED,
-      'the count started over when the lockout ended',
-    );
-  });
-
-  test("throttle: the source counts across subjects; a success clears the subject's count, not the source's", async (t, {
-    store,
-    clock,
-  }) => {
-    const now = clock.now();
-    await fail(t, store, now, 'u:alice', 'ip:7');
-    await fail(t, store, now, 'u:bob', 'ip:7');
-    const ok = at('u:carol', 'ip:7');
-    t.strictSame(await store.admitAttempt('acme', ok, rule, now), ADMITTED);
-    await store.settleAttempt('acme', ok, 'succeeded', rule, now);
-    await fail(t, store, now, 'u:dave', 'ip:7');
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:erin', 'ip:7'), rule, now),
-      { admitted: false, lockedUntil: now + rule.lockoutMs },
-      'three failures from one source lock it; the success between did not reset it',
-    );
-
-    await fail(t, store, now, 'u:frank', 'ip:1');
-    await fail(t, store, now, 'u:frank', 'ip:2');
-    const right = at('u:frank', 'ip:3');
-    t.strictSame(await store.admitAttempt('acme', right, rule, now), ADMITTED);
-    await store.settleAttempt('acme', right, 'succeeded', rule, now);
-    await fail(t, store, now, 'u:frank', 'ip:4');
-    await fail(t, store, now, 'u:frank', 'ip:5');
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:frank', 'ip:6'), rule, now),
-      ADMITTED,
-      'after a success the subject has its maxFailures again',
-    );
-  });
-
-  test('throttle: a fixed window from the first failure', async (t, { store, clock }) => {
-    await fail(t, store, clock.now(), 'u:alice', 'ip:1');
-    clock.advance(10 * MIN);
-    await fail(t, store, clock.now(), 'u:alice', 'ip:2');
-    clock.advance(5 * MIN); // 15 minutes after the first failure: the window is over
-    await fail(t, store, clock.now(), 'u:alice', 'ip:3');
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:alice', 'ip:4'), rule, clock.now()),
-      ADMITTED,
-      'a new window, not a sliding one: one failure in it',
-    );
-  });
-
-  test('throttle: an attempt never settled gives its place back after inFlightMs; a late failure during a lockout is not counted', async (t, {
-    store,
-    clock,
-  }) => {
-    const lost = [at('u:alice', 'ip:1'), at('u:alice', 'ip:2'), at('u:alice', 'ip:3')];
-    for (const a of lost) t.strictSame(await store.admitAttempt('acme', a, rule, clock.now()), ADMITTED);
-    clock.advance(rule.inFlightMs - 1);
-    t.strictSame(await store.admitAttempt('acme', at('u:alice', 'ip:4'), rule, clock.now()), BUSY, 'still in flight');
-    clock.advance(1);
-    const late = at('u:alice', 'ip:5');
-    t.strictSame(
-      await store.admitAttempt('acme', late, rule, clock.now()),
-      ADMITTED,
-      'the places of lost attempts are free again',
-    );
-    // The lost ones come back as failures after all: the third locks.
-    for (const a of lost) await store.settleAttempt('acme', a, 'failed', rule, clock.now());
-    const lockedUntil = clock.now() + rule.lockoutMs;
-    clock.advance(MIN);
-    await store.settleAttempt('acme', late, 'failed', rule, clock.now());
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:alice', 'ip:6'), rule, clock.now()),
-      { admitted: false, lockedUntil },
-      'a failure settled during the lockout does not extend it',
-    );
-    clock.set(lockedUntil);
-    await fail(t, store, clock.now(), 'u:alice', 'ip:7');
-    await fail(t, store, clock.now(), 'u:alice', 'ip:8');
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:alice', 'ip:9'), rule, clock.now()),
-      ADMITTED,
-      'nor did it count after it',
-    );
-  });
-
-  test('throttle: failures over a lowered maxFailures lock at the next attempt', async (t, { store, clock }) => {
-    for (let i = 0; i < 3; i++) await fail(t, store, clock.now(), 'u:alice', `ip:${i}`);
-    clock.advance(rule.lockoutMs);
-    const wide = { ...rule, maxFailures: 10 };
-    for (let i = 0; i < 4; i++) {
-      const a = at('u:alice', `ip:${10 + i}`);
-      t.strictSame(await store.admitAttempt('acme', a, wide, clock.now()), ADMITTED);
-      await store.settleAttempt('acme', a, 'failed', wide, clock.now());
-    }
-    t.strictSame(
-      await store.admitAttempt('acme', at('u:alice', 'ip:20'), rule, clock.now()),
-      { admitted: false, lockedUntil: clock.now() + rule.lockoutMs },
-      'four failures, the rule now says three',
-    );
-  });
-
-  test('throttle: parallel admissions never get more than maxFailures places', async (t, { store, clock }) => {
-    const now = clock.now();
-    const bySubject = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => store.admitAttempt('acme', at('u:alice', `ip:${i}`), rule, now)),
-    );
-    t.equal(bySubject.filter((r) => r.admitted).length, 3, 'one subject from 20 sources: 3 admitted');
-    const bySource = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => store.admitAttempt('acme', at(`u:${i}`, 'ip:x'), rule, now)),
-    );
-    t.equal(bySource.filter((r) => r.admitted).length, 3, '20 subjects from one source: 3 admitted');
-    t.ok(
-      [...bySubject, ...bySource].every((r) => r.admitted || r.lockedUntil === null),
-      'the rest: busy, nothing locked',
-    );
-  });
-
-  test('throttle: bad rules are our bug', async (t, { store, clock }) => {
-    for (const bad of [{ maxFailures: 0 }, { windowMs: 0 }, { lockoutMs: -1 }, { inFlightMs: 0.5 }]) {
-      await t.rejects(
-        store.admitAttempt('acme', at('u', 'ip'), { ...rule, ...bad }, clock.now()),
-        TypeError,
-        JSON.stringify(bad),
-      );
-      await t.rejects(
-        store.settleAttempt('acme', at('u', 'ip'), 'failed', { ...rule, ...bad }, clock.now()),
-        TypeError,
-      );
-    }
-  });
-
-  test('tenant settings round trip', async (t, { store }) => {
-    t.equal(await store.getTenantSettings('acme'), null);
-    await store.setTenantSettings('acme', '{"idleTimeout":"30m"}');
-    t.equal(await store.getTenantSettings('acme'), '{"idleTimeout":"30m"}');
-    await store.setTenantSettings('acme', '{"idleTimeout":"10m"}');
-    t.equal(await store.getTenantSettings('acme'), '{"idleTimeout":"10m"}', 'replaced');
-    t.equal(await store.getTenantSettings('globex'), null, 'per tenant');
-  });
-
-  test('events: every subscriber gets every message, until it unsubscribes', async (t, { store }) => {
-    const [a, b] = [new Inbox(), new Inbox()];
-    const offA = await store.subscribe(a.push, () => t.fail('no reconnect expected'));
-    const offB = await store.subscribe(b.push, () => t.fail('no reconnect expected'));
-    await store.publish('one');
-    t.equal(await a.next(), 'one', 'the publisher’s own subscriber too');
-    t.equal(await b.next(), 'one');
-    await offA();
-    await store.publish('two');
-    t.equal(await b.next(), 'two');
-    t.same(a.messages, ['one'], 'an unsubscribed handler gets nothing more');
-    await offB();
-  });
-
-  test('events: a message published on one instance reaches the others', async (t, f) => {
-    if (!f.peer) return void t.pass('a single-instance store has no peers');
-    const other = await f.peer();
-    const inbox = new Inbox();
-    await other.subscribe(inbox.push, () => t.fail('no reconnect expected'));
-    await f.store.publish('{"t":"sid","id":"sess_x"}');
-    t.equal(await inbox.next(), '{"t":"sid","id":"sess_x"}');
-    await other.publish('back');
-    t.equal(await inbox.next(), 'back');
   });
 }

@@ -1,15 +1,31 @@
-// The in-memory store: the shared contract plus its own sweep and factory behaviour.
+// The in-memory store: every concern's contract on the composed store and on the concern
+// implementations alone, plus its own sweep and factory behaviour.
 import t from 'tap';
 import pino from 'pino';
 import { createStore } from '../../src/store/index.js';
+import { MemoryEvents } from '../../src/store/memory-events.js';
+import { MemorySettings } from '../../src/store/memory-settings.js';
+import { MemoryThrottle } from '../../src/store/memory-throttle.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { runEventsContract } from './contract-events.js';
+import { runSettingsContract } from './contract-settings.js';
+import { runThrottleContract } from './contract-throttle.js';
 import { runStoreContract, sessionFor } from './contract.js';
 
 runStoreContract(t, 'memory', async () => {
   const clock = new ManualClock();
   const store = new MemoryStore({ clock });
   return { store, clock, cleanup: () => store.close() };
+});
+
+// A concern stands on its own: nothing of it depends on the composite around it.
+const alone = <S>(store: S, cleanup = async (): Promise<void> => {}) => ({ store, clock: new ManualClock(), cleanup });
+runThrottleContract(t, 'memory (alone)', async () => alone(new MemoryThrottle()));
+runSettingsContract(t, 'memory (alone)', async () => alone(new MemorySettings()));
+runEventsContract(t, 'memory (alone)', async () => {
+  const events = new MemoryEvents();
+  return alone(events, async () => events.clear());
 });
 
 t.test('the sweep drops dead sessions and keeps live ones', async (t) => {

@@ -9,18 +9,16 @@ import pino from 'pino';
 import type { RedisConfig } from '../../src/config/types.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { StoreUnavailableError } from '../../src/store/types.js';
-import { ManualClock } from '../../src/util/clock.js';
 import { freePort } from '../helpers/net.js';
 import { redisCli, startCluster, startRedis, startSentinel } from '../helpers/redis.js';
-import { Inbox } from './contract-tokens.js';
+import { Inbox } from './contract-events.js';
 
 const log = pino({ level: 'silent' });
 
 /** Two instances on one backend; B listens and counts its reconnects. */
 async function pair(t: Test, cfg: RedisConfig, keyPrefix: string) {
-  const clock = new ManualClock();
-  const a = new RedisStore(cfg, { keyPrefix, clock, log });
-  const b = new RedisStore(cfg, { keyPrefix, clock, log });
+  const a = new RedisStore(cfg, { keyPrefix, log });
+  const b = new RedisStore(cfg, { keyPrefix, log });
   t.teardown(async () => {
     await a.close();
     await b.close();
@@ -77,7 +75,7 @@ t.test('subscription connection killed: onReconnect, then messages flow again', 
 t.test('cached answers are only good while both connections are up (canServeCached)', async (t) => {
   const { b, reconnected } = await pair(t, { url: server.url }, 'gk:ps5:');
   t.equal(b.canServeCached(), true, 'connected and subscribed');
-  const lonely = new RedisStore({ url: server.url }, { keyPrefix: 'gk:ps5:', clock: new ManualClock(), log });
+  const lonely = new RedisStore({ url: server.url }, { keyPrefix: 'gk:ps5:', log });
   t.teardown(() => lonely.close());
   await lonely.ping();
   t.equal(lonely.canServeCached(), false, 'connected but never subscribed: it would not hear revocations');
@@ -102,7 +100,7 @@ t.test('cached answers are only good while both connections are up (canServeCach
 });
 
 t.test('close() closes the subscriber connection; later subscribe calls reject', async (t) => {
-  const store = new RedisStore({ url: server.url }, { keyPrefix: 'gk:ps3:', clock: new ManualClock(), log });
+  const store = new RedisStore({ url: server.url }, { keyPrefix: 'gk:ps3:', log });
   const off = await store.subscribe(
     () => {},
     () => {},
@@ -122,10 +120,7 @@ t.test('close() closes the subscriber connection; later subscribe calls reject',
 
 t.test('Redis unreachable: subscribe rejects instead of hanging', async (t) => {
   const port = await freePort(); // nobody listens here
-  const store = new RedisStore(
-    { url: `redis://127.0.0.1:${port}` },
-    { keyPrefix: 'gk:', clock: new ManualClock(), log },
-  );
+  const store = new RedisStore({ url: `redis://127.0.0.1:${port}` }, { keyPrefix: 'gk:', log });
   t.teardown(() => store.close());
   await t.rejects(
     store.subscribe(

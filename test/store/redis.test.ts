@@ -1,5 +1,6 @@
-// The Redis store against private redis-server processes: the shared contract on a
-// standalone server and on a Cluster, a Sentinel round trip, TTLs, and outages.
+// The Redis store against a private standalone redis-server: every concern's contract, the
+// key layout and TTLs, and outages. The same contract on a Cluster and on Sentinel is in
+// redis-cluster.test.ts and redis-sentinel.test.ts.
 import { once } from 'node:events';
 import t from 'tap';
 import { Redis } from 'ioredis';
@@ -9,11 +10,11 @@ import { effectiveExpiry } from '../../src/session/model.js';
 import { createStore } from '../../src/store/index.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { StoreUnavailableError, type SessionRecord, type SessionStore } from '../../src/store/types.js';
-import type { RedisConfig } from '../../src/config/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { freePort } from '../helpers/net.js';
-import { redisCli, startCluster, startRedis, startSentinel } from '../helpers/redis.js';
+import { startRedis } from '../helpers/redis.js';
 import { runStoreContract, sessionFor } from './contract.js';
+import { redisFixture } from './contract-redis.js';
 
 const log = pino({ level: 'silent' });
 const unlimited = { max: 0, policy: 'evict-oldest' } as const;
@@ -22,38 +23,11 @@ const MIN = 60_000;
 const server = await startRedis();
 t.teardown(() => server.stop());
 
-let n = 0;
-/**
- * Each store gets its own key prefix on the shared server, so tests cannot see each other;
- * a peer is a second instance with the same prefix (another gateway of the same cluster).
- */
-function fixture(cfg: RedisConfig) {
-  return async () => {
-    const clock = new ManualClock();
-    const keyPrefix = `gk:c${++n}:`;
-    const store = new RedisStore(cfg, { keyPrefix, clock, log });
-    const peers: RedisStore[] = [];
-    await store.ping();
-    const peer = async (): Promise<SessionStore> => {
-      const p = new RedisStore(cfg, { keyPrefix, clock, log });
-      peers.push(p);
-      await p.ping();
-      return p;
-    };
-    return {
-      store,
-      clock,
-      peer,
-      cleanup: async () => void (await Promise.all([store, ...peers].map((s) => s.close()))),
-    };
-  };
-}
-
-runStoreContract(t, 'redis', fixture({ url: server.url }));
+runStoreContract(t, 'redis', redisFixture({ url: server.url }));
 
 t.test('key layout, and every key carries a TTL', async (t) => {
   const clock = new ManualClock();
-  const store = new RedisStore({ url: server.url }, { keyPrefix: 'gk:ttl:', clock, log });
+  const store = new RedisStore({ url: server.url }, { keyPrefix: 'gk:ttl:', log });
   const raw = new Redis(server.url);
   t.teardown(async () => {
     await store.close();
@@ -77,7 +51,7 @@ t.test('key layout, and every key carries a TTL', async (t) => {
   await store.createSession(sessionFor(clock, { userId: 'u3' }), unlimited, clock.now());
   await store.deleteUserSessions('acme', 'u3');
   clock.advance(MIN);
-  t.ok(await store.updateSession('acme', s0.id, { lastActiveAt: clock.now() }));
+  t.ok(await store.updateSession('acme', s0.id, { lastActiveAt: clock.now() }, clock.now()));
   t.ok(await store.deleteSession('acme', s1.id));
 
   // Token state: a chain rotated once, a chain deleted with its session, a code, a denied
@@ -191,53 +165,17 @@ t.test('createStore builds a RedisStore from a url', async (t) => {
 
 t.test('Redis unreachable from the start: calls reject, nothing hangs', async (t) => {
   const port = await freePort(); // nobody listens here
-  const store = new RedisStore(
-    { url: `redis://127.0.0.1:${port}` },
-    { keyPrefix: 'gk:', clock: new ManualClock(), log },
-  );
+  const store = new RedisStore({ url: `redis://127.0.0.1:${port}` }, { keyPrefix: 'gk:', log });
   t.teardown(() => store.close());
   await t.rejects(store.getSession('acme', sessionFor(new ManualClock()).id), StoreUnavailableError);
   await t.rejects(store.ping(), StoreUnavailableError);
-});
-
-t.test('cluster', async (t) => {
-  const cluster = await startCluster();
-  t.teardown(() => cluster.stop());
-  runStoreContract(t, 'redis cluster', fixture({ cluster: cluster.nodes }));
-  t.test("a user's session and index share one slot", async (t) => {
-    const s = sessionFor(new ManualClock());
-    const [node] = cluster.nodes;
-    const slotOf = async (key: string) => (await redisCli(node!.port, 'cluster', 'keyslot', key)).trim();
-    const base = `gk:{acme:${tagOfSessionId(s.id)}}:`;
-    const slots = await Promise.all(['u:u1', `rt:${s.id}`, `rtu:${s.id}`].map((k) => slotOf(base + k)));
-    t.same(
-      slots,
-      Array(3).fill(await slotOf(`${base}s:${s.id}`)),
-      'index and refresh-token chain share the session slot',
-    );
-  });
-});
-
-t.test('sentinel: create/get round trip', async (t) => {
-  const sentinel = await startSentinel();
-  t.teardown(() => sentinel.stop());
-  const clock = new ManualClock();
-  const store = new RedisStore(
-    { sentinels: sentinel.sentinels, name: sentinel.name },
-    { keyPrefix: 'gk:', clock, log },
-  );
-  t.teardown(() => store.close());
-  const s = sessionFor(clock);
-  t.same(await store.createSession(s, unlimited, clock.now()), { ok: true, evicted: [] });
-  t.strictSame(await store.getSession('acme', s.id), s);
-  t.match(await redisCli(sentinel.master.port, 'keys', '*'), s.id, 'written to the master the sentinel names');
 });
 
 // Fail-fast is shown by order, not by timing: each call rejects while Redis is still
 // stopped (a queued call would hang until tap's timeout).
 t.test('Redis hung: calls time out, then work again', async (t) => {
   const clock = new ManualClock();
-  const store = new RedisStore({ url: server.url }, { keyPrefix: 'gk:hung:', clock, log });
+  const store = new RedisStore({ url: server.url }, { keyPrefix: 'gk:hung:', log });
   t.teardown(() => store.close());
   const s = sessionFor(clock);
   await store.createSession(s, unlimited, clock.now());
@@ -250,7 +188,7 @@ t.test('Redis hung: calls time out, then work again', async (t) => {
 // Last: it takes the shared server down.
 t.test('Redis down: fail fast, delete nothing, recover without a restart', async (t) => {
   const clock = new ManualClock();
-  const store = new RedisStore({ url: server.url }, { keyPrefix: 'gk:down:', clock, log });
+  const store = new RedisStore({ url: server.url }, { keyPrefix: 'gk:down:', log });
   t.teardown(() => store.close());
   const s = sessionFor(clock);
   await store.createSession(s, unlimited, clock.now());
@@ -259,7 +197,7 @@ t.test('Redis down: fail fast, delete nothing, recover without a restart', async
   const calls: [string, () => Promise<unknown>][] = [
     ['getSession', () => store.getSession('acme', s.id)],
     ['createSession', () => store.createSession(sessionFor(clock), unlimited, clock.now())],
-    ['updateSession', () => store.updateSession('acme', s.id, { lastActiveAt: clock.now() })],
+    ['updateSession', () => store.updateSession('acme', s.id, { lastActiveAt: clock.now() }, clock.now())],
     ['deleteSession', () => store.deleteSession('acme', s.id)],
     ['listUserSessions', () => store.listUserSessions('acme', 'u1', clock.now())],
     ['deleteUserSessions', () => store.deleteUserSessions('acme', 'u1')],

@@ -1,61 +1,17 @@
-// Lua scripts for refresh-token chains and throttling, and their ioredis typings.
-// A chain's two keys share its session's hash tag `{tenant:tag}`; an attempt's two throttle
-// keys share the tenant's `{tenant}`.
+// The Lua scripts behind RedisThrottle (redis-throttle.ts), and their ioredis typings.
+// An attempt's two throttle keys share the tenant's hash tag `{tenant}`.
 // Every decision uses `now` from ARGV (the gateway's clock, never Redis's TIME); TTLs are
-// relative and only clean up. memory-tokens.ts implements the same rules.
+// relative and only clean up. memory-throttle.ts implements the same rules.
 import type { Result } from 'ioredis';
 
 const INT = `local function int(n) return string.format('%d', n) end`;
-
-/**
- * KEYS[1] chain hash, KEYS[2] used-hash set. ARGV: clientId, currentHash, expiresAt, ttl.
- * Replaces any previous chain of the session, its used hashes included.
- */
-export const SAVE_REFRESH_CHAIN = `
-redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('HSET', KEYS[1], 'clientId', ARGV[1], 'cur', ARGV[2], 'exp', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return 1
-`;
-
-/**
- * KEYS[1] chain hash, KEYS[2] used-hash set.
- * ARGV: presentedHash, nextHash, successorBox, expiresAt (of the successor), now, graceMs.
- * Returns {'rotated', clientId} | {'grace', clientId, box} | {'reuse', clientId} | {'unknown'}.
- * graceMs = 0 means no grace at all: a parallel second use is then a reuse.
- */
-export const ROTATE_REFRESH_TOKEN = `${INT}
-local h = redis.call('HMGET', KEYS[1], 'clientId', 'cur', 'exp', 'prev', 'rotatedAt', 'box')
-local clientId, cur, exp = h[1], h[2], tonumber(h[3])
-local now = tonumber(ARGV[5])
--- An expired chain is judged by the gateway's clock, whatever its TTL still says.
-if not clientId or not cur or exp == nil or now >= exp then return {'unknown'} end
-local presented = ARGV[1]
-if presented == cur then
-  local nextExp = tonumber(ARGV[4])
-  local ttl = nextExp - now
-  if ttl < 1 then ttl = 1 end
-  redis.call('SADD', KEYS[2], presented)
-  redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'exp', int(nextExp), 'prev', presented, 'rotatedAt', int(now), 'box', ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], int(ttl))
-  redis.call('PEXPIRE', KEYS[2], int(ttl))
-  return {'rotated', clientId}
-end
-local grace = tonumber(ARGV[6])
-local rotatedAt = tonumber(h[5])
-if h[4] and presented == h[4] and grace > 0 and rotatedAt ~= nil and now - rotatedAt <= grace then
-  return {'grace', clientId, h[6] or ''}
-end
-if redis.call('SISMEMBER', KEYS[2], presented) == 1 then return {'reuse', clientId} end
-return {'unknown'}
-`;
 
 /**
  * Throttle keys: KEYS[1] the attempt's subject, KEYS[2] its source (both under the
  * tenant's hash tag, so one slot). Each is a hash {failures, windowEnd, lockedUntil,
  * a:<attempt id> = until when that attempt in flight holds its place}.
  * ARGV: now, windowMs, maxFailures, lockoutMs, inFlightMs, attempt id[, outcome].
- * `load` is memory-tokens.ts current(): a lockout or window that is over starts the count
+ * `load` is memory-throttle.ts current(): a lockout or window that is over starts the count
  * over, lost attempts drop out. `save` rewrites the key with the TTL of its last moment
  * that matters, or deletes it.
  */
@@ -106,7 +62,7 @@ end
 `;
 
 /**
- * Admits an attempt before its check (SessionStore.admitAttempt). Either key locked:
+ * Admits an attempt before its check (ThrottleStore.admitAttempt). Either key locked:
  * {0, lockedUntil}, nothing written. Failures at maxFailures without a lockout (a lowered
  * rule): locked now, {0, lockedUntil}. Failures + attempts in flight at maxFailures on
  * either key: {0, -1}. Else a place in flight on both keys: {1, -1}.
@@ -131,7 +87,7 @@ return {0, lockedNow}
 `;
 
 /**
- * Settles an admitted attempt (SessionStore.settleAttempt); ARGV[7] = failed | succeeded |
+ * Settles an admitted attempt (ThrottleStore.settleAttempt); ARGV[7] = failed | succeeded |
  * abandoned. Its places are given back; a failure counts on each key not locked, and the
  * one that reaches maxFailures locks the key; a success clears the subject's failures.
  */
@@ -156,19 +112,13 @@ save(KEYS[2], b)
 return 1
 `;
 
-export const TOKEN_SCRIPTS = {
-  gkSaveRefreshChain: [SAVE_REFRESH_CHAIN, 2],
-  gkRotateRefreshToken: [ROTATE_REFRESH_TOKEN, 2],
+export const THROTTLE_SCRIPTS = {
   gkAdmitAttempt: [ADMIT_ATTEMPT, 2],
   gkSettleAttempt: [SETTLE_ATTEMPT, 2],
 } as const;
 
-export type RotateReply = ['rotated', string] | ['grace', string, string] | ['reuse', string] | ['unknown'];
-
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    gkSaveRefreshChain(chainKey: string, usedKey: string, ...args: string[]): Result<number, Context>;
-    gkRotateRefreshToken(chainKey: string, usedKey: string, ...args: string[]): Result<RotateReply, Context>;
     gkAdmitAttempt(subjectKey: string, sourceKey: string, ...args: string[]): Result<[number, number], Context>;
     gkSettleAttempt(subjectKey: string, sourceKey: string, ...args: string[]): Result<number, Context>;
   }

@@ -1,11 +1,10 @@
-// The Lua scripts behind RedisStore's session changes, and their ioredis typings.
+// The Lua scripts behind RedisSessions (redis-sessions.ts), and their ioredis typings.
 // Each script touches only keys of one user's hash tag `{tenant:tag}`, so in Cluster
 // mode it runs inside one slot. Keys that scripts build themselves (a session key from
 // an index member, the index key from a session's userId) get the full key prefix from
-// ARGV, because ioredis prefixes only the keys passed in KEYS. Token scripts are in
-// redis-scripts-tokens.ts.
+// ARGV, because ioredis prefixes only the keys passed in KEYS. A session's refresh-token
+// chain (rt:, rtu:, see redis-tokens.ts) lives in its slot and is deleted with it here.
 import type { Result } from 'ioredis';
-import { TOKEN_SCRIPTS } from './redis-scripts-tokens.js';
 
 /**
  * Shared Lua helpers. `alive` and `expiry` must mirror session/model.ts exactly:
@@ -138,12 +137,11 @@ return removed
 `;
 
 /** name → [script, number of KEYS] for defineCommand. */
-export const SCRIPTS = {
+export const SESSION_SCRIPTS = {
   gkCreateSession: [CREATE_SESSION, 2],
   gkUpdateSession: [UPDATE_SESSION, 1],
   gkDeleteSession: [DELETE_SESSION, 3],
   gkDeleteUserSessions: [DELETE_USER_SESSIONS, 1],
-  ...TOKEN_SCRIPTS,
 } as const;
 
 // Typed commands, as in ioredis examples/typescript/scripts.ts.
