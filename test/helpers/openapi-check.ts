@@ -9,6 +9,8 @@ import type { Response } from './http.js';
 
 type Obj = Record<string, unknown>;
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
+/** Response headers that are part of the contract: an answer that sends one must document it. */
+const CONTRACT_HEADER = /^(?:x-auth-.*|www-authenticate|retry-after|location)$/;
 // ajv-formats is CommonJS with a default export property.
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
   addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -80,9 +82,15 @@ export class OpenApiChecker {
     if (!doc) return { problems: [`${name}: status ${res.status} is not documented (body ${res.body.slice(0, 200)})`] };
     this.seen.add(`${name} ${res.status}`);
     const problems: string[] = [];
+    const documented = new Set(Object.keys(doc.headers ?? {}).map((h) => h.toLowerCase()));
     for (const [header, h] of Object.entries(doc.headers ?? {})) {
       if (h.required && res.headers[header.toLowerCase()] === undefined)
         problems.push(`${name} ${res.status}: required header ${header} missing`);
+    }
+    // The headers a client acts on must be documented where they are sent.
+    for (const header of Object.keys(res.headers)) {
+      if (CONTRACT_HEADER.test(header) && !documented.has(header))
+        problems.push(`${name} ${res.status}: header ${header} is sent but not documented`);
     }
     if (!doc.content) {
       if (res.body !== '') problems.push(`${name} ${res.status}: a body where none is documented`);

@@ -15,11 +15,14 @@ export function answer(description: string, schema?: Obj, headers?: Obj): Obj {
   return { description, ...(headers ? { headers } : {}), ...(schema ? { content: json(schema) } : {}) };
 }
 
+/** Every error answer names its stable code in a header too (the only place when there is no body). */
+export const ERROR_CODE = { 'X-Auth-Error-Code': header('The stable error code, `ERR_GK_…`.') };
+
 /** A refusal: JSON `Error`, or an HTML page for a request that accepts text/html. */
 export function refusal(description: string, headers?: Obj): Obj {
   return {
     description,
-    ...(headers ? { headers } : {}),
+    headers: { ...ERROR_CODE, ...headers },
     content: { 'application/json': { schema: ref('Error') }, 'text/html': { schema: { type: 'string' } } },
   };
 }
@@ -47,18 +50,22 @@ export const R503 = refusal(
   'The session store is unreachable: nothing was decided or changed (`temporarily_unavailable`).',
 );
 
-export const OAUTH_400 = answer('RFC 6749 §5.2 error (`invalid_request`, `invalid_grant`, …).', ref('OAuthError'));
-export const OAUTH_401 = answer('`invalid_client`: client authentication failed.', ref('OAuthError'), {
+/** An RFC 6749 §5.2 error answer `{error, error_description, code}`. */
+export function oauthError(description: string, headers?: Obj): Obj {
+  return answer(description, ref('OAuthError'), { ...ERROR_CODE, ...headers });
+}
+
+export const OAUTH_400 = oauthError('RFC 6749 §5.2 error (`invalid_request`, `invalid_grant`, …).');
+export const OAUTH_401 = oauthError('`invalid_client`: client authentication failed.', {
   'WWW-Authenticate': header('`Basic realm="{slug}"`, when HTTP Basic was used.'),
 });
-export const OAUTH_429 = answer(
+export const OAUTH_429 = oauthError(
   'Too many failed client authentications for this `client_id` or address (`temporarily_unavailable`); no secret was checked.',
-  ref('OAuthError'),
   { 'Retry-After': header('Seconds.', true) },
 );
 export const OAUTH_503 = {
   description: 'The store is unreachable, or too many secrets are being checked at once (`temporarily_unavailable`).',
-  headers: { 'Retry-After': header('Seconds, when secrets were being checked.') },
+  headers: { ...ERROR_CODE, 'Retry-After': header('Seconds, when secrets were being checked.') },
   content: { 'application/json': { schema: ref('OAuthError') }, 'text/html': { schema: { type: 'string' } } },
 };
 

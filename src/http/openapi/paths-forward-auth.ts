@@ -2,7 +2,7 @@
 // `forwardAuth`). Envoy's `ext_authz` form, `{method} /auth{original path}`, takes the
 // original method and path as its own and answers the same; OpenAPI cannot name a path
 // suffix, so it is described here rather than listed.
-import { answer, header, refusal, type Obj } from './parts.js';
+import { answer, ERROR_CODE, header, refusal, type Obj } from './parts.js';
 
 const hdr = (name: string, description: string): Obj => ({
   name,
@@ -63,9 +63,11 @@ export const FORWARD_AUTH_PATHS: Obj = {
           IDENTITY,
         ),
         302: answer('`mode=redirect`, a browser, original GET/HEAD: to the login URL.', undefined, {
+          ...ERROR_CODE,
           Location: header('The login URL.', true),
         }),
         303: answer('`mode=redirect`, a browser, another original method: to the login URL.', undefined, {
+          ...ERROR_CODE,
           Location: header('The login URL.', true),
         }),
         400: refusal(

@@ -1,7 +1,19 @@
 // OpenAPI paths of the OAuth side: authorize, token, revoke, introspect, the public keys and
 // metadata, and this document itself.
 import { ref } from './schemas.js';
-import { answer, CLIENT_AUTH, header, OAUTH_400, OAUTH_401, OAUTH_429, OAUTH_503, R503, type Obj } from './parts.js';
+import {
+  answer,
+  CLIENT_AUTH,
+  ERROR_CODE,
+  header,
+  OAUTH_400,
+  OAUTH_401,
+  OAUTH_429,
+  OAUTH_503,
+  oauthError,
+  R503,
+  type Obj,
+} from './parts.js';
 
 const form = (schema: Obj): Obj => ({
   required: true,
@@ -16,7 +28,11 @@ const query = (name: string, description: string, required = false, schema: Obj 
   schema,
 });
 
-const page = (description: string): Obj => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+const page = (description: string): Obj => ({
+  description,
+  headers: ERROR_CODE,
+  content: { 'text/html': { schema: { type: 'string' } } },
+});
 
 export const OAUTH_PATHS: Obj = {
   '/api/v1/openapi.json': {
@@ -110,10 +126,7 @@ export const OAUTH_PATHS: Obj = {
       requestBody: form(ref('TokenForm')),
       responses: {
         200: answer('Revoked, or nothing to revoke. Empty body.'),
-        400: answer(
-          '`invalid_request`: no token, or a token issued to another client (left untouched).',
-          ref('OAuthError'),
-        ),
+        400: oauthError('`invalid_request`: no token, or a token issued to another client (left untouched).'),
         401: OAUTH_401,
         429: OAUTH_429,
         503: OAUTH_503,

@@ -3,6 +3,7 @@
 import { ref } from './schemas.js';
 import {
   answer,
+  ERROR_CODE,
   idParam,
   R400,
   R401,
@@ -120,7 +121,7 @@ export const SESSION_PATHS: Obj = {
         403: R403_ADMIN,
         413: R413,
         415: R415,
-        422: answer('Invalid: every problem with its path; nothing saved.', ref('ValidationErrors')),
+        422: answer('Invalid: every problem with its path; nothing saved.', ref('ValidationErrors'), ERROR_CODE),
         503: R503,
       },
     },
