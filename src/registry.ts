@@ -3,7 +3,7 @@
 import type { AppConfig, GatewayConfig, TenantConfig, TenantSettings, UserRecord } from './config/types.js';
 import { compileRoutes } from './policy/matcher.js';
 import { cookieSpec, type CookieSpec } from './session/cookie.js';
-import { hostMatches } from './http/redirect.js';
+import { hostMatches } from './util/host.js';
 
 export interface TenantRuntime {
   slug: string;
@@ -85,21 +85,4 @@ function buildTenant(config: GatewayConfig, t: TenantConfig): TenantRuntime {
     matcher: compileRoutes(a.routes, { caseInsensitive: a.caseInsensitivePaths }),
   }));
   return tenant;
-}
-
-/** Host header → lower-case hostname without port ("[::1]:8080" → "[::1]"). */
-/** null for a missing or malformed Host (bad port, stray characters): RFC 9112 §3.2 → 400. */
-export function hostnameOf(hostHeader: string | undefined): string | null {
-  if (!hostHeader) return null;
-  const m = /^(\[[0-9a-f:.]+\]|[a-z0-9._-]+)(?::(\d{1,5}))?$/.exec(hostHeader.trim().toLowerCase());
-  if (!m || (m[2] !== undefined && Number(m[2]) > 65535)) return null;
-  return m[1]!;
-}
-
-/** RFC 9112 §3.2: a request with more than one Host line must be refused. */
-export function hasSingleHost(rawHeaders: readonly string[]): boolean {
-  let n = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2)
-    if (rawHeaders[i]!.length === 4 && rawHeaders[i]!.toLowerCase() === 'host') n++;
-  return n <= 1;
 }

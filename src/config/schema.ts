@@ -4,6 +4,7 @@ import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { parsePasswordHash } from '../session/password.js';
 import { checkDuration, formatDuration } from '../util/duration.js';
+import { canonicalHost, isHostName } from '../util/host.js';
 import { DEFAULTS } from './defaults.js';
 import type {
   ClientConfig,
@@ -123,9 +124,6 @@ function duration(minSeconds = 0) {
   });
 }
 
-const HOSTNAME_RE =
-  /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
-
 function checkListen(v: unknown): Check<ListenAddress> {
   const bad = fail('invalid listen address (expected host:port, e.g. 0.0.0.0:8080 or [::1]:8080)');
   if (typeof v !== 'string') return bad;
@@ -134,7 +132,7 @@ function checkListen(v: unknown): Check<ListenAddress> {
   const host = m[1] ?? m[2] ?? '';
   const port = Number(m[3]);
   if (port > 65535) return fail('port must be 0–65535');
-  if (m[1] !== undefined ? !isIPv6(host) : !isIPv4(host) && !HOSTNAME_RE.test(host.toLowerCase())) return bad;
+  if (m[1] !== undefined ? !isIPv6(host) : !isIPv4(host) && !isHostName(host)) return bad;
   return ok({ host, port });
 }
 const listen = from(checkListen);
@@ -142,10 +140,8 @@ const listen = from(checkListen);
 /** An app host as the Host header carries it, without port: name, `*.` wildcard, IPv4 or IPv6 (kept bracketed). */
 function checkHost(v: unknown): Check<string> {
   if (typeof v !== 'string') return fail(`expected a host name, got ${typeName(v)}`);
-  const h = v.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  if (isIPv6(h)) return ok(`[${h}]`);
-  if (isIPv4(h) || (HOSTNAME_RE.test(h.replace(/^\*\./, '')) && !h.endsWith('.'))) return ok(h);
-  return fail(`invalid host${echo(v)} (a host name, *.domain or an IP address, without port)`);
+  const h = canonicalHost(v);
+  return h !== null ? ok(h) : fail(`invalid host${echo(v)} (a host name, *.domain or an IP address, without port)`);
 }
 
 function checkHttpUrl(v: unknown, what: string, originOnly: boolean): Check<string> {
@@ -241,7 +237,7 @@ const geoip = z.strictObject({ file: filePath.nullable().optional() });
 const cookieDomain = from((v) =>
   v === null
     ? ok(null)
-    : typeof v === 'string' && HOSTNAME_RE.test(v.toLowerCase().replace(/^\./, ''))
+    : typeof v === 'string' && isHostName(v.replace(/^\./, ''))
       ? ok(v.toLowerCase().replace(/^\./, '').replace(/\.$/, ''))
       : fail('cookie domain must be a host name such as acme.test, or null'),
 );

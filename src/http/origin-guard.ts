@@ -3,7 +3,7 @@
 // checked with it by csrf-guard.ts (and, before login, by the login form); both must pass.
 import type { IncomingMessage } from 'node:http';
 import type { TenantRuntime } from '../registry.js';
-import { hostMatches } from './redirect.js';
+import { hostMatches } from '../util/host.js';
 
 export function isSameSiteRequest(
   req: Pick<IncomingMessage, 'headers'>,

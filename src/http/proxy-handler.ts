@@ -8,7 +8,7 @@ import type { PipelineInput } from '../pipeline/scope.js';
 import type { Forwarder } from '../proxy/forward.js';
 import { framingError } from '../proxy/outgoing-request.js';
 import { upgradeOriginAllowed } from '../proxy/upgrade-origin.js';
-import { hostnameOf } from '../registry.js';
+import { hostnameOf } from '../util/host.js';
 import { clientIp, peerIsTrusted } from '../util/client-ip.js';
 import { ERRORS, GatewayError, type ErrorCode } from '../errors.js';
 import { decisionLabel } from '../pipeline/scope.js';

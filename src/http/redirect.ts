@@ -13,7 +13,7 @@
 // - Userinfo is refused: `https://app.test@evil.com` goes to evil.com, and even a harmless
 //   `user@` is phishing material.
 // - Gateway host: same origin as `publicUrl` (scheme, host and port).
-// - App host: hostname matched by `hostMatches`; the scheme may not be weaker than
+// - App host: hostname matched by `hostMatches` (util/host.ts); the scheme may not be weaker than
 //   `publicUrl`'s (no https → http downgrade), and the port must be `publicUrl`'s port or the
 //   scheme's default, so an app's upstream port published on the host cannot be targeted.
 // - A relative path whose path part holds an encoded `/` or `\` (`/%2F%2Fevil.com`) is refused:
@@ -21,48 +21,11 @@
 //   before redirecting would turn them into a protocol-relative URL.
 // - Longer than 2048 characters: refused (`/`).
 
+import { hostMatches } from '../util/host.js';
+
 export const MAX_RD_LENGTH = 2048;
 
 const DEFAULT_PORT: Readonly<Record<string, string>> = { 'http:': '80', 'https:': '443' };
-
-function isLabelChar(c: number): boolean {
-  // LDH plus `_` (seen in real internal names); anything else cannot be one DNS label.
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f;
-}
-
-function equalsIgnoreCase(a: string, aFrom: number, b: string, bFrom: number, len: number): boolean {
-  for (let i = 0; i < len; i++) {
-    let x = a.charCodeAt(aFrom + i);
-    let y = b.charCodeAt(bFrom + i);
-    if (x >= 0x41 && x <= 0x5a) x |= 0x20;
-    if (y >= 0x41 && y <= 0x5a) y |= 0x20;
-    if (x !== y) return false;
-  }
-  return true;
-}
-
-/**
- * True when `hostname` (no port) equals one of `patterns`, ASCII case-insensitively.
- * `*.dash.acme.test` matches exactly one extra label (`a.dash.acme.test`, not
- * `dash.acme.test` nor `a.b.dash.acme.test`). A trailing dot (`host.`) is not stripped, so
- * it never matches: one spelling per host keeps cookies and policies unambiguous.
- */
-export function hostMatches(hostname: string, patterns: readonly string[]): boolean {
-  for (const p of patterns) {
-    if (p.startsWith('*.')) {
-      const suffixLen = p.length - 1; // `.dash.acme.test`
-      const labelLen = hostname.length - suffixLen;
-      if (labelLen < 1) continue;
-      if (!equalsIgnoreCase(hostname, labelLen, p, 1, suffixLen)) continue;
-      let ok = true;
-      for (let i = 0; i < labelLen && ok; i++) ok = isLabelChar(hostname.charCodeAt(i));
-      if (ok) return true;
-    } else if (p.length === hostname.length && equalsIgnoreCase(hostname, 0, p, 0, p.length)) {
-      return true;
-    }
-  }
-  return false;
-}
 
 function hasUnsafeChar(s: string): boolean {
   for (let i = 0; i < s.length; i++) {

@@ -1,6 +1,6 @@
 // Tests for the post-login `rd` check (SPEC §5): every open-redirect trick lands on `/`, good targets pass unchanged.
 import t from 'tap';
-import { hostMatches, safeRedirect } from '../../src/http/redirect.js';
+import { safeRedirect } from '../../src/http/redirect.js';
 
 const https = { publicUrl: 'https://gw.acme.test', hosts: ['dashboard.acme.test', '*.dash.acme.test'] };
 const http = { publicUrl: 'http://localhost:8080', hosts: ['dashboard.acme.test', '*.dash.acme.test'] };
@@ -104,24 +104,4 @@ t.test('at the length limit', async (t) => {
 t.test('a bad publicUrl never lets anything absolute through', async (t) => {
   t.equal(safeRedirect('https://gw.acme.test/', { publicUrl: 'not a url', hosts: [] }), '/');
   t.equal(safeRedirect('/ok', { publicUrl: 'not a url', hosts: [] }), '/ok');
-});
-
-t.test('hostMatches', async (t) => {
-  const p = ['dashboard.acme.test', '*.dash.acme.test'];
-  t.ok(hostMatches('dashboard.acme.test', p));
-  t.ok(hostMatches('Dashboard.ACME.test', p), 'case-insensitive');
-  t.ok(hostMatches('eu.dash.acme.test', p));
-  t.ok(hostMatches('EU-1.DASH.acme.test', p));
-  t.ok(hostMatches('x.dash.acme.test', ['*.DASH.ACME.TEST']), 'pattern case is ignored too');
-  t.notOk(hostMatches('dash.acme.test', p), 'wildcard needs a label');
-  t.notOk(hostMatches('.dash.acme.test', p), 'the label may not be empty');
-  t.notOk(hostMatches('a.b.dash.acme.test', p), 'exactly one label');
-  t.notOk(hostMatches('a/b.dash.acme.test', p), 'a label is LDH only');
-  t.notOk(hostMatches('evildash.acme.test', p));
-  t.notOk(hostMatches('dashboard.acme.test.', p), 'trailing dot does not match');
-  t.notOk(hostMatches('dashboard.acme.test.evil', p));
-  t.notOk(hostMatches('xdashboard.acme.test', p));
-  t.notOk(hostMatches('', p));
-  t.notOk(hostMatches('dashboard.acme.test', []));
-  t.ok(hostMatches('[::1]', ['[::1]']));
 });

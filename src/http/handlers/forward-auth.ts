@@ -8,7 +8,7 @@ import { observeDecision } from '../../util/metrics.js';
 import type { Decision } from '../../pipeline/scope.js';
 import { setIdentityHeaders } from '../../proxy/identity-headers.js';
 import { signIdentity } from '../../proxy/sign-identity.js';
-import { hostnameOf } from '../../registry.js';
+import { hostnameOf } from '../../util/host.js';
 import { peerIsTrusted } from '../../util/client-ip.js';
 import type { GatewayContext, Handler } from '../context.js';
 import { challenge, loginUrl } from '../deny.js';
@@ -40,9 +40,6 @@ const isForwardedName = (name: string): name is ForwardedName => FORWARDED_NAMES
 
 // RFC 9110 §5.6.2 token: a method is nothing else.
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}$/;
-// A hostname or bracketed IPv6 literal, then an optional port: nothing that could turn the
-// absolute login URL we build from it into another origin (`a.test:80@evil.test`, `a.test/x`).
-const HOST = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$/;
 // Traefik's entrypoint reports WebSocket upgrades as ws/wss.
 const PROTO: Readonly<Record<string, 'http' | 'https'>> = { http: 'http', https: 'https', ws: 'http', wss: 'https' };
 
@@ -75,7 +72,8 @@ export function readOriginal(req: IncomingMessage): ParsedOriginal {
   const method = nginx !== undefined ? v['x-original-method'] : v['x-forwarded-method'];
   if (method === undefined || !METHOD.test(method)) return { ok: false, reason: 'bad_original_method' };
   const host = v['x-forwarded-host'] ?? req.headers.host;
-  if (host === undefined || !HOST.test(host)) return { ok: false, reason: 'bad_original_host' };
+  // Nothing hostnameOf accepts can turn the absolute login URL built from it into another origin.
+  if (host === undefined || hostnameOf(host) === null) return { ok: false, reason: 'bad_original_host' };
   const rawProto = v['x-forwarded-proto'];
   const proto =
     rawProto !== undefined
@@ -141,7 +139,7 @@ export async function envoyForwardAuth(ctx: GatewayContext, rawRest: string): Pr
   if (!peerIsTrusted(req, ctx.deps.trust)) return refuse(ctx, 'ERR_GK_BAD_FORWARDED', 'untrusted_peer');
   const host = req.headers.host;
   const method = req.method ?? '';
-  if (host === undefined || !HOST.test(host)) return refuse(ctx, 'ERR_GK_BAD_REQUEST', 'bad_original_host');
+  if (host === undefined || hostnameOf(host) === null) return refuse(ctx, 'ERR_GK_BAD_REQUEST', 'bad_original_host');
   if (!METHOD.test(method)) return refuse(ctx, 'ERR_GK_BAD_REQUEST', 'bad_original_method');
   const xfp = req.headersDistinct['x-forwarded-proto'];
   const proto = xfp

@@ -17,8 +17,7 @@ import { idpProblemPage } from '../../ui/idp-pages.js';
 import { currentSession } from '../current-session.js';
 import { safeRedirect } from '../redirect.js';
 import { redirect, sendError, sendHtml } from '../respond.js';
-import { hostMatches } from '../redirect.js';
-import { hostnameOf } from '../../registry.js';
+import { hostMatches, hostnameOf } from '../../util/host.js';
 import { requestOrigin } from '../../util/request-origin.js';
 import { peerIsTrusted } from '../../util/client-ip.js';
 
