@@ -14,12 +14,14 @@ import { startGateway } from './server.js';
 import { generateJwks } from './tokens/keys.js';
 import { reloadConfig } from './reload.js';
 import { createLogger, type Logger } from './util/log.js';
+import { packageVersion } from './version.js';
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../config/gateway.example.yaml', import.meta.url));
 const USAGE = `usage: gatekeeper [start] [--config FILE]
        gatekeeper check-config --config FILE
        gatekeeper hash-password            (password on stdin)
-       gatekeeper keys generate [--alg RS256|ES256|EdDSA]`;
+       gatekeeper keys generate [--alg RS256|ES256|EdDSA]
+       gatekeeper --version`;
 
 /** Every check start runs (src/preflight.ts), for start and check-config alike; errors printed, null when any. */
 async function load(path: string, log: Logger): Promise<Preflight | null> {
@@ -113,10 +115,19 @@ export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, alg: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      config: { type: 'string', short: 'c' },
+      alg: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
   });
   if (values.help) {
     console.log(USAGE);
+    return 0;
+  }
+  if (values.version) {
+    console.log(packageVersion());
     return 0;
   }
   const [command = 'start', sub] = positionals;
