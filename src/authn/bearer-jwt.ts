@@ -6,7 +6,7 @@ import type { Deps } from '../deps.js';
 import type { Scope } from '../pipeline/scope.js';
 import type { TenantRuntime } from '../registry.js';
 import { verifyAccessToken, type AccessTokenClaims } from '../tokens/access-token.js';
-import type { SessionRecord } from '../store/types.js';
+import type { SessionRecord, SessionStore } from '../store/types.js';
 import { NOT_RESPONSIBLE, type AuthnResult, type Authenticator } from './types.js';
 
 export function bearerToken(authorization: string | string[] | undefined): string | null {
@@ -18,12 +18,17 @@ export function bearerToken(authorization: string | string[] | undefined): strin
 export type BearerCheck =
   { ok: true; claims: AccessTokenClaims; session: SessionRecord | null } | { ok: false; reason: string };
 
+/** The signing keys, the verified-token cache, the deny lists (LRU, read cache, store) and the clock. */
+export type BearerJwtDeps = Pick<Deps, 'clock' | 'keys' | 'tokenCache' | 'revocations' | 'readCache'> & {
+  store: Pick<SessionStore, 'getSession' | 'isTokenDenied' | 'canServeCached'>;
+};
+
 /** The whole bearer check: signature and claims (cached), deny lists, the session it names. */
 export async function checkBearer(
   token: string,
   tenant: TenantRuntime,
   audience: string,
-  deps: Deps,
+  deps: BearerJwtDeps,
 ): Promise<BearerCheck> {
   const now = deps.clock.now();
   let claims = deps.tokenCache.get(token, tenant.issuer, audience, now);
@@ -45,9 +50,9 @@ export async function checkBearer(
   return { ok: true, claims, session };
 }
 
-export const bearerJwt: Authenticator = {
+export const bearerJwt: Authenticator<BearerJwtDeps> = {
   name: 'bearer-jwt',
-  async authenticate(scope: Scope, deps: Deps): Promise<AuthnResult> {
+  async authenticate(scope: Scope, deps: BearerJwtDeps): Promise<AuthnResult> {
     const { tenant, app } = scope;
     if (!tenant) throw new TypeError('bearer-jwt: tenant must be resolved');
     const token = bearerToken(scope.input.headers.authorization);

@@ -7,7 +7,7 @@ import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
 import { parseCookieValue } from '../session/cookie.js';
 import { hashSecret } from '../session/ids.js';
-import type { SessionRecord } from '../store/types.js';
+import type { SessionRecord, SessionStore } from '../store/types.js';
 import type { Scope } from '../pipeline/scope.js';
 import { constantTimeEqual } from '../util/constant-time.js';
 import { NOT_RESPONSIBLE, type AuthnResult, type Authenticator } from './types.js';
@@ -17,8 +17,17 @@ export function readSessionCookie(cookieHeader: string | undefined, name: string
   return parseCookies(cookieHeader)[name];
 }
 
+/** The LRU of revoked ids, the short-lived read cache and the store behind it. */
+export type CookieSessionDeps = Pick<Deps, 'revocations' | 'readCache'> & {
+  store: Pick<SessionStore, 'getSession' | 'canServeCached'>;
+};
+
 /** Looks up the session a cookie value names and checks its secret; null when it is not valid. */
-export async function sessionFromCookie(raw: string, tenant: TenantRuntime, deps: Deps): Promise<SessionRecord | null> {
+export async function sessionFromCookie(
+  raw: string,
+  tenant: TenantRuntime,
+  deps: CookieSessionDeps,
+): Promise<SessionRecord | null> {
   const value = parseCookieValue(raw);
   if (!value) return null;
   if (deps.revocations.has(value.sessionId)) return null;
@@ -31,9 +40,9 @@ export async function sessionFromCookie(raw: string, tenant: TenantRuntime, deps
   return session;
 }
 
-export const cookieSession: Authenticator = {
+export const cookieSession: Authenticator<CookieSessionDeps> = {
   name: 'cookie-session',
-  async authenticate(scope: Scope, deps: Deps): Promise<AuthnResult> {
+  async authenticate(scope: Scope, deps: CookieSessionDeps): Promise<AuthnResult> {
     const tenant = scope.tenant;
     if (!tenant) throw new TypeError('cookie-session: tenant not resolved');
     const header = scope.input.headers.cookie;

@@ -1,7 +1,6 @@
 // The authenticator contract: an absent credential is "not responsible" (the next one
 // is asked); only a credential that is present and bad is a failure (Oathkeeper style).
 import type { UserRecord } from '../config/types.js';
-import type { Deps } from '../deps.js';
 import type { Scope } from '../pipeline/scope.js';
 import type { SessionRecord } from '../store/types.js';
 
@@ -14,7 +13,8 @@ export type AuthnResult =
   | { ok: true; credential: 'bearer'; session: SessionRecord | null; user: UserRecord | null }
   | { ok: false; reason: string };
 
-export interface Authenticator {
+/** `D`: the slice of the gateway's dependencies the authenticator reads (see Step). */
+export interface Authenticator<D = unknown> {
   readonly name: string;
-  authenticate(scope: Scope, deps: Deps): Promise<AuthnResult>;
+  readonly authenticate: (scope: Scope, deps: D) => Promise<AuthnResult>;
 }

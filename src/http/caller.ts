@@ -4,11 +4,10 @@
 // a signed-in user, or an admin.
 import type { IncomingMessage } from 'node:http';
 import type { UserRecord } from '../config/types.js';
-import type { Deps } from '../deps.js';
 import { readSessionCookie } from '../authn/cookie-session.js';
 import { GatewayError } from '../errors.js';
-import { endpointSteps, type EndpointCredentials } from '../pipeline/endpoint.js';
-import { runPipeline } from '../pipeline/run.js';
+import { endpointSteps, type EndpointCredentials, type EndpointDeps } from '../pipeline/endpoint.js';
+import { runPipeline, type RunDeps } from '../pipeline/run.js';
 import type { Step } from '../pipeline/scope.js';
 import type { TenantRuntime } from '../registry.js';
 import { csrfTokenFromCookie } from '../session/csrf.js';
@@ -33,6 +32,9 @@ export interface CallerOptions {
   formToken?: () => Promise<string>;
 }
 
+/** What identifying a caller reads: the endpoint steps' deps and the runner's. */
+export type CallerDeps = EndpointDeps & RunDeps;
+
 /** An unauthenticated caller is an answer (with the reason, for the log), not an error. */
 export type EndpointAuth = { ok: true; caller: Caller } | { ok: false; reason: string };
 
@@ -43,10 +45,10 @@ export type EndpointAuth = { ok: true; caller: Caller } | { ok: false; reason: s
 export async function runEndpointPipeline(
   req: IncomingMessage,
   tenant: TenantRuntime,
-  deps: Deps,
+  deps: CallerDeps,
   clientIp: string,
   credentials: EndpointCredentials,
-  guard?: Step,
+  guard?: Step<EndpointDeps>,
 ): Promise<EndpointAuth> {
   const { decision, scope } = await runPipeline(
     {

@@ -11,12 +11,13 @@ import { deny, type Decision, type Step } from '../pipeline/scope.js';
 import { csrfTokenFromCookie } from '../session/csrf.js';
 import { constantTimeEqual } from '../util/constant-time.js';
 import { isSameSiteRequest } from './origin-guard.js';
+import type { Deps } from '../deps.js';
 
 /** RFC 9110 §9.2.1: safe methods change nothing, so they need no token. */
 const SAFE = new Set(['GET', 'HEAD']);
 
 /** `formToken` reads the posted `csrf_token`; it is called only when no header carries the token. */
-export function csrfGuard(formToken?: () => Promise<string>): Step {
+export function csrfGuard(formToken?: () => Promise<string>): Step<Pick<Deps, 'registry'>> {
   return {
     name: 'csrf-guard',
     async run(scope, deps): Promise<Decision | void> {

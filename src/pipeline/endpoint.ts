@@ -4,14 +4,16 @@
 // (pipeline/index.ts) — only the tenant comes from the URL instead of the Host's app, and
 // there is no route policy: each endpoint decides afterwards who may call it.
 import { bearerJwt } from '../authn/bearer-jwt.js';
+import type { IpBindingDeps } from '../session/ip-binding.js';
+import type { TouchDeps } from '../session/service.js';
 import { cookieSession } from '../authn/cookie-session.js';
 import type { Step } from './scope.js';
 import { allow } from './steps/allow.js';
-import { authenticateWith } from './steps/authenticate.js';
+import { authenticateWith, type AuthnDeps } from './steps/authenticate.js';
 import { bindIp } from './steps/bind-ip.js';
-import { checkExpiry } from './steps/check-expiry.js';
+import { checkExpiry, type CheckExpiryDeps } from './steps/check-expiry.js';
 import { recordActivity } from './steps/record-activity.js';
-import { resolveTenant } from './steps/resolve-tenant.js';
+import { resolveTenant, type ResolveTenantDeps } from './steps/resolve-tenant.js';
 
 /**
  * Which credentials an endpoint takes. `any`: an `Authorization: Bearer` token, else the
@@ -21,8 +23,11 @@ import { resolveTenant } from './steps/resolve-tenant.js';
  */
 export type EndpointCredentials = 'any' | 'session-cookie';
 
-const AUTHENTICATE: Readonly<Record<EndpointCredentials, Step>> = {
-  any: authenticateWith([bearerJwt, cookieSession]),
+/** Everything the endpoint steps read, together (a guard may read no more). */
+export type EndpointDeps = ResolveTenantDeps & AuthnDeps & CheckExpiryDeps & IpBindingDeps & TouchDeps;
+
+const AUTHENTICATE: Readonly<Record<EndpointCredentials, Step<EndpointDeps>>> = {
+  any: authenticateWith<AuthnDeps>([bearerJwt, cookieSession]),
   'session-cookie': authenticateWith([cookieSession]),
 };
 
@@ -31,7 +36,10 @@ const AUTHENTICATE: Readonly<Record<EndpointCredentials, Step>> = {
  * that writes (expiry deletes, IP binding may revoke, activity is recorded), so a request it
  * refuses changes nothing; the CSRF check of state-changing cookie requests goes there.
  */
-export function endpointSteps(credentials: EndpointCredentials, guard?: Step): readonly Step[] {
+export function endpointSteps(
+  credentials: EndpointCredentials,
+  guard?: Step<EndpointDeps>,
+): readonly Step<EndpointDeps>[] {
   return [
     resolveTenant, //            the URL's tenant
     AUTHENTICATE[credentials], // session cookie and/or bearer JWT; revoked ids refused from the LRU

@@ -2,15 +2,27 @@
 // never "no session"; anything else unexpected is a 500 logged with its step.
 import type { Deps } from '../deps.js';
 import { StoreUnavailableError } from '../store/types.js';
-import { PIPELINE } from './index.js';
+import { PIPELINE, type ProxyDeps } from './index.js';
 import type { Decision, PipelineInput, Scope, Step } from './scope.js';
 import { deny } from './scope.js';
 
+/** What the runner itself reads: a store outage is counted, a failed step logged. */
+export type RunDeps = Pick<Deps, 'metrics' | 'log'>;
+
+export type PipelineResult = { decision: Decision; scope: Scope };
+
+/** The proxy's table (PIPELINE), or any table of steps with the deps they read together. */
+export function runPipeline(input: PipelineInput, deps: ProxyDeps & RunDeps): Promise<PipelineResult>;
+export function runPipeline<D extends RunDeps>(
+  input: PipelineInput,
+  deps: D,
+  steps: readonly Step<D>[],
+): Promise<PipelineResult>;
 export async function runPipeline(
   input: PipelineInput,
-  deps: Deps,
-  steps: readonly Step[] = PIPELINE,
-): Promise<{ decision: Decision; scope: Scope }> {
+  deps: ProxyDeps & RunDeps,
+  steps: readonly Step<ProxyDeps>[] = PIPELINE,
+): Promise<PipelineResult> {
   const scope: Scope = { input };
   for (const step of steps) {
     let result: Decision | void;

@@ -1,6 +1,7 @@
 // What the pipeline knows about one request as its steps run. The proxy and the
 // forward-auth endpoint differ only in how they build `PipelineInput`.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { Identity } from '../authn/identity.js';
 import type { RouteRequirement, RouteRule, UserRecord } from '../config/types.js';
 import { ERRORS, type ErrorCode } from '../errors.js';
 import type { AppRuntime, TenantRuntime } from '../registry.js';
@@ -23,23 +24,6 @@ export interface NormalizedTarget {
   path: string;
   matchPath: string;
   query: string;
-}
-
-export interface Identity {
-  /** The user id, or the client id for a client_credentials token. */
-  userId: string;
-  email: string;
-  name: string;
-  roles: readonly string[];
-  tenant: string;
-  /** null for a client_credentials token. */
-  sessionId: string | null;
-  /** epoch ms; null for a client_credentials token. */
-  authTime: number | null;
-  clientId: string | null;
-  scope: string | null;
-  /** X-Auth-Jwt, added once the decision is to allow (SPEC §7). */
-  jwt?: string;
 }
 
 export interface Scope {
@@ -74,10 +58,16 @@ export function deny(code: ErrorCode, reason: string, extra: { maxAge?: number; 
   return { kind: 'deny', code, reason, ...extra };
 }
 
-/** A step returns a decision to stop the pipeline, or nothing to go on. */
-export interface Step {
+/**
+ * A step returns a decision to stop the pipeline, or nothing to go on. `D` is the slice of
+ * the gateway's dependencies the step reads (a `Pick<Deps, …>` or its own small interface),
+ * so that a unit test hands it just that; a table of steps runs with the union of them.
+ */
+export interface Step<D = unknown> {
   readonly name: string;
-  run(scope: Scope, deps: import('../deps.js').Deps): Decision | void | Promise<Decision | void>;
+  // A property, not a method, so that the deps parameter is checked contravariantly: a step
+  // needing more than a table provides does not type-check in that table.
+  readonly run: (scope: Scope, deps: D) => Decision | void | Promise<Decision | void>;
 }
 
 /** The metric label of a decision: "allow", or the refusal's public error code. */

@@ -1,6 +1,6 @@
 // Identity headers for the upstream (SPEC §7): the one place that spells them and encodes
 // their values. Used for the proxied request and for forward-auth answers.
-import type { Identity } from '../pipeline/scope.js';
+import type { Identity } from '../authn/identity.js';
 
 /**
  * Values must be single-line ASCII. Anything else (CR/LF, non-ASCII, or a `%` that would

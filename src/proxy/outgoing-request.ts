@@ -4,7 +4,7 @@
 // then the gateway's own headers. Nothing a client sends can remove or replace a header
 // the gateway sets, or make the app parse a request the gateway never saw.
 import type { IncomingMessage } from 'node:http';
-import type { Identity } from '../pipeline/scope.js';
+import type { Identity } from '../authn/identity.js';
 import { identityHeaderList } from './identity-headers.js';
 import { withoutGatewayCookies } from './gateway-cookies.js';
 

@@ -2,7 +2,7 @@
 // assertion is almost always cached: then no signing, no promise and no copy of the
 // identity are made (callers simply await the result).
 import type { Deps } from '../deps.js';
-import type { Identity } from '../pipeline/scope.js';
+import type { Identity } from '../authn/identity.js';
 import type { AppRuntime } from '../registry.js';
 
 /** `identity` is the decision's own (fresh per request): X-Auth-Jwt is set on it. */

@@ -3,7 +3,7 @@
 // Receivers add it to their LRU and close what belongs to it (WebSockets, caches).
 // After a pub/sub reconnect messages may have been missed: positive caches are dropped.
 import type { Logger } from '../util/log.js';
-import type { SessionStore } from '../store/types.js';
+import type { EventsStore } from '../store/types.js';
 import type { RevocationCache } from './cache.js';
 
 export type BusMessage =
@@ -28,7 +28,7 @@ export class RevocationBus {
   private stopped = false;
 
   constructor(
-    private readonly store: SessionStore,
+    private readonly store: EventsStore,
     private readonly revocations: RevocationCache,
     private readonly log: Logger,
     private readonly now: () => number,

@@ -5,7 +5,7 @@
 // session opened (SPEC §3.5, §4 "Revocation propagation"), counted and audited with its
 // reason. Nothing else deletes a session or publishes its end.
 import type { Deps } from '../deps.js';
-import type { SessionRecord } from '../store/types.js';
+import type { SessionRecord, SessionStore } from '../store/types.js';
 import { isAlive } from './model.js';
 
 export type EndReason =
@@ -27,7 +27,9 @@ export type EndReason =
 
 export type SessionRef = Pick<SessionRecord, 'tenant' | 'userId' | 'id'>;
 
-type EndDeps = Pick<Deps, 'store' | 'revocations' | 'bus' | 'metrics' | 'audit'>;
+export type EndDeps = Pick<Deps, 'revocations' | 'bus' | 'metrics' | 'audit'> & {
+  store: Pick<SessionStore, 'deleteSession' | 'deleteUserSessions'>;
+};
 
 /** Expiry is audited as `session_expired` with reason absolute|idle (SPEC §9), the rest as `session_revoked`. */
 const EXPIRY: Partial<Record<EndReason, string>> = { expired_absolute: 'absolute', expired_idle: 'idle' };

@@ -6,11 +6,14 @@ import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
 import type { SessionRecord } from '../store/types.js';
 import { sameNetwork } from '../util/ip-match.js';
-import { endSession } from './end-session.js';
+import { endSession, type EndDeps } from './end-session.js';
+
+/** The audit log, and what ending a session takes (ipBindingAction: revoke). */
+export type IpBindingDeps = Pick<Deps, 'audit'> & EndDeps;
 
 /** true when the session may be used from clientIp (after auditing and acting otherwise). */
 export async function ipBindingHolds(
-  deps: Deps,
+  deps: IpBindingDeps,
   tenant: TenantRuntime,
   session: SessionRecord,
   clientIp: string,

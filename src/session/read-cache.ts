@@ -24,8 +24,6 @@ import { constantTimeEqual } from '../util/constant-time.js';
 export const READ_CACHE_TTL_MS = 5_000;
 const MAX_ENTRIES = 10_000;
 
-type Store = Pick<SessionStore, 'getSession' | 'isTokenDenied' | 'canServeCached'>;
-
 // Keyed by id alone (session ids and jtis are random and unique), so that an invalidation,
 // which names only the id, is one delete; the tenant is checked on every hit.
 interface Entry {
@@ -49,7 +47,11 @@ export class SessionReadCache {
   constructor(private readonly clock: Clock) {}
 
   /** The session record (as `store` would answer a moment ago), or null. */
-  async session(store: Store, tenant: string, id: string): Promise<SessionRecord | null> {
+  async session(
+    store: Pick<SessionStore, 'getSession' | 'canServeCached'>,
+    tenant: string,
+    id: string,
+  ): Promise<SessionRecord | null> {
     const now = this.clock.now();
     const hit = this.sessions.get(id);
     if (hit && hit.tenant === tenant && hit.validUntil > now && store.canServeCached()) {
@@ -67,7 +69,11 @@ export class SessionReadCache {
   }
 
   /** Whether the store lists the jti as denied (a cached "no" for a moment). */
-  async tokenDenied(store: Store, tenant: string, jti: string): Promise<boolean> {
+  async tokenDenied(
+    store: Pick<SessionStore, 'isTokenDenied' | 'canServeCached'>,
+    tenant: string,
+    jti: string,
+  ): Promise<boolean> {
     const now = this.clock.now();
     const hit = this.allowedJtis.get(jti);
     if (hit && hit.tenant === tenant && hit.validUntil > now && store.canServeCached()) {

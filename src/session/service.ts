@@ -4,7 +4,7 @@
 import type { UserRecord } from '../config/types.js';
 import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
-import type { SessionRecord } from '../store/types.js';
+import type { SessionRecord, SessionStore } from '../store/types.js';
 import { formatCookieValue } from './cookie.js';
 import { sessionsRemoved } from './end-session.js';
 import { hashSecret, newSecret, newSessionId } from './ids.js';
@@ -113,7 +113,9 @@ export async function reauthenticate(
  * Idle refresh, throttled to once per min(60 s, idleTimeout/10) so the store is not written
  * on every request. Not awaited by callers: a late write only shortens the idle time.
  */
-export function touchSession(deps: Deps, session: SessionRecord): void {
+export type TouchDeps = Pick<Deps, 'clock' | 'log'> & ActivityDeps;
+
+export function touchSession(deps: TouchDeps, session: SessionRecord): void {
   const now = deps.clock.now();
   if (!activityDue(session, now)) return;
   recordActivity(deps, session, now).catch((err: unknown) => {
@@ -122,8 +124,10 @@ export function touchSession(deps: Deps, session: SessionRecord): void {
 }
 
 /** Writes lastActiveAt = now; false when the session no longer exists or is dead already. */
+export type ActivityDeps = Pick<Deps, 'readCache'> & { store: Pick<SessionStore, 'updateSession'> };
+
 export function recordActivity(
-  deps: Pick<Deps, 'store' | 'readCache'>,
+  deps: ActivityDeps,
   session: Pick<SessionRecord, 'tenant' | 'id'>,
   now: number,
 ): Promise<boolean> {

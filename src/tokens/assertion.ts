@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { SignJWT } from 'jose';
-import type { Identity } from '../pipeline/scope.js';
+import type { Identity } from '../authn/identity.js';
 import type { KeySet } from './keys.js';
 
 const LIFETIME_S = 60;

@@ -1,20 +1,23 @@
 // Asks each authenticator in turn; the first that is responsible decides. No credential
 // at all is "unauthenticated"; a bad one is too, with its reason logged.
-import { bearerJwt } from '../../authn/bearer-jwt.js';
-import { cookieSession } from '../../authn/cookie-session.js';
+import { bearerJwt, type BearerJwtDeps } from '../../authn/bearer-jwt.js';
+import { cookieSession, type CookieSessionDeps } from '../../authn/cookie-session.js';
 import { NOT_RESPONSIBLE, type Authenticator } from '../../authn/types.js';
 import type { Step } from '../scope.js';
 import { deny } from '../scope.js';
 
+/** What every authenticator together reads. */
+export type AuthnDeps = CookieSessionDeps & BearerJwtDeps;
+
 /** SPEC §3: the session cookie, else `Authorization: Bearer`. */
-export const AUTHENTICATORS: readonly Authenticator[] = [cookieSession, bearerJwt];
+export const AUTHENTICATORS: readonly Authenticator<AuthnDeps>[] = [cookieSession, bearerJwt];
 
 /**
  * The authenticate step over a given list of authenticators, in order. The proxy uses
  * AUTHENTICATORS; the gateway's own endpoints choose which credentials they take
  * (pipeline/endpoint.ts), with the same authenticators.
  */
-export function authenticateWith(authenticators: readonly Authenticator[]): Step {
+export function authenticateWith<D>(authenticators: readonly Authenticator<D>[]): Step<D> {
   return {
     name: 'authenticate',
     async run(scope, deps) {
@@ -32,4 +35,4 @@ export function authenticateWith(authenticators: readonly Authenticator[]): Step
   };
 }
 
-export const authenticate: Step = authenticateWith(AUTHENTICATORS);
+export const authenticate: Step<AuthnDeps> = authenticateWith(AUTHENTICATORS);

@@ -1,9 +1,9 @@
 // IP binding (see session/ip-binding.ts): a mismatch is "invalid credential".
-import { ipBindingHolds } from '../../session/ip-binding.js';
+import { ipBindingHolds, type IpBindingDeps } from '../../session/ip-binding.js';
 import type { Step } from '../scope.js';
 import { deny } from '../scope.js';
 
-export const bindIp: Step = {
+export const bindIp: Step<IpBindingDeps> = {
   name: 'bind-ip',
   async run(scope, deps) {
     const { session, tenant } = scope;

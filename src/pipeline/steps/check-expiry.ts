@@ -2,12 +2,15 @@
 // session ends like any other (end-session.ts): refused here at once, removed, announced on
 // the bus so that every instance closes its WebSockets and drops cached copies (SPEC §3.5),
 // and audited once. The request is refused without waiting for that.
-import { endSession } from '../../session/end-session.js';
+import type { Deps } from '../../deps.js';
+import { endSession, type EndDeps } from '../../session/end-session.js';
 import { expiryState } from '../../session/model.js';
 import type { Step } from '../scope.js';
 import { deny } from '../scope.js';
 
-export const checkExpiry: Step = {
+export type CheckExpiryDeps = Pick<Deps, 'clock' | 'log'> & EndDeps;
+
+export const checkExpiry: Step<CheckExpiryDeps> = {
   name: 'check-expiry',
   run(scope, deps) {
     const session = scope.session;

@@ -1,10 +1,13 @@
 // The route's requirements: for each, the user must hold at least one of its roles (as
 // oauth2-proxy's allowed groups do; documented in the README), then the strictest freshAuth.
 import { isFresh } from '../../session/model.js';
+import type { Deps } from '../../deps.js';
 import type { Step } from '../scope.js';
 import { deny } from '../scope.js';
 
-export const enforcePolicy: Step = {
+export type EnforcePolicyDeps = Pick<Deps, 'clock' | 'audit'>;
+
+export const enforcePolicy: Step<EnforcePolicyDeps> = {
   name: 'enforce-policy',
   run(scope, deps) {
     const { requirements, user, session } = scope;

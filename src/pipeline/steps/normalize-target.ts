@@ -3,12 +3,16 @@
 // A path that only normalises to a gateway path (`//t/acme/login`, `/%74/acme/…`) is refused
 // too: /t/{slug}/ belongs to the gateway and must never reach an app in disguise.
 import { normalizePath } from '../../policy/normalize-path.js';
+import type { Deps } from '../../deps.js';
 import type { Step } from '../scope.js';
 import { deny } from '../scope.js';
 
 const TENANT_PATH = /^\/t\/([a-z0-9-]{1,63})(?:\/|$)/;
 
-export const normalizeTarget: Step = {
+/** The registry: which /t/{slug}/ prefixes are the gateway's. */
+export type NormalizeTargetDeps = Pick<Deps, 'registry'>;
+
+export const normalizeTarget: Step<NormalizeTargetDeps> = {
   name: 'normalize-target',
   run(scope, deps) {
     const result = normalizePath(scope.input.target);

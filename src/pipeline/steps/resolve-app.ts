@@ -1,8 +1,11 @@
 // Finds the app (and so the tenant) whose hosts match the request's Host.
+import type { Deps } from '../../deps.js';
 import type { Step } from '../scope.js';
 import { deny } from '../scope.js';
 
-export const resolveApp: Step = {
+export type ResolveAppDeps = Pick<Deps, 'registry'>;
+
+export const resolveApp: Step<ResolveAppDeps> = {
   name: 'resolve-app',
   run(scope, deps) {
     const { hostname, tenantSlug } = scope.input;

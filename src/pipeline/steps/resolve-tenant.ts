@@ -1,9 +1,12 @@
 // The gateway's own endpoints (/t/{slug}/…, SPEC §3.2): the tenant is the one the URL names,
 // whatever the Host; there is no app, so no route policy either.
+import type { Deps } from '../../deps.js';
 import type { Step } from '../scope.js';
 import { deny } from '../scope.js';
 
-export const resolveTenant: Step = {
+export type ResolveTenantDeps = Pick<Deps, 'registry'>;
+
+export const resolveTenant: Step<ResolveTenantDeps> = {
   name: 'resolve-tenant',
   run(scope, deps) {
     const slug = scope.input.tenantSlug;
