@@ -10,6 +10,7 @@ import { handleOps, OPS_PATHS } from './http/handlers/ops.js';
 import { handleProxied, handleUpgrade } from './http/proxy-handler.js';
 import { sendError } from './http/respond.js';
 import { logAccess } from './http/access-log.js';
+import { rawErrorAnswer } from './http/error-code.js';
 import { envoyForwardAuth } from './http/handlers/forward-auth.js';
 import { createForwarder } from './proxy/forward.js';
 import { hasSingleHost, hostnameOf } from './util/host.js';
@@ -66,7 +67,11 @@ export function createApp(deps: Deps): App {
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     res.setHeader('x-request-id', ensureRequestId(req));
     logAccess(deps.log, req, res);
-    if (!hasSingleHost(req.rawHeaders) || (req.headers.host !== undefined && hostnameOf(req.headers.host) === null)) {
+    const host = req.headers.host;
+    // RFC 9112 §3.2: an HTTP/1.1 request without Host is refused (here rather than by Node, so
+    // the answer carries its code); HTTP/1.0 may omit it.
+    const hostMissing = host === undefined && (req.httpVersionMajor > 1 || req.httpVersionMinor >= 1);
+    if (!hasSingleHost(req.rawHeaders) || hostMissing || (host !== undefined && hostnameOf(host) === null)) {
       return sendError(req, res, new GatewayError('ERR_GK_BAD_REQUEST', 'missing, repeated or malformed Host'));
     }
     const url = req.url ?? '/';
@@ -106,20 +111,23 @@ export function createApp(deps: Deps): App {
     }
     if (err instanceof StoreUnavailableError) {
       deps.metrics.storeErrors.inc({ op: 'endpoint' });
-      return sendError(req, res, 'ERR_GK_STORE_UNAVAILABLE');
+      return sendError(req, res, err.code);
     }
-    deps.log.error({ reqId: req.headers['x-request-id'], err }, 'unhandled error');
+    deps.log.error({ reqId: req.headers['x-request-id'], code: 'ERR_GK_INTERNAL', err }, 'unhandled error');
     sendError(req, res, 'ERR_GK_INTERNAL');
   }
 
-  const server = http.createServer({ maxHeaderSize: deps.registry.config.server.maxHeaderBytes }, (req, res) => {
-    route(req, res).catch((err: unknown) => fail(req, res, err));
-  });
+  const server = http.createServer(
+    // requireHostHeader: route() refuses a missing Host itself, with the error's code.
+    { maxHeaderSize: deps.registry.config.server.maxHeaderBytes, requireHostHeader: false },
+    (req, res) => {
+      route(req, res).catch((err: unknown) => fail(req, res, err));
+    },
+  );
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     ensureRequestId(req);
-    if (!hasSingleHost(req.rawHeaders))
-      return void socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (!hasSingleHost(req.rawHeaders)) return void socket.end(rawErrorAnswer('ERR_GK_BAD_REQUEST', 'Bad Request'));
     handleUpgrade(req, socket, head, deps, forwarder).catch((err: unknown) => {
       deps.log.error({ err }, 'upgrade failed');
       socket.destroy();
@@ -139,8 +147,11 @@ export function createApp(deps: Deps): App {
       else socket.destroy();
       return;
     }
-    const status = err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'ERR_GK_HEADERS_TOO_LARGE' : 'ERR_GK_BAD_REQUEST';
+    deps.log.info({ code, parser: err.code }, 'malformed request refused');
+    socket.end(
+      rawErrorAnswer(code, code === 'ERR_GK_HEADERS_TOO_LARGE' ? 'Request Header Fields Too Large' : 'Bad Request'),
+    );
   });
 
   const opsHandler: http.RequestListener = (req, res) => {

@@ -29,7 +29,7 @@ async function load(path: string, log: Logger): Promise<Preflight | null> {
     return await preflight(path, { log, now: Date.now() });
   } catch (err) {
     if (err instanceof ConfigError) {
-      console.error(`invalid configuration ${path}:`);
+      console.error(`invalid configuration ${path} (${err.code}):`);
       for (const e of err.errors) console.error(`  ${e.path}: ${e.message}`);
       return null;
     }

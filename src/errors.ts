@@ -1,5 +1,7 @@
-// One catalogue of gateway errors: a stable code, the HTTP status, and the public
-// message. `detail` is for logs only; a 5xx never exposes more than its message.
+// One catalogue of gateway errors: a stable code, the HTTP status, the public `error` label
+// and message. Every error a client can see carries its code (JSON `code`, the small print of
+// an HTML page, the `X-Auth-Error-Code` header) and so does the log line. `detail` is for logs
+// only; a 5xx never exposes more than its message. docs/errors.md documents every code.
 
 export const ERRORS = {
   ERR_GK_BAD_PATH: { status: 400, error: 'invalid_request', message: 'The request path is not valid.' },
@@ -20,6 +22,7 @@ export const ERRORS = {
     error: 'insufficient_user_authentication',
     message: 'A more recent authentication is required.',
   },
+  ERR_GK_LOGIN_FAILED: { status: 401, error: 'invalid_credentials', message: 'Invalid username or password.' },
   ERR_GK_FORBIDDEN: { status: 403, error: 'insufficient_scope', message: 'You do not have access to this resource.' },
   ERR_GK_CROSS_ORIGIN: {
     status: 403,
@@ -41,6 +44,13 @@ export const ERRORS = {
   },
   ERR_GK_PAYLOAD_TOO_LARGE: { status: 413, error: 'invalid_request', message: 'The request body is too large.' },
   ERR_GK_UNSUPPORTED_MEDIA_TYPE: { status: 415, error: 'invalid_request', message: 'Unsupported content type.' },
+  ERR_GK_SETTINGS_INVALID: { status: 422, error: 'invalid_request', message: 'The settings are not valid.' },
+  ERR_GK_THROTTLED: {
+    status: 429,
+    error: 'temporarily_unavailable',
+    message: 'Too many failed attempts. Try again after the Retry-After delay.',
+  },
+  ERR_GK_HEADERS_TOO_LARGE: { status: 431, error: 'invalid_request', message: 'The request headers are too large.' },
   ERR_GK_INTERNAL: { status: 500, error: 'server_error', message: 'Internal error.' },
   ERR_GK_UPSTREAM_UNREACHABLE: { status: 502, error: 'bad_gateway', message: 'The application is not reachable.' },
   ERR_GK_STORE_UNAVAILABLE: {
@@ -48,14 +58,92 @@ export const ERRORS = {
     error: 'temporarily_unavailable',
     message: 'The session store is unavailable. Try again shortly.',
   },
+  ERR_GK_BUSY: {
+    status: 503,
+    error: 'temporarily_unavailable',
+    message: 'Too many password checks at once. Try again after the Retry-After delay.',
+  },
+  ERR_GK_SHUTTING_DOWN: { status: 503, error: 'temporarily_unavailable', message: 'The gateway is shutting down.' },
   ERR_GK_UPSTREAM_TIMEOUT: {
     status: 504,
     error: 'gateway_timeout',
     message: 'The application did not answer in time.',
   },
+
+  // OAuth endpoints (RFC 6749 §5.2, RFC 7009, RFC 7662): one code per RFC error.
+  ERR_GK_OAUTH_INVALID_REQUEST: {
+    status: 400,
+    error: 'invalid_request',
+    message: 'The OAuth request is missing a parameter, repeats one, or is malformed.',
+  },
+  ERR_GK_OAUTH_INVALID_CLIENT: { status: 401, error: 'invalid_client', message: 'Client authentication failed.' },
+  ERR_GK_OAUTH_INVALID_GRANT: {
+    status: 400,
+    error: 'invalid_grant',
+    message: 'The authorization code or refresh token is invalid, expired, revoked or already used.',
+  },
+  ERR_GK_OAUTH_UNAUTHORIZED_CLIENT: {
+    status: 400,
+    error: 'unauthorized_client',
+    message: 'This client may not use this grant.',
+  },
+  ERR_GK_OAUTH_UNSUPPORTED_GRANT_TYPE: {
+    status: 400,
+    error: 'unsupported_grant_type',
+    message: 'The grant type is not supported.',
+  },
+  ERR_GK_OAUTH_INVALID_SCOPE: {
+    status: 400,
+    error: 'invalid_scope',
+    message: 'The requested scope is not allowed for this client.',
+  },
+  ERR_GK_AUTHORIZE_INVALID: {
+    status: 400,
+    error: 'invalid_request',
+    message: 'The authorization request names an unknown client or an unregistered redirect_uri.',
+  },
+
+  // Back-channel logout and sign-in at an identity provider (OIDC).
+  ERR_GK_LOGOUT_TOKEN_REJECTED: {
+    status: 400,
+    error: 'invalid_request',
+    message: 'The logout token was not accepted.',
+  },
+  ERR_GK_IDP_FLOW_EXPIRED: {
+    status: 400,
+    error: 'invalid_request',
+    message: 'This sign-in was not started in this browser, was already used, or took too long.',
+  },
+  ERR_GK_IDP_REFUSED: { status: 400, error: 'access_denied', message: 'The identity provider did not sign you in.' },
+  ERR_GK_IDP_BAD_RESPONSE: {
+    status: 400,
+    error: 'invalid_request',
+    message: 'The answer from the identity provider could not be accepted.',
+  },
+  ERR_GK_IDP_NOT_ALLOWED: {
+    status: 403,
+    error: 'access_denied',
+    message: 'This identity provider account is not allowed to sign in here.',
+  },
+  ERR_GK_IDP_UNAVAILABLE: {
+    status: 503,
+    error: 'temporarily_unavailable',
+    message: 'The identity provider cannot be reached.',
+  },
 } as const;
 
+/** Codes of the process itself, never in an HTTP answer: the CLI's output and the logs. */
+export const PROCESS_ERRORS = {
+  ERR_GK_CONFIG: { message: 'The configuration is not valid.' },
+} as const;
+
+/** The code of an HTTP answer. */
 export type ErrorCode = keyof typeof ERRORS;
+export type ProcessErrorCode = keyof typeof PROCESS_ERRORS;
+export type CatalogueCode = ErrorCode | ProcessErrorCode;
+
+/** The header that carries the code of every error answer (also those without a body). */
+export const ERROR_CODE_HEADER = 'x-auth-error-code';
 
 /** An error caused by the request or the environment (not by our own misuse). */
 export class GatewayError extends Error {

@@ -43,8 +43,11 @@ export async function reloadConfig(deps: Deps): Promise<boolean> {
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const e of err.errors)
-      deps.log.error({ path: e.path }, `configuration reload refused: ${e.path}: ${e.message}`);
-    deps.log.error({ errors: err.errors.length }, 'configuration reload refused: the old configuration stays in force');
+      deps.log.error({ code: err.code, path: e.path }, `configuration reload refused: ${e.path}: ${e.message}`);
+    deps.log.error(
+      { code: err.code, errors: err.errors.length },
+      'configuration reload refused: the old configuration stays in force',
+    );
     return false;
   }
   const { config, ignored } = mergeReloadable(old, next);

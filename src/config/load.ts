@@ -3,6 +3,7 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import YAML, { LineCounter } from 'yaml';
 import { deepFreeze } from '../util/deep-freeze.js';
+import type { ProcessErrorCode } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
 import {
   configSchema,
@@ -23,7 +24,7 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Bad configuration: `errors` holds every problem; `message` lists them one per line as `path: message`. */
 export class ConfigError extends Error {
-  readonly code = 'ERR_GK_CONFIG';
+  readonly code: ProcessErrorCode = 'ERR_GK_CONFIG';
   override readonly name = 'ConfigError';
   constructor(readonly errors: readonly ConfigIssue[]) {
     super(errors.map((e) => `${e.path}: ${e.message}`).join('\n'));

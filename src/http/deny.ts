@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../errors.js';
 import type { Decision } from '../pipeline/scope.js';
+import { tagError } from './error-code.js';
 import { isBrowserRequest, redirect, sendError } from './respond.js';
 
 type Deny = Extract<Decision, { kind: 'deny' }>;
@@ -36,12 +37,14 @@ export function answerDenied(
   const browserNav = isBrowserRequest(req) && (req.method === 'GET' || req.method === 'HEAD');
   const err = new GatewayError(d.code, d.reason);
   if (slug && (d.code === 'ERR_GK_UNAUTHENTICATED' || d.code === 'ERR_GK_REAUTH_REQUIRED')) {
-    if (browserNav)
+    if (browserNav) {
+      tagError(res, d.code);
       return redirect(
         res,
         302,
         loginUrl(slug, originalUrl, d.code === 'ERR_GK_REAUTH_REQUIRED' ? d.maxAge : undefined),
       );
+    }
     return sendError(req, res, err, {
       slug,
       headers: { 'www-authenticate': challenge(slug, d) },

@@ -6,12 +6,13 @@ import { authenticateClient } from '../tokens/clients.js';
 import { OAuthError } from '../tokens/oauth-error.js';
 import { readForm } from './body.js';
 import type { GatewayContext } from './context.js';
-import { sendJson } from './respond.js';
+import { sendJson, sendJsonError } from './respond.js';
 
+/** RFC 6749 §5.2 `{error, error_description}` and the catalogue `code`. */
 export function sendOAuthError(res: ServerResponse, err: OAuthError, basicUsed: boolean, realm: string): void {
   const headers: Record<string, string> = { pragma: 'no-cache' };
   if (err.status === 401 && basicUsed) headers['www-authenticate'] = `Basic realm="${realm}"`;
-  sendJson(res, err.status, { error: err.error, error_description: err.description }, headers);
+  sendJsonError(res, err.code, { error: err.error, error_description: err.description }, headers);
 }
 
 export function sendOAuthJson(res: ServerResponse, body: unknown): void {
@@ -40,9 +41,9 @@ export async function withAuthenticatedClient(
       basicUsed = auth.basic;
       // Throttled or no hash slot: not a verdict on the credentials, so no Basic challenge.
       if (auth.error === 'temporarily_unavailable') {
-        return sendJson(
+        return sendJsonError(
           res,
-          auth.status,
+          auth.status === 429 ? 'ERR_GK_THROTTLED' : 'ERR_GK_BUSY',
           { error: auth.error, error_description: auth.description },
           { pragma: 'no-cache', 'retry-after': String(auth.retryAfter) },
         );

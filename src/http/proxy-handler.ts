@@ -10,12 +10,13 @@ import { framingError } from '../proxy/outgoing-request.js';
 import { upgradeOriginAllowed } from '../proxy/upgrade-origin.js';
 import { hostnameOf } from '../util/host.js';
 import { clientIp, peerIsTrusted } from '../util/client-ip.js';
-import { ERRORS, GatewayError, type ErrorCode } from '../errors.js';
+import { GatewayError, type ErrorCode } from '../errors.js';
 import { decisionLabel } from '../pipeline/scope.js';
 import { observeDecision } from '../util/metrics.js';
 import { signIdentity } from '../proxy/sign-identity.js';
 import { requestOrigin } from '../util/request-origin.js';
 import { answerDenied } from './deny.js';
+import { rawErrorAnswer } from './error-code.js';
 import { sendError } from './respond.js';
 
 function inputOf(req: IncomingMessage, deps: Deps): PipelineInput {
@@ -42,7 +43,7 @@ export async function handleProxied(
   const started = process.hrtime.bigint();
   const bad = framingError(req, false);
   if (bad !== null) {
-    deps.log.info({ reqId: req.headers['x-request-id'], reason: bad }, 'request refused');
+    deps.log.info({ reqId: req.headers['x-request-id'], reason: bad, code: 'ERR_GK_BAD_FRAMING' }, 'request refused');
     // The rest of this connection cannot be read safely (RFC 9112 §6.3): answer and close.
     res.shouldKeepAlive = false;
     return sendError(req, res, new GatewayError('ERR_GK_BAD_FRAMING', bad));
@@ -75,8 +76,7 @@ export async function handleProxied(
 }
 
 function refuseUpgrade(socket: Duplex, code: ErrorCode): void {
-  const e = ERRORS[code];
-  socket.end(`HTTP/1.1 ${e.status} ${e.error}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.end(rawErrorAnswer(code));
 }
 
 /**
@@ -110,18 +110,23 @@ export async function handleUpgrade(
   if (socket.destroyed) return;
   const bad = framingError(req, true);
   if (bad !== null) {
-    deps.log.info({ reason: bad }, 'upgrade refused');
+    deps.log.info({ reason: bad, code: 'ERR_GK_BAD_FRAMING' }, 'upgrade refused');
     return refuseUpgrade(socket, 'ERR_GK_BAD_FRAMING');
   }
   const input = inputOf(req, deps);
   const { decision, scope } = await runPipeline(input, deps);
-  if (decision.kind === 'deny') return refuseUpgrade(socket, decision.code);
+  if (decision.kind === 'deny') {
+    // As for plain requests: every refusal but "no credential" is logged with its reason.
+    if (decision.code !== 'ERR_GK_UNAUTHENTICATED')
+      deps.log.info({ reason: decision.reason, code: decision.code, ip: input.clientIp }, 'upgrade refused');
+    return refuseUpgrade(socket, decision.code);
+  }
   if (
     scope.credential === 'cookie' &&
     !upgradeOriginAllowed(req, peerIsTrusted(req, deps.trust), deps.registry.publicOrigin)
   ) {
     deps.log.info(
-      { reason: 'cross_origin_upgrade', origin: req.headers.origin, ip: input.clientIp },
+      { reason: 'cross_origin_upgrade', code: 'ERR_GK_CROSS_ORIGIN', origin: req.headers.origin, ip: input.clientIp },
       'upgrade refused',
     );
     return refuseUpgrade(socket, 'ERR_GK_CROSS_ORIGIN');

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERRORS, GatewayError, type ErrorCode } from '../errors.js';
 import { html } from '../ui/html.js';
 import { layout } from '../ui/layout.js';
+import { tagError } from './error-code.js';
 
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
@@ -70,7 +71,35 @@ export function sendNoContent(res: ServerResponse, headers: Record<string, strin
   res.end();
 }
 
-/** An error as HTML for browsers, JSON `{error, error_description}` otherwise. */
+/**
+ * A page of its own for the error `code` (rendered with `errorCode: code`, so its small print
+ * names it), with the code's status and X-Auth-Error-Code header.
+ */
+export function sendErrorPage(
+  res: ServerResponse,
+  code: ErrorCode,
+  page: string,
+  headers: Record<string, string | string[]> = {},
+): void {
+  tagError(res, code);
+  sendHtml(res, ERRORS[code].status, page, headers);
+}
+
+/** A JSON error answer `{error, error_description, code}` with the code's status and header. */
+export function sendJsonError(
+  res: ServerResponse,
+  code: ErrorCode,
+  body: { error: string; error_description: string } & Record<string, unknown>,
+  headers: Record<string, string | string[]> = {},
+): void {
+  tagError(res, code);
+  sendJson(res, ERRORS[code].status, { ...body, code }, headers);
+}
+
+/**
+ * An error as HTML for browsers (its code in the small print), JSON `{error,
+ * error_description, code}` otherwise; both with the X-Auth-Error-Code header.
+ */
 export function sendError(
   req: Pick<IncomingMessage, 'headers' | 'method'>,
   res: ServerResponse,
@@ -83,15 +112,16 @@ export function sendError(
     return;
   }
   const headers = opts.headers ?? {};
+  tagError(res, e.code);
   if (wantsHtml(req)) {
     const page = layout(
-      { slug: opts.slug ?? '_', title: `${e.status} ${e.message}` },
+      { slug: opts.slug ?? '_', title: `${e.status} ${e.message}`, errorCode: e.code },
       html`<h1>${String(e.status)}</h1><p>${e.message}</p>`,
     );
     sendHtml(res, e.status, req.method === 'HEAD' ? '' : page, headers);
     return;
   }
-  sendJson(res, e.status, { error: e.error, error_description: e.message, ...opts.extra }, headers);
+  sendJson(res, e.status, { error: e.error, error_description: e.message, code: e.code, ...opts.extra }, headers);
 }
 
 export { ERRORS };

@@ -23,6 +23,8 @@ export interface AuthSettingsModel {
   /** Error messages by field path; paths not in the form are listed in the summary only. */
   errors: Readonly<Record<string, readonly string[]>>;
   notice: Notice | null;
+  /** A refused save: the catalogue code, shown in small print. */
+  errorCode?: string;
 }
 
 function control(f: SettingsField, value: string, describedBy: string, invalid: boolean): SafeHtml {
@@ -70,7 +72,7 @@ ${entries.map(([path, list]) => {
 
 export function authSettingsPage(m: AuthSettingsModel): string {
   return layout(
-    { slug: m.slug, title: 'Auth settings', nav: { ...m.nav, active: 'settings' } },
+    { slug: m.slug, title: 'Auth settings', nav: { ...m.nav, active: 'settings' }, errorCode: m.errorCode },
     html`<div class="head"><div><h1>Auth settings</h1><p class="muted">Sessions, tokens and sign-in protection for ${m.nav.tenantName}. Durations: 90s, 30m, 24h, 30d.</p></div></div>
 ${m.notice ? flash(m.notice.kind, m.notice.text) : ''}
 ${summary(m)}

@@ -3,10 +3,16 @@
 import { html } from './html.js';
 import { layout } from './layout.js';
 
-export function idpProblemPage(m: { slug: string; title: string; message: string; rd?: string }): string {
+export function idpProblemPage(m: {
+  slug: string;
+  title: string;
+  message: string;
+  rd?: string;
+  errorCode: string;
+}): string {
   const again = `/t/${m.slug}/login${m.rd ? `?rd=${encodeURIComponent(m.rd)}` : ''}`;
   return layout(
-    { slug: m.slug, title: m.title },
+    { slug: m.slug, title: m.title, errorCode: m.errorCode },
     html`<h1>${m.title}</h1><p role="alert">${m.message}</p><div class="actions"><a class="btn" href="${again}">Back to sign-in</a></div>`,
   );
 }

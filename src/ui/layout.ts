@@ -100,6 +100,8 @@ export interface LayoutOptions {
   csrfToken?: string;
   wide?: boolean;
   nav?: NavModel;
+  /** An error page shows its catalogue code (docs/errors.md) in small print. */
+  errorCode?: string | undefined;
 }
 
 function topBar(slug: string, nav: NavModel): SafeHtml {
@@ -125,5 +127,6 @@ ${csrf ? html`<meta name="csrf-token" content="${csrf}">` : ''}
 <title>${opts.title} · Gatekeeper</title><link rel="stylesheet" href="/t/${opts.slug}/static/gatekeeper.css"></head>
 <body><a class="skip" href="#content">Skip to content</a>
 ${opts.nav ? topBar(opts.slug, opts.nav) : ''}
-<main id="content" class="${mainClass}">${body}</main></body></html>`.value;
+<main id="content" class="${mainClass}">${body}${opts.errorCode ? html`<p class="hint error-code">Error code: <code>${opts.errorCode}</code></p>` : ''}</main></body></html>`
+    .value;
 }

@@ -14,6 +14,8 @@ export interface LoginPageModel {
   rememberMeEnabled: boolean;
   /** One message for the whole form (wrong credentials, lockout with its wait, session limit). */
   error?: string;
+  /** The catalogue code of `error`, shown in small print. */
+  errorCode?: string;
   username?: string;
   /** One button per identity provider (SPEC §12); each link already carries rd and any step-up. */
   providers?: readonly { href: string; displayName: string }[];
@@ -33,7 +35,7 @@ export function loginPage(m: LoginPageModel): string {
       : html`<div class="providers">${providers.map((p) => html`<a class="btn btn-secondary" href="${p.href}">Sign in with ${p.displayName}</a>`)}</div>`;
   if (m.passwordForm === false) {
     return layout(
-      { slug: m.slug, title: `Sign in to ${m.tenantName}`, csrfToken: m.csrfToken },
+      { slug: m.slug, title: `Sign in to ${m.tenantName}`, csrfToken: m.csrfToken, errorCode: m.errorCode },
       html`<p class="eyebrow">Gatekeeper${reauth ? html` · ${m.tenantName}` : ''}</p>
 <h1>${reauth ? 'Sign in again to continue' : `Sign in to ${m.tenantName}`}</h1>
 ${reauth ? html`<p>For your security, sign in again as <strong class="break">${m.reauthUsername}</strong>.</p>` : ''}
@@ -42,7 +44,12 @@ ${buttons}`,
     );
   }
   return layout(
-    { slug: m.slug, title: reauth ? 'Confirm your password' : `Sign in to ${m.tenantName}`, csrfToken: m.csrfToken },
+    {
+      slug: m.slug,
+      title: reauth ? 'Confirm your password' : `Sign in to ${m.tenantName}`,
+      csrfToken: m.csrfToken,
+      errorCode: m.errorCode,
+    },
     html`<p class="eyebrow">Gatekeeper${reauth ? html` · ${m.tenantName}` : ''}</p>
 <h1>${title}</h1>
 ${buttons}${providers.length > 0 ? html`<p class="hint">or with your password:</p>` : ''}

@@ -3,9 +3,9 @@
 import { html } from './html.js';
 import { layout, type NavModel } from './layout.js';
 
-export function forbiddenPage(m: { slug: string; nav: NavModel }): string {
+export function forbiddenPage(m: { slug: string; nav: NavModel; errorCode: string }): string {
   return layout(
-    { slug: m.slug, title: 'Access denied', nav: m.nav },
+    { slug: m.slug, title: 'Access denied', nav: m.nav, errorCode: m.errorCode },
     html`<section class="card"><h1>Access denied</h1>
 <p>The portal is for administrators of ${m.nav.tenantName}. You are signed in as <strong class="break">${m.nav.username}</strong>, who does not have the admin role.</p>
 <p><a href="/t/${m.slug}/account/sessions">Go to my sessions</a></p></section>`,
@@ -17,9 +17,10 @@ export function notFoundPage(m: {
   nav: NavModel;
   what: string;
   back: { href: string; label: string };
+  errorCode: string;
 }): string {
   return layout(
-    { slug: m.slug, title: 'Not found', nav: m.nav },
+    { slug: m.slug, title: 'Not found', nav: m.nav, errorCode: m.errorCode },
     html`<section class="card"><h1>Not found</h1><p>${m.what}</p><p><a href="${m.back.href}">${m.back.label}</a></p></section>`,
   );
 }

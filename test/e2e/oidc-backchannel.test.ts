@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import type { TestGateway } from '../helpers/gateway.js';
 import { CookieJar, request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
+import { hasCode } from '../helpers/error-code.js';
 import { callbackAt, oidcSignIn, startOidc, type OidcSetup } from '../helpers/oidc.js';
 import { LOGOUT_EVENT, OP_CLIENT, signInAtOp } from '../helpers/op.js';
 import { startRedis } from '../helpers/redis.js';
@@ -156,7 +157,12 @@ t.test("a replayed logout token is refused and ends nothing, also the OP's own",
   const again = await signedIn(s, 'carol');
   const replay = await backchannel(token);
   t.equal(replay.status, 400);
-  t.same(replay.json(), { error: 'invalid_request', error_description: 'The logout token was not accepted.' });
+  t.same(replay.json(), {
+    error: 'invalid_request',
+    error_description: 'The logout token was not accepted.',
+    code: 'ERR_GK_LOGOUT_TOKEN_REJECTED',
+  });
+  hasCode(t, replay, 'ERR_GK_LOGOUT_TOKEN_REJECTED');
   t.equal((await app(B, again.jar)).status, 200, 'the new session lives');
 
   // The OP's own token, from its session ending, sent again (same sid, same jti).
@@ -224,6 +230,7 @@ t.test('forged and foreign logout tokens: 400, and the session they name lives',
     const res = await backchannel(await make());
     t.equal(res.status, 400, `${name}: 400`);
     t.match(res.json(), { error: 'invalid_request' }, name);
+    hasCode(t, res, 'ERR_GK_LOGOUT_TOKEN_REJECTED', name);
   }
   t.equal((await backchannel('', 'corp')).status, 400, 'no logout_token: 400');
   t.equal(

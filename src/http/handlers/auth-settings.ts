@@ -5,6 +5,7 @@ import { formatSettings, validateSettingsPatch, type TenantSettingsPatch } from 
 import { updateTenantSettings } from '../../settings/tenant-settings.js';
 import { readJson } from '../body.js';
 import { requireAdmin, type Caller } from '../caller.js';
+import { tagError } from '../error-code.js';
 import { sendJson } from '../respond.js';
 
 export type FormattedSettings = ReturnType<typeof formatSettings>;
@@ -18,7 +19,10 @@ export async function patchAuthSettings(ctx: GatewayContext): Promise<void> {
   const caller = await requireAdmin(ctx);
   const body = await readJson(ctx.req);
   const v = validateSettingsPatch(body);
-  if (!v.ok) return sendJson(ctx.res, 422, { errors: v.errors });
+  if (!v.ok) {
+    tagError(ctx.res, 'ERR_GK_SETTINGS_INVALID');
+    return sendJson(ctx.res, 422, { errors: v.errors, code: 'ERR_GK_SETTINGS_INVALID' });
+  }
   const { settings } = await saveAuthSettings(ctx, caller, v.value);
   sendJson(ctx.res, 200, { settings });
 }

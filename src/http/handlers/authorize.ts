@@ -10,17 +10,17 @@ import { createAuthCode } from '../../tokens/service.js';
 import { makeReauthMark, reauthSatisfied } from '../../tokens/reauth-mark.js';
 import { currentSession } from '../current-session.js';
 import { loginUrl } from '../deny.js';
-import { redirect, sendHtml } from '../respond.js';
+import { redirect, sendErrorPage } from '../respond.js';
 
 // Set on the way back from a forced login, so prompt=login is satisfied exactly once.
 const REAUTH_MARK = 'gk_reauth_at';
 
 function showError(ctx: GatewayContext, message: string): void {
-  sendHtml(
+  sendErrorPage(
     ctx.res,
-    400,
+    'ERR_GK_AUTHORIZE_INVALID',
     layout(
-      { slug: ctx.tenant.slug, title: 'Authorization error' },
+      { slug: ctx.tenant.slug, title: 'Authorization error', errorCode: 'ERR_GK_AUTHORIZE_INVALID' },
       html`<h1>Authorization error</h1><p class="error" role="alert">${message}</p>`,
     ),
   );

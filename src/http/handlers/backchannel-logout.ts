@@ -9,11 +9,17 @@ import { IdpUnavailableError } from '../../idp/provider.js';
 import { endSession } from '../../session/end-session.js';
 import type { SessionRecord } from '../../store/types.js';
 import { field, readForm } from '../body.js';
-import { sendJson } from '../respond.js';
+import { sendJson, sendJsonError } from '../respond.js';
 
 const refuse = (ctx: GatewayContext, reason: string): void => {
-  ctx.deps.log.info({ tenant: ctx.tenant.slug, provider: ctx.params.provider, reason }, 'back-channel logout refused');
-  sendJson(ctx.res, 400, { error: 'invalid_request', error_description: 'The logout token was not accepted.' });
+  ctx.deps.log.info(
+    { tenant: ctx.tenant.slug, provider: ctx.params.provider, reason, code: 'ERR_GK_LOGOUT_TOKEN_REJECTED' },
+    'back-channel logout refused',
+  );
+  sendJsonError(ctx.res, 'ERR_GK_LOGOUT_TOKEN_REJECTED', {
+    error: 'invalid_request',
+    error_description: 'The logout token was not accepted.',
+  });
 };
 
 export async function postBackchannelLogout(ctx: GatewayContext): Promise<void> {
@@ -32,9 +38,9 @@ export async function postBackchannelLogout(ctx: GatewayContext): Promise<void> 
   } catch (err) {
     if (err instanceof LogoutTokenError) return refuse(ctx, err.reason);
     if (err instanceof IdpUnavailableError)
-      return sendJson(
+      return sendJsonError(
         ctx.res,
-        503,
+        'ERR_GK_IDP_UNAVAILABLE',
         {
           error: 'temporarily_unavailable',
           error_description: 'The identity provider cannot be reached to check the token.',

@@ -12,6 +12,7 @@ import { hostnameOf } from '../../util/host.js';
 import { peerIsTrusted } from '../../util/client-ip.js';
 import type { GatewayContext, Handler } from '../context.js';
 import { challenge, loginUrl } from '../deny.js';
+import { tagError } from '../error-code.js';
 import { isBrowserRequest, redirect, sendError } from '../respond.js';
 
 type Deny = Extract<Decision, { kind: 'deny' }>;
@@ -110,8 +111,10 @@ function answerDenied(ctx: GatewayContext, d: Deny, o: OriginalRequest, redirect
   const login = origin + loginUrl(slug, origin + o.uri, reauth ? d.maxAge : undefined);
   // SPEC §3: a browser accepts text/html and is no XHR; the headers are the client's own,
   // copied into the auth request by nginx and Traefik.
-  if (redirectMode && isBrowserRequest(req))
+  if (redirectMode && isBrowserRequest(req)) {
+    tagError(res, d.code);
     return redirect(res, o.method === 'GET' || o.method === 'HEAD' ? 302 : 303, login);
+  }
   sendError(req, res, new GatewayError(d.code, d.reason), {
     slug,
     headers: { 'www-authenticate': challenge(slug, d), 'x-auth-redirect': login, location: login },

@@ -1,7 +1,7 @@
 // GET/POST /t/{slug}/login: the login form, password check, fixation-safe session start,
 // re-authentication for prompt=login / max_age, and the safe `rd` redirect.
 import type { GatewayContext } from '../context.js';
-import { GatewayError } from '../../errors.js';
+import { GatewayError, type ErrorCode } from '../../errors.js';
 import { loginCookieName, serializeLoginCookie, serializeSessionCookie } from '../../session/cookie.js';
 import { newLoginNonce } from '../../session/csrf.js';
 import { constantTimeEqual } from '../../util/constant-time.js';
@@ -17,7 +17,7 @@ import { field, readForm } from '../body.js';
 import { currentSession } from '../current-session.js';
 import { isSameSiteRequest } from '../origin-guard.js';
 import { safeRedirect } from '../redirect.js';
-import { redirect, sendError, sendHtml } from '../respond.js';
+import { redirect, sendError, sendErrorPage, sendHtml } from '../respond.js';
 
 const GENERIC_FAILURE = 'Invalid username or password.';
 const BUSY = 'Sign-in is busy right now. Try again in a moment.';
@@ -65,9 +65,10 @@ function providerChoice(
   };
 }
 
+/** The form: 200, or the answer of the error `code` with the code in its small print. */
 function renderForm(
   ctx: GatewayContext,
-  status: number,
+  code: ErrorCode | null,
   opts: {
     rd: string;
     reauthUsername?: string;
@@ -87,6 +88,7 @@ function renderForm(
     rememberMeEnabled: ctx.tenant.settings.rememberMe.enabled,
     ...(opts.reauthUsername !== undefined ? { reauthUsername: opts.reauthUsername } : {}),
     ...(opts.error !== undefined ? { error: opts.error } : {}),
+    ...(code !== null ? { errorCode: code } : {}),
     ...(opts.username !== undefined ? { username: opts.username } : {}),
     ...providerChoice(
       ctx,
@@ -95,7 +97,9 @@ function renderForm(
       opts.maxAge,
     ),
   });
-  sendHtml(ctx.res, status, page, { ...opts.headers, 'set-cookie': serializeLoginCookie(ctx.tenant.cookie, nonce) });
+  const headers = { ...opts.headers, 'set-cookie': serializeLoginCookie(ctx.tenant.cookie, nonce) };
+  if (code === null) return sendHtml(ctx.res, 200, page, headers);
+  sendErrorPage(ctx.res, code, page, headers);
 }
 
 export async function getLogin(ctx: GatewayContext): Promise<void> {
@@ -106,14 +110,14 @@ export async function getLogin(ctx: GatewayContext): Promise<void> {
   if (current) {
     const fresh = maxAge === null || isFresh(current.session, maxAge, ctx.deps.clock.now());
     if (prompt !== 'login' && fresh) return redirect(ctx.res, 302, rd);
-    return renderForm(ctx, 200, {
+    return renderForm(ctx, null, {
       rd,
       reauthUsername: current.user.username,
       reauthMethod: current.session.authMethod,
       maxAge,
     });
   }
-  renderForm(ctx, 200, { rd });
+  renderForm(ctx, null, { rd });
 }
 
 export async function postLogin(ctx: GatewayContext): Promise<void> {
@@ -150,7 +154,12 @@ export async function postLogin(ctx: GatewayContext): Promise<void> {
       ip: ctx.clientIp,
       reason: 'busy',
     });
-    return renderForm(ctx, 503, { rd, error: BUSY, headers: { 'retry-after': String(err.retryAfter) }, ...again });
+    return renderForm(ctx, 'ERR_GK_BUSY', {
+      rd,
+      error: BUSY,
+      headers: { 'retry-after': String(err.retryAfter) },
+      ...again,
+    });
   }
   if (result.refused) {
     deps.audit.emit('login_failed', {
@@ -159,7 +168,7 @@ export async function postLogin(ctx: GatewayContext): Promise<void> {
       ip: ctx.clientIp,
       reason: result.locked ? 'locked_out' : 'attempts_in_flight',
     });
-    return renderForm(ctx, 429, {
+    return renderForm(ctx, 'ERR_GK_THROTTLED', {
       rd,
       error: refusal(result.retryAfter, result.locked),
       headers: { 'retry-after': String(result.retryAfter) },
@@ -173,7 +182,7 @@ export async function postLogin(ctx: GatewayContext): Promise<void> {
       ip: ctx.clientIp,
       reason: user ? 'bad_password' : 'unknown_user',
     });
-    return renderForm(ctx, 401, { rd, error: GENERIC_FAILURE, ...again });
+    return renderForm(ctx, 'ERR_GK_LOGIN_FAILED', { rd, error: GENERIC_FAILURE, ...again });
   }
 
   if (reauth && current && current.user.id === user.id) {
@@ -205,7 +214,11 @@ export async function postLogin(ctx: GatewayContext): Promise<void> {
       ip: ctx.clientIp,
       reason: 'concurrent_session_limit',
     });
-    return renderForm(ctx, 409, { rd, username, error: new GatewayError('ERR_GK_SESSION_LIMIT').message });
+    return renderForm(ctx, 'ERR_GK_SESSION_LIMIT', {
+      rd,
+      username,
+      error: new GatewayError('ERR_GK_SESSION_LIMIT').message,
+    });
   }
   deps.audit.emit('login_succeeded', {
     tenant: tenant.slug,

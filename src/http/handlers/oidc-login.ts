@@ -4,6 +4,7 @@
 // `{provider}:{sub}`. A refused or unfinished sign-in creates nothing.
 import { randomBytes } from 'node:crypto';
 import type { GatewayContext } from '../context.js';
+import type { ErrorCode } from '../../errors.js';
 import { readSessionCookie } from '../../authn/cookie-session.js';
 import type { UserRecord } from '../../config/types.js';
 import type { SessionRecord } from '../../store/types.js';
@@ -16,7 +17,7 @@ import { reauthenticate, startSession } from '../../session/service.js';
 import { idpProblemPage } from '../../ui/idp-pages.js';
 import { currentSession } from '../current-session.js';
 import { safeRedirect } from '../redirect.js';
-import { redirect, sendError, sendHtml } from '../respond.js';
+import { redirect, sendError, sendErrorPage } from '../respond.js';
 import { hostMatches, hostnameOf } from '../../util/host.js';
 import { requestOrigin } from '../../util/request-origin.js';
 import { peerIsTrusted } from '../../util/client-ip.js';
@@ -56,17 +57,16 @@ export function callbackUrl(
   return `${requestOrigin(ctx.req, peerIsTrusted(ctx.req, ctx.deps.trust))}${path}`;
 }
 
-function problem(ctx: GatewayContext, status: number, title: string, message: string, rd?: string): void {
-  sendHtml(ctx.res, status, idpProblemPage({ slug: ctx.tenant.slug, title, message, ...(rd ? { rd } : {}) }), {
-    'set-cookie': serializeFlowCookie(ctx.tenant.cookie, ''),
-  });
+function problem(ctx: GatewayContext, code: ErrorCode, title: string, message: string, rd?: string): void {
+  const page = idpProblemPage({ slug: ctx.tenant.slug, title, message, errorCode: code, ...(rd ? { rd } : {}) });
+  sendErrorPage(ctx.res, code, page, { 'set-cookie': serializeFlowCookie(ctx.tenant.cookie, '') });
 }
 
 function unavailable(ctx: GatewayContext, provider: OidcProvider, rd?: string): void {
   ctx.res.setHeader('retry-after', '30');
   problem(
     ctx,
-    503,
+    'ERR_GK_IDP_UNAVAILABLE',
     'Sign-in unavailable',
     `${provider.cfg.displayName} cannot be reached right now. Try again in a moment.`,
     rd,
@@ -126,7 +126,7 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
     audit('oidc_no_flow');
     return problem(
       ctx,
-      400,
+      'ERR_GK_IDP_FLOW_EXPIRED',
       'Sign-in expired',
       'This sign-in was not started in this browser, was already used, or took too long. Start again.',
     );
@@ -137,7 +137,7 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
     audit(`idp_error:${idpError.slice(0, 64)}`);
     return problem(
       ctx,
-      400,
+      'ERR_GK_IDP_REFUSED',
       'Sign-in refused',
       `${provider.cfg.displayName} did not sign you in (${idpError.slice(0, 64)}).`,
       flow.rd,
@@ -160,12 +160,12 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
     if (!(err instanceof IdpResponseError)) throw err;
     audit(err.reason);
     deps.log.info(
-      { provider: provider.cfg.id, reason: err.reason, detail: err.message },
+      { provider: provider.cfg.id, reason: err.reason, code: 'ERR_GK_IDP_BAD_RESPONSE', detail: err.message },
       'identity provider sign-in refused',
     );
     return problem(
       ctx,
-      400,
+      'ERR_GK_IDP_BAD_RESPONSE',
       'Sign-in failed',
       `The answer from ${provider.cfg.displayName} could not be accepted. Start again.`,
       flow.rd,
@@ -177,7 +177,7 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
     audit('idp_auth_too_old');
     return problem(
       ctx,
-      400,
+      'ERR_GK_IDP_BAD_RESPONSE',
       'Sign-in failed',
       `${provider.cfg.displayName} did not ask for your password again. Start again.`,
       flow.rd,
@@ -188,7 +188,7 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
     audit('role_not_allowed', mapped.id);
     return problem(
       ctx,
-      403,
+      'ERR_GK_IDP_NOT_ALLOWED',
       'Access denied',
       `Your ${provider.cfg.displayName} account is not allowed to sign in here.`,
     );
@@ -238,7 +238,7 @@ export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
     audit('concurrent_session_limit', user.id);
     return problem(
       ctx,
-      409,
+      'ERR_GK_SESSION_LIMIT',
       'Too many sessions',
       'The maximum number of concurrent sessions has been reached. Sign out elsewhere first.',
       flow.rd,

@@ -2,6 +2,7 @@
 // listener and on the main listener for non-app hosts; /metrics only on the ops listener.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deps } from '../../deps.js';
+import { tagError } from '../error-code.js';
 import { sendJson } from '../respond.js';
 
 /** Answered on the main listener too (for a Host that is not an app's). */
@@ -12,12 +13,20 @@ export const OPS_PATHS: ReadonlySet<string> = new Set([...PROBE_PATHS, '/metrics
 export async function handleOps(path: string, _req: IncomingMessage, res: ServerResponse, deps: Deps): Promise<void> {
   if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
   if (path === '/readyz') {
-    if (deps.shuttingDown) return sendJson(res, 503, { status: 'shutting_down' });
+    if (deps.shuttingDown) {
+      tagError(res, 'ERR_GK_SHUTTING_DOWN');
+      return sendJson(res, 503, { status: 'shutting_down', code: 'ERR_GK_SHUTTING_DOWN' });
+    }
     try {
       await deps.store.ping();
       return sendJson(res, 200, { status: 'ready', store: deps.store.kind });
     } catch {
-      return sendJson(res, 503, { status: 'store_unavailable', store: deps.store.kind });
+      tagError(res, 'ERR_GK_STORE_UNAVAILABLE');
+      return sendJson(res, 503, {
+        status: 'store_unavailable',
+        store: deps.store.kind,
+        code: 'ERR_GK_STORE_UNAVAILABLE',
+      });
     }
   }
   const body = await deps.metrics.registry.metrics();

@@ -9,7 +9,7 @@ import { field, readForm } from '../body.js';
 import { isAdmin, requireAdmin, requireUser, type Caller } from '../caller.js';
 import { currentSession, type CurrentSession } from '../current-session.js';
 import { loginUrl } from '../deny.js';
-import { redirect, sendHtml } from '../respond.js';
+import { redirect, sendErrorPage } from '../respond.js';
 
 export interface Viewer {
   current: CurrentSession;
@@ -41,7 +41,8 @@ export async function pageViewer(ctx: GatewayContext): Promise<Viewer | null> {
 export async function adminViewer(ctx: GatewayContext): Promise<Viewer | null> {
   const viewer = await pageViewer(ctx);
   if (viewer && !viewer.isAdmin) {
-    sendHtml(ctx.res, 403, forbiddenPage({ slug: ctx.tenant.slug, nav: viewer.nav }));
+    const page = forbiddenPage({ slug: ctx.tenant.slug, nav: viewer.nav, errorCode: 'ERR_GK_FORBIDDEN' });
+    sendErrorPage(ctx.res, 'ERR_GK_FORBIDDEN', page);
     return null;
   }
   return viewer;

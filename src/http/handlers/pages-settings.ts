@@ -7,7 +7,7 @@ import { authSettingsPage, SETTINGS_NOTICES } from '../../ui/auth-settings-page.
 import { noticeFrom } from '../../ui/format.js';
 import { SETTINGS_FIELDS, valueAt } from '../../ui/settings-fields.js';
 import { field } from '../body.js';
-import { sendHtml } from '../respond.js';
+import { sendErrorPage, sendHtml } from '../respond.js';
 import { saveAuthSettings } from './auth-settings.js';
 import { adminViewer, backTo, pageAction, pageViewer, type Viewer } from './pages-common.js';
 
@@ -54,30 +54,30 @@ export function formToPatch(form: URLSearchParams, current: Readonly<Record<stri
   return { values, errors, patch };
 }
 
+/** The form: 200, or 422 ERR_GK_SETTINGS_INVALID with the errors inline. */
 function render(
   ctx: GatewayContext,
   viewer: Viewer,
-  status: number,
+  invalid: boolean,
   values: Record<string, string>,
   errors: Record<string, string[]>,
 ): void {
-  sendHtml(
-    ctx.res,
-    status,
-    authSettingsPage({
-      slug: ctx.tenant.slug,
-      nav: viewer.nav,
-      values,
-      errors,
-      notice: status === 200 ? noticeFrom(ctx.url.searchParams, SETTINGS_NOTICES) : null,
-    }),
-  );
+  const page = authSettingsPage({
+    slug: ctx.tenant.slug,
+    nav: viewer.nav,
+    values,
+    errors,
+    notice: invalid ? null : noticeFrom(ctx.url.searchParams, SETTINGS_NOTICES),
+    ...(invalid ? { errorCode: 'ERR_GK_SETTINGS_INVALID' } : {}),
+  });
+  if (invalid) return sendErrorPage(ctx.res, 'ERR_GK_SETTINGS_INVALID', page);
+  sendHtml(ctx.res, 200, page);
 }
 
 export async function getAuthSettingsPage(ctx: GatewayContext): Promise<void> {
   const viewer = await adminViewer(ctx);
   if (!viewer) return;
-  render(ctx, viewer, 200, currentValues(ctx), {});
+  render(ctx, viewer, false, currentValues(ctx), {});
 }
 
 export async function postAuthSettingsPage(ctx: GatewayContext): Promise<void> {
@@ -90,7 +90,7 @@ export async function postAuthSettingsPage(ctx: GatewayContext): Promise<void> {
     // requireAdmin passed with the session cookie, so the viewer is there to render for.
     const viewer = await pageViewer(ctx);
     if (!viewer) return;
-    return render(ctx, viewer, 422, values, errors);
+    return render(ctx, viewer, true, values, errors);
   }
   if (Object.keys(patch).length === 0) return backTo(ctx, pagePath(ctx), { done: 'unchanged' });
   const { changed } = await saveAuthSettings(ctx, action.caller, v.value);

@@ -7,7 +7,7 @@ import { noticeFrom } from '../../ui/format.js';
 import { notFoundPage } from '../../ui/notice-page.js';
 import { userPath, usersPage, usersPath } from '../../ui/portal-users-page.js';
 import { revokeAllConfirmPage, USER_NOTICES, userPage } from '../../ui/portal-user-page.js';
-import { sendHtml } from '../respond.js';
+import { sendErrorPage, sendHtml } from '../respond.js';
 import { sessionJsonFor } from '../session-json.js';
 import { adminViewer, backTo, pageAction, type Viewer } from './pages-common.js';
 
@@ -21,14 +21,15 @@ function matches(u: DirectoryUser, q: string): boolean {
 async function userOr404(ctx: GatewayContext, viewer: Viewer): Promise<DirectoryUser | null> {
   const user = await findUser(ctx.tenant, ctx.deps.federation, ctx.params.userId ?? '');
   if (user) return user;
-  sendHtml(
+  sendErrorPage(
     ctx.res,
-    404,
+    'ERR_GK_NOT_FOUND',
     notFoundPage({
       slug: ctx.tenant.slug,
       nav: { ...viewer.nav, active: 'users' },
       what: 'There is no such user in this tenant.',
       back: { href: usersPath(ctx.tenant.slug), label: 'Back to users' },
+      errorCode: 'ERR_GK_NOT_FOUND',
     }),
   );
   return null;
