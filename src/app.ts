@@ -6,7 +6,7 @@ import type { Duplex } from 'node:stream';
 import type { Deps } from './deps.js';
 import { GatewayError, isGatewayError } from './errors.js';
 import { findGatewayRoute } from './http/gateway-routes.js';
-import { handleOps, OPS_PATHS } from './http/handlers/ops.js';
+import { handleOps, OPS_PATHS, PROBE_PATHS } from './http/handlers/ops.js';
 import { handleProxied, handleUpgrade } from './http/proxy-handler.js';
 import { sendError } from './http/respond.js';
 import { logAccess } from './http/access-log.js';
@@ -93,7 +93,8 @@ export function createApp(deps: Deps): App {
       return found.handler(gatewayContext(req, res, deps, tenant, url, found.params));
     }
     const path = url.split('?', 1)[0]!;
-    if (OPS_PATHS.has(path)) {
+    // /metrics is not among them: it is served on the ops listener only.
+    if (PROBE_PATHS.has(path)) {
       const host = hostnameOf(req.headers.host);
       if (!host || !registry.appForHost(host)) return handleOps(path, req, res, deps);
     }
