@@ -7,6 +7,7 @@ import { CookieJar, request, type Response } from '../helpers/http.js';
 import { formToken, login } from '../helpers/login.js';
 import { parseSetCookie } from '../helpers/set-cookie.js';
 import { startTestGateway, PASSWORDS } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 
 const H = 'dashboard.acme.test';
 const API = { host: H, accept: 'application/json' };
@@ -79,6 +80,7 @@ t.test('forged and tampered cookies are not authenticated', async (t) => {
   t.match(nav.headers.location, /^\/t\/acme\/login\?rd=/);
   const api = await request(g.url, '/t/acme/api/v1/session', { headers: { host: H, cookie: `gk_acme=${fake}` } });
   t.equal(api.status, 401, 'the session API does not know it either');
+  hasCode(t, api, 'ERR_GK_UNAUTHENTICATED');
 
   const s = secretOf(a1.value);
   const flipped = `${idOf(a1.value)}.${s[0] === 'A' ? 'B' : 'A'}${s.slice(1)}`;
@@ -138,11 +140,14 @@ t.test('malformed cookie values: clean 401/302, never 5xx', async (t) => {
     t.test(name, async (t) => {
       const api = await request(g.url, '/x', { headers: { ...API, cookie } });
       t.equal(api.status, 401, 'API: 401');
+      hasCode(t, api, 'ERR_GK_UNAUTHENTICATED');
       t.equal(api.json().error, 'invalid_token');
       const nav = await request(g.url, '/x', { headers: { ...BROWSER, cookie } });
       t.equal(nav.status, 302, 'browser: 302 to login');
+      t.equal(nav.headers['x-auth-error-code'], 'ERR_GK_UNAUTHENTICATED', 'browser: the redirect names why');
       const sess = await request(g.url, '/t/acme/api/v1/session', { headers: { host: H, cookie } });
       t.equal(sess.status, 401, 'session API: 401');
+      hasCode(t, sess, 'ERR_GK_UNAUTHENTICATED');
       const form = await request(g.url, '/t/acme/login', { headers: { ...BROWSER, cookie } });
       t.equal(form.status, 200, 'the login form still renders');
     });
@@ -167,6 +172,7 @@ t.test('a cookie of tenant acme means nothing to globex', async (t) => {
     headers: { host: 'portal.globex.test', cookie: `gk_globex=${a.value}` },
   });
   t.equal(sess.status, 401, "globex's session API does not know it");
+  hasCode(t, sess, 'ERR_GK_UNAUTHENTICATED');
   const form = await request(g.url, '/t/globex/login', {
     headers: { host: 'portal.globex.test', accept: 'text/html', cookie: `gk_globex=${a.value}` },
   });
@@ -248,6 +254,7 @@ t.test('login CSRF', async (t) => {
   for (const [name, send] of cases) {
     const res = await send(await freshForm());
     t.equal(res.status, 403, `${name}: 403`);
+    hasCode(t, res, 'ERR_GK_CSRF', name);
     t.equal(sessionCookieSet(res), undefined, `${name}: no session cookie`);
   }
   const ok = await freshForm();
@@ -336,6 +343,7 @@ t.test('re-authentication rotates the secret and refreshes auth_time', async (t)
   g.clock.advance(20 * 60_000);
   const api = await request(g.url, '/admin/x', { headers: { ...API, cookie: a.jar.header() } });
   t.equal(api.status, 401, '20 minutes later: freshAuth 15m fails');
+  hasCode(t, api, 'ERR_GK_REAUTH_REQUIRED');
   t.equal(api.json().error, 'insufficient_user_authentication');
   t.equal(api.json().max_age, 900);
   t.match(api.headers['www-authenticate'], /^Bearer /);
@@ -351,6 +359,7 @@ t.test('re-authentication rotates the secret and refreshes auth_time', async (t)
 
   const wrong = await login(g.url, { username: 'alice', password: 'nope', prompt: 'login', jar: a.jar });
   t.equal(wrong.res.status, 401, 'a wrong password at re-authentication');
+  hasCode(t, wrong.res, 'ERR_GK_LOGIN_FAILED');
   t.equal(a.jar.get('gk_acme'), a.value, 'changes nothing');
   t.equal((await who(`gk_acme=${a.value}`)).user, 'u-alice');
 

@@ -6,6 +6,7 @@ import t from 'tap';
 import { request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { startTestGateway, PASSWORDS, SECRETS } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 import { SETTINGS_FIELDS, valueAt } from '../../src/ui/settings-fields.js';
 
 const DASH = 'dashboard.acme.test';
@@ -199,6 +200,7 @@ for (const e of ENDPOINTS) {
     for (const r of REFUSED) {
       const res = await send(e, f, r.token(f), { ...r.headers });
       t.equal(res.status, 403, `${r.name}: 403`);
+      hasCode(t, res, 'ERR_GK_CSRF', r.name);
       t.notMatch(res.body, /access_token/, `${r.name}: no token issued`);
       t.equal(res.setCookies.length, 0, `${r.name}: no cookie set or cleared`);
     }

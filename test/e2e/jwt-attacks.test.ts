@@ -21,6 +21,7 @@ import { issueAccessToken } from '../../src/tokens/access-token.js';
 import { request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { startTestGateway, testKeys, PASSWORDS } from '../helpers/gateway.js';
+import { hasCode, rawCode } from '../helpers/error-code.js';
 
 const DASH = 'dashboard.acme.test';
 const BILLING = 'billing.acme.test';
@@ -91,6 +92,7 @@ async function bearer(token: string, host = DASH, path = '/reports'): Promise<{ 
 async function refused(t: Test, token: string, what: string, host = DASH): Promise<void> {
   const { res, upstreamSaw } = await bearer(token, host);
   t.equal(res.status, 401, `${what}: 401`);
+  hasCode(t, res, 'ERR_GK_UNAUTHENTICATED', what);
   t.match(
     String(res.headers['www-authenticate']),
     /^Bearer realm="[a-z]+", error="invalid_token"/,
@@ -317,6 +319,7 @@ t.test('a 1 MB token: 431 from the header limit, never a 5xx', async (t) => {
   });
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1]);
   t.equal(status, 431, '431 Request Header Fields Too Large');
+  t.equal(rawCode({ head: raw.split('\r\n\r\n', 1)[0]! }), 'ERR_GK_HEADERS_TOO_LARGE', 'its code in the header');
   t.equal(g.upstream.seen.length, before, 'nothing forwarded');
   // The gateway is still healthy afterwards.
   await accepted(t, await mint(), 'the next request');
@@ -328,6 +331,7 @@ t.test('a token in the query string is ignored', async (t) => {
     headers: { host: DASH, accept: 'application/json' },
   });
   t.equal(q.status, 401, '?access_token= does not authenticate');
+  hasCode(t, q, 'ERR_GK_UNAUTHENTICATED');
   t.equal(q.headers['www-authenticate'], 'Bearer realm="acme"', 'as if no credential was sent');
   const before = g.upstream.seen.length;
   const pub = await request(g.url, `/public/x?access_token=${good}`, {
@@ -341,6 +345,7 @@ t.test('a token in the query string is ignored', async (t) => {
     form: { access_token: good },
   });
   t.equal(form.status, 401, 'a form-body access_token does not authenticate either');
+  hasCode(t, form, 'ERR_GK_UNAUTHENTICATED');
 });
 
 t.test("a valid acme token is worthless at globex's host", async (t) => {

@@ -107,6 +107,11 @@ async function oneRequestOut(t: Test, label: string, bytes: string, rid: string,
   const mine = seen.filter((r) => r.rid === rid);
   if (e.only400 || res.status !== 200) {
     t.equal(res.status, 400, `${label}: refused with 400`);
+    t.match(
+      header(res, 'x-auth-error-code'),
+      /^ERR_GK_BAD_(?:FRAMING|REQUEST)$/,
+      `${label}: a framing refusal or a parser refusal, by its code`,
+    );
     t.same(mine.map(describe), [], `${label}: nothing reached the app`);
     return;
   }
@@ -352,6 +357,7 @@ t.test('a WebSocket upgrade pipelined behind two requests waits for both answers
   t.equal(second?.status, 200, "the second answer is the slow request's…");
   t.equal(second && header(second, 'x-request-id'), `${rid}-b`, '…with its request id');
   t.equal(third?.status, 401, "and only then the upgrade's answer (no credential: refused)");
+  t.equal(third && header(third, 'x-auth-error-code'), 'ERR_GK_UNAUTHENTICATED', 'the upgrade refusal names why');
 });
 
 t.test('forward-auth (nginx form): a body never becomes a second question', async (t) => {
