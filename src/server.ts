@@ -4,7 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type App } from './app.js';
 import type { GatewayConfig, ListenAddress } from './config/types.js';
-import { buildDeps, type Deps, type DepsOverrides } from './deps.js';
+import { buildDeps } from './build-deps.js';
+import type { Deps, DepsOverrides } from './deps.js';
 import { loadAllTenantSettings } from './settings/tenant-settings.js';
 
 export interface RunningGateway {
