@@ -9,7 +9,7 @@ import { openGeo, type GeoLocator } from './geo/locate.js';
 import { ephemeralKeySet, keySetFromFile, type KeySet } from './tokens/keys.js';
 import type { Logger } from './util/log.js';
 import { ConfigError, loadConfigFile, type ConfigIssue, type Env } from './config/load.js';
-import { formatPath } from './config/schema.js';
+import { formatPath } from './config/zod-helpers.js';
 import type { GatewayConfig, ListenAddress } from './config/types.js';
 
 export interface Preflight {

@@ -5,21 +5,12 @@ import YAML, { LineCounter } from 'yaml';
 import { deepFreeze } from '../util/deep-freeze.js';
 import type { ProcessErrorCode } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
-import {
-  configSchema,
-  formatPath,
-  routesListSchema,
-  usersListSchema,
-  validate,
-  type ConfigIssue,
-  type FileRef,
-  type IssuePath,
-  type ParsedConfig,
-} from './schema.js';
+import { configSchema, routesListSchema, usersListSchema, type FileRef, type ParsedConfig } from './schema.js';
 import type { AppConfig, GatewayConfig, RouteRule, TenantConfig, UserRecord } from './types.js';
+import { formatPath, validate, type ConfigIssue, type IssuePath } from './zod-helpers.js';
 import type { z } from 'zod';
 
-export type { ConfigIssue } from './schema.js';
+export type { ConfigIssue } from './zod-helpers.js';
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Bad configuration: `errors` holds every problem; `message` lists them one per line as `path: message`. */
