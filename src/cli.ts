@@ -18,6 +18,7 @@ import { packageVersion } from './version.js';
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../config/gateway.example.yaml', import.meta.url));
 const USAGE = `usage: gatekeeper [start] [--config FILE]
+       gatekeeper demo [--config FILE]     (also runs the built-in demo app; as \`npm start\`)
        gatekeeper check-config --config FILE
        gatekeeper hash-password            (password on stdin)
        gatekeeper keys generate [--alg RS256|ES256|EdDSA]
@@ -37,9 +38,10 @@ async function load(path: string, log: Logger): Promise<Preflight | null> {
   }
 }
 
-async function start(configArg: string | undefined): Promise<number> {
+/** `demo`: also run the built-in demo app at the first app's upstream (and the demo IdP), as without a config. */
+async function start(configArg: string | undefined, demoWanted = false): Promise<number> {
   const configPath = configArg ?? process.env.GATEWAY_CONFIG;
-  const demo = configPath === undefined;
+  const demo = demoWanted || configPath === undefined;
   const log = createLogger();
   const checked = await load(configPath ?? EXAMPLE_CONFIG, log);
   if (!checked) return 1;
@@ -134,6 +136,8 @@ export async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'start':
       return start(values.config);
+    case 'demo':
+      return start(values.config, true);
     case 'check-config': {
       const path = values.config ?? process.env.GATEWAY_CONFIG;
       if (!path) {
