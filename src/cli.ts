@@ -13,12 +13,14 @@ import { hashPassword } from './session/password.js';
 import { startGateway } from './server.js';
 import { generateJwks } from './tokens/keys.js';
 import { reloadConfig } from './reload.js';
+import { runReloadOnChange } from './reloader/reload-on-change.js';
 import { createLogger, type Logger } from './util/log.js';
 import { packageVersion } from './version.js';
 
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../config/gateway.example.yaml', import.meta.url));
 const USAGE = `usage: gatekeeper [start] [--config FILE]
        gatekeeper demo [--config FILE]     (also runs the built-in demo app; as \`npm start\`)
+       gatekeeper reload-on-change --config FILE [--watch DIR]...   (sidecar: SIGHUP on file changes)
        gatekeeper check-config --config FILE
        gatekeeper hash-password            (password on stdin)
        gatekeeper keys generate [--alg RS256|ES256|EdDSA]
@@ -120,6 +122,7 @@ export async function main(argv: string[]): Promise<number> {
     options: {
       config: { type: 'string', short: 'c' },
       alg: { type: 'string' },
+      watch: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -138,6 +141,8 @@ export async function main(argv: string[]): Promise<number> {
       return start(values.config);
     case 'demo':
       return start(values.config, true);
+    case 'reload-on-change':
+      return runReloadOnChange(values.config, values.watch ?? [], createLogger());
     case 'check-config': {
       const path = values.config ?? process.env.GATEWAY_CONFIG;
       if (!path) {
