@@ -6,6 +6,7 @@ import t, { type Test } from 'tap';
 import { request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { storeDown, startTestGateway, PASSWORDS } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 
 const H = 'dashboard.acme.test';
 const ID_HEADERS = [
@@ -65,8 +66,9 @@ function loginUrlFor(origin: string, uri: string, extra = ''): string {
 }
 
 /** The status we expect, no-store, and no identity on an answer that grants none. */
-function assertRefusal(t: Test, res: Response, status: number, what: string): void {
+function assertRefusal(t: Test, res: Response, status: number, what: string, code: string): void {
   t.equal(res.status, status, what);
+  hasCode(t, res, code, what);
   t.equal(res.headers['cache-control'], 'no-store', `${what}: no-store`);
   t.same(identityIn(res), [], `${what}: no identity headers`);
 }
@@ -109,7 +111,7 @@ t.test('allowed: Traefik header set', async (t) => {
 
 t.test('not signed in: 401 with X-Auth-Redirect and Location on the original host', async (t) => {
   const res = await nginxAsks('/reports?x=1');
-  assertRefusal(t, res, 401, 'nginx, no cookie');
+  assertRefusal(t, res, 401, 'nginx, no cookie', 'ERR_GK_UNAUTHENTICATED');
   const url = loginUrlFor('http://dashboard.acme.test', '/reports?x=1');
   t.equal(res.headers['x-auth-redirect'], url);
   t.equal(res.headers.location, url);
@@ -117,7 +119,7 @@ t.test('not signed in: 401 with X-Auth-Redirect and Location on the original hos
   t.equal(res.json().error, 'invalid_token');
 
   const tr = await traefikAsks('/reports');
-  assertRefusal(t, tr, 401, 'Traefik without mode=redirect');
+  assertRefusal(t, tr, 401, 'Traefik without mode=redirect', 'ERR_GK_UNAUTHENTICATED');
   t.equal(
     tr.headers.location,
     loginUrlFor('https://dashboard.acme.test', '/reports'),
@@ -125,19 +127,19 @@ t.test('not signed in: 401 with X-Auth-Redirect and Location on the original hos
   );
 
   const bad = await nginxAsks('/reports', { cookie: 'gk_acme=sess_nope.nope' });
-  assertRefusal(t, bad, 401, 'an invalid cookie is no credential');
+  assertRefusal(t, bad, 401, 'an invalid cookie is no credential', 'ERR_GK_UNAUTHENTICATED');
 });
 
 t.test('mode=redirect: 302/303 for browsers, 401 for XHR and non-HTML', async (t) => {
   const browser = { accept: 'text/html,application/xhtml+xml' };
   const url = loginUrlFor('https://dashboard.acme.test', '/reports?x=1');
   const get = await traefikAsks('/reports?x=1', browser, 'GET', '?mode=redirect');
-  assertRefusal(t, get, 302, 'browser GET');
+  assertRefusal(t, get, 302, 'browser GET', 'ERR_GK_UNAUTHENTICATED');
   t.equal(get.headers.location, url);
   const head = await traefikAsks('/reports?x=1', browser, 'HEAD', '?mode=redirect');
-  assertRefusal(t, head, 302, 'browser HEAD');
+  assertRefusal(t, head, 302, 'browser HEAD', 'ERR_GK_UNAUTHENTICATED');
   const post = await traefikAsks('/reports?x=1', browser, 'POST', '?mode=redirect');
-  assertRefusal(t, post, 303, 'browser POST: 303 so the login page is fetched with GET');
+  assertRefusal(t, post, 303, 'browser POST: 303 so the login page is fetched with GET', 'ERR_GK_UNAUTHENTICATED');
   t.equal(post.headers.location, url);
   const xhr = await traefikAsks(
     '/reports',
@@ -145,37 +147,51 @@ t.test('mode=redirect: 302/303 for browsers, 401 for XHR and non-HTML', async (t
     'GET',
     '?mode=redirect',
   );
-  assertRefusal(t, xhr, 401, 'XHR keeps the 401');
+  assertRefusal(t, xhr, 401, 'XHR keeps the 401', 'ERR_GK_UNAUTHENTICATED');
   t.ok(xhr.headers['x-auth-redirect']);
   const api = await traefikAsks('/reports', {}, 'GET', '?mode=redirect');
-  assertRefusal(t, api, 401, 'non-HTML keeps the 401');
+  assertRefusal(t, api, 401, 'non-HTML keeps the 401', 'ERR_GK_UNAUTHENTICATED');
   const nginxBrowser = await nginxAsks('/reports', browser);
-  assertRefusal(t, nginxBrowser, 401, 'without mode=redirect a browser gets the 401 (nginx redirects itself)');
+  assertRefusal(
+    t,
+    nginxBrowser,
+    401,
+    'without mode=redirect a browser gets the 401 (nginx redirects itself)',
+    'ERR_GK_UNAUTHENTICATED',
+  );
   assertRefusal(
     t,
     await traefikAsks('/reports', {}, 'GET', '?mode=other'),
     400,
     'an unknown mode is a configuration error',
+    'ERR_GK_BAD_REQUEST',
   );
 });
 
 t.test('forbidden and unknown hosts', async (t) => {
   const res = await nginxAsks('/admin/x', { cookie: bob.header() });
-  assertRefusal(t, res, 403, 'bob on /admin/x');
+  assertRefusal(t, res, 403, 'bob on /admin/x', 'ERR_GK_FORBIDDEN');
   t.equal(res.json().error, 'insufficient_scope');
   t.equal((await nginxAsks('/admin/x', { cookie: alice.header() })).status, 200, 'alice may');
 
   const globexHost = await nginxAsks('/x', { cookie: alice.header(), 'x-forwarded-host': 'portal.globex.test' });
-  assertRefusal(t, globexHost, 404, "another tenant's host asked under /t/acme");
+  assertRefusal(t, globexHost, 404, "another tenant's host asked under /t/acme", 'ERR_GK_UNKNOWN_HOST');
   const acmeUnderGlobex = await request(g.url, '/t/globex/auth', {
     headers: { host: H, 'x-original-uri': '/x', 'x-original-method': 'GET', cookie: alice.header() },
   });
-  assertRefusal(t, acmeUnderGlobex, 404, "an acme host asked under /t/globex, with acme's cookie");
+  assertRefusal(
+    t,
+    acmeUnderGlobex,
+    404,
+    "an acme host asked under /t/globex, with acme's cookie",
+    'ERR_GK_UNKNOWN_HOST',
+  );
   assertRefusal(
     t,
     await nginxAsks('/x', { cookie: alice.header(), 'x-forwarded-host': 'nowhere.test' }),
     404,
     'a host of no app',
+    'ERR_GK_UNKNOWN_HOST',
   );
 });
 
@@ -190,12 +206,18 @@ t.test('path tricks in X-Original-URI get the decision of the path they mean', a
     '/admin;x',
     '/admin/?q=/public/',
   ]) {
-    assertRefusal(t, await nginxAsks(uri, { cookie: bob.header() }), 403, `bob ${uri}`);
+    assertRefusal(t, await nginxAsks(uri, { cookie: bob.header() }), 403, `bob ${uri}`, 'ERR_GK_FORBIDDEN');
     t.equal((await nginxAsks(uri, { cookie: alice.header() })).status, 200, `alice ${uri}`);
-    assertRefusal(t, await traefikAsks(uri, { cookie: bob.header() }), 403, `bob ${uri} (Traefik)`);
+    assertRefusal(t, await traefikAsks(uri, { cookie: bob.header() }), 403, `bob ${uri} (Traefik)`, 'ERR_GK_FORBIDDEN');
   }
   t.equal((await nginxAsks('/public/x?next=/admin')).status, 200, 'the query never takes part in matching');
-  assertRefusal(t, await nginxAsks('/admin?next=/public/x', { cookie: bob.header() }), 403, 'nor can it unlock a path');
+  assertRefusal(
+    t,
+    await nginxAsks('/admin?next=/public/x', { cookie: bob.header() }),
+    403,
+    'nor can it unlock a path',
+    'ERR_GK_FORBIDDEN',
+  );
   for (const uri of [
     '/admin%2fx',
     '/public%2f..%2fadmin',
@@ -205,7 +227,13 @@ t.test('path tricks in X-Original-URI get the decision of the path they mean', a
     'admin',
     'http://dashboard.acme.test/admin',
   ]) {
-    assertRefusal(t, await nginxAsks(uri, { cookie: alice.header() }), 400, `unsafe ${uri}`);
+    assertRefusal(
+      t,
+      await nginxAsks(uri, { cookie: alice.header() }),
+      400,
+      `unsafe ${uri}`,
+      uri.startsWith('/') ? 'ERR_GK_BAD_PATH' : 'ERR_GK_BAD_REQUEST',
+    );
   }
 });
 
@@ -240,13 +268,14 @@ t.test('malformed or ambiguous forwarded headers: 400, no decision', async (t) =
       if (v === null) delete headers[k];
       else headers[k] = v;
     }
-    assertRefusal(t, await request(g.url, '/t/acme/auth', { headers }), 400, what);
+    assertRefusal(t, await request(g.url, '/t/acme/auth', { headers }), 400, what, 'ERR_GK_BAD_REQUEST');
   }
   assertRefusal(
     t,
     await request(g.url, '/t/acme/auth', { headers: { host: H, cookie: alice.header() } }),
     400,
     'nothing forwarded at all',
+    'ERR_GK_BAD_REQUEST',
   );
 });
 
@@ -265,8 +294,14 @@ t.test('a spoofed X-Auth-User in the auth request is never echoed back', async (
   const anon = await nginxAsks('/public/x', spoof);
   t.equal(anon.status, 200);
   t.same(identityIn(anon), [], 'anonymous: no identity headers');
-  assertRefusal(t, await nginxAsks('/admin/x', { cookie: bob.header(), ...spoof }), 403, 'spoofed roles grant nothing');
-  assertRefusal(t, await nginxAsks('/x', spoof), 401, 'spoofed identity without a cookie');
+  assertRefusal(
+    t,
+    await nginxAsks('/admin/x', { cookie: bob.header(), ...spoof }),
+    403,
+    'spoofed roles grant nothing',
+    'ERR_GK_FORBIDDEN',
+  );
+  assertRefusal(t, await nginxAsks('/x', spoof), 401, 'spoofed identity without a cookie', 'ERR_GK_UNAUTHENTICATED');
 });
 
 t.test('store down: 503, never 401 or 200', async (t) => {
@@ -277,13 +312,14 @@ t.test('store down: 503, never 401 or 200', async (t) => {
     g.gw.deps.store = real;
   });
   const res = await nginxAsks('/x', { cookie: alice.header() });
-  assertRefusal(t, res, 503, 'store down');
+  assertRefusal(t, res, 503, 'store down', 'ERR_GK_STORE_UNAVAILABLE');
   t.equal(res.json().error, 'temporarily_unavailable');
   assertRefusal(
     t,
     await traefikAsks('/x', { cookie: alice.header(), accept: 'text/html' }, 'GET', '?mode=redirect'),
     503,
     'a browser is not sent to login',
+    'ERR_GK_STORE_UNAVAILABLE',
   );
 });
 
@@ -294,7 +330,7 @@ t.test('forwarded headers from a peer outside trustedProxies: 400, no decision',
   const nginxStyle = await request(strict.url, '/t/acme/auth', {
     headers: { host: H, 'x-original-uri': '/x', 'x-original-method': 'GET', cookie: jar.header() },
   });
-  assertRefusal(t, nginxStyle, 400, 'nginx headers from 127.0.0.1, a valid cookie');
+  assertRefusal(t, nginxStyle, 400, 'nginx headers from 127.0.0.1, a valid cookie', 'ERR_GK_BAD_FORWARDED');
   t.equal(nginxStyle.json().error, 'invalid_request');
   const traefikStyle = await request(strict.url, '/t/acme/auth?mode=redirect', {
     headers: {
@@ -307,7 +343,7 @@ t.test('forwarded headers from a peer outside trustedProxies: 400, no decision',
       cookie: jar.header(),
     },
   });
-  assertRefusal(t, traefikStyle, 400, 'Traefik headers from 127.0.0.1');
+  assertRefusal(t, traefikStyle, 400, 'Traefik headers from 127.0.0.1', 'ERR_GK_BAD_FORWARDED');
   assertRefusal(
     t,
     await request(strict.url, '/t/acme/auth', {
@@ -315,6 +351,7 @@ t.test('forwarded headers from a peer outside trustedProxies: 400, no decision',
     }),
     400,
     'without a cookie: still no decision',
+    'ERR_GK_BAD_FORWARDED',
   );
   t.ok(
     strict.logs.some((l) => l.includes('"reason":"untrusted_peer"')),
@@ -347,20 +384,21 @@ t.test('exactly what Traefik forwardAuth sends (trustForwardHeader: true, behind
       },
     });
   const anon = await traefik(null, '/reports?x=1', 'GET');
-  assertRefusal(t, anon, 302, 'signed out: Traefik relays the 302');
+  assertRefusal(t, anon, 302, 'signed out: Traefik relays the 302', 'ERR_GK_UNAUTHENTICATED');
   t.equal(anon.headers.location, loginUrlFor('https://dashboard.acme.test', '/reports?x=1'));
   const ok = await traefik(alice.header(), '/reports?x=1', 'GET');
   t.equal(ok.status, 200);
   t.equal(ok.headers['x-auth-user'], 'u-alice', 'authResponseHeaders copies these to the app');
   const post = await traefik(null, '/reports', 'POST');
-  assertRefusal(t, post, 303, 'a browser POST');
-  assertRefusal(t, await traefik(bob.header(), '/admin', 'GET'), 403, 'bob on /admin');
+  assertRefusal(t, post, 303, 'a browser POST', 'ERR_GK_UNAUTHENTICATED');
+  assertRefusal(t, await traefik(bob.header(), '/admin', 'GET'), 403, 'bob on /admin', 'ERR_GK_FORBIDDEN');
   // Traefik copies client headers: a client adding X-Original-URI must not steer the decision.
   assertRefusal(
     t,
     await traefik(bob.header(), '/admin', 'GET', { 'x-original-uri': '/public/x', 'x-original-method': 'GET' }),
     400,
     'smuggled X-Original-URI',
+    'ERR_GK_BAD_REQUEST',
   );
 });
 
@@ -384,17 +422,23 @@ t.test("exactly what Envoy's ext_authz HTTP service sends", async (t) => {
   t.equal(ok.status, 200, 'alice: allowed');
   t.equal(ok.headers['x-auth-user'], 'u-alice');
   t.equal((await envoy('DELETE', '/reports/1', alice.header())).status, 200, 'the original method is the one judged');
-  assertRefusal(t, await envoy('GET', '/admin/x', bob.header()), 403, 'bob on /admin');
-  assertRefusal(t, await envoy('POST', '/admin/x', bob.header()), 403, 'bob POST on /admin');
+  assertRefusal(t, await envoy('GET', '/admin/x', bob.header()), 403, 'bob on /admin', 'ERR_GK_FORBIDDEN');
+  assertRefusal(t, await envoy('POST', '/admin/x', bob.header()), 403, 'bob POST on /admin', 'ERR_GK_FORBIDDEN');
   const anon = await envoy('GET', '/reports', null, { accept: 'text/html' });
-  assertRefusal(t, anon, 302, 'a browser without a session is sent to login');
+  assertRefusal(t, anon, 302, 'a browser without a session is sent to login', 'ERR_GK_UNAUTHENTICATED');
   t.equal(anon.headers.location, loginUrlFor('http://dashboard.acme.test', '/reports', ''));
-  assertRefusal(t, await envoy('GET', '/reports', null, { accept: 'application/json' }), 401, 'an API client gets 401');
+  assertRefusal(
+    t,
+    await envoy('GET', '/reports', null, { accept: 'application/json' }),
+    401,
+    'an API client gets 401',
+    'ERR_GK_UNAUTHENTICATED',
+  );
   t.equal((await envoy('GET', '/public/x', null)).status, 200, 'anonymous route');
   for (const trick of ['//admin', '/x/../admin', '/%61dmin', '/admin;x']) {
-    assertRefusal(t, await envoy('GET', trick, bob.header()), 403, `bob ${trick}`);
+    assertRefusal(t, await envoy('GET', trick, bob.header()), 403, `bob ${trick}`, 'ERR_GK_FORBIDDEN');
   }
-  assertRefusal(t, await envoy('GET', '/a%2fb', alice.header()), 400, 'an encoded slash');
+  assertRefusal(t, await envoy('GET', '/a%2fb', alice.header()), 400, 'an encoded slash', 'ERR_GK_BAD_PATH');
   t.equal(g.upstream.seen.length, before, 'nothing reached the app');
 });
 
@@ -402,7 +446,7 @@ t.test('freshAuth: 401 asks for a new login (prompt=login, max_age)', async (t) 
   // Last: it moves the shared clock.
   g.clock.advance(16 * 60_000);
   const res = await nginxAsks('/admin/x', { cookie: alice.header() });
-  assertRefusal(t, res, 401, 'alice, password entered 16 minutes ago');
+  assertRefusal(t, res, 401, 'alice, password entered 16 minutes ago', 'ERR_GK_REAUTH_REQUIRED');
   t.equal(res.headers.location, loginUrlFor('http://dashboard.acme.test', '/admin/x', 'prompt=login&max_age=900&'));
   t.match(res.headers['www-authenticate'], /error="insufficient_user_authentication".*max_age=900/);
   t.equal(res.json().max_age, 900);
@@ -412,7 +456,7 @@ t.test('freshAuth: 401 asks for a new login (prompt=login, max_age)', async (t) 
     'GET',
     '?mode=redirect',
   );
-  assertRefusal(t, redirect, 302, 'mode=redirect');
+  assertRefusal(t, redirect, 302, 'mode=redirect', 'ERR_GK_REAUTH_REQUIRED');
   t.equal(
     redirect.headers.location,
     loginUrlFor('https://dashboard.acme.test', '/admin/x', 'prompt=login&max_age=900&'),

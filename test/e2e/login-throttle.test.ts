@@ -6,6 +6,7 @@ import t from 'tap';
 import { CookieJar, request, type Response } from '../helpers/http.js';
 import { formToken, login } from '../helpers/login.js';
 import { startTestGateway, PASSWORDS } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 
 const MIN = 60_000;
 const g = await startTestGateway({ settings: 'loginThrottle: { maxFailures: 3, window: 15m, lockout: 30m }' });
@@ -44,11 +45,13 @@ t.test('per username: 3 wrong passwords lock it, even the right password then ge
   ];
   for (const f of fails) {
     t.equal(f.status, 401, 'a wrong password: 401');
+    hasCode(t, f, 'ERR_GK_LOGIN_FAILED');
     t.equal(message(f), GENERIC);
     t.equal(f.headers['retry-after'], undefined, 'no Retry-After yet');
   }
   const locked = await attempt('bob', PASSWORDS.bob, '198.51.100.4');
   t.equal(locked.status, 429, 'the right password from a fresh address: 429');
+  hasCode(t, locked, 'ERR_GK_THROTTLED');
   t.equal(locked.headers['retry-after'], String(30 * 60), 'Retry-After: the lockout in seconds');
   t.equal(message(locked), LOCKED, 'the lockout message');
   t.match(locked.body, /name="csrf_token"/, 'with the form');
@@ -73,6 +76,7 @@ t.test('per username: 3 wrong passwords lock it, even the right password then ge
   g.clock.advance(10 * MIN);
   const later = await attempt('bob', PASSWORDS.bob, '198.51.100.6');
   t.equal(later.status, 429);
+  hasCode(t, later, 'ERR_GK_THROTTLED');
   t.equal(later.headers['retry-after'], String(20 * 60), 'Retry-After counts down');
   t.equal(message(later), 'Too many failed sign-in attempts. Try again in 20 minutes.');
   g.clock.advance(21 * MIN);
@@ -130,6 +134,7 @@ t.test('per IP: failures spread over many usernames from one address lock that a
   for (const name of ['carol', 'dave', 'erin']) t.equal((await attempt(name, 'x', ip)).status, 401, `${name}: 401`);
   const locked = await attempt('alice', PASSWORDS.alice, ip);
   t.equal(locked.status, 429, 'then even a valid login from that address: 429');
+  hasCode(t, locked, 'ERR_GK_THROTTLED');
   t.equal(locked.headers['retry-after'], String(30 * 60));
   t.equal(message(locked), LOCKED);
   t.equal((await attempt('alice', PASSWORDS.alice, '198.51.100.98')).status, 302, 'alice from another address: fine');

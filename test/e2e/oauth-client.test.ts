@@ -9,6 +9,7 @@ import { CookieJar, request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { freePort } from '../helpers/net.js';
 import { startTestGateway, PASSWORDS, SECRETS } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 
 const DASH = 'dashboard.acme.test';
 const SPA_REDIRECT = 'http://app.acme.test/callback';
@@ -106,16 +107,18 @@ async function atDashboard(token: string): Promise<{ res: Response; seen: Record
 /** The RFC 6749 §5.2 error openid-client reports (a 401 with a challenge is its own error class). */
 async function oauthError(
   p: Promise<unknown>,
-): Promise<{ error: string; status: number; challenge?: string } | 'no error'> {
+): Promise<{ error: string; status: number; code?: string; challenge?: string } | 'no error'> {
   try {
     await p;
     return 'no error';
   } catch (err) {
-    if (err instanceof oidc.ResponseBodyError) return { error: err.error, status: err.status };
+    // The gateway's catalogue code rides in the JSON body next to the RFC 6749 members.
+    if (err instanceof oidc.ResponseBodyError)
+      return { error: err.error, status: err.status, code: String((err.cause as { code?: unknown }).code) };
     if (err instanceof oidc.AuthorizationResponseError) return { error: err.error, status: 302 };
     if (err instanceof oidc.WWWAuthenticateChallengeError) {
-      const body = (await err.response.json()) as { error: string };
-      return { error: body.error, status: err.status, challenge: err.cause[0]?.scheme };
+      const body = (await err.response.json()) as { error: string; code: string };
+      return { error: body.error, status: err.status, code: body.code, challenge: err.cause[0]?.scheme };
     }
     throw err;
   }
@@ -217,7 +220,11 @@ t.test('authorization code + PKCE, refresh rotation, the token at the app, intro
     "the session's access tokens are inactive",
   );
   t.equal((await atDashboard(r1.access_token)).res.status, 401);
-  t.match(await oauthError(oidc.refreshTokenGrant(spa, r2.refresh_token!)), { error: 'invalid_grant', status: 400 });
+  t.match(await oauthError(oidc.refreshTokenGrant(spa, r2.refresh_token!)), {
+    error: 'invalid_grant',
+    code: 'ERR_GK_OAUTH_INVALID_GRANT',
+    status: 400,
+  });
 });
 
 t.test('client credentials for billing-service', async (t) => {
@@ -239,17 +246,17 @@ t.test('client credentials for billing-service', async (t) => {
   );
   t.match(
     await oauthError(oidc.clientCredentialsGrant(billing, { scope: 'admin:everything' })),
-    { error: 'invalid_scope' },
+    { error: 'invalid_scope', code: 'ERR_GK_OAUTH_INVALID_SCOPE' },
     'a scope beyond the allow-list',
   );
   t.match(
     await oauthError(oidc.clientCredentialsGrant(confidential('billing-service', 'wrong-secret'))),
-    { error: 'invalid_client', status: 401, challenge: 'basic' },
+    { error: 'invalid_client', code: 'ERR_GK_OAUTH_INVALID_CLIENT', status: 401, challenge: 'basic' },
     'a wrong secret: 401 with a Basic challenge',
   );
   t.match(
     await oauthError(oidc.clientCredentialsGrant(spa)),
-    { error: 'unauthorized_client' },
+    { error: 'unauthorized_client', code: 'ERR_GK_OAUTH_UNAUTHORIZED_CLIENT' },
     'a public client has no client_credentials',
   );
   const { res, seen } = await atDashboard(cc.access_token);
@@ -268,6 +275,7 @@ t.test('client credentials for billing-service', async (t) => {
     headers: { host: 'billing.acme.test', accept: 'application/json', authorization: `Bearer ${cc.access_token}` },
   });
   t.equal(ccAtBilling.status, 401, 'an issuer-audience token is refused by the billing app');
+  hasCode(t, ccAtBilling, 'ERR_GK_UNAUTHENTICATED');
 });
 
 t.test('authorize errors about the client or the redirect URI are shown, never redirected', async (t) => {
@@ -280,6 +288,7 @@ t.test('authorize errors about the client or the redirect URI are shown, never r
   t.equal(a.status, 400, 'unknown client: 400 page');
   t.equal(a.headers.location, undefined, 'no redirect');
   t.match(a.headers['content-type'], /text\/html/);
+  hasCode(t, a, 'ERR_GK_AUTHORIZE_INVALID');
 
   for (const uri of [
     'http://evil.test/callback',
@@ -292,6 +301,7 @@ t.test('authorize errors about the client or the redirect URI are shown, never r
     bad.searchParams.set('redirect_uri', uri);
     const r = await getWithJar(bad, jar);
     t.equal(r.status, 400, `unregistered redirect_uri ${uri}: 400 page`);
+    hasCode(t, r, 'ERR_GK_AUTHORIZE_INVALID', uri);
     t.equal(r.headers.location, undefined, 'no redirect');
   }
   const missing = new URL(good.url);
@@ -353,7 +363,7 @@ t.test('an authorization code is one-time, bound to its verifier and its client'
     await oauthError(
       oidc.authorizationCodeGrant(spa, once.callback, { pkceCodeVerifier: once.verifier, expectedState: once.state }),
     ),
-    { error: 'invalid_grant', status: 400 },
+    { error: 'invalid_grant', code: 'ERR_GK_OAUTH_INVALID_GRANT', status: 400 },
     'a code used twice: invalid_grant',
   );
 
@@ -365,7 +375,7 @@ t.test('an authorization code is one-time, bound to its verifier and its client'
         expectedState: wrongVerifier.state,
       }),
     ),
-    { error: 'invalid_grant' },
+    { error: 'invalid_grant', code: 'ERR_GK_OAUTH_INVALID_GRANT' },
     'the wrong verifier: invalid_grant',
   );
   t.match(
@@ -375,7 +385,7 @@ t.test('an authorization code is one-time, bound to its verifier and its client'
         expectedState: wrongVerifier.state,
       }),
     ),
-    { error: 'invalid_grant' },
+    { error: 'invalid_grant', code: 'ERR_GK_OAUTH_INVALID_GRANT' },
     'and the code is gone after the failed attempt',
   );
 
@@ -387,7 +397,7 @@ t.test('an authorization code is one-time, bound to its verifier and its client'
         expectedState: stolen.state,
       }),
     ),
-    { error: 'invalid_grant' },
+    { error: 'invalid_grant', code: 'ERR_GK_OAUTH_INVALID_GRANT' },
     'a code of web-spa redeemed by other-client: invalid_grant',
   );
 
@@ -404,6 +414,7 @@ t.test('an authorization code is one-time, bound to its verifier and its client'
   });
   t.equal(raw.status, 400);
   t.equal(raw.json().error, 'invalid_grant', 'no code_verifier: invalid_grant');
+  hasCode(t, raw, 'ERR_GK_OAUTH_INVALID_GRANT');
 
   const late = await authorize(jar);
   g.clock.advance(61_000);
@@ -411,7 +422,7 @@ t.test('an authorization code is one-time, bound to its verifier and its client'
     await oauthError(
       oidc.authorizationCodeGrant(spa, late.callback, { pkceCodeVerifier: late.verifier, expectedState: late.state }),
     ),
-    { error: 'invalid_grant' },
+    { error: 'invalid_grant', code: 'ERR_GK_OAUTH_INVALID_GRANT' },
     'a code older than 60 s: invalid_grant',
   );
 
@@ -435,7 +446,7 @@ t.test('an authorization code is one-time, bound to its verifier and its client'
         expectedState: loggedOut.state,
       }),
     ),
-    { error: 'invalid_grant' },
+    { error: 'invalid_grant', code: 'ERR_GK_OAUTH_INVALID_GRANT' },
     'a code whose login session ended before the exchange: invalid_grant',
   );
 
@@ -456,6 +467,7 @@ t.test('an authorization code is one-time, bound to its verifier and its client'
     },
   });
   t.equal(r.json().error, 'invalid_grant', 'a redirect_uri that differs from the authorization request: invalid_grant');
+  hasCode(t, r, 'ERR_GK_OAUTH_INVALID_GRANT');
 });
 
 t.test('a signed-out browser is sent to login first, then the flow completes', async (t) => {

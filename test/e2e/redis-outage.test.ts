@@ -7,6 +7,7 @@ import { login } from '../helpers/login.js';
 import { startRedis } from '../helpers/redis.js';
 import type { RedisStore } from '../../src/store/redis.js';
 import { startTestGateway, PASSWORDS } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 
 const H = 'dashboard.acme.test';
 
@@ -26,16 +27,17 @@ t.test('Redis outage and recovery', async (t) => {
   const down = await get('/x');
   t.equal(down.status, 503, 'store down: 503, not 401');
   t.equal(down.json().error, 'temporarily_unavailable');
+  hasCode(t, down, 'ERR_GK_STORE_UNAVAILABLE');
   const browser = await get('/x', 'text/html');
   t.equal(browser.status, 503, 'a browser is not sent to login while the store is down');
+  hasCode(t, browser, 'ERR_GK_STORE_UNAVAILABLE', 'the page');
   t.equal((await get('/public/x')).status, 200, 'anonymous routes need no store');
-  t.equal(
-    (await request(g.url, '/readyz', { headers: { host: 'localhost' } })).status,
-    503,
-    '/readyz reports the outage',
-  );
+  const notReady = await request(g.url, '/readyz', { headers: { host: 'localhost' } });
+  t.equal(notReady.status, 503, '/readyz reports the outage');
+  hasCode(t, notReady, 'ERR_GK_STORE_UNAVAILABLE', '/readyz');
   const loginPage = await request(g.url, '/t/acme/api/v1/session', { headers: { host: H, cookie: jar.header() } });
   t.equal(loginPage.status, 503, 'gateway endpoints answer 503 too');
+  hasCode(t, loginPage, 'ERR_GK_STORE_UNAVAILABLE');
 
   await redis.restart();
   // ioredis reconnects by itself; wait for its 'ready' event rather than sleeping.

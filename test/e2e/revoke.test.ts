@@ -9,6 +9,7 @@ import { CookieJar, request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { startRedis } from '../helpers/redis.js';
 import { startTestGateway, testKeys, PASSWORDS, SECRETS } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 
 const DASH = 'dashboard.acme.test';
 const OTHER_REDIRECT = 'http://other.acme.test/cb';
@@ -164,6 +165,7 @@ t.test('a wrong or unknown token_type_hint only widens the search', async (t) =>
     { authorization: OTHER },
   );
   t.equal(r.json().error, 'invalid_grant');
+  hasCode(t, r, 'ERR_GK_OAUTH_INVALID_GRANT');
 });
 
 t.test('bad client authentication: 401 invalid_client, Basic challenge only for Basic', async (t) => {
@@ -202,6 +204,7 @@ t.test('bad client authentication: 401 invalid_client, Basic challenge only for 
     const res = await revoke({ token: tokens.access_token, ...c.form }, c.auth);
     t.equal(res.status, 401, `${c.what}: 401`);
     t.equal(res.json().error, 'invalid_client', `${c.what}: invalid_client`);
+    hasCode(t, res, 'ERR_GK_OAUTH_INVALID_CLIENT', c.what);
     if (c.challenge)
       t.match(String(res.headers['www-authenticate']), /^Basic realm="acme"/, `${c.what}: WWW-Authenticate: Basic`);
     else t.equal(res.headers['www-authenticate'], undefined, `${c.what}: no WWW-Authenticate`);
@@ -210,9 +213,11 @@ t.test('bad client authentication: 401 invalid_client, Basic challenge only for 
   const both = await revoke({ token: tokens.access_token, client_secret: SECRETS.other }, OTHER);
   t.equal(both.status, 400, 'two authentication methods at once');
   t.equal(both.json().error, 'invalid_request');
+  hasCode(t, both, 'ERR_GK_OAUTH_INVALID_REQUEST');
   const missing = await revoke({});
   t.equal(missing.status, 400, 'no token parameter');
   t.equal(missing.json().error, 'invalid_request');
+  hasCode(t, missing, 'ERR_GK_OAUTH_INVALID_REQUEST');
 });
 
 t.test("another client's token: 400 invalid_request, and it stays untouched", async (t) => {
@@ -220,13 +225,16 @@ t.test("another client's token: 400 invalid_request, and it stays untouched", as
   const byBilling = await revoke({ token: tokens.access_token }, BILLING);
   t.equal(byBilling.status, 400, 'an access token of other-client revoked by billing-service');
   t.equal(byBilling.json().error, 'invalid_request');
+  hasCode(t, byBilling, 'ERR_GK_OAUTH_INVALID_REQUEST');
   t.equal(await atApp(tokens.access_token), 200, 'the access token still works');
 
   const bySpa = await revoke({ token: tokens.refresh_token, client_id: 'web-spa' }, null);
   t.equal(bySpa.status, 400, 'a refresh token of other-client revoked by the public web-spa');
   t.equal(bySpa.json().error, 'invalid_request');
+  hasCode(t, bySpa, 'ERR_GK_OAUTH_INVALID_REQUEST');
   const byBillingRt = await revoke({ token: tokens.refresh_token, token_type_hint: 'refresh_token' }, BILLING);
   t.equal(byBillingRt.status, 400);
+  hasCode(t, byBillingRt, 'ERR_GK_OAUTH_INVALID_REQUEST');
   t.equal(await atApp(tokens.access_token), 200, 'the session is untouched');
   const next = await refreshed(tokens.refresh_token);
   t.ok(next.refresh_token, 'the refresh token still works for its own client');
@@ -234,6 +242,7 @@ t.test("another client's token: 400 invalid_request, and it stays untouched", as
   const spa = await codeFlow('web-spa');
   const byOther = await revoke({ token: spa.access_token });
   t.equal(byOther.status, 400, 'a web-spa token revoked by other-client');
+  hasCode(t, byOther, 'ERR_GK_OAUTH_INVALID_REQUEST');
   t.equal(await atApp(spa.access_token), 200);
   ok200(
     t,
@@ -282,6 +291,11 @@ t.test('POST /api/v1/session/token: cookie + CSRF → an access token bound to t
       method: 'POST',
       headers: { host: DASH, cookie: jar.header(), ...headers },
     });
+  const csrfRefused = async (headers: Record<string, string>, what: string): Promise<void> => {
+    const r = await st(headers);
+    t.equal(r.status, 403, what);
+    hasCode(t, r, 'ERR_GK_CSRF', what);
+  };
 
   const res = await st({ 'x-csrf-token': csrfToken });
   t.equal(res.status, 200);
@@ -297,19 +311,11 @@ t.test('POST /api/v1/session/token: cookie + CSRF → an access token bound to t
   t.equal(seen['x-auth-user'], 'u-alice');
   t.equal(seen['x-auth-session'], session.id, 'bound to the login session');
 
-  t.equal((await st({})).status, 403, 'without X-CSRF-Token: 403');
-  t.equal((await st({ 'x-csrf-token': 'wrong' })).status, 403, 'a wrong CSRF token: 403');
-  t.equal(
-    (await st({ 'x-csrf-token': csrfToken, origin: 'https://evil.test' })).status,
-    403,
-    'a cross-site Origin: 403',
-  );
-  t.equal(
-    (await st({ 'x-csrf-token': csrfToken, 'sec-fetch-site': 'cross-site' })).status,
-    403,
-    'Sec-Fetch-Site cross-site: 403',
-  );
-  t.equal((await st({ 'x-csrf-token': csrfToken, origin: 'null' })).status, 403, 'Origin null: 403');
+  await csrfRefused({}, 'without X-CSRF-Token: 403');
+  await csrfRefused({ 'x-csrf-token': 'wrong' }, 'a wrong CSRF token: 403');
+  await csrfRefused({ 'x-csrf-token': csrfToken, origin: 'https://evil.test' }, 'a cross-site Origin: 403');
+  await csrfRefused({ 'x-csrf-token': csrfToken, 'sec-fetch-site': 'cross-site' }, 'Sec-Fetch-Site cross-site: 403');
+  await csrfRefused({ 'x-csrf-token': csrfToken, origin: 'null' }, 'Origin null: 403');
   t.equal(
     (await st({ 'x-csrf-token': csrfToken, origin: `http://${DASH}` })).status,
     200,
@@ -320,6 +326,7 @@ t.test('POST /api/v1/session/token: cookie + CSRF → an access token bound to t
     headers: { host: DASH, 'x-csrf-token': csrfToken },
   });
   t.equal(anon.status, 401, 'no cookie: 401');
+  hasCode(t, anon, 'ERR_GK_UNAUTHENTICATED');
 
   const out = await request(g.url, '/t/acme/logout', {
     method: 'POST',
@@ -338,8 +345,10 @@ t.test('the store down: 503, never a 200 that revoked nothing', async (t) => {
   const access = await revoke({ token: tokens.access_token });
   t.equal(access.status, 503, 'an access token while Redis is down: 503');
   t.equal(access.json().error, 'temporarily_unavailable');
+  hasCode(t, access, 'ERR_GK_STORE_UNAVAILABLE');
   const refresh = await revoke({ token: spare.refresh_token, token_type_hint: 'refresh_token' });
   t.equal(refresh.status, 503, 'a refresh token while Redis is down: 503');
+  hasCode(t, refresh, 'ERR_GK_STORE_UNAVAILABLE');
 
   await redis.restart();
   const client = (g.gw.deps.store as RedisStore).client;
