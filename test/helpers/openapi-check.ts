@@ -78,14 +78,20 @@ export class OpenApiChecker {
     const op = this.paths[path]?.[method.toLowerCase()] as { responses: Record<string, Obj> } | undefined;
     if (!op) return { problems: [`${name} is not in the document`] };
     const doc = op.responses[String(res.status)] as
-      { headers?: Record<string, { required?: boolean }>; content?: Record<string, { schema: Obj }> } | undefined;
+      | { headers?: Record<string, { required?: boolean; schema?: Obj }>; content?: Record<string, { schema: Obj }> }
+      | undefined;
     if (!doc) return { problems: [`${name}: status ${res.status} is not documented (body ${res.body.slice(0, 200)})`] };
     this.seen.add(`${name} ${res.status}`);
     const problems: string[] = [];
     const documented = new Set(Object.keys(doc.headers ?? {}).map((h) => h.toLowerCase()));
     for (const [header, h] of Object.entries(doc.headers ?? {})) {
-      if (h.required && res.headers[header.toLowerCase()] === undefined)
-        problems.push(`${name} ${res.status}: required header ${header} missing`);
+      const value = res.headers[header.toLowerCase()];
+      if (value === undefined) {
+        if (h.required) problems.push(`${name} ${res.status}: required header ${header} missing`);
+      } else if (h.schema && typeof value === 'string') {
+        const v = this.validator(h.schema);
+        if (!v(value)) problems.push(`${name} ${res.status}: header ${header}: ${this.ajv.errorsText(v.errors)}`);
+      }
     }
     // The headers a client acts on must be documented where they are sent.
     for (const header of Object.keys(res.headers)) {
@@ -108,6 +114,9 @@ export class OpenApiChecker {
       } catch {
         return { problems: [...problems, `${name} ${res.status}: not JSON`] };
       }
+      const code = (body as { code?: unknown } | null)?.code;
+      if (code !== undefined && code !== res.headers['x-auth-error-code'])
+        problems.push(`${name} ${res.status}: body code ${String(code)} is not the X-Auth-Error-Code header`);
       const v = this.validator(media.schema);
       if (!v(body))
         problems.push(`${name} ${res.status}: ${this.ajv.errorsText(v.errors)} in ${res.body.slice(0, 300)}`);

@@ -1,6 +1,6 @@
 // Building blocks of the OpenAPI document: bodies, refusals every endpoint shares, and the
 // ways a caller authenticates.
-import { ref } from './schemas.js';
+import { ERROR_CODE_SCHEMA, ref } from './schemas.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -16,7 +16,9 @@ export function answer(description: string, schema?: Obj, headers?: Obj): Obj {
 }
 
 /** Every error answer names its stable code in a header too (the only place when there is no body). */
-export const ERROR_CODE = { 'X-Auth-Error-Code': header('The stable error code, `ERR_GK_…`.') };
+export const ERROR_CODE = {
+  'X-Auth-Error-Code': header('The stable error code (as `code` in a JSON body).', true, ERROR_CODE_SCHEMA),
+};
 
 /** A refusal: JSON `Error`, or an HTML page for a request that accepts text/html. */
 export function refusal(description: string, headers?: Obj): Obj {
