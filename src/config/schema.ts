@@ -1,10 +1,9 @@
 // The closed schema of the YAML config (SPEC §2): validates, normalises, fills DEFAULTS; every problem gets its path.
-// Written with the helpers of zod-helpers.ts.
+// Written with the helpers of zod-helpers.ts; the tenant settings' part is settings-patch.ts.
 import { isIPv4, isIPv6 } from 'node:net';
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { parsePasswordHash } from '../session/password.js';
-import { formatDuration } from '../util/duration.js';
 import { canonicalHost, isHostName } from '../util/host.js';
 import { DEFAULTS } from './defaults.js';
 import type {
@@ -13,9 +12,9 @@ import type {
   ListenAddress,
   RedisConfig,
   RouteRule,
-  TenantSettings,
   UserRecord,
 } from './types.js';
+import { applySettingsPatch, tenantSettingsPatchSchema } from './settings-patch.js';
 import {
   checked,
   duration,
@@ -27,10 +26,8 @@ import {
   ok,
   pick,
   typeName,
-  validate,
   type Add,
   type Check,
-  type ConfigIssue,
 } from './zod-helpers.js';
 
 function checkListen(v: unknown): Check<ListenAddress> {
@@ -140,79 +137,6 @@ const keys = z.strictObject({
   algorithm: z.enum(['RS256', 'ES256', 'EdDSA']).optional(),
 });
 const geoip = z.strictObject({ file: filePath.nullable().optional() });
-
-// ---- tenant settings: every key optional, so one schema serves the config file and the PATCH API.
-
-const cookieDomain = from((v) =>
-  v === null
-    ? ok(null)
-    : typeof v === 'string' && isHostName(v.replace(/^\./, ''))
-      ? ok(v.toLowerCase().replace(/^\./, '').replace(/\.$/, ''))
-      : fail('cookie domain must be a host name such as acme.test, or null'),
-);
-
-/** A deep-partial of the tenant settings (SPEC §2 shape, durations as strings or seconds → seconds). */
-export const tenantSettingsPatchSchema = z.strictObject({
-  sessionLifetime: duration(1).optional(),
-  accessTokenLifetime: duration(1).optional(),
-  refreshTokenLifetime: duration(1).optional(),
-  idleTimeout: duration(1).optional(),
-  rememberMe: z.strictObject({ enabled: z.boolean().optional(), duration: duration(1).optional() }).optional(),
-  maxConcurrentSessions: z.number().int().min(0).max(10_000).optional(),
-  concurrentSessionPolicy: z.enum(['evict-oldest', 'reject']).optional(),
-  ipBinding: z.enum(['off', 'exact', 'subnet']).optional(),
-  ipBindingAction: z.enum(['reject', 'revoke']).optional(),
-  cookie: z
-    .strictObject({ sameSite: z.enum(['strict', 'lax']).optional(), domain: cookieDomain.optional() })
-    .optional(),
-  loginThrottle: z
-    .strictObject({
-      maxFailures: z.number().int().min(1).max(1000).optional(),
-      window: duration(1).optional(),
-      lockout: duration(1).optional(),
-    })
-    .optional(),
-  refreshGrace: duration().optional(),
-});
-export type TenantSettingsPatch = z.output<typeof tenantSettingsPatchSchema>;
-
-/** The settings `patch` makes of `base` (nested objects merged key by key). */
-export function applySettingsPatch(base: TenantSettings, patch: TenantSettingsPatch): TenantSettings {
-  const { rememberMe, cookie, loginThrottle, ...flat } = patch;
-  const defined = <T extends object>(o: T | undefined) =>
-    Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
-  return {
-    ...base,
-    ...defined(flat),
-    rememberMe: { ...base.rememberMe, ...defined(rememberMe) },
-    cookie: { ...base.cookie, ...defined(cookie) },
-    loginThrottle: { ...base.loginThrottle, ...defined(loginThrottle) },
-  };
-}
-
-/** Settings in the YAML shape, durations as strings ("24h", "30m"): what GET auth-settings answers. */
-export function formatSettings(s: TenantSettings) {
-  const d = formatDuration;
-  return {
-    ...s,
-    sessionLifetime: d(s.sessionLifetime),
-    accessTokenLifetime: d(s.accessTokenLifetime),
-    refreshTokenLifetime: d(s.refreshTokenLifetime),
-    idleTimeout: d(s.idleTimeout),
-    rememberMe: { ...s.rememberMe, duration: d(s.rememberMe.duration) },
-    cookie: { ...s.cookie },
-    loginThrottle: { ...s.loginThrottle, window: d(s.loginThrottle.window), lockout: d(s.loginThrottle.lockout) },
-    refreshGrace: d(s.refreshGrace),
-  };
-}
-
-/** For the auth-settings PATCH API: `{ok, value}` or `{ok: false, errors: [{path, message}]}`. */
-export function validateSettingsPatch(
-  input: unknown,
-): { ok: true; value: TenantSettingsPatch } | { ok: false; errors: ConfigIssue[] } {
-  const r = validate(tenantSettingsPatchSchema, input);
-  return r.ok ? r : { ok: false, errors: r.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
-}
 
 // ---- users, clients, apps, routes
 

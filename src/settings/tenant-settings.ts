@@ -3,7 +3,7 @@
 // (the bus announces a change; each instance re-reads the store). Saved settings stay in
 // force at every instant (SPEC §2): a reloaded registry gets them before it is swapped in,
 // and every change of the effective settings runs one after another (see `inOrder`).
-import { applySettingsPatch, type TenantSettingsPatch } from '../config/schema.js';
+import { applySettingsPatch, mergePatches, type TenantSettingsPatch } from '../config/settings-patch.js';
 import type { TenantSettings } from '../config/types.js';
 import type { Deps } from '../deps.js';
 import type { Registry, TenantRuntime } from '../registry.js';
@@ -11,20 +11,6 @@ import { cookieSpec } from '../session/cookie.js';
 import { deepFreeze } from '../util/deep-freeze.js';
 
 type Patch = Record<string, unknown>;
-
-/** Deep-enough merge for the settings shape (nested objects are one level deep). */
-export function mergePatches(a: Patch, b: Patch): Patch {
-  const out: Patch = { ...a };
-  for (const [k, v] of Object.entries(b)) {
-    if (v === undefined) continue;
-    const prev = out[k];
-    out[k] =
-      v !== null && typeof v === 'object' && prev !== null && typeof prev === 'object'
-        ? { ...(prev as Patch), ...(v as Patch) }
-        : v;
-  }
-  return out;
-}
 
 function install(tenant: TenantRuntime, publicUrl: string, settings: TenantSettings): TenantSettings {
   tenant.settings = deepFreeze(settings);

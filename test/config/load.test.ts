@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { DEFAULTS } from '../../src/config/defaults.js';
 import { ConfigError, loadConfigFile, loadConfigText, loadUsersFile, reloadFiles } from '../../src/config/load.js';
-import { applySettingsPatch, formatSettings, validateSettingsPatch } from '../../src/config/schema.js';
+import { applySettingsPatch, formatSettings, validateSettingsPatch } from '../../src/config/settings-patch.js';
 import { hashPassword, verifyPassword } from '../../src/session/password.js';
 
 const HASH = await hashPassword('pw', { ln: 10 });

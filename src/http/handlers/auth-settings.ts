@@ -1,7 +1,7 @@
 // GET/PATCH /t/{slug}/api/v1/configuration/auth-settings: the tenant's effective settings in
 // the YAML shape; PATCH validates (422 with every error), persists, applies everywhere.
 import type { GatewayContext } from '../context.js';
-import { formatSettings, validateSettingsPatch, type TenantSettingsPatch } from '../../config/schema.js';
+import { formatSettings, validateSettingsPatch, type TenantSettingsPatch } from '../../config/settings-patch.js';
 import { updateTenantSettings } from '../../settings/tenant-settings.js';
 import { readJson } from '../body.js';
 import { requireAdmin, type Caller } from '../caller.js';

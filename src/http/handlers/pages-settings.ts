@@ -2,7 +2,7 @@
 // fields into the PATCH shape, validates it exactly as the API does (validateSettingsPatch),
 // and either re-renders with inline errors (422) or saves, audits and redirects (PRG).
 import type { GatewayContext } from '../context.js';
-import { formatSettings, validateSettingsPatch } from '../../config/schema.js';
+import { formatSettings, validateSettingsPatch } from '../../config/settings-patch.js';
 import { authSettingsPage, SETTINGS_NOTICES } from '../../ui/auth-settings-page.js';
 import { noticeFrom } from '../../ui/format.js';
 import { SETTINGS_FIELDS, valueAt } from '../../ui/settings-fields.js';
