@@ -8,6 +8,7 @@ import { HashPool } from '../../src/session/hash-pool.js';
 import { request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { startTestGateway, PASSWORDS, SECRETS } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 
 const DASH = 'dashboard.acme.test';
 const pool = new HashPool({ slots: 1, queue: 1, maxWaitMs: 60_000 });
@@ -39,6 +40,7 @@ t.test('a saturated pool answers 503 with Retry-After, without counting an attem
 
   const busy = await attempt('alice', PASSWORDS.alice, '192.0.2.50');
   t.equal(busy.status, 503, 'the right password: 503 (no slot)');
+  hasCode(t, busy, 'ERR_GK_BUSY', 'login');
   t.equal(busy.headers['retry-after'], '1');
   t.match(busy.body, /name="csrf_token"/, 'with the form');
   t.match(busy.body, /busy/i, 'saying the service is busy');
@@ -54,6 +56,7 @@ t.test('a saturated pool answers 503 with Retry-After, without counting an attem
   t.equal(token.status, 503, 'client authentication: 503');
   t.equal(token.headers['retry-after'], '1');
   t.match(token.json(), { error: 'temporarily_unavailable' });
+  hasCode(t, token, 'ERR_GK_BUSY', 'client authentication');
   t.equal((await oauth('introspect', { token: 'x' })).status, 503, 'on introspect too');
   t.same(pool.load, { running: 1, waiting: 1 }, 'nothing more queued: the refusals cost no hash');
 
@@ -97,6 +100,7 @@ t.test(
       form: { grant_type: 'client_credentials' },
     });
     t.equal(wrong.status, 503, 'a different secret is never taken from the cache: it needs a slot');
+    hasCode(t, wrong, 'ERR_GK_BUSY');
     g.clock.advance(5 * 60_000 + 1);
     t.equal(
       (await oauth('token', { grant_type: 'client_credentials' })).status,

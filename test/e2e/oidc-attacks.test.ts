@@ -7,6 +7,7 @@
 import { generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import t, { type Test } from 'tap';
 import { CookieJar, request, type Response } from '../helpers/http.js';
+import { hasCode } from '../helpers/error-code.js';
 import { callbackAt, oidcSignIn, startOidc } from '../helpers/oidc.js';
 import { signInAtOp, type TokenResponse } from '../helpers/op.js';
 
@@ -18,8 +19,9 @@ async function sessions(user = 'corp:carol'): Promise<number> {
   return (await s.g.gw.deps.store.listUserSessions('acme', user, s.g.clock.now())).length;
 }
 
-function refusedPage(t: Test, res: Response, status = 400): void {
+function refusedPage(t: Test, res: Response, code: string, status = 400): void {
   t.equal(res.status, status, `answered ${status}`);
+  hasCode(t, res, code);
   t.match(res.headers['content-type'], /text\/html/);
   t.notOk(
     res.setCookies.some((c) => /^gk_acme=[^;]/.test(c)),
@@ -109,7 +111,7 @@ for (const [name, reason, rewrite] of tampered) {
   t.test(`an ID token with ${name}: 400, no session`, async (t) => {
     const before = await sessions();
     const res = await withIdToken(rewrite);
-    refusedPage(t, res);
+    refusedPage(t, res, 'ERR_GK_IDP_BAD_RESPONSE');
     t.match(res.body, /Sign-in failed/);
     t.equal(await sessions(), before, 'no session in the store');
     t.match(lastRefusal(), reason, `refused by the ID token check (${String(reason)})`);
@@ -126,14 +128,14 @@ t.test(
     t.equal(first.status, 302, 'the first use signs in');
     t.equal(await sessions(), before + 1);
     const again = await callbackAt(s.g, callback, jar);
-    refusedPage(t, again);
+    refusedPage(t, again, 'ERR_GK_IDP_FLOW_EXPIRED');
     t.match(again.body, /Sign-in expired/);
     const withOldFlow = await callbackAt(
       s.g,
       callback,
       new CookieJar().take({ setCookies: [flowCookie.replace(/; /g, '\n')] } as Response),
     );
-    refusedPage(t, withOldFlow);
+    refusedPage(t, withOldFlow, 'ERR_GK_IDP_FLOW_EXPIRED');
     t.equal(await sessions(), before + 1, 'still one');
   },
 );
@@ -143,9 +145,9 @@ t.test('a forged state: refused; the flow is used up', async (t) => {
   const before = await sessions();
   const forged = new URL(callback);
   forged.searchParams.set('state', 'A'.repeat(43));
-  refusedPage(t, await callbackAt(s.g, forged, jar));
+  refusedPage(t, await callbackAt(s.g, forged, jar), 'ERR_GK_IDP_BAD_RESPONSE');
   t.equal(await sessions(), before);
-  refusedPage(t, await callbackAt(s.g, callback, jar), 400);
+  refusedPage(t, await callbackAt(s.g, callback, jar), 'ERR_GK_IDP_FLOW_EXPIRED');
   t.equal(await sessions(), before, 'the genuine callback after it finds no flow either');
 });
 
@@ -154,7 +156,7 @@ t.test("an attacker's code and state in the victim's browser (login CSRF / code 
   const victim = await atCallback('carol');
   const before = await sessions('corp:dave');
   const res = await callbackAt(s.g, attacker.callback, victim.jar);
-  refusedPage(t, res);
+  refusedPage(t, res, 'ERR_GK_IDP_BAD_RESPONSE');
   t.equal(await sessions('corp:dave'), before, 'the victim is not signed in as the attacker');
 });
 
@@ -162,12 +164,12 @@ t.test('a callback without the flow cookie: refused, and the genuine one still w
   const { jar, callback } = await atCallback();
   const before = await sessions();
   const bare = await callbackAt(s.g, callback, new CookieJar());
-  refusedPage(t, bare);
+  refusedPage(t, bare, 'ERR_GK_IDP_FLOW_EXPIRED');
   t.match(bare.body, /not started in this browser/);
   const garbage = await request(s.g.url, callback.pathname + callback.search, {
     headers: { host: s.appHost, accept: 'text/html', cookie: 'gk_acme_oidc=%00%ff' },
   });
-  refusedPage(t, garbage);
+  refusedPage(t, garbage, 'ERR_GK_IDP_FLOW_EXPIRED');
   t.equal(await sessions(), before);
   const ok = await callbackAt(s.g, callback, jar);
   t.equal(ok.status, 302, 'the code was never redeemed');
@@ -179,7 +181,7 @@ t.test("an IdP error with someone else's state, or markup in it: 400, escaped", 
   const res = await request(s.g.url, `/t/acme/oidc/corp/callback?${q}`, {
     headers: { host: s.appHost, accept: 'text/html', cookie: jar.header() },
   });
-  refusedPage(t, res);
+  refusedPage(t, res, 'ERR_GK_IDP_BAD_RESPONSE');
   t.notMatch(res.body, /<script>alert/);
   const flow = await atCallback();
   const q2 = new URLSearchParams({
@@ -189,7 +191,7 @@ t.test("an IdP error with someone else's state, or markup in it: 400, escaped", 
   const res2 = await request(s.g.url, `/t/acme/oidc/corp/callback?${q2}`, {
     headers: { host: s.appHost, accept: 'text/html', cookie: flow.jar.header() },
   });
-  refusedPage(t, res2);
+  refusedPage(t, res2, 'ERR_GK_IDP_REFUSED');
   t.match(res2.body, /did not sign you in \(&lt;img/);
   t.notMatch(res2.body, /<img src=x/);
 });
@@ -200,10 +202,12 @@ t.test('unknown providers and the callback of another tenant: 404, no crash', as
     headers: { host: s.appHost, accept: 'text/html', cookie: jar.header() },
   });
   t.equal(res.status, 404);
+  hasCode(t, res, 'ERR_GK_NOT_FOUND');
   const globex = await request(s.g.url, `/t/globex/oidc/corp/callback${callback.search}`, {
     headers: { host: s.appHost, accept: 'text/html', cookie: jar.header() },
   });
   t.equal(globex.status, 404);
+  hasCode(t, globex, 'ERR_GK_NOT_FOUND');
   t.equal(
     (await request(s.g.url, '/t/acme/login/nope', { headers: { host: s.appHost, accept: 'text/html' } })).status,
     404,
@@ -217,7 +221,7 @@ t.test('userinfo answering for another subject: 400, no session', async (t) => {
   s.op.tamperUserinfo = (body) => ({ ...body, sub: 'dave' });
   t.teardown(() => void (s.op.tamperUserinfo = null));
   const res = (await oidcSignIn(s, 'carol')).res;
-  refusedPage(t, res);
+  refusedPage(t, res, 'ERR_GK_IDP_BAD_RESPONSE');
   t.match(lastRefusal(), /JSON_ATTRIBUTE_COMPARISON_FAILED/, 'refused for the sub mismatch');
   t.equal(await sessions(), before);
   t.equal(await sessions('corp:dave'), daves, 'nor as the other subject');

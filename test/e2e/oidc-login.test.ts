@@ -7,6 +7,7 @@ import t from 'tap';
 import { startTestGateway, PASSWORDS, SECRETS } from '../helpers/gateway.js';
 import { CookieJar, request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
+import { hasCode } from '../helpers/error-code.js';
 import { callbackAt, corpProviderYaml, DASH, oidcSignIn, startOidc, type OidcSetup } from '../helpers/oidc.js';
 import { OP_ACCOUNTS, OP_CLIENT, signInAtOp, startOp } from '../helpers/op.js';
 import { freePort } from '../helpers/net.js';
@@ -205,6 +206,7 @@ t.test('the user cancels at the OP: error=access_denied is a clear 400 page, no 
   t.equal(r.res.status, 400);
   t.match(r.res.headers['content-type'], /text\/html/);
   t.match(r.res.body, /Sign-in refused/);
+  hasCode(t, r.res, 'ERR_GK_IDP_REFUSED');
   t.match(r.res.body, /Corp SSO did not sign you in \(access_denied\)/);
   t.notOk(r.jar.get('gk_acme'), 'no session cookie');
   t.notOk(r.jar.get('gk_acme_oidc'), 'the flow cookie is cleared');
@@ -217,6 +219,7 @@ t.test('allowedRoles: dave (no group) gets 403 and no session; carol (admin by r
   const dave = await oidcSignIn(only, 'dave');
   t.equal(dave.res.status, 403);
   t.match(dave.res.body, /Access denied/);
+  hasCode(t, dave.res, 'ERR_GK_IDP_NOT_ALLOWED');
   t.notOk(dave.jar.get('gk_acme'), 'no session cookie');
   t.equal(await sessionsOf(only, 'corp:dave'), 0, 'no session in the store');
   const carol = await oidcSignIn(only, 'carol');
@@ -295,6 +298,7 @@ t.test(
     const refused = await callbackAt(up.g, back2.callback, r.jar);
     t.equal(refused.status, 400);
     t.match(refused.body, /did not ask for your password again/);
+    hasCode(t, refused, 'ERR_GK_IDP_BAD_RESPONSE');
     t.equal((await app(up, '/admin/panel', r.jar)).status, 401, 'still not fresh: no re-authentication happened');
   },
 );
@@ -321,6 +325,7 @@ t.test(
     t.equal(down.status, 503);
     t.equal(down.headers['retry-after'], '30');
     t.match(down.body, /Corp SSO cannot be reached right now/);
+    hasCode(t, down, 'ERR_GK_IDP_UNAVAILABLE');
     const page = await request(g.url, '/t/acme/login', { headers: { host: appHost, accept: 'text/html' } });
     t.equal(page.status, 200, 'the login page still renders');
     t.match(page.body, /Sign in with Corp SSO/);
@@ -341,6 +346,7 @@ t.test(
     });
     t.equal(bcl.status, 503, 'a logout token cannot be checked without the IdP keys: 503, not a crash');
     t.equal(bcl.headers['retry-after'], '30');
+    hasCode(t, bcl, 'ERR_GK_IDP_UNAVAILABLE', 'back-channel logout');
 
     await op.restart();
     t.equal((await button()).status, 503, 'back up, but within 10 s of the failure: not asked again');
@@ -356,6 +362,7 @@ t.test(
     const res = await callbackAt(g, callback, jar);
     t.equal(res.status, 503);
     t.match(res.body, /cannot be reached/);
+    hasCode(t, res, 'ERR_GK_IDP_UNAVAILABLE', 'callback');
     t.notOk(jar.get('gk_acme'));
     t.equal((await g.gw.deps.store.listUserSessions('acme', 'corp:carol', g.clock.now())).length, 0);
     t.equal(g.gw.deps.idps.get('acme', 'corp')?.ready, true, 'discovery stays cached');

@@ -6,6 +6,7 @@ import { CookieJar, request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { startRedis } from '../helpers/redis.js';
 import { startTestGateway, PASSWORDS, SECRETS, type TestGateway } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 
 const DASH = 'dashboard.acme.test';
 const LIMIT_YAML = 'maxConcurrentSessions: 2\nconcurrentSessionPolicy: evict-oldest';
@@ -169,6 +170,7 @@ for (const [storeName, g] of [
       const failedBefore = audits(g, 'login_failed').length;
       const third = await attempt(g);
       t.equal(third.res.status, 409);
+      hasCode(t, third.res, 'ERR_GK_SESSION_LIMIT');
       t.match(third.res.headers['content-type'], /text\/html/);
       t.match(third.res.body, /name="csrf_token"/, 'the login form again');
       t.match(third.res.body, /name="password"/);
