@@ -78,7 +78,7 @@ export async function runEndpointPipeline(
   };
 }
 
-async function authenticated(ctx: GatewayContext, opts: CallerOptions): Promise<EndpointAuth> {
+async function authenticated(ctx: GatewayContext<CallerDeps>, opts: CallerOptions): Promise<EndpointAuth> {
   return runEndpointPipeline(
     ctx.req,
     ctx.tenant,
@@ -90,7 +90,10 @@ async function authenticated(ctx: GatewayContext, opts: CallerOptions): Promise<
 }
 
 /** The caller, or null when there is no valid credential. CSRF refusals throw 403. */
-export async function identifyCaller(ctx: GatewayContext, opts: CallerOptions = {}): Promise<Caller | null> {
+export async function identifyCaller(
+  ctx: GatewayContext<CallerDeps>,
+  opts: CallerOptions = {},
+): Promise<Caller | null> {
   const auth = await authenticated(ctx, opts);
   return auth.ok ? auth.caller : null;
 }
@@ -106,7 +109,7 @@ export function isAdmin(c: Pick<Caller, 'user' | 'token'>): boolean {
 }
 
 /** 401 without a valid credential, 403 without the admin role or `sessions:admin` scope. */
-export async function requireAdmin(ctx: GatewayContext, opts: CallerOptions = {}): Promise<Caller> {
+export async function requireAdmin(ctx: GatewayContext<CallerDeps>, opts: CallerOptions = {}): Promise<Caller> {
   const auth = await authenticated(ctx, opts);
   if (!auth.ok) throw new GatewayError('ERR_GK_UNAUTHENTICATED', auth.reason);
   if (!isAdmin(auth.caller)) throw new GatewayError('ERR_GK_FORBIDDEN', 'not an admin');
@@ -115,7 +118,7 @@ export async function requireAdmin(ctx: GatewayContext, opts: CallerOptions = {}
 
 /** A signed-in user (cookie, or a token bound to a user session). */
 export async function requireUser(
-  ctx: GatewayContext,
+  ctx: GatewayContext<CallerDeps>,
   opts: CallerOptions = {},
 ): Promise<Caller & { user: UserRecord; session: SessionRecord }> {
   const auth = await authenticated(ctx, opts);

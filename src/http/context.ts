@@ -3,10 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
 
-export interface GatewayContext {
+/**
+ * `D` is the slice of the gateway's dependencies the handler reads (a `Pick<Deps, …>` or a
+ * type of its own, as pipeline steps do); the route table hands every handler all of Deps.
+ */
+export interface GatewayContext<D = Deps> {
   req: IncomingMessage;
   res: ServerResponse;
-  deps: Deps;
+  deps: D;
   tenant: TenantRuntime;
   /** The request URL (path relative to the gateway's own origin); parsed on first read. */
   readonly url: URL;
@@ -16,4 +20,4 @@ export interface GatewayContext {
   publicUrl: string;
 }
 
-export type Handler = (ctx: GatewayContext) => Promise<void>;
+export type Handler<D = Deps> = (ctx: GatewayContext<D>) => Promise<void>;

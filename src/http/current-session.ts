@@ -8,7 +8,10 @@ import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
 import type { SessionRecord } from '../store/types.js';
 import { clientIp } from '../util/client-ip.js';
-import { runEndpointPipeline } from './caller.js';
+import { runEndpointPipeline, type CallerDeps } from './caller.js';
+
+/** The endpoint pipeline's deps, and the trusted proxies (for the client address). */
+export type CurrentSessionDeps = CallerDeps & Pick<Deps, 'trust'>;
 
 export interface CurrentSession {
   session: SessionRecord;
@@ -20,7 +23,7 @@ export interface CurrentSession {
 export async function currentSession(
   req: IncomingMessage,
   tenant: TenantRuntime,
-  deps: Deps,
+  deps: CurrentSessionDeps,
 ): Promise<CurrentSession | null> {
   const auth = await runEndpointPipeline(req, tenant, deps, clientIp(req, deps.trust), 'session-cookie');
   if (!auth.ok) return null;

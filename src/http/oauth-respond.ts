@@ -2,7 +2,7 @@
 // when the client tried HTTP Basic.
 import type { ServerResponse } from 'node:http';
 import type { ClientConfig } from '../config/types.js';
-import { authenticateClient } from '../tokens/clients.js';
+import { authenticateClient, type ClientAuthDeps } from '../tokens/clients.js';
 import { OAuthError } from '../tokens/oauth-error.js';
 import { readForm } from './body.js';
 import type { GatewayContext } from './context.js';
@@ -27,7 +27,7 @@ export function sendOAuthJson(res: ServerResponse, body: unknown): void {
  * a 401 when Basic was tried).
  */
 export async function withAuthenticatedClient(
-  ctx: GatewayContext,
+  ctx: GatewayContext<ClientAuthDeps>,
   handle: (client: ClientConfig, form: URLSearchParams) => Promise<void>,
 ): Promise<void> {
   const { req, res, tenant } = ctx;

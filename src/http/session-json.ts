@@ -59,7 +59,7 @@ export function sessionJson(
 }
 
 /** The Session JSON with its location from the GeoIP database, when one is configured. */
-export function sessionJsonFor(deps: Deps, s: SessionRecord, currentId?: string | null): SessionJson {
+export function sessionJsonFor(deps: Pick<Deps, 'geo'>, s: SessionRecord, currentId?: string | null): SessionJson {
   return sessionJson(s, {
     location: deps.geo ? deps.geo.locate(s.ipAddress) : null,
     ...(currentId ? { current: s.id === currentId } : {}),

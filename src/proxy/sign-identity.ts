@@ -7,7 +7,7 @@ import type { AppRuntime } from '../registry.js';
 
 /** `identity` is the decision's own (fresh per request): X-Auth-Jwt is set on it. */
 export function signIdentity(
-  deps: Deps,
+  deps: Pick<Deps, 'clock' | 'assertions'>,
   identity: Identity | null,
   app: AppRuntime,
 ): Identity | null | Promise<Identity | null> {

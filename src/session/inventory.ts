@@ -3,18 +3,24 @@
 // every revocation reaches every instance.
 import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
-import type { SessionRecord } from '../store/types.js';
-import { endSession, endSessions, type EndReason } from './end-session.js';
+import type { SessionRecord, SessionStore } from '../store/types.js';
+import { endSession, endSessions, type EndDeps, type EndReason } from './end-session.js';
+
+/** The clock, the store's session reads and deletes, and what ending a session announces. */
+export type InventoryDeps = EndDeps &
+  Pick<Deps, 'clock'> & {
+    store: Pick<SessionStore, 'listUserSessions' | 'getSession' | 'deleteSession' | 'deleteUserSessions'>;
+  };
 import { isSessionId, tagOfSessionId, userTag } from './ids.js';
 import { isAlive } from './model.js';
 
-export function listSessions(deps: Deps, tenant: TenantRuntime, userId: string): Promise<SessionRecord[]> {
+export function listSessions(deps: InventoryDeps, tenant: TenantRuntime, userId: string): Promise<SessionRecord[]> {
   return deps.store.listUserSessions(tenant.slug, userId, deps.clock.now());
 }
 
 /** false when the id is unknown, dead, or not this user's (the caller answers 404). */
 export async function revokeUserSession(
-  deps: Deps,
+  deps: InventoryDeps,
   tenant: TenantRuntime,
   userId: string,
   sessionId: string,
@@ -31,7 +37,7 @@ export async function revokeUserSession(
 
 /** Revoke-all (or all but `exceptId`): `{ revoked: N }` counts the sessions that were alive. */
 export function revokeAllUserSessions(
-  deps: Deps,
+  deps: InventoryDeps,
   tenant: TenantRuntime,
   userId: string,
   reason: EndReason,

@@ -4,16 +4,21 @@ import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
 import { hashSecret } from '../session/ids.js';
 import { isAlive } from '../session/model.js';
-import type { SessionRecord } from '../store/types.js';
+import type { SessionRecord, SessionStore } from '../store/types.js';
 import { verifyAccessToken, type AccessTokenClaims } from './access-token.js';
 import { parseRefreshToken } from './refresh-token.js';
+
+/** The clock, the signing keys, the revocation LRU and the store's session, chain and deny-list reads. */
+export type LookupDeps = Pick<Deps, 'clock' | 'keys' | 'revocations'> & {
+  store: Pick<SessionStore, 'getSession' | 'getRefreshChain' | 'isTokenDenied'>;
+};
 
 export type FoundToken =
   | { kind: 'refresh_token'; clientId: string; session: SessionRecord; expiresAt: number }
   | { kind: 'access_token'; claims: AccessTokenClaims }
   | null;
 
-export async function findToken(deps: Deps, tenant: TenantRuntime, token: string): Promise<FoundToken> {
+export async function findToken(deps: LookupDeps, tenant: TenantRuntime, token: string): Promise<FoundToken> {
   const now = deps.clock.now();
   const refresh = parseRefreshToken(token);
   if (refresh) {
@@ -34,7 +39,7 @@ export async function findToken(deps: Deps, tenant: TenantRuntime, token: string
 
 /** An access token is active while its jti is not denied and its session (if any) lives. */
 export async function accessTokenActive(
-  deps: Deps,
+  deps: LookupDeps,
   tenant: TenantRuntime,
   claims: AccessTokenClaims,
 ): Promise<boolean> {

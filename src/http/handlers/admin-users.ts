@@ -1,20 +1,24 @@
 // Admin API (SPEC §5): users with their active-session counts; a user's sessions; revoke one;
 // revoke all. A tenant only ever sees its own users and sessions.
+import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
 import { findUser, listUsers, type DirectoryUser } from '../../directory/users.js';
 import { GatewayError } from '../../errors.js';
-import { listSessions, revokeAllUserSessions, revokeUserSession } from '../../session/inventory.js';
-import { requireAdmin } from '../caller.js';
+import { listSessions, revokeAllUserSessions, revokeUserSession, type InventoryDeps } from '../../session/inventory.js';
+import { requireAdmin, type CallerDeps } from '../caller.js';
 import { sendJson, sendNoContent } from '../respond.js';
 import { sessionJsonFor } from '../session-json.js';
 
-async function userOr404(ctx: GatewayContext): Promise<DirectoryUser> {
+/** The caller check, the session inventory, the GeoIP reader and the IdP users seen. */
+type AdminDeps = CallerDeps & InventoryDeps & Pick<Deps, 'geo' | 'federation'>;
+
+async function userOr404(ctx: GatewayContext<AdminDeps>): Promise<DirectoryUser> {
   const user = await findUser(ctx.tenant, ctx.deps.federation, ctx.params.userId ?? '');
   if (!user) throw new GatewayError('ERR_GK_NOT_FOUND', 'unknown user');
   return user;
 }
 
-export async function getUsers(ctx: GatewayContext): Promise<void> {
+export async function getUsers(ctx: GatewayContext<AdminDeps>): Promise<void> {
   await requireAdmin(ctx);
   const q = (ctx.url.searchParams.get('q') ?? '').toLowerCase();
   const all = (await listUsers(ctx.tenant, ctx.deps.federation)).filter(
@@ -35,14 +39,14 @@ export async function getUsers(ctx: GatewayContext): Promise<void> {
   sendJson(ctx.res, 200, { users });
 }
 
-export async function getUserSessions(ctx: GatewayContext): Promise<void> {
+export async function getUserSessions(ctx: GatewayContext<AdminDeps>): Promise<void> {
   const caller = await requireAdmin(ctx);
   const user = await userOr404(ctx);
   const sessions = await listSessions(ctx.deps, ctx.tenant, user.id);
   sendJson(ctx.res, 200, { sessions: sessions.map((s) => sessionJsonFor(ctx.deps, s, caller.session?.id)) });
 }
 
-export async function deleteUserSession(ctx: GatewayContext): Promise<void> {
+export async function deleteUserSession(ctx: GatewayContext<AdminDeps>): Promise<void> {
   await requireAdmin(ctx);
   const user = await userOr404(ctx);
   const ok = await revokeUserSession(
@@ -57,7 +61,7 @@ export async function deleteUserSession(ctx: GatewayContext): Promise<void> {
   sendNoContent(ctx.res);
 }
 
-export async function postRevokeAll(ctx: GatewayContext): Promise<void> {
+export async function postRevokeAll(ctx: GatewayContext<AdminDeps>): Promise<void> {
   await requireAdmin(ctx);
   const user = await userOr404(ctx);
   const revoked = await revokeAllUserSessions(ctx.deps, ctx.tenant, user.id, 'admin_revoked_all', ctx.clientIp);

@@ -10,6 +10,9 @@ import { setIdentityHeaders } from '../../proxy/identity-headers.js';
 import { signIdentity } from '../../proxy/sign-identity.js';
 import { hostnameOf } from '../../util/host.js';
 import { peerIsTrusted } from '../../util/client-ip.js';
+import type { Deps } from '../../deps.js';
+import type { ProxyDeps } from '../../pipeline/index.js';
+import type { RunDeps } from '../../pipeline/run.js';
 import type { GatewayContext, Handler } from '../context.js';
 import { challenge, loginUrl } from '../deny.js';
 import { tagError } from '../error-code.js';
@@ -86,7 +89,10 @@ export function readOriginal(req: IncomingMessage): ParsedOriginal {
   return { ok: true, original: { method, uri, host, proto } };
 }
 
-function refuse(ctx: GatewayContext, code: ErrorCode, reason: string): void {
+/** The proxy's step table and its runner, the trusted proxies and the identity signer. */
+type ForwardAuthDeps = ProxyDeps & RunDeps & Pick<Deps, 'trust' | 'assertions'>;
+
+function refuse(ctx: GatewayContext<ForwardAuthDeps>, code: ErrorCode, reason: string): void {
   ctx.deps.log.info({ reqId: ctx.req.headers['x-request-id'], code, reason, ip: ctx.clientIp }, 'forward-auth refused');
   sendError(ctx.req, ctx.res, new GatewayError(code, reason), { slug: ctx.tenant.slug });
 }
@@ -95,7 +101,7 @@ function refuse(ctx: GatewayContext, code: ErrorCode, reason: string): void {
  * 401 carries the absolute login URL (nginx's `error_page 401` sends the browser there, on
  * the app's own host); `?mode=redirect` (Traefik) turns it into 302/303 for browsers.
  */
-function answerDenied(ctx: GatewayContext, d: Deny, o: OriginalRequest, redirectMode: boolean): void {
+function answerDenied(ctx: GatewayContext<ForwardAuthDeps>, d: Deny, o: OriginalRequest, redirectMode: boolean): void {
   const { req, res, tenant } = ctx;
   const slug = tenant.slug;
   // As the proxy does: every refusal but "no credential" is logged with its reason.
@@ -122,7 +128,7 @@ function answerDenied(ctx: GatewayContext, d: Deny, o: OriginalRequest, redirect
   });
 }
 
-export const forwardAuth: Handler = async (ctx) => {
+export const forwardAuth: Handler<ForwardAuthDeps> = async (ctx) => {
   // Forwarded headers from anyone else would let a client ask about any URL it likes.
   if (!peerIsTrusted(ctx.req, ctx.deps.trust)) return refuse(ctx, 'ERR_GK_BAD_FORWARDED', 'untrusted_peer');
   const mode = ctx.req.url?.includes('?') ? ctx.url.searchParams.get('mode') : null;
@@ -137,7 +143,7 @@ export const forwardAuth: Handler = async (ctx) => {
  * and query, the original Host. Envoy hands a denial straight to the client, so browsers
  * get the redirect to login (as Traefik's mode=redirect).
  */
-export async function envoyForwardAuth(ctx: GatewayContext, rawRest: string): Promise<void> {
+export async function envoyForwardAuth(ctx: GatewayContext<ForwardAuthDeps>, rawRest: string): Promise<void> {
   const { req } = ctx;
   if (!peerIsTrusted(req, ctx.deps.trust)) return refuse(ctx, 'ERR_GK_BAD_FORWARDED', 'untrusted_peer');
   const host = req.headers.host;
@@ -154,7 +160,7 @@ export async function envoyForwardAuth(ctx: GatewayContext, rawRest: string): Pr
   return decide(ctx, { method, uri: rawRest, host, proto }, true);
 }
 
-async function decide(ctx: GatewayContext, o: OriginalRequest, redirectMode: boolean): Promise<void> {
+async function decide(ctx: GatewayContext<ForwardAuthDeps>, o: OriginalRequest, redirectMode: boolean): Promise<void> {
   const started = process.hrtime.bigint();
   const { req, res, deps, tenant } = ctx;
   const { decision, scope } = await runPipeline(

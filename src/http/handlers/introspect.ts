@@ -4,7 +4,8 @@
 // {"active": false}, so a foreign token cannot be told from a dead one (RFC 7662 §2.2).
 import type { ClientConfig } from '../../config/types.js';
 import type { GatewayContext } from '../context.js';
-import { accessTokenActive, findToken } from '../../tokens/lookup.js';
+import type { ClientAuthDeps } from '../../tokens/clients.js';
+import { accessTokenActive, findToken, type LookupDeps } from '../../tokens/lookup.js';
 import { OAuthError } from '../../tokens/oauth-error.js';
 import { sendOAuthJson, withAuthenticatedClient } from '../oauth-respond.js';
 
@@ -14,7 +15,7 @@ export const INTROSPECT_SCOPE = 'tokens:introspect';
 const mayLearnAbout = (client: ClientConfig, issuedTo: string): boolean =>
   issuedTo === client.id || client.scopes.includes(INTROSPECT_SCOPE);
 
-export async function postIntrospect(ctx: GatewayContext): Promise<void> {
+export async function postIntrospect(ctx: GatewayContext<ClientAuthDeps & LookupDeps>): Promise<void> {
   const { res, tenant, deps } = ctx;
   return withAuthenticatedClient(ctx, async (client, form) => {
     if (client.public) throw new OAuthError('invalid_client', 'introspection needs a confidential client');

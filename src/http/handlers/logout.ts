@@ -1,18 +1,22 @@
 // /t/{slug}/logout: GET shows a confirmation form (GET never logs out); POST, with the
 // session's CSRF token and a same-site origin (the endpoint pipeline's CSRF guard), revokes
 // the session and clears the cookie.
+import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
 import { clearSessionCookie } from '../../session/cookie.js';
-import { endSession } from '../../session/end-session.js';
+import { endSession, type EndDeps } from '../../session/end-session.js';
 import { IdpUnavailableError } from '../../idp/provider.js';
 import type { SessionRecord } from '../../store/types.js';
 import { logoutPage } from '../../ui/login-page.js';
 import { field, readForm } from '../body.js';
 import { identifyCaller } from '../caller.js';
-import { currentSession } from '../current-session.js';
+import { currentSession, type CurrentSessionDeps } from '../current-session.js';
+
+/** Who is signed in, ending the session, and the identity providers (RP-initiated logout). */
+type LogoutDeps = CurrentSessionDeps & EndDeps & Pick<Deps, 'idps'>;
 import { redirect, sendHtml } from '../respond.js';
 
-export async function getLogout(ctx: GatewayContext): Promise<void> {
+export async function getLogout(ctx: GatewayContext<LogoutDeps>): Promise<void> {
   const current = await currentSession(ctx.req, ctx.tenant, ctx.deps);
   if (!current) return redirect(ctx.res, 302, `/t/${ctx.tenant.slug}/login`);
   sendHtml(
@@ -22,7 +26,7 @@ export async function getLogout(ctx: GatewayContext): Promise<void> {
   );
 }
 
-export async function postLogout(ctx: GatewayContext): Promise<void> {
+export async function postLogout(ctx: GatewayContext<LogoutDeps>): Promise<void> {
   const { req, res, tenant, deps } = ctx;
   // The token comes in the Sign out form, or in X-CSRF-Token from scripts.
   const formToken = async (): Promise<string> =>
@@ -43,7 +47,7 @@ export async function postLogout(ctx: GatewayContext): Promise<void> {
  * the browser goes on to the provider's end_session_endpoint, which sends it back to the
  * login page. A provider that is unreachable now only skips that step.
  */
-async function endSessionAtIdp(ctx: GatewayContext, idp: SessionRecord['idp']): Promise<string | null> {
+async function endSessionAtIdp(ctx: GatewayContext<LogoutDeps>, idp: SessionRecord['idp']): Promise<string | null> {
   if (!idp) return null;
   const provider = ctx.deps.idps.get(ctx.tenant.slug, idp.provider);
   if (!provider?.cfg.endSessionOnLogout) return null;

@@ -1,13 +1,17 @@
 // Self-service API: my sessions (this one flagged current), revoke one of mine, revoke all
 // the others.
+import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../../errors.js';
-import { listSessions, revokeAllUserSessions, revokeUserSession } from '../../session/inventory.js';
-import { requireUser } from '../caller.js';
+import { listSessions, revokeAllUserSessions, revokeUserSession, type InventoryDeps } from '../../session/inventory.js';
+import { requireUser, type CallerDeps } from '../caller.js';
 import { sendJson, sendNoContent } from '../respond.js';
 import { sessionJsonFor } from '../session-json.js';
 
-export async function getMySessions(ctx: GatewayContext): Promise<void> {
+/** The caller check, the session inventory and the GeoIP reader. */
+type MeDeps = CallerDeps & InventoryDeps & Pick<Deps, 'geo'>;
+
+export async function getMySessions(ctx: GatewayContext<MeDeps>): Promise<void> {
   const me = await requireUser(ctx);
   const sessions = await listSessions(ctx.deps, ctx.tenant, me.user.id);
   sendJson(ctx.res, 200, {
@@ -15,7 +19,7 @@ export async function getMySessions(ctx: GatewayContext): Promise<void> {
   });
 }
 
-export async function deleteMySession(ctx: GatewayContext): Promise<void> {
+export async function deleteMySession(ctx: GatewayContext<MeDeps>): Promise<void> {
   const me = await requireUser(ctx);
   const ok = await revokeUserSession(
     ctx.deps,
@@ -29,7 +33,7 @@ export async function deleteMySession(ctx: GatewayContext): Promise<void> {
   sendNoContent(ctx.res);
 }
 
-export async function postRevokeOthers(ctx: GatewayContext): Promise<void> {
+export async function postRevokeOthers(ctx: GatewayContext<MeDeps>): Promise<void> {
   const me = await requireUser(ctx);
   const revoked = await revokeAllUserSessions(
     ctx.deps,

@@ -2,6 +2,7 @@
 // listener and on the main listener for non-app hosts; /metrics only on the ops listener.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deps } from '../../deps.js';
+import type { SessionStore } from '../../store/types.js';
 import { tagError } from '../error-code.js';
 import { sendJson } from '../respond.js';
 
@@ -10,7 +11,15 @@ export const PROBE_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz'])
 /** Everything the ops listener (server.ops.listen) answers. */
 export const OPS_PATHS: ReadonlySet<string> = new Set([...PROBE_PATHS, '/metrics']);
 
-export async function handleOps(path: string, _req: IncomingMessage, res: ServerResponse, deps: Deps): Promise<void> {
+/** The shutdown flag, the store's ping and the metrics registry. */
+export type OpsDeps = Pick<Deps, 'shuttingDown' | 'metrics'> & { store: Pick<SessionStore, 'ping' | 'kind'> };
+
+export async function handleOps(
+  path: string,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  deps: OpsDeps,
+): Promise<void> {
   if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
   if (path === '/readyz') {
     if (deps.shuttingDown) {

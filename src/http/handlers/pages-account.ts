@@ -1,16 +1,21 @@
 // The self-service sessions page: GET lists my sessions; POST revokes one of the others or
 // all the others, then redirects back (PRG) with a flash message.
+import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
-import { listSessions, revokeAllUserSessions, revokeUserSession } from '../../session/inventory.js';
+import { listSessions, revokeAllUserSessions, revokeUserSession, type InventoryDeps } from '../../session/inventory.js';
+import type { CurrentSessionDeps } from '../current-session.js';
 import { ACCOUNT_NOTICES, accountSessionsPage } from '../../ui/account-sessions-page.js';
 import { noticeFrom } from '../../ui/format.js';
 import { sendHtml } from '../respond.js';
 import { sessionJsonFor } from '../session-json.js';
 import { backTo, pageAction, pageViewer } from './pages-common.js';
 
-const pagePath = (ctx: GatewayContext): string => `/t/${ctx.tenant.slug}/account/sessions`;
+/** The page viewer, the session inventory and the GeoIP reader. */
+type AccountDeps = CurrentSessionDeps & InventoryDeps & Pick<Deps, 'geo'>;
 
-export async function getAccountSessions(ctx: GatewayContext): Promise<void> {
+const pagePath = (ctx: GatewayContext<unknown>): string => `/t/${ctx.tenant.slug}/account/sessions`;
+
+export async function getAccountSessions(ctx: GatewayContext<AccountDeps>): Promise<void> {
   const viewer = await pageViewer(ctx);
   if (!viewer) return;
   const { user, session } = viewer.current;
@@ -30,7 +35,7 @@ export async function getAccountSessions(ctx: GatewayContext): Promise<void> {
   );
 }
 
-export async function postRevokeMySession(ctx: GatewayContext): Promise<void> {
+export async function postRevokeMySession(ctx: GatewayContext<AccountDeps>): Promise<void> {
   const action = await pageAction(ctx, 'user', pagePath(ctx));
   if (!action) return;
   const me = action.caller;
@@ -43,7 +48,7 @@ export async function postRevokeMySession(ctx: GatewayContext): Promise<void> {
   backTo(ctx, pagePath(ctx), ok ? { done: 'revoked' } : { error: 'unknown-session' });
 }
 
-export async function postRevokeMyOtherSessions(ctx: GatewayContext): Promise<void> {
+export async function postRevokeMyOtherSessions(ctx: GatewayContext<AccountDeps>): Promise<void> {
   const action = await pageAction(ctx, 'user', pagePath(ctx));
   if (!action) return;
   const me = action.caller;

@@ -7,7 +7,7 @@ import type { NavModel } from '../../ui/layout.js';
 import { forbiddenPage } from '../../ui/notice-page.js';
 import { field, readForm } from '../body.js';
 import { isAdmin, requireAdmin, requireUser, type Caller } from '../caller.js';
-import { currentSession, type CurrentSession } from '../current-session.js';
+import { currentSession, type CurrentSession, type CurrentSessionDeps } from '../current-session.js';
 import { loginUrl } from '../deny.js';
 import { redirect, sendErrorPage } from '../respond.js';
 
@@ -18,7 +18,7 @@ export interface Viewer {
 }
 
 /** The signed-in viewer of a page, or null after answering 302 to login (back here after). */
-export async function pageViewer(ctx: GatewayContext): Promise<Viewer | null> {
+export async function pageViewer(ctx: GatewayContext<CurrentSessionDeps>): Promise<Viewer | null> {
   const current = await currentSession(ctx.req, ctx.tenant, ctx.deps);
   if (!current) {
     redirect(ctx.res, 302, loginUrl(ctx.tenant.slug, ctx.url.pathname + ctx.url.search));
@@ -38,7 +38,7 @@ export async function pageViewer(ctx: GatewayContext): Promise<Viewer | null> {
 }
 
 /** As pageViewer, and a 403 page for a signed-in user who is not an admin. */
-export async function adminViewer(ctx: GatewayContext): Promise<Viewer | null> {
+export async function adminViewer(ctx: GatewayContext<CurrentSessionDeps>): Promise<Viewer | null> {
   const viewer = await pageViewer(ctx);
   if (viewer && !viewer.isAdmin) {
     const page = forbiddenPage({ slug: ctx.tenant.slug, nav: viewer.nav, errorCode: 'ERR_GK_FORBIDDEN' });
@@ -55,7 +55,7 @@ export async function adminViewer(ctx: GatewayContext): Promise<Viewer | null> {
  * happens. `back` is the page to return to after login.
  */
 export async function pageAction(
-  ctx: GatewayContext,
+  ctx: GatewayContext<CurrentSessionDeps>,
   need: 'user' | 'admin',
   back: string,
 ): Promise<{ caller: Caller; form: URLSearchParams } | null> {
@@ -75,7 +75,11 @@ export async function pageAction(
 }
 
 /** PRG: 303 back to a page with a flash code (`done=` or `error=`) and an optional count. */
-export function backTo(ctx: GatewayContext, path: string, flash: { done?: string; error?: string; n?: number }): void {
+export function backTo(
+  ctx: GatewayContext<unknown>,
+  path: string,
+  flash: { done?: string; error?: string; n?: number },
+): void {
   const q = new URLSearchParams();
   if (flash.done) q.set('done', flash.done);
   if (flash.error) q.set('error', flash.error);

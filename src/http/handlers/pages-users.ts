@@ -1,8 +1,10 @@
 // The admin portal's access management: the users list (search, paging), a user's page
 // with its Sessions tab, revoking one session, and revoke-all behind a confirmation page.
 import { findUser, listUsers, type DirectoryUser } from '../../directory/users.js';
+import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
-import { listSessions, revokeAllUserSessions, revokeUserSession } from '../../session/inventory.js';
+import type { CurrentSessionDeps } from '../current-session.js';
+import { listSessions, revokeAllUserSessions, revokeUserSession, type InventoryDeps } from '../../session/inventory.js';
 import { noticeFrom } from '../../ui/format.js';
 import { notFoundPage } from '../../ui/notice-page.js';
 import { userPath, usersPage, usersPath } from '../../ui/portal-users-page.js';
@@ -18,7 +20,10 @@ function matches(u: DirectoryUser, q: string): boolean {
 }
 
 /** The user named by the path, or a 404 page. */
-async function userOr404(ctx: GatewayContext, viewer: Viewer): Promise<DirectoryUser | null> {
+/** The page viewer, the session inventory, the GeoIP reader and the IdP users seen. */
+type UsersPageDeps = CurrentSessionDeps & InventoryDeps & Pick<Deps, 'geo' | 'federation'>;
+
+async function userOr404(ctx: GatewayContext<UsersPageDeps>, viewer: Viewer): Promise<DirectoryUser | null> {
   const user = await findUser(ctx.tenant, ctx.deps.federation, ctx.params.userId ?? '');
   if (user) return user;
   sendErrorPage(
@@ -35,7 +40,7 @@ async function userOr404(ctx: GatewayContext, viewer: Viewer): Promise<Directory
   return null;
 }
 
-export async function getUsersPage(ctx: GatewayContext): Promise<void> {
+export async function getUsersPage(ctx: GatewayContext<UsersPageDeps>): Promise<void> {
   const viewer = await adminViewer(ctx);
   if (!viewer) return;
   const q = (ctx.url.searchParams.get('q') ?? '').trim().slice(0, 200);
@@ -72,7 +77,7 @@ export async function getUsersPage(ctx: GatewayContext): Promise<void> {
   );
 }
 
-export async function getUserPage(ctx: GatewayContext): Promise<void> {
+export async function getUserPage(ctx: GatewayContext<UsersPageDeps>): Promise<void> {
   const viewer = await adminViewer(ctx);
   if (!viewer) return;
   const user = await userOr404(ctx, viewer);
@@ -94,7 +99,7 @@ export async function getUserPage(ctx: GatewayContext): Promise<void> {
   );
 }
 
-export async function getRevokeAllConfirm(ctx: GatewayContext): Promise<void> {
+export async function getRevokeAllConfirm(ctx: GatewayContext<UsersPageDeps>): Promise<void> {
   const viewer = await adminViewer(ctx);
   if (!viewer) return;
   const user = await userOr404(ctx, viewer);
@@ -104,13 +109,13 @@ export async function getRevokeAllConfirm(ctx: GatewayContext): Promise<void> {
 }
 
 /** The user of an admin action; an unknown one goes back to the list (nothing to change). */
-async function actionUser(ctx: GatewayContext): Promise<DirectoryUser | null> {
+async function actionUser(ctx: GatewayContext<UsersPageDeps>): Promise<DirectoryUser | null> {
   const user = await findUser(ctx.tenant, ctx.deps.federation, ctx.params.userId ?? '');
   if (!user) backTo(ctx, usersPath(ctx.tenant.slug), {});
   return user;
 }
 
-export async function postRevokeUserSessionPage(ctx: GatewayContext): Promise<void> {
+export async function postRevokeUserSessionPage(ctx: GatewayContext<UsersPageDeps>): Promise<void> {
   const back = userPath(ctx.tenant.slug, ctx.params.userId ?? '');
   if (!(await pageAction(ctx, 'admin', back))) return;
   const user = await actionUser(ctx);
@@ -126,7 +131,7 @@ export async function postRevokeUserSessionPage(ctx: GatewayContext): Promise<vo
   backTo(ctx, back, ok ? { done: 'revoked' } : { error: 'unknown-session' });
 }
 
-export async function postRevokeAllPage(ctx: GatewayContext): Promise<void> {
+export async function postRevokeAllPage(ctx: GatewayContext<UsersPageDeps>): Promise<void> {
   const back = userPath(ctx.tenant.slug, ctx.params.userId ?? '');
   if (!(await pageAction(ctx, 'admin', back))) return;
   const user = await actionUser(ctx);

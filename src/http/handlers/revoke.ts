@@ -1,13 +1,22 @@
 // POST /t/{slug}/api/v1/oauth/revoke (RFC 7009 as SPEC §5 says): 200 for unknown, expired
 // or already revoked tokens; 401 invalid_client; 400 for another client's token, which
 // stays untouched; 503 when the store is down (never a 200 that revoked nothing).
+import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
-import { endSession } from '../../session/end-session.js';
-import { findToken } from '../../tokens/lookup.js';
+import type { SessionStore } from '../../store/types.js';
+import type { ClientAuthDeps } from '../../tokens/clients.js';
+import { endSession, type EndDeps } from '../../session/end-session.js';
+import { findToken, type LookupDeps } from '../../tokens/lookup.js';
 import { OAuthError } from '../../tokens/oauth-error.js';
 import { withAuthenticatedClient } from '../oauth-respond.js';
 
-export async function postRevoke(ctx: GatewayContext): Promise<void> {
+/** Client authentication, the token lookup, ending a session, the deny list and the audit log. */
+type RevokeDeps = ClientAuthDeps &
+  LookupDeps &
+  EndDeps &
+  Pick<Deps, 'audit' | 'bus' | 'clock'> & { store: Pick<SessionStore, 'denyToken'> };
+
+export async function postRevoke(ctx: GatewayContext<RevokeDeps>): Promise<void> {
   const { res, tenant, deps } = ctx;
   return withAuthenticatedClient(ctx, async (client, form) => {
     const tokens = form.getAll('token');

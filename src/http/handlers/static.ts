@@ -2,7 +2,7 @@
 import type { GatewayContext } from '../context.js';
 import { PAGE_CSS } from '../../ui/layout.js';
 
-export async function getStylesheet(ctx: GatewayContext): Promise<void> {
+export async function getStylesheet(ctx: GatewayContext<unknown>): Promise<void> {
   ctx.res.writeHead(200, {
     'content-type': 'text/css; charset=utf-8',
     'cache-control': 'public, max-age=3600',

@@ -1,12 +1,13 @@
 // Public keys (JWKS) and RFC 8414 authorization-server metadata for the tenant.
+import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
 import { sendJson } from '../respond.js';
 
-export async function getJwks(ctx: GatewayContext): Promise<void> {
+export async function getJwks(ctx: GatewayContext<Pick<Deps, 'keys'>>): Promise<void> {
   sendJson(ctx.res, 200, ctx.deps.keys.jwks, { 'cache-control': 'public, max-age=300' });
 }
 
-export async function getMetadata(ctx: GatewayContext): Promise<void> {
+export async function getMetadata(ctx: GatewayContext<unknown>): Promise<void> {
   const iss = ctx.tenant.issuer;
   sendJson(
     ctx.res,
