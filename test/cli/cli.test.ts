@@ -37,6 +37,7 @@ t.test('check-config', async (t) => {
   });
   const bad = await run(['check-config', '--config', join(dir, 'bad.yaml')]);
   t.equal(bad.code, 1);
+  t.match(bad.stderr, /^invalid configuration .*bad\.yaml \(ERR_GK_CONFIG\):$/m, 'the code of the whole problem');
   for (const path of [
     'server.listen',
     'server.publicUrl',

@@ -112,6 +112,10 @@ tenants:
   t.equal(await reloadConfig(gw.deps), false, 'an invalid file is refused');
   const errors = logs.filter((l) => l.includes('configuration reload refused'));
   t.ok(
+    errors.length > 0 && errors.every((l) => (JSON.parse(l) as { code?: string }).code === 'ERR_GK_CONFIG'),
+    'every refusal line carries ERR_GK_CONFIG',
+  );
+  t.ok(
     errors.some((l) => l.includes('tenants.r.users.file(') && l.includes('passwordHash')),
     'the users error names its path',
   );
