@@ -6,7 +6,7 @@ import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
 import type { SessionRecord, SessionStore } from '../store/types.js';
 import { formatCookieValue } from './cookie.js';
-import { sessionsRemoved } from './end-session.js';
+import { sessionsRemoved, type EndDeps } from './end-session.js';
 import { hashSecret, newSecret, newSessionId } from './ids.js';
 import { activityDue } from './model.js';
 
@@ -25,9 +25,13 @@ export type StartResult =
   | { ok: true; session: SessionRecord; cookieValue: string; maxAgeSeconds: number | null }
   | { ok: false; reason: 'limit' };
 
+/** The clock, the store's create (with the concurrency limit), metrics, audit, and announcing evictions. */
+export type StartDeps = EndDeps &
+  Pick<Deps, 'clock' | 'metrics' | 'audit'> & { store: Pick<SessionStore, 'createSession'> };
+
 /** Always a new id and secret: nothing the client sent can become this session (fixation). */
 export async function startSession(
-  deps: Deps,
+  deps: StartDeps,
   tenant: TenantRuntime,
   user: UserRecord,
   ctx: LoginContext,
@@ -88,8 +92,10 @@ export async function startSession(
  * prompt=login: a new secret (the old cookie stops working at once) and a new auth_time.
  * Returns null when the session vanished meanwhile.
  */
+export type ReauthDeps = Pick<Deps, 'clock' | 'bus' | 'audit'> & { store: Pick<SessionStore, 'updateSession'> };
+
 export async function reauthenticate(
-  deps: Deps,
+  deps: ReauthDeps,
   session: SessionRecord,
   ip: string,
 ): Promise<{ session: SessionRecord; cookieValue: string } | null> {

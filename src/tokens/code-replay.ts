@@ -15,10 +15,13 @@
 // Markers and tombstones live beside the codes (SHA-256 of a domain prefix and the code or
 // the id); codes live 60 s, so a marker of 10 minutes outlives any replay of a valid code.
 import { createHash } from 'node:crypto';
-import type { Deps } from '../deps.js';
+import type { SessionStore } from '../store/types.js';
 import type { TenantRuntime } from '../registry.js';
-import { endSession } from '../session/end-session.js';
+import { endSession, type EndDeps } from '../session/end-session.js';
 import { isSessionId } from '../session/ids.js';
+
+/** One-time records in the code store, and ending the session a replay reaches. */
+export type CodeReplayDeps = EndDeps & { store: Pick<SessionStore, 'saveAuthCode' | 'takeAuthCode'> };
 
 export const REDEMPTION_MARKER_TTL_MS = 10 * 60_000;
 
@@ -37,7 +40,7 @@ function tombstoneHash(sessionId: string): string {
 
 /** Before the code is saved: the code will create token session `sessionId` of `userId`. */
 export async function saveRedemptionMarker(
-  deps: Deps,
+  deps: CodeReplayDeps,
   tenant: TenantRuntime,
   code: string,
   sessionId: string,
@@ -63,7 +66,7 @@ function parseMarker(raw: string): Marker | null {
  * whether a session with tokens existed (for the error description only).
  */
 export async function revokeReplayedCode(
-  deps: Deps,
+  deps: CodeReplayDeps,
   tenant: TenantRuntime,
   code: string,
   ip: string,
@@ -81,7 +84,7 @@ export async function revokeReplayedCode(
  * session is ended here (it may have been created after the replay's own attempt).
  */
 export async function redemptionWasReplayed(
-  deps: Deps,
+  deps: CodeReplayDeps,
   tenant: TenantRuntime,
   sessionId: string,
   userId: string,

@@ -9,12 +9,21 @@ import type { TenantRuntime } from '../registry.js';
 import { hashSecret, isSessionId, newSecret, newSessionId, tagOfSessionId, userTag } from '../session/ids.js';
 import { isAlive } from '../session/model.js';
 import { endSession } from '../session/end-session.js';
-import type { SessionRecord } from '../store/types.js';
+import type { SessionRecord, SessionStore } from '../store/types.js';
 import { issueAccessToken } from './access-token.js';
 import { OAuthError } from './oauth-error.js';
-import { redemptionWasReplayed, revokeReplayedCode, saveRedemptionMarker } from './code-replay.js';
+import { redemptionWasReplayed, revokeReplayedCode, saveRedemptionMarker, type CodeReplayDeps } from './code-replay.js';
 import { formatRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor } from './refresh-token.js';
 import { SESSION_CLIENT_ID } from './scopes.js';
+
+/** What the token operations read: signing, the code store, token sessions and their chains. */
+export type TokenServiceDeps = CodeReplayDeps &
+  Pick<Deps, 'clock' | 'keys' | 'metrics' | 'audit' | 'revocations'> & {
+    store: Pick<
+      SessionStore,
+      'saveAuthCode' | 'takeAuthCode' | 'getSession' | 'createSession' | 'saveRefreshChain' | 'rotateRefreshToken'
+    >;
+  };
 
 export interface TokenResponse {
   access_token: string;
@@ -43,7 +52,7 @@ function audienceOf(client: ClientConfig | null, tenant: TenantRuntime): string 
 }
 
 async function accessFor(
-  deps: Deps,
+  deps: TokenServiceDeps,
   tenant: TenantRuntime,
   session: SessionRecord | null,
   user: UserRecord | null,
@@ -69,7 +78,7 @@ async function accessFor(
 
 /** POST /api/v1/session/token: an access token bound to the caller's login session. */
 export async function sessionAccessToken(
-  deps: Deps,
+  deps: TokenServiceDeps,
   tenant: TenantRuntime,
   session: SessionRecord,
   user: UserRecord,
@@ -83,7 +92,7 @@ export function codeHash(code: string): string {
 }
 
 export async function createAuthCode(
-  deps: Deps,
+  deps: TokenServiceDeps,
   tenant: TenantRuntime,
   request: Omit<CodePayload, 'tokenSessionId'>,
 ): Promise<string> {
@@ -101,7 +110,7 @@ function s256(verifier: string): string {
 
 /** grant_type=authorization_code (RFC 6749 §4.1.3 + RFC 7636). */
 export async function exchangeCode(
-  deps: Deps,
+  deps: TokenServiceDeps,
   tenant: TenantRuntime,
   client: ClientConfig,
   p: { code: string; redirectUri: string; verifier: string; ip: string; userAgent: string },
@@ -192,7 +201,7 @@ export async function exchangeCode(
 
 /** grant_type=refresh_token: rotation, the grace window, reuse detection (SPEC §4). */
 export async function refreshGrant(
-  deps: Deps,
+  deps: TokenServiceDeps,
   tenant: TenantRuntime,
   client: ClientConfig,
   refreshToken: string,
@@ -250,7 +259,7 @@ export async function refreshGrant(
 
 /** grant_type=client_credentials: a token for the client itself (no user, no session). */
 export async function clientCredentialsGrant(
-  deps: Deps,
+  deps: TokenServiceDeps,
   tenant: TenantRuntime,
   client: ClientConfig,
   scope: string,

@@ -6,16 +6,19 @@ import { html } from '../../ui/html.js';
 import { layout } from '../../ui/layout.js';
 import { isFresh } from '../../session/model.js';
 import { grantScope, parseScope } from '../../tokens/scopes.js';
-import { createAuthCode } from '../../tokens/service.js';
+import { createAuthCode, type TokenServiceDeps } from '../../tokens/service.js';
 import { makeReauthMark, reauthSatisfied } from '../../tokens/reauth-mark.js';
-import { currentSession } from '../current-session.js';
+import { currentSession, type CurrentSessionDeps } from '../current-session.js';
+
+/** Who is signed in, and the code store and keys (codes, re-authentication marks). */
+type AuthorizeDeps = CurrentSessionDeps & TokenServiceDeps;
 import { loginUrl } from '../deny.js';
 import { redirect, sendErrorPage } from '../respond.js';
 
 // Set on the way back from a forced login, so prompt=login is satisfied exactly once.
 const REAUTH_MARK = 'gk_reauth_at';
 
-function showError(ctx: GatewayContext, message: string): void {
+function showError(ctx: GatewayContext<AuthorizeDeps>, message: string): void {
   sendErrorPage(
     ctx.res,
     'ERR_GK_AUTHORIZE_INVALID',
@@ -26,14 +29,14 @@ function showError(ctx: GatewayContext, message: string): void {
   );
 }
 
-function redirectWith(ctx: GatewayContext, redirectUri: string, params: Record<string, string>): void {
+function redirectWith(ctx: GatewayContext<AuthorizeDeps>, redirectUri: string, params: Record<string, string>): void {
   const u = new URL(redirectUri);
   for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
   u.searchParams.set('iss', ctx.tenant.issuer); // RFC 9207
   redirect(ctx.res, 302, u.toString());
 }
 
-export async function getAuthorize(ctx: GatewayContext): Promise<void> {
+export async function getAuthorize(ctx: GatewayContext<AuthorizeDeps>): Promise<void> {
   const q = ctx.url.searchParams;
   for (const name of [
     'client_id',

@@ -1,5 +1,6 @@
 // GET/POST /t/{slug}/login: the login form, password check, fixation-safe session start,
 // re-authentication for prompt=login / max_age, and the safe `rd` redirect.
+import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError, type ErrorCode } from '../../errors.js';
 import { loginCookieName, serializeLoginCookie, serializeSessionCookie } from '../../session/cookie.js';
@@ -7,17 +8,25 @@ import { newLoginNonce } from '../../session/csrf.js';
 import { constantTimeEqual } from '../../util/constant-time.js';
 import { isFresh } from '../../session/model.js';
 import { burnVerify, verifyPassword } from '../../session/password.js';
-import { endSession } from '../../session/end-session.js';
-import { reauthenticate, startSession } from '../../session/service.js';
+import { endSession, type EndDeps } from '../../session/end-session.js';
+import { reauthenticate, startSession, type ReauthDeps, type StartDeps } from '../../session/service.js';
 import { HashPoolBusyError } from '../../session/hash-pool.js';
-import { loginKeys, throttledCheck, type ThrottledResult } from '../../session/throttle.js';
+import { loginKeys, throttledCheck, type ThrottleDeps, type ThrottledResult } from '../../session/throttle.js';
 import { loginPage } from '../../ui/login-page.js';
 import { readSessionCookie } from '../../authn/cookie-session.js';
 import { field, readForm } from '../body.js';
-import { currentSession } from '../current-session.js';
+import { currentSession, type CurrentSessionDeps } from '../current-session.js';
 import { isSameSiteRequest } from '../origin-guard.js';
 import { safeRedirect } from '../redirect.js';
 import { redirect, sendError, sendErrorPage, sendHtml } from '../respond.js';
+
+/** Who is signed in, the password throttle and hash pool, starting, rotating and ending sessions. */
+type LoginDeps = CurrentSessionDeps &
+  ThrottleDeps &
+  StartDeps &
+  ReauthDeps &
+  EndDeps &
+  Pick<Deps, 'hashPool' | 'audit' | 'clock'>;
 
 const GENERIC_FAILURE = 'Invalid username or password.';
 const BUSY = 'Sign-in is busy right now. Try again in a moment.';
@@ -29,7 +38,7 @@ function refusal(retryAfter: number, locked: boolean): string {
   return `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
 }
 
-function rdOf(ctx: GatewayContext, raw: string | null | undefined): string {
+function rdOf(ctx: GatewayContext<LoginDeps>, raw: string | null | undefined): string {
   return safeRedirect(raw ?? undefined, { publicUrl: ctx.publicUrl, hosts: ctx.tenant.appHosts });
 }
 
@@ -43,7 +52,7 @@ function maxAgeOf(raw: string | null): number | null {
  * re-authentication of a user who signed in at a provider, only that provider, and no form.
  */
 function providerChoice(
-  ctx: GatewayContext,
+  ctx: GatewayContext<LoginDeps>,
   rd: string,
   reauthMethod: string | undefined,
   maxAge: number | null | undefined,
@@ -67,7 +76,7 @@ function providerChoice(
 
 /** The form: 200, or the answer of the error `code` with the code in its small print. */
 function renderForm(
-  ctx: GatewayContext,
+  ctx: GatewayContext<LoginDeps>,
   code: ErrorCode | null,
   opts: {
     rd: string;
@@ -102,7 +111,7 @@ function renderForm(
   sendErrorPage(ctx.res, code, page, headers);
 }
 
-export async function getLogin(ctx: GatewayContext): Promise<void> {
+export async function getLogin(ctx: GatewayContext<LoginDeps>): Promise<void> {
   const rd = rdOf(ctx, ctx.url.searchParams.get('rd'));
   const prompt = ctx.url.searchParams.get('prompt');
   const maxAge = maxAgeOf(ctx.url.searchParams.get('max_age'));
@@ -120,7 +129,7 @@ export async function getLogin(ctx: GatewayContext): Promise<void> {
   renderForm(ctx, null, { rd });
 }
 
-export async function postLogin(ctx: GatewayContext): Promise<void> {
+export async function postLogin(ctx: GatewayContext<LoginDeps>): Promise<void> {
   const { req, res, tenant, deps } = ctx;
   if (!isSameSiteRequest(req, ctx.publicUrl, tenant))
     return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'cross-site login post'), { slug: tenant.slug });

@@ -2,11 +2,11 @@
 // same-site; checked by the endpoint pipeline's CSRF guard) exchanged for an access token
 // bound to it, for single-page apps.
 import type { GatewayContext } from '../context.js';
-import { sessionAccessToken } from '../../tokens/service.js';
-import { identifyCaller } from '../caller.js';
+import { sessionAccessToken, type TokenServiceDeps } from '../../tokens/service.js';
+import { identifyCaller, type CallerDeps } from '../caller.js';
 import { sendError, sendJson } from '../respond.js';
 
-export async function postSessionToken(ctx: GatewayContext): Promise<void> {
+export async function postSessionToken(ctx: GatewayContext<CallerDeps & TokenServiceDeps>): Promise<void> {
   const { req, res, tenant, deps } = ctx;
   const caller = await identifyCaller(ctx, { credentials: 'session-cookie' });
   if (!caller?.session || !caller.user)

@@ -3,7 +3,8 @@
 import type { GatewayContext } from '../context.js';
 import { OAuthError } from '../../tokens/oauth-error.js';
 import { grantScope, parseScope } from '../../tokens/scopes.js';
-import { clientCredentialsGrant, exchangeCode, refreshGrant } from '../../tokens/service.js';
+import type { ClientAuthDeps } from '../../tokens/clients.js';
+import { clientCredentialsGrant, exchangeCode, refreshGrant, type TokenServiceDeps } from '../../tokens/service.js';
 import { sendOAuthJson, withAuthenticatedClient } from '../oauth-respond.js';
 
 function one(form: URLSearchParams, name: string): string {
@@ -13,7 +14,7 @@ function one(form: URLSearchParams, name: string): string {
   return all[0] ?? '';
 }
 
-export async function postToken(ctx: GatewayContext): Promise<void> {
+export async function postToken(ctx: GatewayContext<ClientAuthDeps & TokenServiceDeps>): Promise<void> {
   const { req, res, tenant, deps } = ctx;
   return withAuthenticatedClient(ctx, async (client, form) => {
     const grant = one(form, 'grant_type');
