@@ -3,7 +3,7 @@
 // a refused WebSocket upgrade (no body: the header only), an unreachable app and /readyz.
 import t from 'tap';
 import { hasCode, rawCode } from '../helpers/error-code.js';
-import { startTestGateway, PASSWORDS } from '../helpers/gateway.js';
+import { startTestGateway, PASSWORDS, SECRETS } from '../helpers/gateway.js';
 import { rawRequest, request } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { freePort } from '../helpers/net.js';
@@ -114,6 +114,39 @@ t.test('an unreachable app: 502 ERR_GK_UPSTREAM_UNREACHABLE', async (t) => {
     { code: 'ERR_GK_UPSTREAM_UNREACHABLE' },
     'logged with its code',
   );
+});
+
+t.test('an app that does not answer in time: 504 ERR_GK_UPSTREAM_TIMEOUT', async (t) => {
+  // The dashboard's timeout is 1 s; the test upstream never answers /hang.
+  const res = await request(g.url, '/hang', {
+    headers: { host: H, accept: 'application/json', cookie: alice.header() },
+  });
+  t.equal(res.status, 504);
+  hasCode(t, res, 'ERR_GK_UPSTREAM_TIMEOUT');
+});
+
+t.test('a request that cannot be forwarded as one: 400 ERR_GK_BAD_FRAMING', async (t) => {
+  const res = await rawRequest(
+    g.url,
+    `GET /public/x HTTP/1.1\r\nHost: ${H}\r\nAccept: application/json\r\nConnection: close, X-Auth-User\r\n\r\n`,
+  );
+  t.equal(res.status, 400, 'Connection naming an identity header');
+  t.equal(rawCode(res), 'ERR_GK_BAD_FRAMING');
+  t.match(JSON.parse(res.body), { error: 'invalid_request', code: 'ERR_GK_BAD_FRAMING' });
+});
+
+t.test('the token endpoint: an unknown grant type is ERR_GK_OAUTH_UNSUPPORTED_GRANT_TYPE', async (t) => {
+  const res = await request(g.url, '/t/acme/api/v1/oauth/token', {
+    method: 'POST',
+    form: { grant_type: 'password', username: 'alice', password: PASSWORDS.alice },
+    headers: {
+      host: GW,
+      authorization: `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}`,
+    },
+  });
+  t.equal(res.status, 400);
+  t.match(res.json(), { error: 'unsupported_grant_type' }, 'the RFC 6749 error as before');
+  hasCode(t, res, 'ERR_GK_OAUTH_UNSUPPORTED_GRANT_TYPE');
 });
 
 // Last: it marks the gateway as stopping.
