@@ -3,15 +3,20 @@
 // that user from that provider (`sub` alone), ends here exactly like a revoke-all: on every
 // instance, with its refresh tokens, access tokens and WebSockets. Server to server: no
 // cookie, no CSRF; the logout token's signature is the credential.
+import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
 import { LogoutTokenError, verifyLogoutToken } from '../../idp/logout-token.js';
 import { IdpUnavailableError } from '../../idp/provider.js';
-import { endSession } from '../../session/end-session.js';
-import type { SessionRecord } from '../../store/types.js';
+import { endSession, type EndDeps } from '../../session/end-session.js';
+import type { SessionRecord, SessionStore } from '../../store/types.js';
 import { field, readForm } from '../body.js';
 import { sendJson, sendJsonError } from '../respond.js';
 
-const refuse = (ctx: GatewayContext, reason: string): void => {
+/** The providers (logout-token keys), the one-time marks and sid index, the sessions to end. */
+type BackchannelDeps = EndDeps &
+  Pick<Deps, 'idps' | 'federation' | 'clock' | 'log'> & { store: Pick<SessionStore, 'listUserSessions'> };
+
+const refuse = (ctx: GatewayContext<BackchannelDeps>, reason: string): void => {
   ctx.deps.log.info(
     { tenant: ctx.tenant.slug, provider: ctx.params.provider, reason, code: 'ERR_GK_LOGOUT_TOKEN_REJECTED' },
     'back-channel logout refused',
@@ -22,7 +27,7 @@ const refuse = (ctx: GatewayContext, reason: string): void => {
   });
 };
 
-export async function postBackchannelLogout(ctx: GatewayContext): Promise<void> {
+export async function postBackchannelLogout(ctx: GatewayContext<BackchannelDeps>): Promise<void> {
   const { tenant, deps } = ctx;
   const provider = deps.idps.get(tenant.slug, ctx.params.provider ?? '');
   if (!provider || !provider.cfg.backchannelLogout) return refuse(ctx, 'unknown provider or back-channel logout off');

@@ -3,6 +3,7 @@
 // /t/{slug}/oidc/{provider}/callback finishes it and starts an ordinary login session for
 // `{provider}:{sub}`. A refused or unfinished sign-in creates nothing.
 import { randomBytes } from 'node:crypto';
+import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
 import type { ErrorCode } from '../../errors.js';
 import { readSessionCookie } from '../../authn/cookie-session.js';
@@ -12,15 +13,22 @@ import { admitted, mapClaims } from '../../idp/claims.js';
 import { flowCookieName, saveFlow, serializeFlowCookie, takeFlow } from '../../idp/flow.js';
 import { IdpResponseError, IdpUnavailableError, type OidcProvider } from '../../idp/provider.js';
 import { serializeSessionCookie } from '../../session/cookie.js';
-import { endSession } from '../../session/end-session.js';
-import { reauthenticate, startSession } from '../../session/service.js';
+import { endSession, type EndDeps } from '../../session/end-session.js';
+import { reauthenticate, startSession, type ReauthDeps, type StartDeps } from '../../session/service.js';
 import { idpProblemPage } from '../../ui/idp-pages.js';
-import { currentSession } from '../current-session.js';
+import { currentSession, type CurrentSessionDeps } from '../current-session.js';
 import { safeRedirect } from '../redirect.js';
 import { redirect, sendError, sendErrorPage } from '../respond.js';
 import { hostMatches, hostnameOf } from '../../util/host.js';
 import { requestOrigin } from '../../util/request-origin.js';
 import { peerIsTrusted } from '../../util/client-ip.js';
+
+/** The providers and their storage, who is signed in, starting, rotating and ending sessions. */
+type IdpLoginDeps = CurrentSessionDeps &
+  StartDeps &
+  ReauthDeps &
+  EndDeps &
+  Pick<Deps, 'idps' | 'federation' | 'trust' | 'clock' | 'audit' | 'log'>;
 
 /** IdP clocks drift: an auth_time this far after the flow started still counts as "after". */
 const AUTH_TIME_SKEW_MS = 60_000;
@@ -35,7 +43,7 @@ const sameProfile = (a: Profile | undefined, b: Profile): boolean =>
   a.name === b.name &&
   a.roles.join('\n') === b.roles.join('\n');
 
-function providerOf(ctx: GatewayContext): OidcProvider | undefined {
+function providerOf(ctx: GatewayContext<IdpLoginDeps>): OidcProvider | undefined {
   return ctx.deps.idps.get(ctx.tenant.slug, ctx.params.provider ?? '');
 }
 
@@ -46,7 +54,7 @@ function providerOf(ctx: GatewayContext): OidcProvider | undefined {
  * callback URL must be registered at the IdP (README, "Sign in with your IdP").
  */
 export function callbackUrl(
-  ctx: Pick<GatewayContext, 'publicUrl' | 'tenant' | 'req' | 'deps'>,
+  ctx: Pick<GatewayContext<IdpLoginDeps>, 'publicUrl' | 'tenant' | 'req' | 'deps'>,
   provider: string,
 ): string {
   const path = `/t/${ctx.tenant.slug}/oidc/${provider}/callback`;
@@ -57,12 +65,18 @@ export function callbackUrl(
   return `${requestOrigin(ctx.req, peerIsTrusted(ctx.req, ctx.deps.trust))}${path}`;
 }
 
-function problem(ctx: GatewayContext, code: ErrorCode, title: string, message: string, rd?: string): void {
+function problem(
+  ctx: GatewayContext<IdpLoginDeps>,
+  code: ErrorCode,
+  title: string,
+  message: string,
+  rd?: string,
+): void {
   const page = idpProblemPage({ slug: ctx.tenant.slug, title, message, errorCode: code, ...(rd ? { rd } : {}) });
   sendErrorPage(ctx.res, code, page, { 'set-cookie': serializeFlowCookie(ctx.tenant.cookie, '') });
 }
 
-function unavailable(ctx: GatewayContext, provider: OidcProvider, rd?: string): void {
+function unavailable(ctx: GatewayContext<IdpLoginDeps>, provider: OidcProvider, rd?: string): void {
   ctx.res.setHeader('retry-after', '30');
   problem(
     ctx,
@@ -73,7 +87,7 @@ function unavailable(ctx: GatewayContext, provider: OidcProvider, rd?: string): 
   );
 }
 
-export async function getIdpLogin(ctx: GatewayContext): Promise<void> {
+export async function getIdpLogin(ctx: GatewayContext<IdpLoginDeps>): Promise<void> {
   const provider = providerOf(ctx);
   if (!provider) return sendError(ctx.req, ctx.res, 'ERR_GK_NOT_FOUND', { slug: ctx.tenant.slug });
   const q = ctx.url.searchParams;
@@ -104,7 +118,7 @@ export async function getIdpLogin(ctx: GatewayContext): Promise<void> {
   redirect(ctx.res, 302, url.href, { 'set-cookie': serializeFlowCookie(ctx.tenant.cookie, id) });
 }
 
-export async function getIdpCallback(ctx: GatewayContext): Promise<void> {
+export async function getIdpCallback(ctx: GatewayContext<IdpLoginDeps>): Promise<void> {
   const { req, res, tenant, deps } = ctx;
   const provider = providerOf(ctx);
   if (!provider) return sendError(req, res, 'ERR_GK_NOT_FOUND', { slug: tenant.slug });
