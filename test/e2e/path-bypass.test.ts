@@ -5,6 +5,7 @@ import t from 'tap';
 import { rawRequest, request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { startTestGateway, PASSWORDS } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 
 const H = 'dashboard.acme.test';
 const API = { host: H, accept: 'application/json' };
@@ -46,6 +47,7 @@ t.test('every spelling of /admin is the /admin route', async (t) => {
     t.test(sent, async (t) => {
       const api = await probe(sent, API);
       t.equal(api.res.status, 401, 'anonymous API request: 401');
+      hasCode(t, api.res, 'ERR_GK_UNAUTHENTICATED');
       t.equal(api.res.json().error, 'invalid_token');
       t.equal(api.forwarded.length, 0, 'anonymous API request never reaches the upstream');
 
@@ -56,6 +58,7 @@ t.test('every spelling of /admin is the /admin route', async (t) => {
 
       const asBob = await probe(sent, { ...API, cookie: bob.header() });
       t.equal(asBob.res.status, 403, 'bob (no admin role): 403');
+      hasCode(t, asBob.res, 'ERR_GK_FORBIDDEN');
       t.equal(asBob.res.json().error, 'insufficient_scope');
       t.equal(asBob.forwarded.length, 0, "bob's request never reaches the upstream");
 
@@ -80,6 +83,7 @@ t.test('/ADMIN is held to /admin/** as well (SPEC §2 case rule: apps like Expre
   for (const spelling of ['/ADMIN', '/ADMIN/x', '/Admin/users', '/aDmIn', '/%41DMIN/x', '/x/../ADMIN']) {
     const asBob = await probe(spelling, { ...API, cookie: bob.header() });
     t.equal(asBob.res.status, 403, `bob (no admin role) is refused at ${spelling}`);
+    hasCode(t, asBob.res, 'ERR_GK_FORBIDDEN', spelling);
     t.equal(asBob.forwarded.length, 0, `${spelling} never reaches the upstream for bob`);
   }
 
@@ -124,9 +128,11 @@ t.test('ambiguous spellings are 400 and never forwarded', async (t) => {
       const anon = await probe(sent, API);
       t.equal(anon.res.status, 400, 'anonymous: 400');
       t.equal(anon.res.json().error, 'invalid_request');
+      hasCode(t, anon.res, 'ERR_GK_BAD_PATH');
       t.equal(anon.forwarded.length, 0, 'anonymous: not forwarded');
       const asAlice = await probe(sent, { ...API, cookie: alice.header() });
       t.equal(asAlice.res.status, 400, 'alice: 400 too');
+      hasCode(t, asAlice.res, 'ERR_GK_BAD_PATH');
       t.equal(asAlice.forwarded.length, 0, 'alice: not forwarded');
     });
   }
@@ -185,6 +191,7 @@ t.test('the query string never takes part in matching', async (t) => {
 
   const asBob = await probe('/admin?x=/public/', { ...API, cookie: bob.header() });
   t.equal(asBob.res.status, 403, 'and still needs the admin role');
+  hasCode(t, asBob.res, 'ERR_GK_FORBIDDEN');
   t.equal(asBob.forwarded.length, 0);
 
   const asAlice = await probe('//admin?x=/public/', { ...API, cookie: alice.header() });
@@ -202,6 +209,7 @@ t.test('paths that only normalise to /t/{slug}/ never reach the app', async (t) 
       headers: { host: 'dashboard.acme.test', cookie: jar.header(), accept: 'application/json' },
     });
     t.equal(r.status, 400, `${p}: 400`);
+    hasCode(t, r, 'ERR_GK_BAD_PATH', p);
     t.equal(g.upstream.seen.length, before, `${p}: the app never sees it`);
   }
   const other = await request(g.url, '//t/unknown-tenant/x', {

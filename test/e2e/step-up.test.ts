@@ -7,6 +7,7 @@ import { CookieJar, request, type Response } from '../helpers/http.js';
 import { formToken, login } from '../helpers/login.js';
 import { parseSetCookie } from '../helpers/set-cookie.js';
 import { startTestGateway, PASSWORDS } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 
 const DASH = 'dashboard.acme.test';
 const MIN = 60_000;
@@ -61,6 +62,7 @@ t.test('/admin/** after 20 minutes: browser redirect, API challenge, audit; re-a
   const before = audits('reauth_required').length;
   const nav = await get('/admin/users?tab=2', cookie, 'text/html');
   t.equal(nav.status, 302, 'a browser is redirected');
+  t.equal(nav.headers['x-auth-error-code'], 'ERR_GK_REAUTH_REQUIRED', 'the redirect names why');
   t.equal(
     nav.headers.location,
     `/t/acme/login?prompt=login&max_age=900&rd=${encodeURIComponent('http://dashboard.acme.test/admin/users?tab=2')}`,
@@ -68,6 +70,7 @@ t.test('/admin/** after 20 minutes: browser redirect, API challenge, audit; re-a
 
   const api = await get('/admin/users', cookie);
   t.equal(api.status, 401, 'an API gets 401');
+  hasCode(t, api, 'ERR_GK_REAUTH_REQUIRED');
   const www = String(api.headers['www-authenticate']);
   t.match(www, /^Bearer /);
   t.match(www, /error="insufficient_user_authentication"/);
@@ -77,6 +80,7 @@ t.test('/admin/** after 20 minutes: browser redirect, API challenge, audit; re-a
   t.type(api.json().error_description, 'string');
   const xhr = await get('/admin/users', cookie, 'text/html', { 'x-requested-with': 'XMLHttpRequest' });
   t.equal(xhr.status, 401, 'an XHR is not redirected');
+  hasCode(t, xhr, 'ERR_GK_REAUTH_REQUIRED', 'XHR');
   const ev = audits('reauth_required').slice(before);
   t.equal(ev.length, 3, 'each refusal audited');
   t.match(ev[0], { tenant: 'acme', userId: 'u-alice', sessionId: sid, ip: '127.0.0.1' });
@@ -109,6 +113,7 @@ t.test('/admin/** after 20 minutes: browser redirect, API challenge, audit; re-a
     },
   });
   t.equal(wrong.status, 401, 'wrong password: 401');
+  hasCode(t, wrong, 'ERR_GK_LOGIN_FAILED');
   t.match(wrong.body, /Confirm your password to continue/, 'the re-authentication form again');
   t.equal((await get('/reports', cookie)).status, 200, 'the session is untouched');
 
@@ -198,6 +203,7 @@ t.test('/billing/** writes need a 5-minute-fresh login; reads do not', async (t)
   g.clock.advance(6 * MIN);
   const w = await post('application/json');
   t.equal(w.status, 401, 'after 6 minutes: POST /billing/x → 401');
+  hasCode(t, w, 'ERR_GK_REAUTH_REQUIRED');
   t.match(w.json(), { error: 'insufficient_user_authentication', max_age: 300 });
   t.match(String(w.headers['www-authenticate']), /error="insufficient_user_authentication".*max_age=300/);
   t.equal((await post('text/html')).status, 401, 'a browser POST is not redirected (only GET/HEAD are)');
@@ -221,7 +227,9 @@ t.test('roles come before freshness: a non-admin gets 403, fresh or not', async 
   t.equal((await get('/admin/x', cookie)).status, 403, 'fresh bob: 403');
   g.clock.advance(20 * MIN);
   t.equal((await get('/admin/x', cookie)).status, 403, 'stale bob: 403, not a re-authentication prompt');
-  t.equal((await get('/admin/x', cookie, 'text/html')).status, 403, 'a browser too');
+  const page = await get('/admin/x', cookie, 'text/html');
+  t.equal(page.status, 403, 'a browser too');
+  hasCode(t, page, 'ERR_GK_FORBIDDEN', 'the 403 page');
 });
 
 t.test("an access token bound to a session follows the session's authTime", async (t) => {
@@ -242,6 +250,7 @@ t.test("an access token bound to a session follows the session's authTime", asyn
   g.clock.advance(16 * MIN);
   const stale = await request(g.url, '/admin/x', { headers: { host: DASH, accept: 'application/json', ...bearer } });
   t.equal(stale.status, 401);
+  hasCode(t, stale, 'ERR_GK_REAUTH_REQUIRED', 'bearer');
   t.match(stale.json(), { error: 'insufficient_user_authentication', max_age: 900 });
   const { res } = await login(g.url, {
     username: 'alice',
