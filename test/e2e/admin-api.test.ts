@@ -10,6 +10,7 @@ import { CookieJar, request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { startRedis } from '../helpers/redis.js';
 import { startTestGateway, PASSWORDS, SECRETS, type TestGateway } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 
 const DASH = 'dashboard.acme.test';
 const GLOBEX = 'portal.globex.test';
@@ -207,6 +208,7 @@ const SESSION_KEYS = [
 
 function assertUnauthenticated(t: Test, res: Response, what: string): void {
   t.equal(res.status, 401, `${what}: 401`);
+  hasCode(t, res, 'ERR_GK_UNAUTHENTICATED', what);
   t.match(String(res.headers['www-authenticate']), /^Bearer realm="acme"/, `${what}: WWW-Authenticate`);
 }
 
@@ -217,6 +219,7 @@ t.test('read endpoints: admin 200, non-admin 403, other tenant and no credential
     for (const n of c.nonAdmins) {
       const res = await api('GET', path, n.headers);
       t.equal(res.status, 403, `GET ${path} as ${n.name}: 403`);
+      hasCode(t, res, 'ERR_GK_FORBIDDEN', `GET ${path} as ${n.name}`);
       t.notOk(res.body.includes('u-alice'), `GET ${path} as ${n.name}: no data`);
     }
     for (const o of c.otherTenant)
@@ -235,9 +238,11 @@ t.test('an admin of acme is nobody at globex; globex alice is not an admin there
   const aliceToken = c.admins[1]!.headers;
   const res = await api('GET', '/users', aliceToken, undefined, g, 'globex', GLOBEX);
   t.equal(res.status, 401, "acme alice's token at globex");
+  hasCode(t, res, 'ERR_GK_UNAUTHENTICATED');
   const gAliceCookie = c.otherTenant[1]!.headers;
   const own = await api('GET', '/users', gAliceCookie, undefined, g, 'globex', GLOBEX);
   t.equal(own.status, 403, "globex alice (no admin role) at globex's admin API");
+  hasCode(t, own, 'ERR_GK_FORBIDDEN');
   const ownSessions = await api(
     'GET',
     '/users/u-alice/sessions',
@@ -381,6 +386,7 @@ t.test('GET /users and the Session JSON (SPEC §5)', async (t) => {
 
   const unknown = await api('GET', '/users/u-nobody/sessions', admin);
   t.equal(unknown.status, 404, 'an unknown user: 404');
+  hasCode(t, unknown, 'ERR_GK_NOT_FOUND');
 
   const alice = await signIn('alice');
   const own = await api('GET', '/users/u-alice/sessions', cookieOf(alice));
@@ -411,6 +417,7 @@ t.test("DELETE one session: 204, then 404; 404 for another user's and for unknow
   t.equal((await api('DELETE', `/users/u-bob/sessions/${bob.sid}`, admin)).status, 404, 'repeated: 404');
   const foreign = await api('DELETE', `/users/u-bob/sessions/${alice.sid}`, admin);
   t.equal(foreign.status, 404, "alice's session id under bob: 404");
+  hasCode(t, foreign, 'ERR_GK_NOT_FOUND');
   t.equal(await atApp({ cookie: alice.cookie }), 200, "alice's session untouched");
   const neverIssued = `sess_${'A'.repeat(33)}`;
   t.equal((await api('DELETE', `/users/u-bob/sessions/${neverIssued}`, admin)).status, 404, 'a well-formed unknown id');
@@ -494,10 +501,12 @@ t.test(
     for (const c of bad) {
       const del = await api('DELETE', `/users/u-bob/sessions/${target.sid}`, c.headers);
       t.equal(del.status, 403, `DELETE with ${c.name}`);
+      hasCode(t, del, 'ERR_GK_CSRF', `DELETE with ${c.name}`);
       const all = await api('POST', '/users/u-bob/sessions/revoke-all', c.headers);
       t.equal(all.status, 403, `revoke-all with ${c.name}`);
       const patch = await api('PATCH', '/configuration/auth-settings', c.headers, { sessionLifetime: '1h' });
       t.equal(patch.status, 403, `PATCH with ${c.name}`);
+      hasCode(t, patch, 'ERR_GK_CSRF', `PATCH with ${c.name}`);
     }
     t.equal(await atApp({ cookie: target.cookie }), 200, 'the target session is alive');
     t.same((await api('GET', '/configuration/auth-settings', admin)).json(), before, 'settings unchanged');
@@ -596,6 +605,7 @@ t.test('PATCH auth-settings with bad values: 422 listing every field error, noth
     refreshGrace: '30s',
   });
   t.equal(res.status, 422);
+  hasCode(t, res, 'ERR_GK_SETTINGS_INVALID');
   const errors = res.json<{ errors: { path: string; message: string }[] }>().errors;
   t.ok(Array.isArray(errors));
   for (const e of errors) {
@@ -627,6 +637,7 @@ t.test('PATCH auth-settings with bad values: 422 listing every field error, noth
 
   const notObject = await api('PATCH', '/configuration/auth-settings', admin, ['sessionLifetime']);
   t.equal(notObject.status, 422, 'a JSON list: 422');
+  hasCode(t, notObject, 'ERR_GK_SETTINGS_INVALID');
   t.ok(notObject.json<{ errors: unknown[] }>().errors.length > 0);
   const notJson = await request(g.url, '/t/acme/api/v1/configuration/auth-settings', {
     method: 'PATCH',
@@ -634,12 +645,14 @@ t.test('PATCH auth-settings with bad values: 422 listing every field error, noth
     body: '{"sessionLifetime":',
   });
   t.equal(notJson.status, 400, 'broken JSON: 400');
+  hasCode(t, notJson, 'ERR_GK_BAD_REQUEST');
   const form = await request(g.url, '/t/acme/api/v1/configuration/auth-settings', {
     method: 'PATCH',
     headers: { host: DASH, ...admin },
     form: { sessionLifetime: '1h' },
   });
   t.equal(form.status, 415, 'a form body: 415');
+  hasCode(t, form, 'ERR_GK_UNSUPPORTED_MEDIA_TYPE');
   t.same((await api('GET', '/configuration/auth-settings', admin)).json(), before, 'still nothing changed');
 });
 
@@ -748,6 +761,7 @@ t.test('a client not configured with sessions:admin can never obtain it by askin
   if (asked) {
     const res = await api('GET', '/users', bearer(asked.access_token));
     t.equal(res.status, 403, "other-client's self-scoped token at the admin API: 403");
+    hasCode(t, res, 'ERR_GK_FORBIDDEN');
     const del = await api('DELETE', `/users/u-alice/sessions/${victim.sid}`, bearer(asked.access_token));
     t.equal(del.status, 403, 'and it cannot revoke an admin session');
   }
@@ -787,6 +801,7 @@ t.test('revoke-all counts the sessions it ended, not the ones that had already e
   g.clock.advance(15 * 60_000); // the first two are idle-expired (30m), the third is not
   const del = await api('DELETE', `/users/u-bob/sessions/${gone.sid}`, admin);
   t.equal(del.status, 404, 'DELETE of an expired session: 404 (expired sessions are gone)');
+  hasCode(t, del, 'ERR_GK_NOT_FOUND');
   const users = (await api('GET', '/users', admin)).json<{ users: { id: string; activeSessions: number }[] }>().users;
   t.equal(users.find((u) => u.id === 'u-bob')?.activeSessions, 1, 'one active session');
   const listed = (await api('GET', '/users/u-bob/sessions', admin)).json<{ sessions: { id: string }[] }>().sessions;
