@@ -7,8 +7,17 @@ import { applySettingsPatch, mergePatches, type TenantSettingsPatch } from '../c
 import type { TenantSettings } from '../config/types.js';
 import type { Deps } from '../deps.js';
 import type { Registry, TenantRuntime } from '../registry.js';
+import type { SessionStore } from '../store/types.js';
 import { cookieSpec } from '../session/cookie.js';
 import { deepFreeze } from '../util/deep-freeze.js';
+
+/**
+ * The registry in force (swapped here on reload), the store's saved settings, the bus that
+ * announces a change, and the log. One chain of changes per such object (see `inOrder`).
+ */
+export type SettingsDeps = Pick<Deps, 'registry' | 'log' | 'bus'> & {
+  store: Pick<SessionStore, 'getTenantSettings' | 'setTenantSettings'>;
+};
 
 type Patch = Record<string, unknown>;
 
@@ -22,7 +31,7 @@ function apply(tenant: TenantRuntime, publicUrl: string, patch: Patch): TenantSe
   return install(tenant, publicUrl, applySettingsPatch(tenant.config.settings, patch as TenantSettingsPatch));
 }
 
-async function storedPatch(deps: Deps, slug: string): Promise<Patch> {
+async function storedPatch(deps: SettingsDeps, slug: string): Promise<Patch> {
   const raw = await deps.store.getTenantSettings(slug);
   if (!raw) return {};
   try {
@@ -36,9 +45,9 @@ async function storedPatch(deps: Deps, slug: string): Promise<Patch> {
 // One chain per gateway instance (keyed by its deps): a re-read announced by the bus while a
 // reload is building its registry waits for the swap and then applies to the new registry;
 // without it, the reload would swap in what it read before the change.
-const chains = new WeakMap<Deps, Promise<unknown>>();
+const chains = new WeakMap<SettingsDeps, Promise<unknown>>();
 
-function inOrder<T>(deps: Deps, fn: () => Promise<T>): Promise<T> {
+function inOrder<T>(deps: SettingsDeps, fn: () => Promise<T>): Promise<T> {
   const run = (chains.get(deps) ?? Promise.resolve()).then(fn, fn);
   chains.set(
     deps,
@@ -48,7 +57,7 @@ function inOrder<T>(deps: Deps, fn: () => Promise<T>): Promise<T> {
 }
 
 /** Re-reads one tenant's saved settings (at start, and when another instance changed them). */
-export function reloadTenantSettings(deps: Deps, slug: string): Promise<void> {
+export function reloadTenantSettings(deps: SettingsDeps, slug: string): Promise<void> {
   return inOrder(deps, async () => {
     const patch = await storedPatch(deps, slug);
     // The registry in force now (a reload may have swapped it while the store answered).
@@ -57,7 +66,7 @@ export function reloadTenantSettings(deps: Deps, slug: string): Promise<void> {
   });
 }
 
-export async function loadAllTenantSettings(deps: Deps): Promise<void> {
+export async function loadAllTenantSettings(deps: SettingsDeps): Promise<void> {
   for (const slug of deps.registry.tenants.keys()) await reloadTenantSettings(deps, slug);
 }
 
@@ -67,7 +76,11 @@ export async function loadAllTenantSettings(deps: Deps): Promise<void> {
  * for a tenant, it keeps the settings in force now (never the YAML ones); returns those slugs.
  * `onSwapped` runs in the same turn as the swap (caches built from the old registry).
  */
-export function swapInRegistry(deps: Deps, next: Registry, onSwapped: () => void = () => {}): Promise<string[]> {
+export function swapInRegistry(
+  deps: SettingsDeps,
+  next: Registry,
+  onSwapped: () => void = () => {},
+): Promise<string[]> {
   return inOrder(deps, async () => {
     const kept: string[] = [];
     const publicUrl = next.config.server.publicUrl;
@@ -94,7 +107,7 @@ export function swapInRegistry(deps: Deps, next: Registry, onSwapped: () => void
 
 /** Validated patch → merged with what was saved → persisted → applied here → announced. */
 export function updateTenantSettings(
-  deps: Deps,
+  deps: SettingsDeps,
   tenant: TenantRuntime,
   patch: TenantSettingsPatch,
 ): Promise<TenantSettings> {

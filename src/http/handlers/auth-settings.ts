@@ -1,21 +1,25 @@
 // GET/PATCH /t/{slug}/api/v1/configuration/auth-settings: the tenant's effective settings in
 // the YAML shape; PATCH validates (422 with every error), persists, applies everywhere.
+import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
 import { formatSettings, validateSettingsPatch, type TenantSettingsPatch } from '../../config/settings-patch.js';
-import { updateTenantSettings } from '../../settings/tenant-settings.js';
+import { updateTenantSettings, type SettingsDeps } from '../../settings/tenant-settings.js';
 import { readJson } from '../body.js';
-import { requireAdmin, type Caller } from '../caller.js';
+import { requireAdmin, type Caller, type CallerDeps } from '../caller.js';
 import { tagError } from '../error-code.js';
 import { sendJson } from '../respond.js';
 
 export type FormattedSettings = ReturnType<typeof formatSettings>;
 
-export async function getAuthSettings(ctx: GatewayContext): Promise<void> {
+/** The admin check, saving and announcing the settings, and the audit log. */
+export type AuthSettingsDeps = CallerDeps & SettingsDeps & Pick<Deps, 'audit'>;
+
+export async function getAuthSettings(ctx: GatewayContext<AuthSettingsDeps>): Promise<void> {
   await requireAdmin(ctx);
   sendJson(ctx.res, 200, { settings: formatSettings(ctx.tenant.settings) });
 }
 
-export async function patchAuthSettings(ctx: GatewayContext): Promise<void> {
+export async function patchAuthSettings(ctx: GatewayContext<AuthSettingsDeps>): Promise<void> {
   const caller = await requireAdmin(ctx);
   const body = await readJson(ctx.req);
   const v = validateSettingsPatch(body);
@@ -32,7 +36,7 @@ export async function patchAuthSettings(ctx: GatewayContext): Promise<void> {
  * changed. Shared by the API (PATCH) and the portal form.
  */
 export async function saveAuthSettings(
-  ctx: GatewayContext,
+  ctx: GatewayContext<AuthSettingsDeps>,
   caller: Caller,
   patch: TenantSettingsPatch,
 ): Promise<{ settings: FormattedSettings; changed: string[] }> {

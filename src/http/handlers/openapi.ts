@@ -4,6 +4,6 @@ import type { GatewayContext } from '../context.js';
 import { openApiDocument } from '../openapi/document.js';
 import { sendJson } from '../respond.js';
 
-export async function getOpenApi(ctx: GatewayContext): Promise<void> {
+export async function getOpenApi(ctx: GatewayContext<unknown>): Promise<void> {
   sendJson(ctx.res, 200, openApiDocument(ctx.tenant.issuer), { 'cache-control': 'public, max-age=300' });
 }

@@ -8,12 +8,17 @@ import { noticeFrom } from '../../ui/format.js';
 import { SETTINGS_FIELDS, valueAt } from '../../ui/settings-fields.js';
 import { field } from '../body.js';
 import { sendErrorPage, sendHtml } from '../respond.js';
-import { saveAuthSettings } from './auth-settings.js';
+import { saveAuthSettings, type AuthSettingsDeps } from './auth-settings.js';
+import type { CurrentSessionDeps } from '../current-session.js';
 import { adminViewer, backTo, pageAction, pageViewer, type Viewer } from './pages-common.js';
 
-const pagePath = (ctx: GatewayContext): string => `/t/${ctx.tenant.slug}/portal/configuration/auth-settings`;
+/** The page viewer, and saving the settings as the API does. */
+type SettingsPageDeps = CurrentSessionDeps & AuthSettingsDeps;
 
-function currentValues(ctx: GatewayContext): Record<string, string> {
+const pagePath = (ctx: GatewayContext<SettingsPageDeps>): string =>
+  `/t/${ctx.tenant.slug}/portal/configuration/auth-settings`;
+
+function currentValues(ctx: GatewayContext<SettingsPageDeps>): Record<string, string> {
   const formatted = formatSettings(ctx.tenant.settings);
   return Object.fromEntries(SETTINGS_FIELDS.map((f) => [f.path, valueAt(formatted, f.path)]));
 }
@@ -56,7 +61,7 @@ export function formToPatch(form: URLSearchParams, current: Readonly<Record<stri
 
 /** The form: 200, or 422 ERR_GK_SETTINGS_INVALID with the errors inline. */
 function render(
-  ctx: GatewayContext,
+  ctx: GatewayContext<SettingsPageDeps>,
   viewer: Viewer,
   invalid: boolean,
   values: Record<string, string>,
@@ -74,13 +79,13 @@ function render(
   sendHtml(ctx.res, 200, page);
 }
 
-export async function getAuthSettingsPage(ctx: GatewayContext): Promise<void> {
+export async function getAuthSettingsPage(ctx: GatewayContext<SettingsPageDeps>): Promise<void> {
   const viewer = await adminViewer(ctx);
   if (!viewer) return;
   render(ctx, viewer, false, currentValues(ctx), {});
 }
 
-export async function postAuthSettingsPage(ctx: GatewayContext): Promise<void> {
+export async function postAuthSettingsPage(ctx: GatewayContext<SettingsPageDeps>): Promise<void> {
   const action = await pageAction(ctx, 'admin', pagePath(ctx));
   if (!action) return;
   const { values, errors, patch } = formToPatch(action.form, currentValues(ctx));
