@@ -9,6 +9,7 @@ import { request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { startTestGateway, PASSWORDS, SECRETS } from '../helpers/gateway.js';
 import type { SessionStore } from '../../src/store/types.js';
+import { hasCode } from '../helpers/error-code.js';
 
 const DASH = 'dashboard.acme.test';
 const REDIRECT = 'http://other.acme.test/cb';
@@ -71,6 +72,7 @@ t.test('a replayed code is refused and revokes the tokens of its first redemptio
   const replay = await exchange(code, verifier);
   t.equal(replay.status, 400);
   t.equal(replay.json().error, 'invalid_grant', 'the replay gets invalid_grant');
+  hasCode(t, replay, 'ERR_GK_OAUTH_INVALID_GRANT');
   t.notOk(replay.json().access_token, 'and no tokens');
 
   t.equal(await atApp(tokens.access_token), 401, 'the first access token is dead at once');
@@ -87,6 +89,7 @@ t.test('a replayed code is refused and revokes the tokens of its first redemptio
 
   const again = await exchange(code, verifier);
   t.equal(again.json().error, 'invalid_grant', 'a third try: still invalid_grant');
+  hasCode(t, again, 'ERR_GK_OAUTH_INVALID_GRANT');
 });
 
 t.test('a code burnt by a failed attempt, or expired, revokes nothing', async (t) => {
@@ -96,6 +99,7 @@ t.test('a code burnt by a failed attempt, or expired, revokes nothing', async (t
   const { code, verifier } = await authorize();
   const wrongVerifier = await exchange(code, randomBytes(32).toString('base64url'));
   t.equal(wrongVerifier.json().error, 'invalid_grant', 'PKCE failure burns the code');
+  hasCode(t, wrongVerifier, 'ERR_GK_OAUTH_INVALID_GRANT');
   const before = audits('session_revoked').length;
   t.equal(
     (await exchange(code, verifier)).json().error,
@@ -116,6 +120,7 @@ t.test('a malformed code is refused before any lookup', async (t) => {
     const res = await exchange(code, randomBytes(32).toString('base64url'));
     t.equal(res.status, 400, JSON.stringify(code));
     t.equal(res.json().error, 'invalid_grant');
+    hasCode(t, res, 'ERR_GK_OAUTH_INVALID_GRANT');
   }
 });
 
@@ -171,6 +176,7 @@ for (const op of ['getSession', 'createSession', 'saveRefreshChain'] as const) {
     const replay = await exchange(code, verifier);
     t.equal(replay.status, 400);
     t.equal(replay.json().error, 'invalid_grant', 'the replay gets invalid_grant');
+    hasCode(t, replay, 'ERR_GK_OAUTH_INVALID_GRANT');
     hold.release();
     const res = await first;
     hold.restore();

@@ -5,6 +5,7 @@ import t from 'tap';
 import { CookieJar, request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { startTestGateway, PASSWORDS } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 import { SETTINGS_FIELDS, valueAt } from '../../src/ui/settings-fields.js';
 
 const H = 'dashboard.acme.test';
@@ -140,6 +141,7 @@ t.test('my sessions: revoke another one, only with the token and from this site'
   for (const [what, form, headers] of refused) {
     const r = await post(path, mine, form, headers);
     t.equal(r.status, 403, `${what}: 403`);
+    hasCode(t, r, 'ERR_GK_CSRF', what);
     t.ok(await alive(other), `${what}: nothing changed`);
   }
 
@@ -193,6 +195,7 @@ t.test('portal: a non-admin gets 403 pages and cannot act', async (t) => {
   const token = await tokenOf(bob);
   const page = await get(USERS, bob);
   t.equal(page.status, 403);
+  hasCode(t, page, 'ERR_GK_FORBIDDEN');
   t.match(page.body, /Access denied/);
   t.notMatch(page.body, `href="${USERS}"`, 'no portal links for him');
   for (const [path, form] of [
@@ -287,7 +290,9 @@ t.test('portal: revoke a session, and revoke all behind a confirmation', async (
     'audited',
   );
 
-  t.equal((await get(`${USERS}/nobody`, alice)).status, 404, 'unknown user: 404 page');
+  const nobody = await get(`${USERS}/nobody`, alice);
+  t.equal(nobody.status, 404, 'unknown user: 404 page');
+  hasCode(t, nobody, 'ERR_GK_NOT_FOUND');
   t.equal(
     (await post(`${USERS}/nobody/revoke-all`, alice, { csrf_token: token })).headers.location,
     USERS,

@@ -7,6 +7,7 @@ import t from 'tap';
 import { request, type Response } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { startTestGateway, PASSWORDS, SECRETS } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 
 const DASH = 'dashboard.acme.test';
 const REDIRECT = 'http://other.acme.test/cb';
@@ -100,12 +101,14 @@ t.test('rotation, then reuse after the grace window kills the whole session', as
   const replay = await refresh(t1.refresh_token);
   t.equal(replay.status, 400, 'an already-used token after the grace window');
   t.equal(replay.json().error, 'invalid_grant');
+  hasCode(t, replay, 'ERR_GK_OAUTH_INVALID_GRANT');
 
   t.equal(await atApp(t2.access_token), 401, 'the newest access token is dead at once');
   t.equal(await atApp(t0.access_token), 401, 'every access token of the session is dead');
   const newest = await refresh(t2.refresh_token);
   t.equal(newest.status, 400);
   t.equal(newest.json().error, 'invalid_grant', 'the newest refresh token is dead too');
+  hasCode(t, newest, 'ERR_GK_OAUTH_INVALID_GRANT');
   const audits = g.logs.filter((l) => l.includes('"audit":"refresh_token_reuse"'));
   t.equal(audits.length, auditsBefore + 1, 'refresh_token_reuse is audited once');
   t.match(audits.at(-1), new RegExp(`"sessionId":"${t0.refresh_token.split('.')[0]}"`));
@@ -154,15 +157,18 @@ t.test('a refresh token of other-client presented by web-spa', async (t) => {
   const stolen = await refresh(t0.refresh_token, null, { client_id: 'web-spa' });
   t.equal(stolen.status, 400);
   t.equal(stolen.json().error, 'invalid_grant', 'another client: invalid_grant');
+  hasCode(t, stolen, 'ERR_GK_OAUTH_INVALID_GRANT');
   const billing = await refresh(
     t0.refresh_token,
     `Basic ${Buffer.from(`billing-service:${SECRETS.billing}`).toString('base64')}`,
   );
   t.equal(billing.status, 400, 'a client without the refresh grant');
   t.equal(billing.json().error, 'unauthorized_client');
+  hasCode(t, billing, 'ERR_GK_OAUTH_UNAUTHORIZED_CLIENT');
   const noAuth = await refresh(t0.refresh_token, null, { client_id: 'other-client' });
   t.equal(noAuth.status, 401, 'the owner without its secret');
   t.equal(noAuth.json().error, 'invalid_client');
+  hasCode(t, noAuth, 'ERR_GK_OAUTH_INVALID_CLIENT');
   t.equal(await atApp(t0.access_token), 200, 'the session is untouched');
   const own = await refresh(t0.refresh_token);
   t.equal(own.status, 200, 'and the token still works for its own client');
@@ -175,6 +181,7 @@ t.test('a login cookie is not a refresh token, and a refresh token is not a cook
   const asRefresh = await refresh(cookie);
   t.equal(asRefresh.status, 400);
   t.equal(asRefresh.json().error, 'invalid_grant', 'a browser session cookie value as a refresh token');
+  hasCode(t, asRefresh, 'ERR_GK_OAUTH_INVALID_GRANT');
   t.equal(
     (await request(g.url, '/x', { headers: { host: DASH, accept: 'application/json', cookie: jar.header() } })).status,
     200,
@@ -193,6 +200,7 @@ t.test('garbage and unknown refresh tokens are invalid_grant', async (t) => {
     const r = await refresh(bad);
     t.equal(r.status, 400, JSON.stringify(bad.slice(0, 20)));
     t.equal(r.json().error, 'invalid_grant');
+    hasCode(t, r, 'ERR_GK_OAUTH_INVALID_GRANT');
   }
 });
 
@@ -207,6 +215,7 @@ t.test('the refresh token expires at refreshTokenLifetime (1h here)', async (t) 
   const late = await refresh(t1.refresh_token);
   t.equal(late.status, 400, 'a rotated token does not outlive its session (created + 1h)');
   t.equal(late.json().error, 'invalid_grant');
+  hasCode(t, late, 'ERR_GK_OAUTH_INVALID_GRANT');
   t.equal(await atApp(t1.access_token), 401, 'the session is over, so are its access tokens');
 
   const t2 = await codeFlow();
@@ -214,4 +223,5 @@ t.test('the refresh token expires at refreshTokenLifetime (1h here)', async (t) 
   const expired = await refresh(t2.refresh_token);
   t.equal(expired.status, 400, 'an unused token after 1h');
   t.equal(expired.json().error, 'invalid_grant');
+  hasCode(t, expired, 'ERR_GK_OAUTH_INVALID_GRANT');
 });
