@@ -134,6 +134,9 @@ function buildBase() {
 }
 
 function buildImage() {
+  // The previous run's image is kept for a look inside until now; replacing its tag would
+  // leave it behind untagged, run after run.
+  if (imageExists(IMAGE)) buildah(['rmi', IMAGE]);
   // Behind a TLS-intercepting proxy (the host trusts its CA through NODE_EXTRA_CA_CERTS), npm
   // inside the build needs that CA too: mounted for the RUN steps only, never in the image.
   const ca = process.env.NODE_EXTRA_CA_CERTS;
