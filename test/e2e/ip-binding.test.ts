@@ -5,6 +5,7 @@ import t, { type Test } from 'tap';
 import { request } from '../helpers/http.js';
 import { login } from '../helpers/login.js';
 import { startTestGateway, PASSWORDS, SECRETS, type TestGateway } from '../helpers/gateway.js';
+import { hasCode } from '../helpers/error-code.js';
 
 const DASH = 'dashboard.acme.test';
 
@@ -84,6 +85,7 @@ t.test('exact, through a trusted proxy: the same address passes, another is refu
   t.equal(other.status, 401, 'another IP: 401');
   t.equal(other.headers['www-authenticate'], 'Bearer realm="acme"');
   t.equal(other.json().error, 'invalid_token', 'as an invalid credential');
+  hasCode(t, other, 'ERR_GK_UNAUTHENTICATED');
   const nav = await app(g, s.cookie, '198.51.100.8', 'text/html');
   t.equal(nav.status, 302, 'a browser is sent to login');
   t.match(String(nav.headers.location), /^\/t\/acme\/login\?rd=/);
@@ -196,6 +198,7 @@ t.test("a cookie replayed from another address is refused by the gateway's own e
   const other = await signIn(g, '198.51.100.60');
   const ro = await api('POST', '/me/sessions/revoke-others', { cookie: s.cookie, 'x-csrf-token': s.csrf });
   t.equal(ro.status, 401, 'POST /me/sessions/revoke-others from another address');
+  hasCode(t, ro, 'ERR_GK_UNAUTHENTICATED');
   t.equal(await status(g, other.cookie, '198.51.100.60'), 200, "and the user's other session survives");
   t.equal(
     (await api('GET', '/users', { cookie: alice.cookie })).status,

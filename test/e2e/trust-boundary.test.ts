@@ -376,7 +376,13 @@ t.test('forward-auth (nginx form) applies the same case rule (finding 7)', async
     for (const uri of ['/ADMIN/x', '/Admin/x']) {
       const r = await ask(uri, cred);
       t.equal(r.status, 403, `${kind} ${uri}: 403`);
-      t.same(authLike(r.headers), [], `${kind} ${uri}: no identity headers`);
+      // X-Auth-Error-Code names the refusal (docs/errors.md); it is never on an allowed answer.
+      t.same(
+        authLike(r.headers).filter((n) => n !== 'x-auth-error-code'),
+        [],
+        `${kind} ${uri}: no identity headers`,
+      );
+      t.equal(r.headers['x-auth-error-code'], 'ERR_GK_FORBIDDEN', `${kind} ${uri}: only the refusal's code`);
     }
     const pub = await ask('/PUBLIC/x', cred);
     t.equal(pub.status, 200, `${kind} /PUBLIC/x: allowed as an authenticated route`);

@@ -62,14 +62,17 @@ async function openWs(g: TestGateway, headers: Record<string, string>): Promise<
 }
 
 /** The upgrade status for these credentials (101 = it would open). */
-function upgradeStatus(g: TestGateway, headers: Record<string, string>): Promise<number> {
+/** `101`, or a refusal's status and error code (`401 ERR_GK_UNAUTHENTICATED`). */
+function upgradeStatus(g: TestGateway, headers: Record<string, string>): Promise<string> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`${g.url.replace('http', 'ws')}/socket`, { headers: { host: DASH, ...headers } });
     ws.once('open', () => {
       ws.close();
-      resolve(101);
+      resolve('101');
     });
-    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('unexpected-response', (_req, res) =>
+      resolve(`${res.statusCode ?? 0} ${String(res.headers['x-auth-error-code'])}`),
+    );
     ws.once('error', reject);
   });
 }
@@ -104,7 +107,11 @@ t.test('logout closes the socket its session opened', async (t) => {
     await live.closed;
     t.pass('closed');
   });
-  t.equal(await upgradeStatus(a, { cookie: s.cookie }), 401, 'a new upgrade with that cookie is refused');
+  t.equal(
+    await upgradeStatus(a, { cookie: s.cookie }),
+    '401 ERR_GK_UNAUTHENTICATED',
+    'a new upgrade with that cookie is refused',
+  );
 });
 
 t.test("the admin's revoke-all closes every socket of the user, and only those", async (t) => {
@@ -187,7 +194,7 @@ t.test('across instances: the socket is open on B, revoke-all is made on A', asy
     await Promise.all([onB.closed, alsoOnA.closed]);
     t.pass('closed on both instances');
   });
-  t.equal(await upgradeStatus(b, { cookie: s.cookie }), 401, 'B refuses a new upgrade');
+  t.equal(await upgradeStatus(b, { cookie: s.cookie }), '401 ERR_GK_UNAUTHENTICATED', 'B refuses a new upgrade');
 });
 
 t.test('across instances: logout on A closes the socket on B', async (t) => {
@@ -322,7 +329,7 @@ t.test("absolute expiry closes the session's sockets on every instance", async (
     await Promise.all([onA.closed, onB.closed]);
     t.pass('closed on A and on B');
   });
-  t.equal(await upgradeStatus(a, { cookie: s.cookie }), 401, 'a new upgrade is refused');
+  t.equal(await upgradeStatus(a, { cookie: s.cookie }), '401 ERR_GK_UNAUTHENTICATED', 'a new upgrade is refused');
   const audited = a.logs.concat(b.logs).filter((l) => l.includes('"audit":"session_expired"') && l.includes(s.sid));
   t.equal(audited.length, 1, 'audited once, although both instances noticed');
   t.match(audited[0], /"reason":"absolute"/);
