@@ -75,15 +75,52 @@ function protectedFromConnection(name: string): boolean {
   );
 }
 
-function connectionTokens(req: IncomingMessage): string[] {
+const NO_TOKENS: readonly string[] = Object.freeze([]);
+// The last Connection value and its tokens: nearly every client sends the same one
+// (`keep-alive`) on every request, and the list is read twice per request.
+let lastConnection = '';
+let lastTokens: readonly string[] = NO_TOKENS;
+
+function connectionTokens(req: IncomingMessage): readonly string[] {
   const c = req.headers.connection;
-  if (c === undefined) return [];
+  if (c === undefined) return NO_TOKENS;
+  if (c === lastConnection) return lastTokens;
   const tokens: string[] = [];
   for (const t of c.split(',')) {
     const name = canonicalName(t.trim());
     if (name !== '') tokens.push(name);
   }
-  return tokens;
+  lastConnection = c;
+  return (lastTokens = Object.freeze(tokens));
+}
+
+/** What outgoingHeaders does with a client header, by its name as sent. */
+interface NameRule {
+  canon: string;
+  /** Never forwarded: the gateway writes it, it rewrites the target, or it is X-Auth-*. */
+  drop: boolean;
+  /** Forwarded only from a trusted proxy. */
+  forwarding: boolean;
+}
+
+// Header names as clients spell them repeat on every request: their rule is kept (bounded,
+// since the names are the client's: past the bound the map starts over).
+const MAX_RULES = 512;
+const rules = new Map<string, NameRule>();
+
+function ruleFor(name: string): NameRule {
+  let rule = rules.get(name);
+  if (rule === undefined) {
+    const canon = canonicalName(name);
+    rule = {
+      canon,
+      drop: GATEWAY_WRITES.has(canon) || REWRITES.has(canon) || canon.startsWith('x-auth-'),
+      forwarding: isForwarding(canon),
+    };
+    if (rules.size >= MAX_RULES) rules.clear();
+    rules.set(name, rule);
+  }
+  return rule;
 }
 
 /**
@@ -132,10 +169,10 @@ export function outgoingHeaders(req: IncomingMessage, facts: OutgoingFacts): str
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    const canon = canonicalName(name);
-    if (GATEWAY_WRITES.has(canon) || REWRITES.has(canon) || canon.startsWith('x-auth-')) continue;
-    if (!facts.trustedPeer && isForwarding(canon)) continue;
-    if (named.length > 0 && named.includes(canon)) continue;
+    const rule = ruleFor(name);
+    if (rule.drop) continue;
+    if (!facts.trustedPeer && rule.forwarding) continue;
+    if (named.length > 0 && named.includes(rule.canon)) continue;
     out.push(name, raw[i + 1]!);
   }
   out.push('host', h.host!);

@@ -171,3 +171,36 @@ t.test('identity headers come only from the gateway; an upgrade gets its own Con
   t.equal(h['sec-websocket-key'], 'dGhlIHNhbXBsZSBub25jZQ==');
   t.equal(names(out).filter((n) => n === 'x-auth-user').length, 1, 'exactly one X-Auth-User');
 });
+
+t.test(
+  'the per-name rules and the last Connection value are cached, never the outcome of another request',
+  async (t) => {
+    // Over the rule cache's bound with client-chosen names: it starts over, and the forged
+    // identity and forwarding headers sent after the flood are still removed.
+    const flood = Array.from({ length: 600 }, (_, i) => `X-N${i}: v\r\n`).join('');
+    const first = await parsed(
+      `GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\n${flood}\r\n`,
+    );
+    const out1 = names(outgoingHeaders(first, { trustedPeer: false, identity: null, upgrade: false }));
+    t.equal(out1.filter((n) => n.startsWith('x-n')).length, 600, 'every custom header forwarded');
+    t.notOk(out1.includes('x-hop'), 'the header Connection names is removed');
+    t.equal(framingError(first, false), null);
+    // Same names, other spellings, another Connection value: each decided on its own.
+    const second = await parsed(
+      'GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, X-Other\r\nX-Hop: 2\r\nX-Other: 1\r\nx_auth_user: forged\r\nX-Auth-User: forged\r\nX-Real-IP: 1.2.3.4\r\n\r\n',
+    );
+    const out2 = names(outgoingHeaders(second, { trustedPeer: false, identity: null, upgrade: false }));
+    t.ok(out2.includes('x-hop'), 'X-Hop is kept now that Connection no longer names it');
+    t.notOk(out2.includes('x-other'));
+    t.notOk(out2.includes('x-auth-user') || out2.includes('x_auth_user'), 'forged identity removed');
+    t.notOk(out2.includes('x-real-ip'), 'untrusted peer: forwarding header removed');
+    // The same name from a trusted proxy: the cached rule does not decide the trust.
+    const out3 = names(outgoingHeaders(second, { trustedPeer: true, identity: null, upgrade: false }));
+    t.ok(out3.includes('x-real-ip'), 'trusted peer: forwarding header kept');
+    t.match(
+      framingError(await parsed('GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Host\r\n\r\n'), false),
+      /Host/i,
+    );
+    t.equal(framingError(second, false), null, 'the previous value still gives its own answer');
+  },
+);
