@@ -38,7 +38,7 @@ const HELP = `usage: npm run bench:profile -- [options]
   --mode M          ${MODES.join(' | ')} (default gateway-cookie)
   --tool T          ${TOOLS.join(' | ')} (default cpu-prof)
   --requests N      measured requests (default: callgrind 1000, else 20000)
-  --warmup N        requests before the window (default: callgrind 2000, else 10000)
+  --warmup N        requests before the window (default: callgrind 4000, else 10000)
   --connections N   requests in flight (default 50, like the bench)
   --dist DIR        the gateway build to run (default dist/, built first unless --no-build)
   --no-build        use dist/ as it is
@@ -79,7 +79,7 @@ function options() {
     mode,
     tool,
     requests: int(values.requests, cg ? 1000 : 20000, 'requests') || 1,
-    warmup: int(values.warmup, cg ? 2000 : 10000, 'warmup'),
+    warmup: int(values.warmup, cg ? 4000 : 10000, 'warmup'),
     connections: int(values.connections, 50, 'connections') || 1,
     dist: resolve(values.dist ?? join(ROOT, 'dist')),
     build: !values['no-build'] && values.dist === undefined,
@@ -184,7 +184,13 @@ async function main() {
     const nodeFlags = [];
     /** @type {NodeJS.ProcessEnv} */
     const env = { ...process.env, LOG_LEVEL: 'warn', NODE_ENV: 'production' };
-    if (opt.tool === 'callgrind') prefix = callgrindPrefix(tmp);
+    if (opt.tool === 'callgrind') {
+      prefix = callgrindPrefix(tmp);
+      // Under valgrind the threads take turns: V8's background compiler would get its turn
+      // late and its work (and the unoptimised code meanwhile) land in the measured window.
+      // Compiled on the main thread instead, the warm-up ends with the code optimised.
+      nodeFlags.push('--no-concurrent-recompilation');
+    }
     if (opt.tool === 'cpu-prof') nodeFlags.push('--cpu-prof', `--cpu-prof-dir=${tmp}`, '--cpu-prof-interval=100');
     if (opt.tool === 'memory') {
       nodeFlags.push('--import', join(ROOT, 'bench/lib/memory-probe.mjs'));
@@ -263,6 +269,8 @@ async function main() {
       out.callgrind = {
         irPerRequest: per(s.total),
         irPerRequestWithoutCompilers: per(s.total - jit),
+        irPerRequestWithoutCompilersAndGc:
+          per(s.total - jit) - per(s.categories.find((c) => c.category === 'V8 garbage collector')?.ir ?? 0),
         categories: s.categories,
         functions: s.functions.slice(0, opt.top),
       };
@@ -270,6 +278,9 @@ async function main() {
       // V8 still compiles (on its background threads) what the warm-up made hot; over a bench
       // run of 100,000s of requests that cost is spread to almost nothing.
       log(`  without V8's compilers (what a long run costs per request): ${fmt(per(s.total - jit))}`);
+      const gc = s.categories.find((c) => c.category === 'V8 garbage collector')?.ir ?? 0;
+      // One major collection more or less in a short window moves the total by 10-20 %.
+      log(`  without compilers and garbage collector (the code's own work): ${fmt(per(s.total - jit - gc))}`);
       for (const c of s.categories)
         log(`  ${fmt(per(c.ir)).padStart(10)}  ${fmt((100 * c.ir) / s.total, 1).padStart(5)} %  ${c.category}`);
       log(`\ntop functions (exclusive instructions per request):`);
