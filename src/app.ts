@@ -72,6 +72,8 @@ export function createApp(deps: Deps): App {
     // the answer carries its code); HTTP/1.0 may omit it.
     const hostMissing = host === undefined && (req.httpVersionMajor > 1 || req.httpVersionMinor >= 1);
     if (!hasSingleHost(req.rawHeaders) || hostMissing || (host !== undefined && hostnameOf(host) === null)) {
+      // A missing or doubled Host is how front ends are made to disagree: answer, then close.
+      res.shouldKeepAlive = false;
       return sendError(req, res, new GatewayError('ERR_GK_BAD_REQUEST', 'missing, repeated or malformed Host'));
     }
     const url = req.url ?? '/';

@@ -73,6 +73,18 @@ t.test('Host problems', async (t) => {
   const missing11 = await raw('GET /x HTTP/1.1\r\nAccept: application/json\r\nConnection: close\r\n\r\n');
   t.equal(missing11.status, 400, 'HTTP/1.1 without Host: 400');
   t.equal(rawCode(missing11), 'ERR_GK_BAD_REQUEST');
+  // Refused for its Host, the connection closes: a request pipelined behind it is never read.
+  const missingThenNext = await raw(
+    `GET /x HTTP/1.1\r\nAccept: application/json\r\n\r\nGET /x HTTP/1.1\r\nHost: ${H}\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`,
+  );
+  t.equal(missingThenNext.status, 400, 'HTTP/1.1 without Host, then a pipelined request: 400');
+  t.match(missingThenNext.head, /\r\nconnection: close(?:\r\n|$)/i, 'the refusal says it closes');
+  t.equal((missingThenNext.body.match(/HTTP\/1\.1 \d{3}/g) ?? []).length, 0, 'no second answer');
+  const twoHostsThenNext = await raw(
+    `GET /x HTTP/1.1\r\nHost: ${H}\r\nHost: unknown.example\r\nAccept: application/json\r\n\r\nGET /x HTTP/1.1\r\nHost: ${H}\r\nCookie: ${alice.header()}\r\nConnection: close\r\n\r\n`,
+  );
+  t.equal(twoHostsThenNext.status, 400, 'two Host headers, then a pipelined request: 400');
+  t.equal((twoHostsThenNext.body.match(/HTTP\/1\.1 \d{3}/g) ?? []).length, 0, 'no second answer after two Hosts');
   const missing10 = await raw('GET /x HTTP/1.0\r\nAccept: application/json\r\n\r\n');
   t.equal(missing10.status, 404, 'HTTP/1.0 without Host: no app, 404');
   t.equal(rawCode(missing10), 'ERR_GK_UNKNOWN_HOST');
