@@ -1,6 +1,7 @@
 // The upstream's response headers as the client receives them: hop-by-hop headers (and
 // any the upstream's Connection names) are the gateway's own business, and a Set-Cookie
 // that would land in the browser as a gateway cookie is dropped (SPEC §3.4).
+import { util } from 'undici';
 import { isGatewaySetCookie } from './gateway-cookies.js';
 
 /** Headers that belong to one connection (RFC 9110 §7.6.1): never passed from the app's to the client's. */
@@ -22,7 +23,8 @@ export function clientResponseHeaders(raw: readonly Buffer[]): Record<string, st
   const out: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
   let named: string[] | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1').toLowerCase();
+    // undici's lookup of the well-known names, already lower-case: no string made per name.
+    const name = util.headerNameToString(raw[i]!);
     const value = raw[i + 1]!.toString('latin1');
     if (name === 'connection') named = value.split(',').map((t) => t.trim().toLowerCase());
     if (HOP_BY_HOP.has(name)) continue;

@@ -45,3 +45,25 @@ t.test('Set-Cookie: gateway cookie names dropped, others kept in order', async (
   );
   t.same({ ...out }, { 'set-cookie': ['a=1', 'b=2'] }, 'the kept ones stay separate lines, in order');
 });
+
+t.test('names in any case: well-known and unknown ones lower-cased, the rules applied to each', async (t) => {
+  const out = clientResponseHeaders(
+    raw(
+      'CONTENT-TYPE',
+      'text/html',
+      'SET-COOKIE',
+      'gk_acme=planted',
+      'set-Cookie',
+      'app=1',
+      'CONNECTION',
+      'X-Private',
+      'x-PRIVATE',
+      'secret',
+      'X-Some-Unknown-Name',
+      'v',
+      'TRANSFER-ENCODING',
+      'chunked',
+    ),
+  );
+  t.same({ ...out }, { 'content-type': 'text/html', 'set-cookie': 'app=1', 'x-some-unknown-name': 'v' });
+});
