@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // @ts-check
 /* global process, console, URL */
-// `npm run bench` (SPEC §11, issues 6 and 13). One run on one machine with one load
+// `npm run bench` (issues 6 and 13). One run on one machine with one load
 // generator and one upstream; modes interleaved A B C … A B C … for several rounds; median
 // and range. Servers (upstream, proxies, gateway, Redis) are pinned to one core set and the
 // load generator to the other. Writes bench/results/latest.json and prints the tables.
