@@ -41,8 +41,24 @@ export function connectRedis(cfg: RedisConfig, keyPrefix: string): Redis | Clust
   return new Redis(cfg.url, failFast);
 }
 
-/** Lua scripts of one concern: command name → [script, number of KEYS]. */
-export type ScriptTable = Readonly<Record<string, readonly [string, number]>>;
+/**
+ * How a script meets Redis' `maxmemory` (with `noeviction`), declared with Redis 7 script
+ * flags on its first line. 'refused-when-full': no flags, so Redis refuses the script before
+ * it runs while memory is over the limit — nothing is half written and the caller answers
+ * 503 (a script without flags is checked only at its first write that may grow memory, and
+ * ours often start with a DEL, which is always allowed: they ran to the end over the limit).
+ * 'runs-when-full' (`allow-oom`): the script only deletes, or overwrites what exists, and
+ * must work then — a revocation frees memory.
+ */
+export type MemoryRule = 'refused-when-full' | 'runs-when-full';
+
+const SHEBANG: Readonly<Record<MemoryRule, string>> = {
+  'refused-when-full': '#!lua\n',
+  'runs-when-full': '#!lua flags=allow-oom\n',
+};
+
+/** Lua scripts of one concern: command name → [script, number of KEYS, memory rule]. */
+export type ScriptTable = Readonly<Record<string, readonly [string, number, MemoryRule]>>;
 
 /** What a Redis concern needs of the connection: the client, its scripts, calls that fail as an outage. */
 export interface RedisCalls {
@@ -77,8 +93,8 @@ export class RedisConnection implements RedisCalls {
 
   /** Registers a concern's scripts as commands of the client (before it first connects). */
   defineScripts(scripts: ScriptTable): void {
-    for (const [name, [lua, numberOfKeys]] of Object.entries(scripts))
-      this.client.defineCommand(name, { lua, numberOfKeys });
+    for (const [name, [lua, numberOfKeys, memory]] of Object.entries(scripts))
+      this.client.defineCommand(name, { lua: SHEBANG[memory] + lua, numberOfKeys });
   }
 
   /** Connected right now. */

@@ -136,12 +136,13 @@ end
 return removed
 `;
 
-/** name → [script, number of KEYS] for defineCommand. */
+/** name → [script, number of KEYS, memory rule] for defineCommand. */
 export const SESSION_SCRIPTS = {
-  gkCreateSession: [CREATE_SESSION, 2],
-  gkUpdateSession: [UPDATE_SESSION, 1],
-  gkDeleteSession: [DELETE_SESSION, 3],
-  gkDeleteUserSessions: [DELETE_USER_SESSIONS, 1],
+  gkCreateSession: [CREATE_SESSION, 2, 'refused-when-full'],
+  // overwrites fields of a session that exists and its score in the index
+  gkUpdateSession: [UPDATE_SESSION, 1, 'runs-when-full'],
+  gkDeleteSession: [DELETE_SESSION, 3, 'runs-when-full'],
+  gkDeleteUserSessions: [DELETE_USER_SESSIONS, 1, 'runs-when-full'],
 } as const;
 
 // Typed commands, as in ioredis examples/typescript/scripts.ts.

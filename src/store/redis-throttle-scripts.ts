@@ -113,8 +113,9 @@ return 1
 `;
 
 export const THROTTLE_SCRIPTS = {
-  gkAdmitAttempt: [ADMIT_ATTEMPT, 2],
-  gkSettleAttempt: [SETTLE_ATTEMPT, 2],
+  gkAdmitAttempt: [ADMIT_ATTEMPT, 2, 'refused-when-full'],
+  // settles the place its admission took: it must not be lost to a full Redis
+  gkSettleAttempt: [SETTLE_ATTEMPT, 2, 'runs-when-full'],
 } as const;
 
 declare module 'ioredis' {

@@ -50,8 +50,8 @@ return {'unknown'}
 `;
 
 export const TOKEN_SCRIPTS = {
-  gkSaveRefreshChain: [SAVE_REFRESH_CHAIN, 2],
-  gkRotateRefreshToken: [ROTATE_REFRESH_TOKEN, 2],
+  gkSaveRefreshChain: [SAVE_REFRESH_CHAIN, 2, 'refused-when-full'],
+  gkRotateRefreshToken: [ROTATE_REFRESH_TOKEN, 2, 'refused-when-full'],
 } as const;
 
 export type RotateReply = ['rotated', string] | ['grace', string, string] | ['reuse', string] | ['unknown'];
