@@ -84,15 +84,25 @@ function refuseUpgrade(socket: Duplex, code: ErrorCode): void {
  * requests before it on the connection may still be on their way: anything written to the
  * socket now would overtake them. Wait until every one has finished — when one finishes,
  * Node attaches the next queued answer to the socket, so look again each time (found by
- * npm run fuzz: the answer after the current one was overtaken).
+ * npm run fuzz: the answer after the current one was overtaken). An answer still attached
+ * is waited for even when all its bytes are written (`writableFinished`): its 'finish' event,
+ * whose handler in Node detaches it and attaches the next one, has not run yet (found by
+ * npm run fuzz, seed 787837129: the upgrade overtook the answer queued behind a refusal).
  */
 async function previousAnswersDone(socket: Duplex): Promise<void> {
   for (;;) {
     const pending = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (!pending || pending.writableFinished || socket.destroyed) return;
+    if (!pending || socket.destroyed) return;
     await new Promise<void>((resolve) => {
-      pending.once('finish', resolve);
-      pending.once('close', resolve);
+      const done = (): void => {
+        pending.off('finish', done);
+        pending.off('close', done);
+        socket.off('close', done);
+        resolve();
+      };
+      pending.once('finish', done);
+      pending.once('close', done);
+      socket.once('close', done);
     });
     // Node's own 'finish' listener attaches the next answer; let it run before looking again.
     await new Promise<void>((resolve) => setImmediate(resolve));

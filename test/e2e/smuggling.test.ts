@@ -468,3 +468,48 @@ t.test('requests that used to kill the process: answered, and the gateway keeps 
     }
   }
 });
+
+t.test(
+  'an upgrade pipelined behind a refused forward-auth question and a chunked request waits for both',
+  async (t) => {
+    // Found by npm run fuzz (seed 787837129, after 28,411 shapes): forward-auth refused for
+    // forwarded headers from an untrusted peer (400), then bob's GET with an empty chunked
+    // body, then his WebSocket upgrade with `Connection: Upgrade, close`: the 101 came in the
+    // place of the GET's answer.
+    const untrusting = await startTestGateway({ upstreamUrl: up.url, trustedProxies: '[]' });
+    t.teardown(() => untrusting.stop());
+    const bobThere = await signInBob(untrusting.url);
+    const rid = `pipe-${++seq}`;
+    const cookie = `Cookie: gk_acme=${bobThere.creds.cookie}`;
+    const bytes =
+      http1([
+        'GET /t/acme/auth HTTP/1.1',
+        `Host: ${H}`,
+        `X-Request-Id: ${rid}-a`,
+        'X-Original-URI: /public/a',
+        'X-Original-Method: GET',
+        'X-Forwarded-Proto: http',
+      ]) +
+      http1(
+        ['GET /reports HTTP/1.1', `Host: ${H}`, `X-Request-Id: ${rid}-b`, cookie, 'Transfer-Encoding: chunked'],
+        '0\r\n\r\n',
+      ) +
+      http1([
+        'GET /PUBLIC/x HTTP/1.1',
+        `Host: ${H}`,
+        `X-Request-Id: ${rid}-c`,
+        cookie,
+        'Upgrade: websocket',
+        'Sec-WebSocket-Version: 13',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        'Connection: Upgrade, close',
+      ]);
+    const ex = await exchange(untrusting.url, bytes, { methods: ['GET', 'GET', 'GET'] });
+    const [first, second, third] = ex.responses;
+    t.equal(first?.status, 400, 'forward-auth refuses forwarded headers from an untrusted peer');
+    t.equal(first && header(first, 'x-request-id'), `${rid}-a`);
+    t.equal(second?.status, 200, "the second answer is the GET's…");
+    t.equal(second && header(second, 'x-request-id'), `${rid}-b`, '…with its request id');
+    t.equal(third?.status, 101, 'and only then the upgrade');
+  },
+);
