@@ -1,6 +1,9 @@
 // Signing keys (SPEC §2 `keys`): a private JWKS file (several keys = rotation, `kid` on
 // every token) or, without one, an ephemeral key with a loud warning. Verification uses
-// only keys from this set and only the configured algorithm.
+// only keys from this set and only the configured algorithm. The private keys also seed the
+// gateway's symmetric keys (sealed TOTP secrets, recovery-code hashes): `derive` hands out
+// HKDF outputs, never the private parts themselves.
+import { hkdfSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { Algorithm } from '../config/types.js';
@@ -14,6 +17,33 @@ export interface KeySet {
   /** The public JWKS served at /.well-known/jwks.json. */
   jwks: { keys: JWK[] };
   ephemeral: boolean;
+  /**
+   * 32-byte keys for `purpose` (e.g. "totp-seal"), one per private key of the set, named by
+   * its kid: the signing key's first (the one to use for new data), then the others in file
+   * order (to read data made under a key since rotated out). The same file gives the same
+   * keys on every instance and restart; another purpose gives unrelated keys.
+   */
+  derive(purpose: string): DerivedKey[];
+}
+
+/** A symmetric key derived from one private key of the set (HKDF-SHA256 of its `d`). */
+export interface DerivedKey {
+  kid: string;
+  key: Buffer;
+}
+
+const HKDF_SALT = 'gatekeeper';
+
+/**
+ * The `derive` of a KeySet. The private scalars stay in this closure: the KeySet object only
+ * carries the function, so serialising or logging it shows no key material.
+ */
+function deriver(secrets: ReadonlyArray<{ kid: string; d: Buffer }>): (purpose: string) => DerivedKey[] {
+  return (purpose) =>
+    secrets.map(({ kid, d }) => ({
+      kid,
+      key: Buffer.from(hkdfSync('sha256', d, HKDF_SALT, `gatekeeper ${purpose} v1`, 32)),
+    }));
 }
 
 const PRIVATE_PARTS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
@@ -50,6 +80,7 @@ export async function keySetFromJwks(
   const verification = new Map<string, CryptoKey>();
   const publicKeys: JWK[] = [];
   let signing: KeySet['signing'] | null = null;
+  const secrets: Array<{ kid: string; d: Buffer }> = [];
   for (const [i, raw] of (jwks.keys as JWK[]).entries()) {
     if (!fits(raw, alg)) throw new Error(`keys[${i}] is not a ${alg} key (kty ${String(raw.kty)})`);
     if (raw.alg !== undefined && raw.alg !== alg) throw new Error(`keys[${i}] has alg ${raw.alg}, expected ${alg}`);
@@ -58,13 +89,17 @@ export async function keySetFromJwks(
     const pub = publicJwk(raw, kid, alg);
     verification.set(kid, (await importJWK(pub, alg)) as CryptoKey);
     publicKeys.push(pub);
+    if (typeof raw.d === 'string' && raw.d !== '') secrets.push({ kid, d: Buffer.from(raw.d, 'base64url') });
     const expired = typeof (raw as { exp?: unknown }).exp === 'number' && (raw as { exp: number }).exp <= nowSeconds;
     if (!signing && raw.d !== undefined && (raw.use === undefined || raw.use === 'sig') && !expired) {
       signing = { kid, key: (await importJWK({ ...raw, kid }, alg)) as CryptoKey };
     }
   }
   if (!signing) throw new Error('no usable signing key: need a private key with "use":"sig" and no past "exp"');
-  return { alg, signing, verification, jwks: { keys: publicKeys }, ephemeral };
+  const signingKid = signing.kid;
+  // The signing key first: new data is sealed under it, older keys only open what they made.
+  secrets.sort((a, b) => Number(b.kid === signingKid) - Number(a.kid === signingKid));
+  return { alg, signing, verification, jwks: { keys: publicKeys }, ephemeral, derive: deriver(secrets) };
 }
 
 /**
