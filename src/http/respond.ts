@@ -1,5 +1,6 @@
 // Writing responses: JSON, HTML pages, redirects and errors, with the headers every
-// gateway answer carries (no-store, strict CSP on pages).
+// gateway answer carries (no-store, strict CSP on pages: scripts and fetches only from the
+// gateway itself — the WebAuthn pages' external scripts — and nothing inline).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ERRORS, GatewayError, type ErrorCode } from '../errors.js';
 import { html } from '../ui/html.js';
@@ -10,7 +11,7 @@ const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
   'content-security-policy':
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   // Not no-referrer: under it a browser sends `Origin: null` with every form POST (Fetch,

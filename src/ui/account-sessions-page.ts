@@ -24,6 +24,8 @@ export interface AccountSessionsModel {
   currentId: string;
   nowMs: number;
   notice: { kind: 'ok' | 'error'; text: string } | null;
+  /** Identity provider id → display name, for the table's "How" column. */
+  providerNames?: ReadonlyMap<string, string>;
 }
 
 export function accountSessionsPage(m: AccountSessionsModel): string {
@@ -45,7 +47,7 @@ export function accountSessionsPage(m: AccountSessionsModel): string {
 <p class="muted">Where <span class="break">${m.displayName}</span> is signed in. Revoke any session you do not recognise.</p></div></div>
 ${m.notice ? flash(m.notice.kind, m.notice.text) : ''}
 <section class="card" aria-labelledby="active-h"><h2 id="active-h">Active sessions</h2>
-${sessionTable(rows, { nowMs: m.nowMs, csrfToken: m.nav.csrfToken, caption: `${plural(m.sessions.length, 'active session')}, times in UTC` })}
+${sessionTable(rows, { nowMs: m.nowMs, csrfToken: m.nav.csrfToken, caption: `${plural(m.sessions.length, 'active session')}, times in UTC`, providerNames: m.providerNames })}
 </section>
 <section class="card" aria-labelledby="others-h"><h2 id="others-h">Sign out everywhere else</h2>
 ${

@@ -1,5 +1,6 @@
 // The shared page frame: one external stylesheet (CSP allows no inline style or script),
-// an optional top bar with the signed-in user's navigation, and the CSRF meta tag.
+// external scripts only where a page needs them (WebAuthn), an optional top bar with the
+// signed-in user's navigation, and the CSRF meta tag.
 import { html, type SafeHtml } from './html.js';
 
 // Mobile first; colours chosen for ≥ 4.5:1 contrast on their backgrounds. Tables marked
@@ -68,6 +69,18 @@ dl.props{display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1.25rem;ma
 fieldset{border:1px solid var(--line);border-radius:8px;padding:.25rem 1.25rem 1.25rem;margin:0 0 1rem;background:var(--card)}
 legend{font-weight:700;padding:0 .4rem}
 .grid{display:grid;grid-template-columns:1fr;gap:0 1.5rem}
+details{margin:1rem 0 0}summary{cursor:pointer;color:var(--accent);font-weight:600}summary:hover{color:var(--accent-dark)}details[open] summary{margin-bottom:.25rem}
+.warn{padding:.65rem .85rem;border-radius:6px;margin:0 0 1rem;background:#fff8c5;border:1px solid #9a6700;color:#3b2300}
+.badge.mfa{background:#dafbe1;color:#0f5323;border-color:#4ac26b}
+.steps{margin:0;padding-left:1.25rem}.steps>li{margin:0 0 1.25rem}.steps>li:last-child{margin-bottom:0}
+.qr{display:inline-block;background:#fff;border:1px solid var(--line);border-radius:8px;padding:.5rem;margin:.5rem 0 0;line-height:0}.qr svg{display:block;width:12rem;height:12rem}
+.secret{display:inline-block;font-size:1.05rem;letter-spacing:.05em;word-spacing:.3em;background:#eaeef2;border-radius:6px;padding:.3rem .6rem;margin:.25rem 0 0}
+input.code{max-width:10rem;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:1.15rem;letter-spacing:.15em}
+ol.codes{display:grid;grid-template-columns:repeat(auto-fill,minmax(12rem,1fr));gap:.4rem 1.5rem;margin:1rem 0;padding:1rem 1rem 1rem 2.5rem;background:#f6f8fa;border:1px solid var(--line);border-radius:8px}
+ol.codes code{font-size:1.05rem;letter-spacing:.05em}
+.method+.method{border-top:1px solid var(--line);margin-top:1.25rem;padding-top:1rem}
+.webauthn-error:empty{margin:0}.webauthn-error{color:#82071e;font-weight:600;margin:.75rem 0 0}
+[hidden]{display:none!important}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;overflow-wrap:break-word}
 .break{overflow-wrap:break-word}
 @media (min-width:42rem){.grid{grid-template-columns:1fr 1fr}}
@@ -90,7 +103,7 @@ export interface NavModel {
   username: string;
   isAdmin: boolean;
   csrfToken: string;
-  active?: 'sessions' | 'users' | 'settings';
+  active?: 'sessions' | 'security' | 'users' | 'settings';
 }
 
 export interface LayoutOptions {
@@ -102,6 +115,8 @@ export interface LayoutOptions {
   nav?: NavModel;
   /** An error page shows its catalogue code (docs/errors.md) in small print. */
   errorCode?: string | undefined;
+  /** Same-origin script URLs, loaded with `defer` in this order (CSP: script-src 'self', nothing inline). */
+  scripts?: readonly string[];
 }
 
 function topBar(slug: string, nav: NavModel): SafeHtml {
@@ -111,6 +126,7 @@ function topBar(slug: string, nav: NavModel): SafeHtml {
 <a class="brand" href="/t/${slug}/account/sessions">Gatekeeper<small>${nav.tenantName}</small></a>
 <nav aria-label="Main"><ul>
 ${link('sessions', `/t/${slug}/account/sessions`, 'My sessions')}
+${link('security', `/t/${slug}/account/security`, 'Security')}
 ${nav.isAdmin ? [link('users', `/t/${slug}/portal/access-management/users`, 'Users'), link('settings', `/t/${slug}/portal/configuration/auth-settings`, 'Auth settings')] : ''}
 </ul>
 <div class="who"><span>Signed in as <strong class="break">${nav.username}</strong></span>
@@ -124,7 +140,8 @@ export function layout(opts: LayoutOptions, body: SafeHtml): string {
   return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 ${csrf ? html`<meta name="csrf-token" content="${csrf}">` : ''}
-<title>${opts.title} · Gatekeeper</title><link rel="stylesheet" href="/t/${opts.slug}/static/gatekeeper.css"></head>
+<title>${opts.title} · Gatekeeper</title><link rel="stylesheet" href="/t/${opts.slug}/static/gatekeeper.css">
+${(opts.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}</head>
 <body><a class="skip" href="#content">Skip to content</a>
 ${opts.nav ? topBar(opts.slug, opts.nav) : ''}
 <main id="content" class="${mainClass}">${body}${opts.errorCode ? html`<p class="hint error-code">Error code: <code>${opts.errorCode}</code></p>` : ''}</main></body></html>`

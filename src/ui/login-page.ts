@@ -1,7 +1,8 @@
-// The login and re-authentication form, and the logout confirmation. Plain HTML, no
-// script, every value escaped.
-import { html } from './html.js';
+// The login and re-authentication form, and the logout confirmation. Plain HTML, every
+// value escaped; the only script is the optional "Sign in with a passkey" (WebAuthn).
+import { html, type SafeHtml } from './html.js';
 import { layout } from './layout.js';
+import { webAuthnScripts } from './mfa-script.js';
 
 export interface LoginPageModel {
   slug: string;
@@ -21,6 +22,24 @@ export interface LoginPageModel {
   providers?: readonly { href: string; displayName: string }[];
   /** false when the tenant has no users file (or the user to re-authenticate signed in at an IdP). */
   passwordForm?: boolean;
+  /**
+   * "Sign in with a passkey" (settings.mfa.passkeyLogin). The form starts hidden: the page
+   * script shows it when the browser can use WebAuthn (without script it could not work).
+   */
+  passkey?: boolean;
+}
+
+/** The passkey sign-in: the script fills `webauthn_response` (and `remember_me` from the checkbox). */
+function passkeyForm(m: LoginPageModel, orPassword: boolean): SafeHtml {
+  return html`<form id="passkey-login" method="post" action="/t/${m.slug}/login/passkey" data-options-url="/t/${m.slug}/login/passkey/options" hidden>
+<input type="hidden" name="csrf_token" value="${m.csrfToken}">
+<input type="hidden" name="rd" value="${m.rd}">
+<input type="hidden" name="webauthn_response" value="">
+${m.rememberMeEnabled && m.reauthUsername === undefined ? html`<input type="hidden" name="remember_me" value="">` : ''}
+<div class="providers"><button type="submit" class="btn-secondary">Sign in with a passkey</button></div>
+<p class="webauthn-error" role="alert"></p>
+${orPassword ? html`<p class="hint">or with your password:</p>` : ''}
+</form>`;
 }
 
 export function loginPage(m: LoginPageModel): string {
@@ -33,14 +52,15 @@ export function loginPage(m: LoginPageModel): string {
     providers.length === 0
       ? ''
       : html`<div class="providers">${providers.map((p) => html`<a class="btn btn-secondary" href="${p.href}">Sign in with ${p.displayName}</a>`)}</div>`;
+  const scripts = m.passkey ? { scripts: webAuthnScripts(m.slug) } : {};
   if (m.passwordForm === false) {
     return layout(
-      { slug: m.slug, title: `Sign in to ${m.tenantName}`, csrfToken: m.csrfToken, errorCode: m.errorCode },
+      { slug: m.slug, title: `Sign in to ${m.tenantName}`, csrfToken: m.csrfToken, errorCode: m.errorCode, ...scripts },
       html`<p class="eyebrow">Gatekeeper${reauth ? html` · ${m.tenantName}` : ''}</p>
 <h1>${reauth ? 'Sign in again to continue' : `Sign in to ${m.tenantName}`}</h1>
 ${reauth ? html`<p>For your security, sign in again as <strong class="break">${m.reauthUsername}</strong>.</p>` : ''}
 ${m.error ? html`<div id="login-error"><p class="error" role="alert">${m.error}</p></div>` : ''}
-${buttons}`,
+${buttons}${m.passkey ? passkeyForm(m, false) : ''}`,
     );
   }
   return layout(
@@ -49,10 +69,11 @@ ${buttons}`,
       title: reauth ? 'Confirm your password' : `Sign in to ${m.tenantName}`,
       csrfToken: m.csrfToken,
       errorCode: m.errorCode,
+      ...scripts,
     },
     html`<p class="eyebrow">Gatekeeper${reauth ? html` · ${m.tenantName}` : ''}</p>
 <h1>${title}</h1>
-${buttons}${providers.length > 0 ? html`<p class="hint">or with your password:</p>` : ''}
+${buttons}${m.passkey ? passkeyForm(m, providers.length === 0) : ''}${providers.length > 0 ? html`<p class="hint">or with your password:</p>` : ''}
 ${reauth ? html`<p>For your security, enter the password of <strong class="break">${m.reauthUsername}</strong> again.</p>` : ''}
 ${m.error ? html`<div id="login-error"><p class="error" role="alert">${m.error}</p></div>` : ''}
 <form method="post" action="/t/${m.slug}/login">

@@ -1,9 +1,11 @@
 // GET /t/{slug}/portal/access-management/users/{userId}: one user, with a Sessions tab
 // (IP, device, location, last activity, created; revoke one; revoke all behind a
-// confirmation page) and a Profile tab.
-import { html } from './html.js';
+// confirmation page) and a Profile tab; both show the user's second factors (kind, name,
+// added, last used; remove one) and how many recovery codes are left.
+import { html, type SafeHtml } from './html.js';
 import { layout, type NavModel } from './layout.js';
-import { flash, plural, type Notice, type NoticeTable } from './format.js';
+import { flash, plural, timeCell, type Notice, type NoticeTable } from './format.js';
+import { factorKindLabel, type FactorView } from './security-page.js';
 import { sessionTable, type SessionView } from './session-table.js';
 import { userPath, usersPath, type UserListItem } from './portal-users-page.js';
 
@@ -15,6 +17,11 @@ export const USER_NOTICES: NoticeTable = {
       n === 0 ? 'There were no sessions to revoke.' : `Revoked ${plural(n, 'session')}. The user must sign in again.`,
   },
   'unknown-session': { kind: 'error', text: () => 'That session is no longer active.' },
+  'factor-removed': {
+    kind: 'ok',
+    text: () => 'The second factor was removed. The user can no longer sign in with it.',
+  },
+  'unknown-factor': { kind: 'error', text: () => 'That second factor no longer exists.' },
 };
 
 export interface UserPageModel {
@@ -27,6 +34,35 @@ export interface UserPageModel {
   viewerSessionId: string;
   nowMs: number;
   notice: Notice | null;
+  /** The user's second factors, oldest first. */
+  factors: readonly FactorView[];
+  recoveryCodesLeft: number;
+  /** Identity provider id → display name, for the sessions table's "How" column. */
+  providerNames?: ReadonlyMap<string, string>;
+}
+
+/** The "Second factors" card: on both tabs, so the flash after a removal lands next to it. */
+function factorsCard(m: UserPageModel, base: string): SafeHtml {
+  const rows = m.factors.map((f) => {
+    const kind = factorKindLabel(f);
+    return html`<tr data-factor-id="${f.id}">
+<th scope="row">${kind}${f.deviceType === 'multiDevice' ? html` <span class="badge">Synced</span>` : ''}</th>
+<td data-label="Name"><span class="break">${f.name}</span></td>
+<td data-label="Added">${timeCell(f.createdAt, m.nowMs)}</td>
+<td data-label="Last used">${f.lastUsedAt ? timeCell(f.lastUsedAt, m.nowMs) : html`<span class="muted">Never</span>`}</td>
+<td><form class="inline" method="post" action="${base}/factors/${encodeURIComponent(f.id)}/remove"><input type="hidden" name="csrf_token" value="${m.nav.csrfToken}"><button type="submit" class="btn-danger btn-small" aria-label="${`Remove ${kind.toLowerCase()} “${f.name}” of ${m.user.name}`}">Remove</button></form></td>
+</tr>`;
+  });
+  return html`<section class="card" aria-labelledby="factors-h"><h2 id="factors-h">Second factors</h2>
+${
+  m.factors.length > 0
+    ? html`<table class="stack factors"><caption class="sr-only">${plural(m.factors.length, 'second factor')}, times in UTC</caption>
+<thead><tr><th scope="col">Kind</th><th scope="col">Name</th><th scope="col">Added</th><th scope="col">Last used</th><th scope="col"><span class="muted">Action</span></th></tr></thead>
+<tbody>${rows}</tbody></table>
+<p>Recovery codes left: <strong>${String(m.recoveryCodesLeft)}</strong>.</p>
+<p class="hint">A removed factor stops working at once. Sessions already signed in with it stay; revoke them to sign the user out.</p>`
+    : html`<p class="muted">No second factor: this user signs in with the first factor only.${m.recoveryCodesLeft > 0 ? ` ${plural(m.recoveryCodesLeft, 'recovery code')} left.` : ''}</p>`
+}</section>`;
 }
 
 function breadcrumbs(slug: string, name: string) {
@@ -57,6 +93,7 @@ ${
         nowMs: m.nowMs,
         csrfToken: m.nav.csrfToken,
         caption: `${plural(m.sessions.length, 'active session')}, times in UTC`,
+        providerNames: m.providerNames,
       })
     : html`<p class="muted">No active sessions: this user is signed in nowhere.</p>`
 }</section>`;
@@ -66,7 +103,8 @@ ${
 <div class="head"><div><h1 class="break">${m.user.name}</h1><p class="muted break">${m.user.username}${m.user.email ? html` · ${m.user.email}` : ''}</p></div></div>
 ${m.notice ? flash(m.notice.kind, m.notice.text) : ''}
 <ul class="tabs">${tab('sessions', `Sessions (${m.sessions.length})`)}${tab('profile', 'Profile')}</ul>
-${body}`,
+${body}
+${factorsCard(m, base)}`,
   );
 }
 

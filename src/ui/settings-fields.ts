@@ -10,7 +10,7 @@ export interface SettingsField {
   kind: FieldKind;
   hint: string;
   options?: readonly { value: string; label: string }[];
-  group: 'sessions' | 'remember' | 'tokens' | 'security' | 'throttle';
+  group: 'sessions' | 'remember' | 'tokens' | 'security' | 'throttle' | 'mfa';
 }
 
 export const SETTINGS_GROUPS: readonly { key: SettingsField['group']; legend: string }[] = [
@@ -19,6 +19,7 @@ export const SETTINGS_GROUPS: readonly { key: SettingsField['group']; legend: st
   { key: 'tokens', legend: 'Tokens' },
   { key: 'security', legend: 'Session security' },
   { key: 'throttle', legend: 'Login throttling' },
+  { key: 'mfa', legend: 'Second factors' },
 ];
 
 const DURATION_HINT = 'e.g. 90s, 30m, 24h, 30d';
@@ -152,6 +153,41 @@ export const SETTINGS_FIELDS: readonly SettingsField[] = [
     kind: 'duration',
     group: 'throttle',
     hint: 'How long sign-in stays blocked.',
+  },
+  {
+    path: 'mfa.totp',
+    label: 'Offer authenticator apps (TOTP)',
+    kind: 'checkbox',
+    group: 'mfa',
+    hint: 'Users may add an app that shows a 6-digit code. Apps already added keep working.',
+  },
+  {
+    path: 'mfa.webauthn',
+    label: 'Offer security keys and passkeys',
+    kind: 'checkbox',
+    group: 'mfa',
+    hint: 'Users may add WebAuthn credentials (hardware keys, passkeys). Ones already added keep working.',
+  },
+  {
+    path: 'mfa.passkeyLogin',
+    label: 'Offer “Sign in with a passkey” on the login page',
+    kind: 'checkbox',
+    group: 'mfa',
+    hint: 'A passkey signs in without a password.',
+  },
+  {
+    path: 'mfa.required',
+    label: 'Require a second factor',
+    kind: 'checkbox',
+    group: 'mfa',
+    hint: 'Users without one must add one after signing in; every sign-in then asks for it.',
+  },
+  {
+    path: 'mfa.rpId',
+    label: 'WebAuthn relying party ID',
+    kind: 'host',
+    group: 'mfa',
+    hint: 'Leave empty for the public URL’s host. Changing it makes the security keys and passkeys added so far unusable.',
   },
 ];
 

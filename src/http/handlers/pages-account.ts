@@ -6,6 +6,7 @@ import { listSessions, revokeAllUserSessions, revokeUserSession, type InventoryD
 import type { CurrentSessionDeps } from '../current-session.js';
 import { ACCOUNT_NOTICES, accountSessionsPage } from '../../ui/account-sessions-page.js';
 import { noticeFrom } from '../../ui/format.js';
+import { providerNamesOf } from '../../ui/auth-method.js';
 import { sendHtml } from '../respond.js';
 import { sessionJsonFor } from '../session-json.js';
 import { backTo, pageAction, pageViewer } from './pages-common.js';
@@ -31,6 +32,7 @@ export async function getAccountSessions(ctx: GatewayContext<AccountDeps>): Prom
       currentId: session.id,
       nowMs: ctx.deps.clock.now(),
       notice: noticeFrom(ctx.url.searchParams, ACCOUNT_NOTICES),
+      providerNames: providerNamesOf(ctx.tenant.config.identityProviders),
     }),
   );
 }

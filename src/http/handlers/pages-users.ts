@@ -9,6 +9,8 @@ import { noticeFrom } from '../../ui/format.js';
 import { notFoundPage } from '../../ui/notice-page.js';
 import { userPath, usersPage, usersPath } from '../../ui/portal-users-page.js';
 import { revokeAllConfirmPage, USER_NOTICES, userPage } from '../../ui/portal-user-page.js';
+import { toFactorView } from '../../ui/security-page.js';
+import { providerNamesOf } from '../../ui/auth-method.js';
 import { sendErrorPage, sendHtml } from '../respond.js';
 import { sessionJsonFor } from '../session-json.js';
 import { adminViewer, backTo, pageAction, type Viewer } from './pages-common.js';
@@ -21,7 +23,7 @@ function matches(u: DirectoryUser, q: string): boolean {
 
 /** The user named by the path, or a 404 page. */
 /** The page viewer, the session inventory, the GeoIP reader and the IdP users seen. */
-type UsersPageDeps = CurrentSessionDeps & InventoryDeps & Pick<Deps, 'geo' | 'federation'>;
+type UsersPageDeps = CurrentSessionDeps & InventoryDeps & Pick<Deps, 'geo' | 'federation' | 'factors'>;
 
 async function userOr404(ctx: GatewayContext<UsersPageDeps>, viewer: Viewer): Promise<DirectoryUser | null> {
   const user = await findUser(ctx.tenant, ctx.deps.federation, ctx.params.userId ?? '');
@@ -83,6 +85,8 @@ export async function getUserPage(ctx: GatewayContext<UsersPageDeps>): Promise<v
   const user = await userOr404(ctx, viewer);
   if (!user) return;
   const sessions = await listSessions(ctx.deps, ctx.tenant, user.id);
+  const factors = await ctx.deps.factors.listFactors(ctx.tenant.slug, user.id);
+  const recoveryCodesLeft = await ctx.deps.factors.recoveryCodesLeft(ctx.tenant.slug, user.id);
   sendHtml(
     ctx.res,
     200,
@@ -95,6 +99,9 @@ export async function getUserPage(ctx: GatewayContext<UsersPageDeps>): Promise<v
       viewerSessionId: viewer.current.session.id,
       nowMs: ctx.deps.clock.now(),
       notice: noticeFrom(ctx.url.searchParams, USER_NOTICES),
+      factors: factors.map(toFactorView),
+      recoveryCodesLeft,
+      providerNames: providerNamesOf(ctx.tenant.config.identityProviders),
     }),
   );
 }
