@@ -9,6 +9,7 @@ import { findGatewayRoute } from './http/gateway-routes.js';
 import { handleOps, OPS_PATHS, PROBE_PATHS } from './http/handlers/ops.js';
 import { handleProxied, handleUpgrade } from './http/proxy-handler.js';
 import { sendError } from './http/respond.js';
+import { mfaChallenge, stepUpExtra } from './http/deny.js';
 import { logAccess } from './http/access-log.js';
 import { rawErrorAnswer } from './http/error-code.js';
 import { envoyForwardAuth } from './http/handlers/forward-auth.js';
@@ -108,9 +109,16 @@ export function createApp(deps: Deps): App {
       deps.log.info({ reqId: req.headers['x-request-id'], code: err.code, detail: err.detail }, 'request refused');
       const slug = TENANT_PREFIX.exec(req.url ?? '')?.[1];
       // RFC 6750 §3: a 401 names the scheme the API expects.
+      // A refusal a second factor cures carries the RFC 9470 challenge (SPEC §13).
       const headers: Record<string, string> =
-        err.status === 401 && slug ? { 'www-authenticate': `Bearer realm="${slug}"` } : {};
-      return sendError(req, res, err, slug ? { slug, headers } : { headers });
+        err.status === 401 && slug
+          ? {
+              'www-authenticate':
+                err.code === 'ERR_GK_MFA_REQUIRED' ? mfaChallenge(slug, err.maxAge) : `Bearer realm="${slug}"`,
+            }
+          : {};
+      const extra = stepUpExtra(err.code, err.maxAge);
+      return sendError(req, res, err, slug ? { slug, headers, extra } : { headers, extra });
     }
     if (err instanceof StoreUnavailableError) {
       deps.metrics.storeErrors.inc({ op: 'endpoint' });

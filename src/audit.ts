@@ -12,7 +12,12 @@ export type AuditEvent =
   | 'refresh_token_reuse'
   | 'ip_binding_mismatch'
   | 'settings_changed'
-  | 'reauth_required';
+  | 'reauth_required'
+  // Second factors (SPEC §13).
+  | 'mfa_enrolled'
+  | 'mfa_succeeded'
+  | 'mfa_failed'
+  | 'mfa_removed';
 
 export interface AuditFields {
   tenant: string;

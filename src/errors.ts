@@ -22,6 +22,16 @@ export const ERRORS = {
     error: 'insufficient_user_authentication',
     message: 'A more recent authentication is required.',
   },
+  ERR_GK_MFA_REQUIRED: {
+    status: 401,
+    error: 'insufficient_user_authentication',
+    message: 'A second factor is required.',
+  },
+  ERR_GK_MFA_FAILED: {
+    status: 401,
+    error: 'invalid_credentials',
+    message: 'The code or security key was not accepted.',
+  },
   ERR_GK_LOGIN_FAILED: { status: 401, error: 'invalid_credentials', message: 'Invalid username or password.' },
   ERR_GK_FORBIDDEN: { status: 403, error: 'insufficient_scope', message: 'You do not have access to this resource.' },
   ERR_GK_CROSS_ORIGIN: {
@@ -41,6 +51,11 @@ export const ERRORS = {
     status: 409,
     error: 'session_limit',
     message: 'The maximum number of concurrent sessions has been reached. Sign out elsewhere first.',
+  },
+  ERR_GK_FACTOR_LIMIT: {
+    status: 409,
+    error: 'factor_limit',
+    message: 'No more second factors can be added to this account. Remove one first.',
   },
   ERR_GK_PAYLOAD_TOO_LARGE: { status: 413, error: 'invalid_request', message: 'The request body is too large.' },
   ERR_GK_UNSUPPORTED_MEDIA_TYPE: { status: 415, error: 'invalid_request', message: 'Unsupported content type.' },
@@ -154,6 +169,8 @@ export class GatewayError extends Error {
     readonly code: ErrorCode,
     /** Logged, never sent. */
     readonly detail?: string,
+    /** ERR_GK_REAUTH_REQUIRED / ERR_GK_MFA_REQUIRED: the freshness asked for, in seconds (RFC 9470 max_age). */
+    readonly maxAge?: number,
   ) {
     const entry = ERRORS[code];
     super(entry.message);

@@ -74,6 +74,13 @@ export const DEFAULTS: Defaults = deepFreeze({
       lockout: 1_800, // seconds (30m)
     },
     refreshGrace: 10, // seconds (10s)
+    mfa: {
+      totp: true, // offer TOTP enrolment
+      webauthn: true, // offer security keys and passkeys
+      passkeyLogin: true, // "Sign in with a passkey" on the login page
+      required: false, // true: users must enrol a second factor, and every route needs it
+      rpId: null, // WebAuthn RP ID; null = the publicUrl host
+    },
   },
   app: {
     identityHeaders: true, // send X-Auth-* headers upstream
@@ -91,7 +98,7 @@ export const DEFAULTS: Defaults = deepFreeze({
   },
   route: {
     methods: null, // null = every method
-    require: { roles: [], freshAuth: null }, // signed in, any role, no fresh-login window
+    require: { roles: [], freshAuth: null, mfa: false }, // signed in, any role, no fresh-login window, no 2nd factor
   },
   identityProvider: {
     clientSecret: null, // null = public client (PKCE only)

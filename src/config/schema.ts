@@ -14,7 +14,7 @@ import type {
   RouteRule,
   UserRecord,
 } from './types.js';
-import { applySettingsPatch, tenantSettingsPatchSchema } from './settings-patch.js';
+import { applySettingsPatch, rpIdProblem, tenantSettingsPatchSchema } from './settings-patch.js';
 import {
   checked,
   duration,
@@ -286,9 +286,13 @@ const requirement = pick<RouteRule['require']>((v) =>
     ? z.literal('authenticated').transform(() => DEFAULTS.route.require)
     : isObj(v)
       ? z
-          .strictObject({ roles: z.array(role).optional(), freshAuth: duration(1).optional() })
-          .transform((r) => ({ roles: r.roles ?? [], freshAuth: r.freshAuth ?? null }))
-      : `invalid requirement${echo(v)} (expected authenticated or { roles: [...], freshAuth: DURATION })`,
+          .strictObject({
+            roles: z.array(role).optional(),
+            freshAuth: duration(1).optional(),
+            mfa: z.boolean().optional(),
+          })
+          .transform((r) => ({ roles: r.roles ?? [], freshAuth: r.freshAuth ?? null, mfa: r.mfa ?? false }))
+      : `invalid requirement${echo(v)} (expected authenticated or { roles: [...], freshAuth: DURATION, mfa: BOOLEAN })`,
 );
 
 const route = checked(
@@ -345,7 +349,9 @@ const identityProvider = z
   .strictObject({
     id: z
       .string()
-      .regex(/^[a-z0-9-]{1,32}$/, { error: 'invalid provider id (lower-case letters, digits and -, at most 32)' }),
+      .regex(/^[a-z0-9-]{1,32}$/, { error: 'invalid provider id (lower-case letters, digits and -, at most 32)' })
+      // /login/mfa and /login/passkey are the gateway's own pages (SPEC §13).
+      .refine((id) => id !== 'mfa' && id !== 'passkey', { error: 'the provider ids mfa and passkey are reserved' }),
     displayName: printable.min(1).max(100),
     issuer: from((v) => checkHttpUrl(v, 'issuer', false)),
     clientId: z.string().min(1).max(256),
@@ -417,6 +423,20 @@ function uniqueHosts(raw: unknown, add: Add): void {
   }
 }
 
+/** Every tenant's WebAuthn RP ID covers the publicUrl host (SPEC §13). */
+function rpIdsFitPublicUrl(raw: unknown, add: Add): void {
+  if (!isObj(raw) || !isObj(raw.tenants)) return;
+  const server = isObj(raw.server) ? raw.server : {};
+  const url = checkHttpUrl(server.publicUrl ?? DEFAULTS.server.publicUrl, 'publicUrl', true);
+  if (!url.ok) return;
+  for (const [slug, t] of Object.entries(raw.tenants)) {
+    const mfa = isObj(t) && isObj(t.settings) && isObj(t.settings.mfa) ? t.settings.mfa : null;
+    if (!mfa || typeof mfa.rpId !== 'string' || !isHostName(mfa.rpId)) continue;
+    const problem = rpIdProblem(mfa.rpId.toLowerCase().replace(/\.$/, ''), url.value);
+    if (problem) add(['tenants', slug, 'settings', 'mfa', 'rpId'], problem);
+  }
+}
+
 /** The whole config file. Users and routes may still be `{file}` references for the loader to read. */
 export const configSchema = checked(
   z.strictObject({
@@ -431,6 +451,9 @@ export const configSchema = checked(
       )
       .optional(),
   }),
-  uniqueHosts,
+  (raw, add) => {
+    uniqueHosts(raw, add);
+    rpIdsFitPublicUrl(raw, add);
+  },
 );
 export type ParsedConfig = z.output<typeof configSchema>;

@@ -16,6 +16,26 @@ const cookieDomain = from((v) =>
       : fail('cookie domain must be a host name such as acme.test, or null'),
 );
 
+const rpId = from((v) =>
+  v === null
+    ? ok(null)
+    : typeof v === 'string' && isHostName(v)
+      ? ok(v.toLowerCase().replace(/\.$/, ''))
+      : fail('mfa.rpId must be a host name such as acme.test (the publicUrl host or a parent domain of it), or null'),
+);
+
+/**
+ * A WebAuthn RP ID must be the publicUrl host or a parent domain of it, or no browser would
+ * create or use a credential for the gateway's pages. The message, or null when it fits.
+ */
+export function rpIdProblem(rpId: string | null | undefined, publicUrl: string): string | null {
+  if (rpId === null || rpId === undefined) return null;
+  const host = new URL(publicUrl).hostname.toLowerCase();
+  return host === rpId || host.endsWith(`.${rpId}`)
+    ? null
+    : `mfa.rpId ${rpId} must be the publicUrl host (${host}) or a parent domain of it`;
+}
+
 /** A deep-partial of the tenant settings (SPEC §2 shape, durations as strings or seconds → seconds). */
 export const tenantSettingsPatchSchema = z.strictObject({
   sessionLifetime: duration(1).optional(),
@@ -38,12 +58,21 @@ export const tenantSettingsPatchSchema = z.strictObject({
     })
     .optional(),
   refreshGrace: duration().optional(),
+  mfa: z
+    .strictObject({
+      totp: z.boolean().optional(),
+      webauthn: z.boolean().optional(),
+      passkeyLogin: z.boolean().optional(),
+      required: z.boolean().optional(),
+      rpId: rpId.optional(),
+    })
+    .optional(),
 });
 export type TenantSettingsPatch = z.output<typeof tenantSettingsPatchSchema>;
 
 /** The settings `patch` makes of `base` (nested objects merged key by key). */
 export function applySettingsPatch(base: TenantSettings, patch: TenantSettingsPatch): TenantSettings {
-  const { rememberMe, cookie, loginThrottle, ...flat } = patch;
+  const { rememberMe, cookie, loginThrottle, mfa, ...flat } = patch;
   const defined = <T extends object>(o: T | undefined) =>
     Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v !== undefined)) as Partial<T>;
   return {
@@ -52,6 +81,7 @@ export function applySettingsPatch(base: TenantSettings, patch: TenantSettingsPa
     rememberMe: { ...base.rememberMe, ...defined(rememberMe) },
     cookie: { ...base.cookie, ...defined(cookie) },
     loginThrottle: { ...base.loginThrottle, ...defined(loginThrottle) },
+    mfa: { ...base.mfa, ...defined(mfa) },
   };
 }
 
@@ -68,6 +98,7 @@ export function formatSettings(s: TenantSettings) {
     cookie: { ...s.cookie },
     loginThrottle: { ...s.loginThrottle, window: d(s.loginThrottle.window), lockout: d(s.loginThrottle.lockout) },
     refreshGrace: d(s.refreshGrace),
+    mfa: { ...s.mfa },
   };
 }
 

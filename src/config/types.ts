@@ -30,6 +30,21 @@ export interface TenantSettings {
   cookie: { sameSite: SameSite; domain: string | null };
   loginThrottle: { maxFailures: number; window: number; lockout: number };
   refreshGrace: number;
+  mfa: MfaSettings;
+}
+
+/** Second factors and passkeys (SPEC §13). */
+export interface MfaSettings {
+  /** Offer TOTP (authenticator app) enrolment. */
+  totp: boolean;
+  /** Offer WebAuthn security keys and passkeys. */
+  webauthn: boolean;
+  /** "Sign in with a passkey" on the login page. */
+  passkeyLogin: boolean;
+  /** Users without a second factor must enrol one after signing in; every route then needs it. */
+  required: boolean;
+  /** The WebAuthn relying-party id; null = the publicUrl host. */
+  rpId: string | null;
 }
 
 export interface UserRecord {
@@ -55,6 +70,8 @@ export interface ClientConfig {
 export interface RouteRequirement {
   roles: readonly string[];
   freshAuth: number | null;
+  /** A second factor is needed (and with freshAuth: checked within that many seconds). */
+  mfa: boolean;
 }
 
 export interface RouteRule {

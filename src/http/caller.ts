@@ -30,6 +30,18 @@ export interface CallerOptions {
   credentials?: EndpointCredentials;
   /** Reads the posted `csrf_token`, on endpoints that take forms. */
   formToken?: () => Promise<string>;
+  /**
+   * With the tenant's `mfa.required`, a user session without a second factor may call only
+   * what sets one up (the security page's enrolment): `enrolling` lets it through.
+   */
+  mfa?: 'enrolling';
+}
+
+/** SPEC §13 `mfa.required`: every user session must have passed a second factor. */
+function holdToTenantMfa(tenant: TenantRuntime, caller: Caller, opts: CallerOptions): void {
+  if (opts.mfa === 'enrolling' || !tenant.settings.mfa.required) return;
+  if (caller.session && caller.session.mfaAt === null)
+    throw new GatewayError('ERR_GK_MFA_REQUIRED', 'tenant requires a second factor');
 }
 
 /** What identifying a caller reads: the endpoint steps' deps and the runner's. */
@@ -113,6 +125,7 @@ export async function requireAdmin(ctx: GatewayContext<CallerDeps>, opts: Caller
   const auth = await authenticated(ctx, opts);
   if (!auth.ok) throw new GatewayError('ERR_GK_UNAUTHENTICATED', auth.reason);
   if (!isAdmin(auth.caller)) throw new GatewayError('ERR_GK_FORBIDDEN', 'not an admin');
+  holdToTenantMfa(ctx.tenant, auth.caller, opts);
   return auth.caller;
 }
 
@@ -125,5 +138,6 @@ export async function requireUser(
   if (!auth.ok) throw new GatewayError('ERR_GK_UNAUTHENTICATED', auth.reason);
   const { caller } = auth;
   if (!caller.user || !caller.session) throw new GatewayError('ERR_GK_FORBIDDEN', 'a user session is required');
+  holdToTenantMfa(ctx.tenant, caller, opts);
   return caller as Caller & { user: UserRecord; session: SessionRecord };
 }

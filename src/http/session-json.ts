@@ -15,6 +15,9 @@ export interface SessionJson {
   device: { type: string; os: string | null; browser: string | null };
   location: { city: string | null; country: string | null } | null;
   authMethod: string;
+  amr: string[];
+  mfaVerified: boolean;
+  mfaVerifiedAt: string | null;
   createdAt: string;
   lastActiveAt: string;
   expiresAt: string;
@@ -48,6 +51,9 @@ export function sessionJson(
     device: deviceOf(s.userAgent),
     location: opts.location ?? null,
     authMethod: s.authMethod,
+    amr: [...s.amr],
+    mfaVerified: s.mfaAt !== null,
+    mfaVerifiedAt: s.mfaAt === null ? null : iso(s.mfaAt),
     createdAt: iso(s.createdAt),
     lastActiveAt: iso(s.lastActiveAt),
     expiresAt: iso(s.expiresAt),

@@ -15,6 +15,10 @@ export interface LoginContext {
   userAgent: string;
   rememberMe: boolean;
   authMethod?: string;
+  /** RFC 8176 values; default: `pwd` for a password, `fed` for an identity provider. */
+  amr?: readonly string[];
+  /** A second factor was checked at this time (a second step, or a verified passkey). */
+  mfaAt?: number | null;
   /** When the user authenticated, if not now (an IdP's auth_time: its SSO session may be older). */
   authTime?: number;
   /** A user signed in at an identity provider: the mapped claims and the IdP session (SPEC §12). */
@@ -50,6 +54,8 @@ export async function startSession(
     ipAddress: ctx.ip,
     userAgent: ctx.userAgent.slice(0, 512),
     authMethod: ctx.authMethod ?? 'password',
+    amr: ctx.amr ?? [ctx.authMethod?.startsWith('oidc:') ? 'fed' : 'pwd'],
+    mfaAt: ctx.mfaAt ?? null,
     rememberMe: remember,
     createdAt: now,
     lastActiveAt: now,
@@ -113,6 +119,30 @@ export async function reauthenticate(
     reason: 'reauthentication',
   });
   return { session: { ...session, ...patch }, cookieValue: formatCookieValue(session.id, secret) };
+}
+
+/**
+ * A second factor was checked in this session (step-up, SPEC §13): the session records it
+ * (amr, mfaAt) under a new secret — more rights, new cookie, as a re-authentication does.
+ * Returns null when the session vanished meanwhile.
+ */
+export async function recordSecondFactor(
+  deps: ReauthDeps,
+  session: SessionRecord,
+  amr: readonly string[],
+  ip: string,
+): Promise<{ session: SessionRecord; cookieValue: string } | null> {
+  const secret = newSecret();
+  const now = deps.clock.now();
+  const patch = { secretHash: hashSecret(secret), amr, mfaAt: now, lastActiveAt: now };
+  if (!(await deps.store.updateSession(session.tenant, session.id, patch, now))) return null;
+  await deps.bus.sessionChanged(session.id);
+  return { session: { ...session, ...patch }, cookieValue: formatCookieValue(session.id, secret) };
+}
+
+/** The cookie Max-Age of a session whose cookie is replaced: what a remember-me session has left. */
+export function remainingMaxAge(session: SessionRecord, now: number): number | null {
+  return session.rememberMe ? Math.max(0, Math.floor((session.expiresAt - now) / 1000)) : null;
 }
 
 /**

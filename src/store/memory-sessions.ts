@@ -91,6 +91,8 @@ export class MemorySessions implements SessionsStore {
     if (patch.authTime !== undefined) s.authTime = patch.authTime;
     if (patch.lastActiveAt !== undefined) s.lastActiveAt = patch.lastActiveAt;
     if (patch.ipAddress !== undefined) s.ipAddress = patch.ipAddress;
+    if (patch.amr !== undefined) s.amr = [...patch.amr];
+    if (patch.mfaAt !== undefined) s.mfaAt = patch.mfaAt;
     return true;
   }
 

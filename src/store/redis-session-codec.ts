@@ -14,6 +14,8 @@ export function encodeSession(s: SessionRecord): string[] {
     ['ipAddress', s.ipAddress],
     ['userAgent', s.userAgent],
     ['authMethod', s.authMethod],
+    ['amr', s.amr.join(',')],
+    ['mfaAt', s.mfaAt],
     ['rememberMe', s.rememberMe],
     ['createdAt', s.createdAt],
     ['lastActiveAt', s.lastActiveAt],
@@ -63,6 +65,9 @@ export function decodeSession(h: Record<string, string>): SessionRecord | null {
     ipAddress,
     userAgent,
     authMethod,
+    // Written before amr existed: a password session (the only kind there was).
+    amr: h.amr === undefined ? ['pwd'] : h.amr === '' ? [] : h.amr.split(','),
+    mfaAt: num('mfaAt'),
     clientId: h.clientId ?? null,
     rememberMe: rememberMe === '1',
     createdAt,

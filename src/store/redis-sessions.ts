@@ -23,6 +23,8 @@ const PATCH_FIELDS = [
   'authTime',
   'lastActiveAt',
   'ipAddress',
+  'amr', // comma-joined, as the codec writes it
+  'mfaAt',
 ] as const satisfies readonly (keyof SessionPatch)[];
 
 export interface RedisSessionsOptions {

@@ -18,7 +18,16 @@ export interface SessionRecord {
   clientId: string | null;
   ipAddress: string;
   userAgent: string;
+  /** The first factor: `password`, `passkey` or `oidc:{providerId}` (SPEC §12, §13). */
   authMethod: string;
+  /**
+   * How the user authenticated, as RFC 8176 values: `pwd`, `otp` (TOTP or a recovery code),
+   * `hwk` / `swk` (a device-bound / synced WebAuthn credential), `user` (user verification),
+   * `fed` (an upstream IdP), and `mfa` once a second factor (or a verified passkey) was used.
+   */
+  amr: readonly string[];
+  /** When a second factor was last checked (epoch ms); null: never in this session. */
+  mfaAt: number | null;
   rememberMe: boolean;
   createdAt: number;
   lastActiveAt: number;
@@ -48,6 +57,9 @@ export interface SessionPatch {
   authTime?: number;
   lastActiveAt?: number;
   ipAddress?: string;
+  /** A second factor was checked: the new amr and its time (set together). */
+  amr?: readonly string[];
+  mfaAt?: number;
 }
 
 /**

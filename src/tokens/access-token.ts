@@ -16,6 +16,10 @@ export interface AccessTokenClaims {
   scope: string;
   sid?: string;
   auth_time?: number;
+  /** `mfa` when a second factor was used in the session, else `1` (one factor); absent without a user. */
+  acr?: string;
+  /** RFC 8176 authentication method references of the session. */
+  amr?: string[];
   tid: string;
   roles: string[];
 }
@@ -29,6 +33,8 @@ export interface IssueInput {
   sessionId: string | null;
   /** epoch ms */
   authTime: number | null;
+  /** How the session's user authenticated (null: no user session, e.g. client_credentials). */
+  auth?: { amr: readonly string[]; mfa: boolean } | null;
   tenant: string;
   roles: readonly string[];
   lifetimeSeconds: number;
@@ -57,6 +63,7 @@ export async function issueAccessToken(
     scope: i.scope,
     ...(i.sessionId !== null ? { sid: i.sessionId } : {}),
     ...(i.authTime !== null ? { auth_time: Math.floor(i.authTime / 1000) } : {}),
+    ...(i.auth ? { acr: i.auth.mfa ? 'mfa' : '1', amr: [...i.auth.amr] } : {}),
     tid: i.tenant,
     roles: [...i.roles],
   };

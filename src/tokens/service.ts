@@ -68,6 +68,7 @@ async function accessFor(
     scope,
     sessionId: session?.id ?? null,
     authTime: session?.authTime ?? null,
+    auth: session ? { amr: session.amr, mfa: session.mfaAt !== null } : null,
     tenant: tenant.slug,
     roles: user?.roles ?? [],
     lifetimeSeconds: lifetime,
@@ -157,6 +158,9 @@ export async function exchangeCode(
     ipAddress: p.ip,
     userAgent: p.userAgent.slice(0, 512),
     authMethod: browser.authMethod,
+    // The app's tokens say how the user signed in, second factor included (SPEC §13).
+    amr: browser.amr,
+    mfaAt: browser.mfaAt,
     rememberMe: false,
     createdAt: now,
     lastActiveAt: now,

@@ -132,6 +132,8 @@ export async function saveSession(
     ipAddress: '203.0.113.7',
     userAgent: 'unit-test',
     authMethod: 'password',
+    amr: ['pwd'],
+    mfaAt: null,
     rememberMe: false,
     createdAt: now,
     lastActiveAt: now,

@@ -3,7 +3,7 @@ import t from 'tap';
 import type { RouteRule } from '../../src/config/types.js';
 import { compileRoutes, routePatternError } from '../../src/policy/matcher.js';
 
-const authenticated = { roles: [], freshAuth: null };
+const authenticated = { roles: [], freshAuth: null, mfa: false };
 const rule = (
   path: string,
   methods: string[] | null = null,
@@ -13,8 +13,8 @@ const rule = (
 // The example table of SPEC §2, in order.
 const healthz = rule('/healthz', null, null);
 const pub = rule('/public/**', null, null);
-const billing = rule('/billing/**', ['POST', 'PUT', 'PATCH', 'DELETE'], { roles: [], freshAuth: 300 });
-const admin = rule('/admin/**', null, { roles: ['admin'], freshAuth: 900 });
+const billing = rule('/billing/**', ['POST', 'PUT', 'PATCH', 'DELETE'], { roles: [], freshAuth: 300, mfa: false });
+const admin = rule('/admin/**', null, { roles: ['admin'], freshAuth: 900, mfa: false });
 const all = rule('/**');
 const specTable = [healthz, pub, billing, admin, all];
 
@@ -167,7 +167,7 @@ t.test('matchAll: the rule as written and the rule lower-cased (SPEC §2 case)',
   t.same(m.matchAll('GET', '/ADMIN/x'), [all, admin], '/ADMIN/x: /** as written, /admin/** lower-cased');
   t.same(m.matchAll('GET', '/PUBLIC/x'), [all, pub], '/PUBLIC/x: both rules, so the stricter one holds');
   t.same(m.matchAll('POST', '/Billing/x'), [all, billing]);
-  const upper = rule('/Reports/**', null, { roles: ['auditor'], freshAuth: null });
+  const upper = rule('/Reports/**', null, { roles: ['auditor'], freshAuth: null, mfa: false });
   const m2 = compileRoutes([upper, all], { caseInsensitive: false });
   t.same(
     m2.matchAll('GET', '/reports/q'),

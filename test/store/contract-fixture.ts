@@ -37,6 +37,8 @@ export function sessionFor(clock: ManualClock, over: Partial<SessionRecord> = {}
     ipAddress: '203.0.113.7',
     userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0',
     authMethod: 'password',
+    amr: ['pwd'],
+    mfaAt: null,
     rememberMe: false,
     createdAt: now,
     lastActiveAt: now,

@@ -14,7 +14,7 @@ import type { Deps } from '../../deps.js';
 import type { ProxyDeps } from '../../pipeline/index.js';
 import type { RunDeps } from '../../pipeline/run.js';
 import type { GatewayContext, Handler } from '../context.js';
-import { challenge, loginUrl } from '../deny.js';
+import { challenge, STEP_CODES, stepUpExtra, stepUrl } from '../deny.js';
 import { tagError } from '../error-code.js';
 import { isBrowserRequest, redirect, sendError } from '../respond.js';
 
@@ -110,11 +110,9 @@ function answerDenied(ctx: GatewayContext<ForwardAuthDeps>, d: Deny, o: Original
       { reqId: req.headers['x-request-id'], code: d.code, reason: d.reason, ip: ctx.clientIp },
       'forward-auth refused',
     );
-  if (d.code !== 'ERR_GK_UNAUTHENTICATED' && d.code !== 'ERR_GK_REAUTH_REQUIRED')
-    return sendError(req, res, new GatewayError(d.code, d.reason), { slug });
-  const reauth = d.code === 'ERR_GK_REAUTH_REQUIRED';
+  if (!STEP_CODES.has(d.code)) return sendError(req, res, new GatewayError(d.code, d.reason), { slug });
   const origin = `${o.proto}://${o.host}`;
-  const login = origin + loginUrl(slug, origin + o.uri, reauth ? d.maxAge : undefined);
+  const login = origin + stepUrl(slug, d.code, origin + o.uri, d.maxAge);
   // SPEC §3: a browser accepts text/html and is no XHR; the headers are the client's own,
   // copied into the auth request by nginx and Traefik.
   if (redirectMode && isBrowserRequest(req)) {
@@ -124,7 +122,7 @@ function answerDenied(ctx: GatewayContext<ForwardAuthDeps>, d: Deny, o: Original
   sendError(req, res, new GatewayError(d.code, d.reason), {
     slug,
     headers: { 'www-authenticate': challenge(slug, d), 'x-auth-redirect': login, location: login },
-    ...(reauth ? { extra: { max_age: d.maxAge } } : {}),
+    extra: stepUpExtra(d.code, d.maxAge),
   });
 }
 

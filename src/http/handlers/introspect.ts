@@ -42,6 +42,8 @@ export async function postIntrospect(ctx: GatewayContext<ClientAuthDeps & Lookup
         tid: c.tid,
         ...(c.sid ? { sid: c.sid } : {}),
         ...(c.auth_time ? { auth_time: c.auth_time } : {}),
+        ...(c.acr !== undefined ? { acr: c.acr } : {}),
+        ...(c.amr !== undefined ? { amr: c.amr } : {}),
       });
     }
     if (

@@ -6,9 +6,9 @@ import { isGatewayError } from '../../errors.js';
 import type { NavModel } from '../../ui/layout.js';
 import { forbiddenPage } from '../../ui/notice-page.js';
 import { field, readForm } from '../body.js';
-import { isAdmin, requireAdmin, requireUser, type Caller } from '../caller.js';
+import { isAdmin, requireAdmin, requireUser, type Caller, type CallerOptions } from '../caller.js';
 import { currentSession, type CurrentSession, type CurrentSessionDeps } from '../current-session.js';
-import { loginUrl } from '../deny.js';
+import { loginUrl, mfaUrl } from '../deny.js';
 import { redirect, sendErrorPage } from '../respond.js';
 
 export interface Viewer {
@@ -17,11 +17,23 @@ export interface Viewer {
   nav: NavModel;
 }
 
-/** The signed-in viewer of a page, or null after answering 302 to login (back here after). */
-export async function pageViewer(ctx: GatewayContext<CurrentSessionDeps>): Promise<Viewer | null> {
+/**
+ * The signed-in viewer of a page, or null after answering 302 to login (back here after).
+ * With the tenant's `mfa.required`, a session without a second factor is sent to the second
+ * step first (which sends a user without factors to enrolment), unless `enrolling`.
+ */
+export async function pageViewer(
+  ctx: GatewayContext<CurrentSessionDeps>,
+  opts: { enrolling?: boolean } = {},
+): Promise<Viewer | null> {
   const current = await currentSession(ctx.req, ctx.tenant, ctx.deps);
+  const here = ctx.url.pathname + ctx.url.search;
   if (!current) {
-    redirect(ctx.res, 302, loginUrl(ctx.tenant.slug, ctx.url.pathname + ctx.url.search));
+    redirect(ctx.res, 302, loginUrl(ctx.tenant.slug, here));
+    return null;
+  }
+  if (!opts.enrolling && ctx.tenant.settings.mfa.required && current.session.mfaAt === null) {
+    redirect(ctx.res, 302, mfaUrl(ctx.tenant.slug, here));
     return null;
   }
   const admin = isAdmin({ user: current.user, token: null });
@@ -58,16 +70,23 @@ export async function pageAction(
   ctx: GatewayContext<CurrentSessionDeps>,
   need: 'user' | 'admin',
   back: string,
+  extra: Pick<CallerOptions, 'mfa'> = {},
+  /** The form's size limit, for forms that carry a WebAuthn response. */
+  limit?: number,
 ): Promise<{ caller: Caller; form: URLSearchParams } | null> {
   let form: Promise<URLSearchParams> | undefined;
-  const readOnce = (): Promise<URLSearchParams> => (form ??= readForm(ctx.req));
-  const opts = { formToken: async () => field(await readOnce(), 'csrf_token', 256) };
+  const readOnce = (): Promise<URLSearchParams> => (form ??= readForm(ctx.req, limit));
+  const opts = { ...extra, formToken: async () => field(await readOnce(), 'csrf_token', 256) };
   try {
     const caller = need === 'admin' ? await requireAdmin(ctx, opts) : await requireUser(ctx, opts);
     return { caller, form: await readOnce() };
   } catch (err) {
     if (isGatewayError(err) && err.code === 'ERR_GK_UNAUTHENTICATED' && ctx.req.headers.authorization === undefined) {
       redirect(ctx.res, 303, loginUrl(ctx.tenant.slug, back));
+      return null;
+    }
+    if (isGatewayError(err) && err.code === 'ERR_GK_MFA_REQUIRED' && ctx.req.headers.authorization === undefined) {
+      redirect(ctx.res, 303, mfaUrl(ctx.tenant.slug, back, err.maxAge));
       return null;
     }
     throw err;

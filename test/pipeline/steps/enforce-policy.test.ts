@@ -7,7 +7,7 @@ import type { Scope } from '../../../src/pipeline/scope.js';
 import { enforcePolicy } from '../../../src/pipeline/steps/enforce-policy.js';
 import { MIN, saveSession, scopeFor, stepFixture, type StepFixture } from '../../helpers/step-deps.js';
 
-const req = (roles: string[], freshAuth: number | null = null): RouteRequirement => ({ roles, freshAuth });
+const req = (roles: string[], freshAuth: number | null = null): RouteRequirement => ({ roles, freshAuth, mfa: false });
 
 async function signedIn(f: StepFixture, username: 'alice' | 'bob', requirements: RouteRequirement[]): Promise<Scope> {
   const user = f.acme.usersByName.get(username)!;
