@@ -2,6 +2,8 @@
 // revocation bus to the caches and open WebSockets it must reach.
 import { IdentityProviders } from './idp/registry.js';
 import { federationStoreFor } from './store/federation-for.js';
+import { factorStoreFor } from './store/factors-for.js';
+import { createMfaCrypto } from './mfa/crypto.js';
 import { VerifiedSecrets } from './tokens/verified-secrets.js';
 import type { GatewayConfig } from './config/types.js';
 import { ConfigError } from './config/load.js';
@@ -82,6 +84,8 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
     hashPool: overrides.hashPool ?? new HashPool(),
     verifiedSecrets: new VerifiedSecrets(clock),
     federation: federationStoreFor(store, clock),
+    factors: factorStoreFor(store),
+    mfaCrypto: createMfaCrypto(keys),
     idps: new IdentityProviders(config, log, clock),
     shuttingDown: false,
   };

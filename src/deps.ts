@@ -3,6 +3,8 @@
 // it reads (`Pick<Deps, …>`) without importing what builds it.
 import type { IdentityProviders } from './idp/registry.js';
 import type { FederationStore } from './store/federation.js';
+import type { FactorStore } from './store/factors.js';
+import type { MfaCrypto } from './mfa/crypto.js';
 import type { VerifiedSecrets } from './tokens/verified-secrets.js';
 import type { Registry } from './registry.js';
 import type { RevocationBus } from './revocation/bus.js';
@@ -46,6 +48,10 @@ export interface Deps {
   /** Sign-in through identity providers: its storage (users seen, sid index, flows) and the providers. */
   federation: FederationStore;
   idps: IdentityProviders;
+  /** Second factors (SPEC §13): each user's TOTP and WebAuthn factors and recovery codes. */
+  factors: FactorStore;
+  /** The keys of second factors, derived from keys.file: sealed TOTP secrets, recovery-code hashes. */
+  mfaCrypto: MfaCrypto;
   /** Client secrets verified in the last minutes (src/tokens/verified-secrets.ts). */
   verifiedSecrets: VerifiedSecrets;
   /** Set during graceful shutdown: /readyz answers 503. */

@@ -7,7 +7,19 @@ import { getIdpCallback, getIdpLogin } from './handlers/oidc-login.js';
 import { postBackchannelLogout } from './handlers/backchannel-logout.js';
 import { getLogout, postLogout } from './handlers/logout.js';
 import { getSession } from './handlers/session-api.js';
-import { getStylesheet } from './handlers/static.js';
+import { getMfaScript, getStylesheet, getWebAuthnScript } from './handlers/static.js';
+import { getLoginMfa, postLoginMfa, postLoginMfaOptions } from './handlers/login-mfa.js';
+import { postPasskeyLogin, postPasskeyOptions } from './handlers/login-passkey.js';
+import {
+  getSecurity,
+  getTotpSetup,
+  postRecoveryCodes,
+  postRemoveFactor,
+  postTotpSetup,
+  postWebAuthnOptions,
+  postWebAuthnRegister,
+} from './handlers/account-security.js';
+import { deleteUserFactor, getUserFactors, postRemoveUserFactorPage } from './handlers/admin-factors.js';
 import { getAuthorize } from './handlers/authorize.js';
 import { postIntrospect } from './handlers/introspect.js';
 import { postRevoke } from './handlers/revoke.js';
@@ -38,6 +50,12 @@ export const GATEWAY_ROUTES: readonly RouteDef[] = [
   { method: 'GET', path: '/login', handler: getLogin },
   { method: 'POST', path: '/login', handler: postLogin },
   // Sign-in through an identity provider (SPEC §12).
+  // The second step and passkey sign-in (SPEC §13); exact paths win over /login/:provider.
+  { method: 'GET', path: '/login/mfa', handler: getLoginMfa },
+  { method: 'POST', path: '/login/mfa', handler: postLoginMfa },
+  { method: 'POST', path: '/login/mfa/webauthn/options', handler: postLoginMfaOptions },
+  { method: 'POST', path: '/login/passkey/options', handler: postPasskeyOptions },
+  { method: 'POST', path: '/login/passkey', handler: postPasskeyLogin },
   { method: 'GET', path: '/login/:provider', handler: getIdpLogin },
   { method: 'GET', path: '/oidc/:provider/callback', handler: getIdpCallback },
   { method: 'POST', path: '/oidc/:provider/backchannel-logout', handler: postBackchannelLogout },
@@ -45,6 +63,8 @@ export const GATEWAY_ROUTES: readonly RouteDef[] = [
   { method: 'POST', path: '/logout', handler: postLogout },
   { method: 'GET', path: '/api/v1/session', handler: getSession },
   { method: 'GET', path: '/static/gatekeeper.css', handler: getStylesheet },
+  { method: 'GET', path: '/static/webauthn.js', handler: getWebAuthnScript },
+  { method: 'GET', path: '/static/gatekeeper-mfa.js', handler: getMfaScript },
   { method: 'POST', path: '/api/v1/session/token', handler: postSessionToken },
   { method: 'GET', path: '/oauth/authorize', handler: getAuthorize },
   { method: 'POST', path: '/api/v1/oauth/token', handler: postToken },
@@ -57,6 +77,8 @@ export const GATEWAY_ROUTES: readonly RouteDef[] = [
   { method: 'GET', path: '/api/v1/users/:userId/sessions', handler: getUserSessions },
   { method: 'DELETE', path: '/api/v1/users/:userId/sessions/:sessionId', handler: deleteUserSession },
   { method: 'POST', path: '/api/v1/users/:userId/sessions/revoke-all', handler: postRevokeAll },
+  { method: 'GET', path: '/api/v1/users/:userId/factors', handler: getUserFactors },
+  { method: 'DELETE', path: '/api/v1/users/:userId/factors/:factorId', handler: deleteUserFactor },
   { method: 'GET', path: '/api/v1/configuration/auth-settings', handler: getAuthSettings },
   { method: 'PATCH', path: '/api/v1/configuration/auth-settings', handler: patchAuthSettings },
   { method: 'GET', path: '/api/v1/me/sessions', handler: getMySessions },
@@ -67,6 +89,13 @@ export const GATEWAY_ROUTES: readonly RouteDef[] = [
   { method: 'GET', path: '/account/sessions', handler: getAccountSessions },
   { method: 'POST', path: '/account/sessions/:id/revoke', handler: postRevokeMySession },
   { method: 'POST', path: '/account/sessions/revoke-others', handler: postRevokeMyOtherSessions },
+  { method: 'GET', path: '/account/security', handler: getSecurity },
+  { method: 'GET', path: '/account/security/totp', handler: getTotpSetup },
+  { method: 'POST', path: '/account/security/totp', handler: postTotpSetup },
+  { method: 'POST', path: '/account/security/webauthn/options', handler: postWebAuthnOptions },
+  { method: 'POST', path: '/account/security/webauthn', handler: postWebAuthnRegister },
+  { method: 'POST', path: '/account/security/recovery-codes', handler: postRecoveryCodes },
+  { method: 'POST', path: '/account/security/factors/:id/remove', handler: postRemoveFactor },
   { method: 'GET', path: '/portal/access-management/users', handler: getUsersPage },
   { method: 'GET', path: '/portal/access-management/users/:userId', handler: getUserPage },
   {
@@ -76,6 +105,11 @@ export const GATEWAY_ROUTES: readonly RouteDef[] = [
   },
   { method: 'GET', path: '/portal/access-management/users/:userId/revoke-all', handler: getRevokeAllConfirm },
   { method: 'POST', path: '/portal/access-management/users/:userId/revoke-all', handler: postRevokeAllPage },
+  {
+    method: 'POST',
+    path: '/portal/access-management/users/:userId/factors/:factorId/remove',
+    handler: postRemoveUserFactorPage,
+  },
   { method: 'GET', path: '/portal/configuration/auth-settings', handler: getAuthSettingsPage },
   { method: 'POST', path: '/portal/configuration/auth-settings', handler: postAuthSettingsPage },
 ];

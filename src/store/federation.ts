@@ -32,6 +32,8 @@ export interface FederationStore {
 
   /** Saves a login flow under its (hashed) id for ttlMs. */
   saveFlow(tenant: string, idHash: string, payload: string, ttlMs: number): Promise<void>;
+  /** Reads a flow without using it (a page that shows where a flow stands); null when absent or expired. */
+  peekFlow(tenant: string, idHash: string): Promise<string | null>;
   /** Gets and deletes a flow in one step: a flow is used once. */
   takeFlow(tenant: string, idHash: string): Promise<string | null>;
 

@@ -48,6 +48,11 @@ export class MemoryFederation implements FederationStore {
     this.#flows.set(`${tenant}\0${idHash}`, { value: payload, until: this.clock.now() + ttlMs });
   }
 
+  async peekFlow(tenant: string, idHash: string): Promise<string | null> {
+    const f = this.#flows.get(`${tenant}\0${idHash}`);
+    return f && f.until > this.clock.now() ? f.value : null;
+  }
+
   async takeFlow(tenant: string, idHash: string): Promise<string | null> {
     const key = `${tenant}\0${idHash}`;
     const f = this.#flows.get(key);

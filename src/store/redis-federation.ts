@@ -68,6 +68,10 @@ export class RedisFederation implements FederationStore {
     );
   }
 
+  async peekFlow(tenant: string, idHash: string): Promise<string | null> {
+    return this.#run('peekFlow', () => this.client.get(`${slot(tenant)}flow:${idHash}`));
+  }
+
   async takeFlow(tenant: string, idHash: string): Promise<string | null> {
     return this.#run('takeFlow', () => this.client.getdel(`${slot(tenant)}flow:${idHash}`));
   }

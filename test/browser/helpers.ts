@@ -269,7 +269,7 @@ export async function signIn(
   if (opts.rememberMe) await page.getByLabel('Remember me on this device').check();
   await Promise.all([
     page.waitForURL((u) => !u.pathname.endsWith('/login')),
-    page.getByRole('button', { name: 'Sign in' }).click(),
+    page.getByRole('button', { name: 'Sign in', exact: true }).click(),
   ]);
 }
 

@@ -35,7 +35,7 @@ t.test('log in through the form, see the demo app, log out', async (t) => {
 
   await page.getByLabel('Username').fill('alice');
   await page.getByLabel('Password').fill('not-her-password');
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await t.resolves(
     page.getByRole('alert').filter({ hasText: 'Invalid username or password.' }).waitFor(),
     'one generic error',
@@ -111,14 +111,14 @@ t.test('too many failures lock sign-in and say how long to wait', async (t) => {
   for (let i = 0; i < 3; i++) {
     await page.getByLabel('Username').fill('bob');
     await page.getByLabel('Password').fill(`wrong-${i}`);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('alert').waitFor();
   }
   await page.getByLabel('Username').fill('bob');
   await page.getByLabel('Password').fill(PASSWORDS.bob);
   const [res] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === 'POST'),
-    page.getByRole('button', { name: 'Sign in' }).click(),
+    page.getByRole('button', { name: 'Sign in', exact: true }).click(),
   ]);
   t.equal(res.status(), 429, 'locked: 429 even with the right password');
   t.ok(Number(res.headers()['retry-after']) > 0, 'with Retry-After');

@@ -112,6 +112,8 @@ ${o.identityProviders ? `    identityProviders:\n${o.identityProviders.replace(/
           - { path: /public/**, allow: anonymous }
           - { path: /billing/**, methods: [POST, PUT, PATCH, DELETE], require: { freshAuth: 5m } }
           - { path: /admin/**, require: { roles: [admin], freshAuth: 15m } }
+          - { path: /secure/**, require: { mfa: true, freshAuth: 10m } }
+          - { path: /mfa-any/**, require: { mfa: true } }
           - { path: /**, require: authenticated }
   globex:
     displayName: Globex

@@ -73,7 +73,11 @@ for (const [name, make] of makers) {
   test('a login flow is taken once, and only in its tenant', async (t, f) => {
     await f.saveFlow('acme', 'h1', '{"a":1}', 10 * MIN);
     t.equal(await f.takeFlow('globex', 'h1'), null);
+    t.equal(await f.peekFlow('globex', 'h1'), null, 'another tenant sees nothing');
+    t.equal(await f.peekFlow('acme', 'h1'), '{"a":1}', 'peek reads');
+    t.equal(await f.peekFlow('acme', 'h1'), '{"a":1}', 'and does not use it');
     t.equal(await f.takeFlow('acme', 'h1'), '{"a":1}');
+    t.equal(await f.peekFlow('acme', 'h1'), null, 'gone once taken');
     t.equal(await f.takeFlow('acme', 'h1'), null, 'used');
     await f.saveFlow('acme', 'h2', 'x', 10 * MIN);
     const takes = await Promise.all(Array.from({ length: 10 }, () => f.takeFlow('acme', 'h2')));

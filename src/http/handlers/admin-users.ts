@@ -7,10 +7,11 @@ import { GatewayError } from '../../errors.js';
 import { listSessions, revokeAllUserSessions, revokeUserSession, type InventoryDeps } from '../../session/inventory.js';
 import { requireAdmin, type CallerDeps } from '../caller.js';
 import { sendJson, sendNoContent } from '../respond.js';
+import { requireSensitiveStepUp } from '../sensitive.js';
 import { sessionJsonFor } from '../session-json.js';
 
 /** The caller check, the session inventory, the GeoIP reader and the IdP users seen. */
-type AdminDeps = CallerDeps & InventoryDeps & Pick<Deps, 'geo' | 'federation'>;
+type AdminDeps = CallerDeps & InventoryDeps & Pick<Deps, 'geo' | 'federation' | 'factors'>;
 
 async function userOr404(ctx: GatewayContext<AdminDeps>): Promise<DirectoryUser> {
   const user = await findUser(ctx.tenant, ctx.deps.federation, ctx.params.userId ?? '');
@@ -62,7 +63,7 @@ export async function deleteUserSession(ctx: GatewayContext<AdminDeps>): Promise
 }
 
 export async function postRevokeAll(ctx: GatewayContext<AdminDeps>): Promise<void> {
-  await requireAdmin(ctx);
+  await requireSensitiveStepUp(ctx, await requireAdmin(ctx));
   const user = await userOr404(ctx);
   const revoked = await revokeAllUserSessions(ctx.deps, ctx.tenant, user.id, 'admin_revoked_all', ctx.clientIp);
   sendJson(ctx.res, 200, { revoked });

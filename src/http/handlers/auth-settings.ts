@@ -2,17 +2,23 @@
 // the YAML shape; PATCH validates (422 with every error), persists, applies everywhere.
 import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
-import { formatSettings, validateSettingsPatch, type TenantSettingsPatch } from '../../config/settings-patch.js';
+import {
+  formatSettings,
+  rpIdProblem,
+  validateSettingsPatch,
+  type TenantSettingsPatch,
+} from '../../config/settings-patch.js';
 import { updateTenantSettings, type SettingsDeps } from '../../settings/tenant-settings.js';
 import { readJson } from '../body.js';
 import { requireAdmin, type Caller, type CallerDeps } from '../caller.js';
+import { requireSensitiveStepUp } from '../sensitive.js';
 import { tagError } from '../error-code.js';
 import { sendJson } from '../respond.js';
 
 export type FormattedSettings = ReturnType<typeof formatSettings>;
 
 /** The admin check, saving and announcing the settings, and the audit log. */
-export type AuthSettingsDeps = CallerDeps & SettingsDeps & Pick<Deps, 'audit'>;
+export type AuthSettingsDeps = CallerDeps & SettingsDeps & Pick<Deps, 'audit' | 'factors'>;
 
 export async function getAuthSettings(ctx: GatewayContext<AuthSettingsDeps>): Promise<void> {
   await requireAdmin(ctx);
@@ -21,11 +27,14 @@ export async function getAuthSettings(ctx: GatewayContext<AuthSettingsDeps>): Pr
 
 export async function patchAuthSettings(ctx: GatewayContext<AuthSettingsDeps>): Promise<void> {
   const caller = await requireAdmin(ctx);
+  await requireSensitiveStepUp(ctx, caller);
   const body = await readJson(ctx.req);
   const v = validateSettingsPatch(body);
-  if (!v.ok) {
+  const rpId = v.ok ? rpIdProblem(v.value.mfa?.rpId, ctx.publicUrl) : null;
+  if (!v.ok || rpId !== null) {
     tagError(ctx.res, 'ERR_GK_SETTINGS_INVALID');
-    return sendJson(ctx.res, 422, { errors: v.errors, code: 'ERR_GK_SETTINGS_INVALID' });
+    const errors = v.ok ? [{ path: 'mfa.rpId', message: rpId }] : v.errors;
+    return sendJson(ctx.res, 422, { errors, code: 'ERR_GK_SETTINGS_INVALID' });
   }
   const { settings } = await saveAuthSettings(ctx, caller, v.value);
   sendJson(ctx.res, 200, { settings });

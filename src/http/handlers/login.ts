@@ -19,6 +19,7 @@ import { currentSession, type CurrentSessionDeps } from '../current-session.js';
 import { isSameSiteRequest } from '../origin-guard.js';
 import { safeRedirect } from '../redirect.js';
 import { redirect, sendError, sendErrorPage, sendHtml } from '../respond.js';
+import { enrolUrl, toSecondStep, type SecondStepDeps } from '../second-step.js';
 
 /** Who is signed in, the password throttle and hash pool, starting, rotating and ending sessions. */
 type LoginDeps = CurrentSessionDeps &
@@ -26,9 +27,11 @@ type LoginDeps = CurrentSessionDeps &
   StartDeps &
   ReauthDeps &
   EndDeps &
+  SecondStepDeps &
   Pick<Deps, 'hashPool' | 'audit' | 'clock'>;
 
 const GENERIC_FAILURE = 'Invalid username or password.';
+const PASSKEY_FAILED = 'That passkey could not sign you in. Use your password, or try the passkey again.';
 const BUSY = 'Sign-in is busy right now. Try again in a moment.';
 
 /** The 429 message: a lockout with its wait in minutes, or attempts that are still being checked. */
@@ -95,6 +98,12 @@ function renderForm(
     csrfToken: nonce,
     rd: opts.rd,
     rememberMeEnabled: ctx.tenant.settings.rememberMe.enabled,
+    // Passkey sign-in (SPEC §13) starts a new session: not offered when re-authenticating.
+    passkey:
+      opts.reauthUsername === undefined &&
+      ctx.tenant.settings.mfa.webauthn &&
+      ctx.tenant.settings.mfa.passkeyLogin &&
+      ctx.tenant.usersById.size > 0,
     ...(opts.reauthUsername !== undefined ? { reauthUsername: opts.reauthUsername } : {}),
     ...(opts.error !== undefined ? { error: opts.error } : {}),
     ...(code !== null ? { errorCode: code } : {}),
@@ -126,6 +135,9 @@ export async function getLogin(ctx: GatewayContext<LoginDeps>): Promise<void> {
       maxAge,
     });
   }
+  // Back from a passkey sign-in that was refused (login-passkey.ts).
+  if (ctx.url.searchParams.get('error') === 'passkey')
+    return renderForm(ctx, 'ERR_GK_MFA_FAILED', { rd, error: PASSKEY_FAILED });
   renderForm(ctx, null, { rd });
 }
 
@@ -209,6 +221,10 @@ export async function postLogin(ctx: GatewayContext<LoginDeps>): Promise<void> {
     }
   }
 
+  // A user with a second factor goes on to the second step; the session starts there.
+  const first = { userId: user.id, authMethod: 'password', amr: ['pwd'], authTime: deps.clock.now(), rememberMe, rd };
+  if (await toSecondStep(ctx, first, [serializeLoginCookie(tenant.cookie, '')])) return;
+
   // A browser that was signed in (as anyone) gets a fresh session; the old one ends.
   if (current) await endSession(deps, current.session, 'replaced_by_login', ctx.clientIp);
   const started = await startSession(deps, tenant, user, {
@@ -235,7 +251,8 @@ export async function postLogin(ctx: GatewayContext<LoginDeps>): Promise<void> {
     sessionId: started.session.id,
     ip: ctx.clientIp,
   });
-  redirect(res, 302, rd, {
+  // A tenant that requires a second factor sends a user without one to enrol it first.
+  redirect(res, 302, tenant.settings.mfa.required ? enrolUrl(tenant.slug, rd) : rd, {
     'set-cookie': [
       serializeSessionCookie(tenant.cookie, started.cookieValue, started.maxAgeSeconds),
       serializeLoginCookie(tenant.cookie, ''),

@@ -21,6 +21,7 @@ import { safeRedirect } from '../redirect.js';
 import { redirect, sendError, sendErrorPage } from '../respond.js';
 import { hostMatches, hostnameOf } from '../../util/host.js';
 import { requestOrigin } from '../../util/request-origin.js';
+import { enrolUrl, toSecondStep, type SecondStepDeps } from '../second-step.js';
 import { peerIsTrusted } from '../../util/client-ip.js';
 
 /** The providers and their storage, who is signed in, starting, rotating and ending sessions. */
@@ -28,6 +29,7 @@ type IdpLoginDeps = CurrentSessionDeps &
   StartDeps &
   ReauthDeps &
   EndDeps &
+  SecondStepDeps &
   Pick<Deps, 'idps' | 'federation' | 'trust' | 'clock' | 'audit' | 'log'>;
 
 /** IdP clocks drift: an auth_time this far after the flow started still counts as "after". */
@@ -236,6 +238,21 @@ export async function getIdpCallback(ctx: GatewayContext<IdpLoginDeps>): Promise
       });
     }
   }
+  const federated = {
+    profile,
+    idp: { provider: provider.cfg.id, sid, idToken: provider.cfg.endSessionOnLogout ? login.idToken : null },
+  };
+  // A user with a second factor enrolled here goes on to the second step (SPEC §13).
+  const first = {
+    userId: user.id,
+    authMethod: `oidc:${provider.cfg.id}`,
+    amr: ['fed'],
+    authTime: Math.min(authTimeMs ?? now, now),
+    rememberMe: false,
+    rd: flow.rd,
+    federated,
+  };
+  if (await toSecondStep(ctx, first, cookies)) return;
   if (current) await endSession(deps, current.session, 'replaced_by_login', ctx.clientIp);
   const started = await startSession(deps, tenant, user, {
     ip: ctx.clientIp,
@@ -243,10 +260,7 @@ export async function getIdpCallback(ctx: GatewayContext<IdpLoginDeps>): Promise
     rememberMe: false,
     authMethod: `oidc:${provider.cfg.id}`,
     ...(authTimeMs !== null ? { authTime: authTimeMs } : {}),
-    federated: {
-      profile,
-      idp: { provider: provider.cfg.id, sid, idToken: provider.cfg.endSessionOnLogout ? login.idToken : null },
-    },
+    federated,
   });
   if (!started.ok) {
     audit('concurrent_session_limit', user.id);
@@ -269,7 +283,7 @@ export async function getIdpCallback(ctx: GatewayContext<IdpLoginDeps>): Promise
     ip: ctx.clientIp,
     provider: provider.cfg.id,
   });
-  redirect(res, 302, flow.rd, {
+  redirect(res, 302, tenant.settings.mfa.required ? enrolUrl(tenant.slug, flow.rd) : flow.rd, {
     'set-cookie': [...cookies, serializeSessionCookie(tenant.cookie, started.cookieValue, started.maxAgeSeconds)],
   });
 }

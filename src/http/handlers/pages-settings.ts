@@ -2,7 +2,7 @@
 // fields into the PATCH shape, validates it exactly as the API does (validateSettingsPatch),
 // and either re-renders with inline errors (422) or saves, audits and redirects (PRG).
 import type { GatewayContext } from '../context.js';
-import { formatSettings, validateSettingsPatch } from '../../config/settings-patch.js';
+import { formatSettings, rpIdProblem, validateSettingsPatch } from '../../config/settings-patch.js';
 import { authSettingsPage, SETTINGS_NOTICES } from '../../ui/auth-settings-page.js';
 import { noticeFrom } from '../../ui/format.js';
 import { SETTINGS_FIELDS, valueAt } from '../../ui/settings-fields.js';
@@ -10,6 +10,7 @@ import { field } from '../body.js';
 import { sendErrorPage, sendHtml } from '../respond.js';
 import { saveAuthSettings, type AuthSettingsDeps } from './auth-settings.js';
 import type { CurrentSessionDeps } from '../current-session.js';
+import { sensitivePageAllowed } from '../sensitive.js';
 import { adminViewer, backTo, pageAction, pageViewer, type Viewer } from './pages-common.js';
 
 /** The page viewer, and saving the settings as the API does. */
@@ -87,10 +88,12 @@ export async function getAuthSettingsPage(ctx: GatewayContext<SettingsPageDeps>)
 
 export async function postAuthSettingsPage(ctx: GatewayContext<SettingsPageDeps>): Promise<void> {
   const action = await pageAction(ctx, 'admin', pagePath(ctx));
-  if (!action) return;
+  if (!action || !(await sensitivePageAllowed(ctx, action.caller, pagePath(ctx)))) return;
   const { values, errors, patch } = formToPatch(action.form, currentValues(ctx));
   const v = validateSettingsPatch(patch);
   if (!v.ok) for (const e of v.errors) (errors[e.path] ??= []).push(e.message);
+  const rpId = v.ok ? rpIdProblem(v.value.mfa?.rpId, ctx.publicUrl) : null;
+  if (rpId !== null) (errors['mfa.rpId'] ??= []).push(rpId);
   if (!v.ok || Object.keys(errors).length > 0) {
     // requireAdmin passed with the session cookie, so the viewer is there to render for.
     const viewer = await pageViewer(ctx);

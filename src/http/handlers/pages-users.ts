@@ -13,6 +13,7 @@ import { toFactorView } from '../../ui/security-page.js';
 import { providerNamesOf } from '../../ui/auth-method.js';
 import { sendErrorPage, sendHtml } from '../respond.js';
 import { sessionJsonFor } from '../session-json.js';
+import { sensitivePageAllowed } from '../sensitive.js';
 import { adminViewer, backTo, pageAction, type Viewer } from './pages-common.js';
 
 export const PAGE_SIZE = 20;
@@ -140,7 +141,8 @@ export async function postRevokeUserSessionPage(ctx: GatewayContext<UsersPageDep
 
 export async function postRevokeAllPage(ctx: GatewayContext<UsersPageDeps>): Promise<void> {
   const back = userPath(ctx.tenant.slug, ctx.params.userId ?? '');
-  if (!(await pageAction(ctx, 'admin', back))) return;
+  const action = await pageAction(ctx, 'admin', back);
+  if (!action || !(await sensitivePageAllowed(ctx, action.caller, back))) return;
   const user = await actionUser(ctx);
   if (!user) return;
   const revoked = await revokeAllUserSessions(ctx.deps, ctx.tenant, user.id, 'admin_revoked_all', ctx.clientIp);
