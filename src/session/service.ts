@@ -130,7 +130,6 @@ export async function recordSecondFactor(
   deps: ReauthDeps,
   session: SessionRecord,
   amr: readonly string[],
-  ip: string,
 ): Promise<{ session: SessionRecord; cookieValue: string } | null> {
   const secret = newSecret();
   const now = deps.clock.now();

@@ -25,7 +25,10 @@ function codeAt(secret: string, ms: number): string {
 function field(body: string, name: string): string {
   const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(body);
   if (!m) throw new Error(`no ${name} field`);
-  return m[1]!.replace(/&amp;/g, '&').replace(/&#x2F;/g, '/').replace(/&quot;/g, '"');
+  return m[1]!
+    .replace(/&amp;/g, '&')
+    .replace(/&#x2F;/g, '/')
+    .replace(/&quot;/g, '"');
 }
 
 async function get(jar: CookieJar, path: string): Promise<Response> {
@@ -81,7 +84,10 @@ t.test('bob enrols TOTP, steps up on an mfa route, and signs in with two steps',
   const { secret, codes, page } = await enrolTotp(jar);
   t.equal(page.status, 200, 'recovery codes shown once');
   t.equal(codes.length, 10);
-  t.ok(page.setCookies.some((c) => c.startsWith('gk_acme=')), 'the first enrolment rotates the session cookie');
+  t.ok(
+    page.setCookies.some((c) => c.startsWith('gk_acme=')),
+    'the first enrolment rotates the session cookie',
+  );
 
   const ok = await request(gw.url, '/secure/report', { headers: html(jar) });
   t.equal(ok.status, 200, 'the first enrolment counts as the second factor');
@@ -120,12 +126,18 @@ t.test('bob enrols TOTP, steps up on an mfa route, and signs in with two steps',
   t.notOk(fresh.get('gk_acme'));
 
   // A recovery code works once.
-  const withCode = await post(fresh, '/t/acme/login/mfa', { csrf_token: formToken(replay.body), recovery_code: codes[0]! });
+  const withCode = await post(fresh, '/t/acme/login/mfa', {
+    csrf_token: formToken(replay.body),
+    recovery_code: codes[0]!,
+  });
   t.equal(withCode.status, 302);
   t.ok(fresh.get('gk_acme'), 'signed in with the recovery code');
   const other = new CookieJar();
   const again2 = await login(gw.url, { username: 'bob', password: PASSWORDS.bob, jar: other });
   const page2 = await get(other, again2.res.headers.location!);
-  const reused = await post(other, '/t/acme/login/mfa', { csrf_token: formToken(page2.body), recovery_code: codes[0]! });
+  const reused = await post(other, '/t/acme/login/mfa', {
+    csrf_token: formToken(page2.body),
+    recovery_code: codes[0]!,
+  });
   t.equal(reused.status, 401, 'a used recovery code is refused');
 });

@@ -167,7 +167,7 @@ async function afterEnrolment(
   const { tenant, deps } = ctx;
   const cookies: string[] = [];
   if (caller.session.mfaAt === null) {
-    const updated = await recordSecondFactor(deps, caller.session, amrWith(caller.session.amr, { amr }), ctx.clientIp);
+    const updated = await recordSecondFactor(deps, caller.session, amrWith(caller.session.amr, { amr }));
     if (updated)
       cookies.push(
         serializeSessionCookie(tenant.cookie, updated.cookieValue, remainingMaxAge(updated.session, deps.clock.now())),

@@ -232,12 +232,7 @@ export async function postLoginMfa(ctx: GatewayContext<MfaLoginDeps>): Promise<v
   });
   const clearLogin = [serializeLoginCookie(tenant.cookie, '')];
   if (s.kind === 'session') {
-    const updated = await recordSecondFactor(
-      deps,
-      s.current.session,
-      amrWith(s.current.session.amr, proof),
-      ctx.clientIp,
-    );
+    const updated = await recordSecondFactor(deps, s.current.session, amrWith(s.current.session.amr, proof));
     if (!updated) return redirect(res, 303, loginUrl(tenant.slug, rd));
     return finishRedirect(ctx, rd, updated.cookieValue, remainingMaxAge(updated.session, deps.clock.now()), clearLogin);
   }

@@ -13,7 +13,10 @@ t.test('no requirement: allowed without looking at any credential', async (t) =>
 });
 
 t.test('any requirement, or none computed, goes on', async (t) => {
-  t.equal(allowAnonymous.run(scopeFor({}, { requirements: [{ roles: [], freshAuth: null, mfa: false }] }), undefined), undefined);
+  t.equal(
+    allowAnonymous.run(scopeFor({}, { requirements: [{ roles: [], freshAuth: null, mfa: false }] }), undefined),
+    undefined,
+  );
   t.equal(
     allowAnonymous.run(scopeFor({}, { requirements: [{ roles: ['admin'], freshAuth: null, mfa: false }] }), undefined),
     undefined,
