@@ -228,6 +228,94 @@ t.test('admin API: auth-settings', async (t) => {
   t.equal((await call(t, 'PATCH', path, { json: patch })).status, 401);
 });
 
+t.test('admin API: a user’s second factors, and the step-up a sensitive action asks for', async (t) => {
+  // Signed in before the factors exist (with one, the password alone starts no session).
+  const bob = await signIn(t, 'bob');
+  const now = g.clock.now();
+  const totp = (userId: string, id: string) => ({
+    kind: 'totp' as const,
+    id,
+    tenant: 'acme',
+    userId,
+    name: 'Authenticator app',
+    createdAt: now,
+    lastUsedAt: null,
+    secretBox: 'v1.k.aaaa.bbbb',
+    lastStep: -1,
+  });
+  const factors = g.gw.deps.factors;
+  t.same(await factors.addFactor(totp('u-bob', 'fac_bob_totp'), 20), { ok: true });
+  const key = {
+    kind: 'webauthn' as const,
+    id: 'fac_bob_key',
+    tenant: 'acme',
+    userId: 'u-bob',
+    name: 'YubiKey',
+    createdAt: now + 1000,
+    lastUsedAt: now,
+    credentialId: 'Y3JlZA',
+    publicKey: 'cHVi',
+    counter: 0,
+    transports: ['usb'],
+    discoverable: false,
+    deviceType: 'singleDevice' as const,
+    backedUp: false,
+  };
+  t.same(await factors.addFactor(key, 20), { ok: true });
+
+  const admin = bearer(S.aliceToken);
+  const list = '/api/v1/users/{userId}/factors';
+  const u = { userId: 'u-bob' };
+  const listed = await call(t, 'GET', list, { headers: bearer(S.adminClient), params: u });
+  t.equal(listed.status, 200);
+  const body = listed.json<{ factors: { id: string; kind: string }[]; recoveryCodesLeft: number }>();
+  t.same(
+    body.factors.map((f) => [f.id, f.kind]),
+    [
+      ['fac_bob_totp', 'totp'],
+      ['fac_bob_key', 'webauthn'],
+    ],
+  );
+  t.notMatch(listed.body, /secretBox|publicKey|credentialId/, 'no secret or key');
+  t.equal((await call(t, 'GET', list, { headers: admin, params: { userId: 'u-nobody' } })).status, 404);
+  t.equal((await call(t, 'GET', list, { headers: bob.cookie, params: u })).status, 403);
+  t.equal((await call(t, 'GET', list, { params: u })).status, 401);
+
+  const one = '/api/v1/users/{userId}/factors/{factorId}';
+  const target = { userId: 'u-bob', factorId: 'fac_bob_totp' };
+  t.equal((await call(t, 'DELETE', one, { headers: bob.withCsrf, params: target })).status, 403);
+  t.equal((await call(t, 'DELETE', one, { params: target })).status, 401);
+  const unknown = { userId: 'u-bob', factorId: 'fac_nothing' };
+  t.equal((await call(t, 'DELETE', one, { headers: admin, params: unknown })).status, 404);
+
+  // Alice holds a second factor but her session has not passed one: the sensitive actions
+  // answer the RFC 9470 challenge for a second factor within 15 minutes.
+  t.same(await factors.addFactor(totp('u-alice', 'fac_alice_totp'), 20), { ok: true });
+  const refused = await call(t, 'DELETE', one, { headers: S.alice.withCsrf, params: target });
+  t.equal(refused.status, 401);
+  t.match(refused.headers['www-authenticate'], /error="insufficient_user_authentication"/);
+  t.match(refused.headers['www-authenticate'], /acr_values="mfa", max_age=900$/);
+  t.same(refused.json<{ acr_values: string; max_age: number }>().acr_values, 'mfa');
+  t.equal(refused.json<{ max_age: number }>().max_age, 900);
+  const patch = await call(t, 'PATCH', '/api/v1/configuration/auth-settings', {
+    headers: admin,
+    json: { idleTimeout: '40m' },
+  });
+  t.equal(patch.status, 401, 'changing the auth settings too');
+  t.equal(patch.headers['x-auth-error-code'], 'ERR_GK_MFA_REQUIRED');
+  t.equal((await factors.listFactors('acme', 'u-bob')).length, 2, 'nothing removed');
+
+  // A client acting as itself is not asked for a second factor.
+  t.equal((await call(t, 'DELETE', one, { headers: bearer(S.adminClient), params: target })).status, 204);
+  t.same(
+    (await factors.listFactors('acme', 'u-bob')).map((f) => f.id),
+    ['fac_bob_key'],
+  );
+  // The later subtests sign alice and bob in with a password alone.
+  t.equal(await factors.removeAllFactors('acme', 'u-alice'), 1);
+  t.equal(await factors.removeAllFactors('acme', 'u-bob'), 1);
+});
+
 t.test('self-service: my sessions', async (t) => {
   const second = await signIn(t, 'alice');
   const client = bearer(S.plainClient);
@@ -257,6 +345,10 @@ t.test('forward-auth', async (t) => {
   t.equal(allowed.headers['x-auth-user'], 'u-alice');
   const bob = await signIn(t, 'bob');
   t.equal((await call(t, 'GET', '/auth', { headers: nginx('/admin/x', bob.cookie) })).status, 403);
+  const noMfa = await call(t, 'GET', '/auth', { headers: nginx('/secure/x', S.alice.cookie) });
+  t.equal(noMfa.status, 401, 'a route that needs a second factor');
+  t.match(noMfa.headers['www-authenticate'], /acr_values="mfa"(, max_age=600)?$/);
+  t.match(noMfa.headers['x-auth-redirect'], /^http:\/\/dashboard\.acme\.test\/t\/acme\/login\/mfa\?(max_age=600&)?rd=/);
   const anon = await call(t, 'GET', '/auth', { headers: nginx('/reports') });
   t.equal(anon.status, 401);
   t.match(anon.headers['x-auth-redirect'], /^http:\/\/dashboard\.acme\.test\/t\/acme\/login\?rd=/);
@@ -302,6 +394,8 @@ t.test('the store down: 503 from every operation that needs it', async (t) => {
     ['GET', '/api/v1/users/{userId}/sessions', { headers: admin, params: u }],
     ['DELETE', '/api/v1/users/{userId}/sessions/{sessionId}', { headers: admin, params: { ...u, sessionId: 'x' } }],
     ['POST', '/api/v1/users/{userId}/sessions/revoke-all', { headers: admin, params: u }],
+    ['GET', '/api/v1/users/{userId}/factors', { headers: admin, params: u }],
+    ['DELETE', '/api/v1/users/{userId}/factors/{factorId}', { headers: admin, params: { ...u, factorId: 'x' } }],
     ['GET', '/api/v1/configuration/auth-settings', { headers: admin }],
     ['PATCH', '/api/v1/configuration/auth-settings', { headers: admin, json: { idleTimeout: '1h' } }],
     ['GET', '/api/v1/me/sessions', { headers: S.alice.cookie }],

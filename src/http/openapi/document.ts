@@ -1,6 +1,8 @@
-// The OpenAPI 3.1 document of a tenant's API: every /t/{slug}/api/v1/… endpoint, the OAuth
-// endpoints and the forward-auth endpoint. Served at /t/{slug}/api/v1/openapi.json;
-// test/e2e/openapi.test.ts validates it and holds every real answer of the gateway to it.
+// The OpenAPI 3.1 document of a tenant's API: every /t/{slug}/api/v1/… endpoint (sessions,
+// users and their second factors), the OAuth endpoints and the forward-auth endpoint.
+// Served at /t/{slug}/api/v1/openapi.json; test/e2e/openapi.test.ts validates it and holds
+// every real answer of the gateway to it.
+import { FACTOR_PATHS, FACTOR_SCHEMAS } from './paths-factors.js';
 import { FORWARD_AUTH_PATHS } from './paths-forward-auth.js';
 import { OAUTH_PATHS } from './paths-oauth.js';
 import { SESSION_PATHS } from './paths-sessions.js';
@@ -23,14 +25,14 @@ const DOCUMENT: Obj = {
   jsonSchemaDialect: 'https://spec.openapis.org/oas/3.1/dialect/base',
   tags: [
     { name: 'session', description: 'The caller’s own login session.' },
-    { name: 'admin', description: 'Users, their sessions, and the tenant’s auth-settings.' },
+    { name: 'admin', description: 'Users, their sessions and second factors, and the tenant’s auth-settings.' },
     { name: 'self-service', description: 'A signed-in user’s own sessions.' },
     { name: 'oauth', description: 'OAuth 2 authorization server.' },
     { name: 'forward-auth', description: 'Decisions for nginx, Traefik and Envoy.' },
     { name: 'meta', description: 'This document.' },
   ],
-  paths: { ...SESSION_PATHS, ...OAUTH_PATHS, ...FORWARD_AUTH_PATHS },
-  components: { schemas: SCHEMAS, securitySchemes: SECURITY_SCHEMES },
+  paths: { ...SESSION_PATHS, ...FACTOR_PATHS, ...OAUTH_PATHS, ...FORWARD_AUTH_PATHS },
+  components: { schemas: { ...SCHEMAS, ...FACTOR_SCHEMAS }, securitySchemes: SECURITY_SCHEMES },
 };
 
 /** The document with `servers` set to one tenant's base URL (its issuer). A fresh copy each call. */

@@ -33,10 +33,23 @@ export const BEARER_CHALLENGE = {
   'WWW-Authenticate': header('A `Bearer` challenge with `realm="{slug}"` (RFC 6750).', true),
 };
 
+/** The challenge of a refusal a second factor cures (RFC 9470). */
+export const MFA_CHALLENGE = {
+  'WWW-Authenticate': header(
+    '`Bearer realm="{slug}"` (RFC 6750); when a second factor is needed, RFC 9470’s `error="insufficient_user_authentication"` with `acr_values="mfa"` (and `max_age=N` when it must be recent).',
+    true,
+  ),
+};
+
 export const R400 = refusal('Malformed request (bad JSON, a repeated parameter, a bad path).');
 export const R401 = refusal(
   'No valid credential (none, unknown, expired, revoked, or from another tenant).',
   BEARER_CHALLENGE,
+);
+/** For endpoints that need a user session's second factor (the tenant's `mfa.required`, sensitive actions). */
+export const R401_STEP_UP = refusal(
+  'No valid credential (none, unknown, expired, revoked, or from another tenant); or `ERR_GK_MFA_REQUIRED`: the caller’s session must pass a second factor first — the tenant sets `mfa.required` and this session has none, or (sensitive actions) none within `max_age` seconds. The body then carries `acr_values: "mfa"` (and `max_age`).',
+  MFA_CHALLENGE,
 );
 export const R403_ADMIN = refusal(
   'Authenticated but not an admin (role `admin`, or a client token with scope `sessions:admin`); or a cookie call without a valid `X-CSRF-Token` or from another site.',

@@ -24,10 +24,13 @@ const IDENTITY: Obj = {
 };
 
 const LOGIN = {
-  'X-Auth-Redirect': header('The absolute login URL with `rd` = the original URL.', true),
-  Location: header('The same login URL.', true),
+  'X-Auth-Redirect': header(
+    'The absolute login URL with `rd` = the original URL (the second step, `/t/{slug}/login/mfa`, when a second factor is needed).',
+    true,
+  ),
+  Location: header('The same URL.', true),
   'WWW-Authenticate': header(
-    '`Bearer realm="{slug}"`; RFC 9470 `error="insufficient_user_authentication"` and `max_age` when a fresher login is needed.',
+    '`Bearer realm="{slug}"`; RFC 9470 `error="insufficient_user_authentication"` with `max_age` when a fresher login is needed, or with `acr_values="mfa"` (and `max_age` when the route sets `freshAuth`) when the route needs a second factor.',
     true,
   ),
 };
@@ -62,18 +65,29 @@ export const FORWARD_AUTH_PATHS: Obj = {
           undefined,
           IDENTITY,
         ),
-        302: answer('`mode=redirect`, a browser, original GET/HEAD: to the login URL.', undefined, {
-          ...ERROR_CODE,
-          Location: header('The login URL.', true),
-        }),
-        303: answer('`mode=redirect`, a browser, another original method: to the login URL.', undefined, {
-          ...ERROR_CODE,
-          Location: header('The login URL.', true),
-        }),
+        302: answer(
+          '`mode=redirect`, a browser, original GET/HEAD: to the login URL (or the second step).',
+          undefined,
+          {
+            ...ERROR_CODE,
+            Location: header('The login URL.', true),
+          },
+        ),
+        303: answer(
+          '`mode=redirect`, a browser, another original method: to the login URL (or the second step).',
+          undefined,
+          {
+            ...ERROR_CODE,
+            Location: header('The login URL.', true),
+          },
+        ),
         400: refusal(
           'Not from a trusted proxy, missing or repeated original-request headers, a bad path, or an unknown `mode`.',
         ),
-        401: refusal('Not authenticated, or a fresher login is needed.', LOGIN),
+        401: refusal(
+          'Not authenticated, a fresher login is needed, or the route needs a second factor (`ERR_GK_MFA_REQUIRED`: the body carries `acr_values: "mfa"`).',
+          LOGIN,
+        ),
         403: refusal('Authenticated, but the route policy refuses (e.g. a missing role).'),
         404: refusal('No app of this tenant has the original Host.'),
         503: refusal('The session store is unreachable (nginx turns it into 500).'),

@@ -1,5 +1,7 @@
 // OpenAPI paths of the session APIs: the caller's session, the admin API (users, their
-// sessions, revoke one or all, auth-settings) and self-service.
+// sessions, revoke one or all, auth-settings) and self-service. Admin and self-service
+// calls may be refused for a missing second factor (the tenant's `mfa.required`, and the
+// sensitive actions): their 401 describes the RFC 9470 challenge too.
 import { ref } from './schemas.js';
 import {
   answer,
@@ -7,6 +9,7 @@ import {
   idParam,
   R400,
   R401,
+  R401_STEP_UP,
   R403_ADMIN,
   R403_CSRF,
   R403_USER,
@@ -21,6 +24,9 @@ import {
 
 const USER_ID = idParam('userId', 'The user’s id (`{provider}:{sub}` for users of an identity provider).');
 const SESSION_ID = idParam('sessionId', 'A session id (`sess_…`).');
+/** The gateway's sensitive actions ask an admin's session for a recent second factor. */
+const SENSITIVE =
+  'A sensitive action: an admin who holds a second factor (every admin when the tenant sets `mfa.required`) must have passed one within the last 15 minutes, else 401 `ERR_GK_MFA_REQUIRED` with `max_age=900`. A client acting as itself (client credentials) is not asked.';
 const noStore = { 'Cache-Control': { description: '`no-store`', schema: { type: 'string' } } };
 
 export const SESSION_PATHS: Obj = {
@@ -67,7 +73,7 @@ export const SESSION_PATHS: Obj = {
           schema: { type: 'string' },
         },
       ],
-      responses: { 200: answer('Users.', ref('UserList')), 401: R401, 403: R403_ADMIN, 503: R503 },
+      responses: { 200: answer('Users.', ref('UserList')), 401: R401_STEP_UP, 403: R403_ADMIN, 503: R503 },
     },
   },
   '/api/v1/users/{userId}/sessions': {
@@ -77,7 +83,13 @@ export const SESSION_PATHS: Obj = {
       summary: 'A user’s live sessions.',
       security: READ_AUTH,
       parameters: [USER_ID],
-      responses: { 200: answer('Sessions.', ref('SessionList')), 401: R401, 403: R403_ADMIN, 404: R404, 503: R503 },
+      responses: {
+        200: answer('Sessions.', ref('SessionList')),
+        401: R401_STEP_UP,
+        403: R403_ADMIN,
+        404: R404,
+        503: R503,
+      },
     },
   },
   '/api/v1/users/{userId}/sessions/{sessionId}': {
@@ -87,7 +99,7 @@ export const SESSION_PATHS: Obj = {
       summary: 'Revoke one session of a user (its refresh and access tokens too), on every instance.',
       security: WRITE_AUTH,
       parameters: [USER_ID, SESSION_ID],
-      responses: { 204: answer('Revoked.'), 401: R401, 403: R403_ADMIN, 404: R404, 503: R503 },
+      responses: { 204: answer('Revoked.'), 401: R401_STEP_UP, 403: R403_ADMIN, 404: R404, 503: R503 },
     },
   },
   '/api/v1/users/{userId}/sessions/revoke-all': {
@@ -95,9 +107,16 @@ export const SESSION_PATHS: Obj = {
       operationId: 'revokeAllUserSessions',
       tags: ['admin'],
       summary: 'Revoke every session of a user, with their refresh and access tokens, on every instance.',
+      description: SENSITIVE,
       security: WRITE_AUTH,
       parameters: [USER_ID],
-      responses: { 200: answer('How many ended.', ref('Revoked')), 401: R401, 403: R403_ADMIN, 404: R404, 503: R503 },
+      responses: {
+        200: answer('How many ended.', ref('Revoked')),
+        401: R401_STEP_UP,
+        403: R403_ADMIN,
+        404: R404,
+        503: R503,
+      },
     },
   },
   '/api/v1/configuration/auth-settings': {
@@ -106,18 +125,19 @@ export const SESSION_PATHS: Obj = {
       tags: ['admin'],
       summary: 'The tenant’s effective settings, in the configuration file’s shape.',
       security: READ_AUTH,
-      responses: { 200: answer('Settings.', ref('SettingsEnvelope')), 401: R401, 403: R403_ADMIN, 503: R503 },
+      responses: { 200: answer('Settings.', ref('SettingsEnvelope')), 401: R401_STEP_UP, 403: R403_ADMIN, 503: R503 },
     },
     patch: {
       operationId: 'patchAuthSettings',
       tags: ['admin'],
       summary: 'Change some settings: validated, kept in the store, in force on every instance within a second.',
+      description: SENSITIVE,
       security: WRITE_AUTH,
       requestBody: { required: true, content: { 'application/json': { schema: ref('SettingsPatch') } } },
       responses: {
         200: answer('The new effective settings.', ref('SettingsEnvelope')),
         400: R400,
-        401: R401,
+        401: R401_STEP_UP,
         403: R403_ADMIN,
         413: R413,
         415: R415,
@@ -132,7 +152,7 @@ export const SESSION_PATHS: Obj = {
       tags: ['self-service'],
       summary: 'The caller’s own sessions; `current: true` on this one.',
       security: READ_AUTH,
-      responses: { 200: answer('My sessions.', ref('SessionList')), 401: R401, 403: R403_USER, 503: R503 },
+      responses: { 200: answer('My sessions.', ref('SessionList')), 401: R401_STEP_UP, 403: R403_USER, 503: R503 },
     },
   },
   '/api/v1/me/sessions/{id}': {
@@ -144,7 +164,7 @@ export const SESSION_PATHS: Obj = {
       parameters: [idParam('id', 'A session id (`sess_…`).')],
       responses: {
         204: answer('Revoked.'),
-        401: R401,
+        401: R401_STEP_UP,
         403: R403_USER,
         404: { ...R404, description: 'Not one of my live sessions.' },
         503: R503,
@@ -157,7 +177,7 @@ export const SESSION_PATHS: Obj = {
       tags: ['self-service'],
       summary: 'Sign out everywhere else: revoke all my sessions but this one.',
       security: WRITE_AUTH,
-      responses: { 200: answer('How many ended.', ref('Revoked')), 401: R401, 403: R403_USER, 503: R503 },
+      responses: { 200: answer('How many ended.', ref('Revoked')), 401: R401_STEP_UP, 403: R403_USER, 503: R503 },
     },
   },
 };
