@@ -342,6 +342,46 @@ t.test(
   },
 );
 
+// SPEC §13: "a TOTP code is accepted once (replay refused)". The setup form's sealed
+// secret (`pending`) is not used up by the enrolment: posted again (a double submit, or
+// the form re-sent from the page's history with the page's new token), it enrols the same
+// secret a second time, and the store's one-use-per-step rule is per factor — so a code
+// used at sign-in passes a second time through the twin factor.
+t.test('BUG: the TOTP setup posted twice enrols one secret twice, and a used code then passes again', async (t) => {
+  const gw = await startTestGateway();
+  t.teardown(() => gw.stop());
+  const bob = await signedIn(gw, 'bob');
+  const setup = await get(gw, bob, '/t/acme/account/security/totp');
+  const secret = /id="totp-secret">([A-Z2-7 ]+)</.exec(setup.body)![1]!.replace(/ /g, '');
+  const form = { pending: field(setup.body, 'pending'), code: codeAt(secret, gw.clock.now()) };
+  const first = await post(gw, bob, '/t/acme/account/security/totp', {
+    csrf_token: field(setup.body, 'csrf_token'),
+    ...form,
+  });
+  t.equal(first.status, 200, 'enrolled');
+  const security = await get(gw, bob, '/t/acme/account/security');
+  const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(security.body)![1]!;
+  gw.clock.advance(30_000);
+  const second = await post(gw, bob, '/t/acme/account/security/totp', {
+    csrf_token: csrf,
+    pending: form.pending,
+    code: codeAt(secret, gw.clock.now()),
+  });
+  t.not(second.status, 500);
+  const totps = (await gw.gw.deps.factors.listFactors('acme', 'u-bob')).filter((f) => f.kind === 'totp');
+  t.equal(totps.length, 1, 'the sealed setup secret enrols once (it enrolled twice)');
+
+  // What the twin factor allows: one code signs in twice.
+  gw.clock.advance(60_000);
+  const code = codeAt(secret, gw.clock.now());
+  const a = await pendingSignIn(gw, 'bob');
+  t.equal((await post(gw, a.jar, '/t/acme/login/mfa', { csrf_token: a.csrf, code })).status, 302, 'the code signs in');
+  const b = await pendingSignIn(gw, 'bob');
+  const replay = await post(gw, b.jar, '/t/acme/login/mfa', { csrf_token: b.csrf, code });
+  t.equal(replay.status, 401, 'the same code again is refused');
+  t.notOk(b.jar.get('gk_acme'), 'no second session from one code');
+});
+
 t.test('sensitive actions need a second factor within 15 minutes', async (t) => {
   const gw = await startTestGateway();
   t.teardown(() => gw.stop());
@@ -513,6 +553,58 @@ t.test("removing one's own factor needs a second factor within 10 minutes", asyn
   t.equal((await gw.gw.deps.factors.listFactors('acme', 'u-bob')).length, 0, 'removed');
   t.equal(await gw.gw.deps.factors.recoveryCodesLeft('acme', 'u-bob'), 0, 'and the recovery codes with the last');
   t.match(audits(gw, 'mfa_removed')[0], { tenant: 'acme', userId: 'u-bob', by: 'self' });
+});
+
+t.test('an older session without a second factor cannot add or remove factors once the user has one', async (t) => {
+  const gw = await startTestGateway();
+  t.teardown(() => gw.stop());
+  const stolen = await signedIn(gw, 'bob');
+  const owner = await signedIn(gw, 'bob');
+  await enrolTotp(gw, owner);
+  const factor = (await gw.gw.deps.factors.listFactors('acme', 'u-bob'))[0]!;
+  const setup = await get(gw, stolen, '/t/acme/account/security/totp');
+  t.equal(setup.status, 302, 'the TOTP setup: to the second step');
+  t.match(setup.headers.location, /^\/t\/acme\/login\/mfa\?max_age=600&rd=/);
+  const security = await get(gw, stolen, '/t/acme/account/security');
+  t.equal(security.status, 200, 'the page itself shows');
+  const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(security.body)![1]!;
+  const options = await request(gw.url, '/t/acme/account/security/webauthn/options', {
+    method: 'POST',
+    headers: { ...page(stolen), accept: 'application/json', 'x-csrf-token': csrf },
+  });
+  isMfaChallenge(t, options, 600, 'security key options');
+  const remove = await post(gw, stolen, `/t/acme/account/security/factors/${encodeURIComponent(factor.id)}/remove`, {
+    csrf_token: csrf,
+  });
+  t.equal(remove.status, 303);
+  t.match(remove.headers.location, /^\/t\/acme\/login\/mfa\?/);
+  const codes = await post(gw, stolen, '/t/acme/account/security/recovery-codes', { csrf_token: csrf });
+  t.equal(codes.status, 303, 'new recovery codes: to the second step');
+  t.match(codes.headers.location, /^\/t\/acme\/login\/mfa\?/);
+  t.equal((await gw.gw.deps.factors.listFactors('acme', 'u-bob')).length, 1, 'the factor stays');
+  t.equal(await gw.gw.deps.factors.recoveryCodesLeft('acme', 'u-bob'), 10, 'the codes stay');
+});
+
+t.test('a step-up never redirects off the tenant', async (t) => {
+  const gw = await startTestGateway();
+  t.teardown(() => gw.stop());
+  const bob = await signedIn(gw, 'bob');
+  const { secret } = await enrolTotp(gw, bob);
+  gw.clock.advance(11 * MIN);
+  for (const rd of ['http://evil.test/x', '//evil.test/x', 'javascript:alert(1)', '/\\evil.test']) {
+    const form = await get(gw, bob, `/t/acme/login/mfa?max_age=600&rd=${encodeURIComponent(rd)}`);
+    t.equal(form.status, 200);
+    t.notMatch(form.body, /evil\.test|javascript:/, `${rd}: not in the page`);
+    gw.clock.advance(30_000);
+    const res = await post(gw, bob, '/t/acme/login/mfa', {
+      csrf_token: formToken(form.body),
+      rd,
+      code: codeAt(secret, gw.clock.now()),
+    });
+    t.equal(res.status, 302, `${rd}: stepped up`);
+    t.notMatch(String(res.headers.location), /evil\.test|javascript:/, `${rd}: stays on the tenant`);
+    gw.clock.advance(11 * MIN);
+  }
 });
 
 t.test('the code throttle: the 4th wrong code is 429, and then the right code is not checked', async (t) => {

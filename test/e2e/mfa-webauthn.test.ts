@@ -507,6 +507,60 @@ t.test('refused: a removed credential', async (t) => {
   await refusedSignIn(t, res, 'u-bob', before, 'a removed key');
 });
 
+t.test("refused: a registration answering another session's or user's challenge", async (t) => {
+  const p = await passkeyStart();
+  t.equal((await postPasskey(p.jar, p.csrf, bobPhone.assert(p.options, { credentialId: passkey.id }))).status, 302);
+  const bob = p.jar;
+  const q = await passkeyStart();
+  t.equal((await postPasskey(q.jar, q.csrf, bobPhone.assert(q.options, { credentialId: passkey.id }))).status, 302);
+  const bobElsewhere = q.jar;
+  const countBefore = (await factorsOf('u-bob')).length;
+  const aliceStep = await pendingSignIn('alice');
+  const aliceOptions = await assertionOptions(aliceStep.jar, aliceStep.csrf);
+  t.ok(aliceOptions.challenge, "alice's sign-in has a challenge");
+  // Options asked in bob's other session (same user, another browser), answered here.
+  const other = await registrationOptions(bobElsewhere);
+  const mine = await registrationOptions(bob);
+  const dev = createSoftAuthenticator({ rpId: HOST, origin: ORIGIN });
+  const res = await postRegistration(bob, mine.csrf, 'Other session', dev.register(other.options));
+  t.equal(res.status, 303);
+  t.match(res.headers.location, /error=webauthn-failed/, "another session's challenge");
+  // A sign-in challenge (not a registration one) answered as a registration.
+  const res2 = await postRegistration(
+    bob,
+    mine.csrf,
+    'Sign-in challenge',
+    createSoftAuthenticator({ rpId: HOST, origin: ORIGIN }).register({
+      ...mine.options,
+      challenge: aliceOptions.challenge,
+    }),
+  );
+  t.match(res2.headers.location, /error=webauthn-failed/, 'a sign-in challenge');
+  t.equal((await factorsOf('u-bob')).length, countBefore, 'no factor added');
+});
+
+t.test('passkey sign-in switched off: no options, no sign-in', async (t) => {
+  const off = await startTestGateway({ settings: 'mfa: { passkeyLogin: false }' });
+  t.teardown(() => off.stop());
+  const jar = new CookieJar();
+  const pageRes = await request(off.url, '/t/acme/login', { headers: headers(jar) });
+  jar.take(pageRes);
+  t.notMatch(pageRes.body, /passkey-login/, 'no passkey form');
+  const csrf = formToken(pageRes.body);
+  const opts = await request(off.url, '/t/acme/login/passkey/options', {
+    method: 'POST',
+    headers: headers(jar, { 'x-csrf-token': csrf, accept: 'application/json' }),
+  });
+  t.equal(opts.status, 404);
+  const res = await request(off.url, '/t/acme/login/passkey', {
+    method: 'POST',
+    form: { csrf_token: csrf, webauthn_response: '{}' },
+    headers: headers(jar),
+  });
+  t.equal(res.status, 404);
+  t.notOk(res.setCookies.some((c) => /^gk_acme=[^;]/.test(c)));
+});
+
 t.test('garbage and huge responses: 4xx, never 5xx, nothing created', async (t) => {
   const before = await sessionsOf('u-bob');
   const factorsBefore = (await factorsOf('u-bob')).length;
