@@ -61,6 +61,10 @@ export const SECURITY_NOTICES: NoticeTable = {
     kind: 'error',
     text: () => 'The security key or passkey could not be added. Please try again.',
   },
+  'totp-exists': {
+    kind: 'error',
+    text: () => 'You already have an authenticator app. Remove it first to set up another one.',
+  },
   'totp-failed': { kind: 'error', text: () => 'The authenticator app could not be set up. Please start again.' },
   'factor-limit': {
     kind: 'error',
@@ -185,7 +189,7 @@ ${factorList(m)}</section>
 ${
   offered
     ? html`<section class="card" aria-labelledby="add-h"><h2 id="add-h">Add a second factor</h2>
-${m.offer.totp ? addTotp(m) : ''}${m.offer.webauthn ? addWebAuthn(m) : ''}</section>`
+${m.offer.totp && !m.factors.some((f) => f.kind === 'totp') ? addTotp(m) : ''}${m.offer.webauthn ? addWebAuthn(m) : ''}</section>`
     : html`<section class="card" aria-labelledby="add-h"><h2 id="add-h">Add a second factor</h2><p class="muted">${m.nav.tenantName} does not offer new second factors at the moment.</p></section>`
 }
 ${recoverySection(m)}

@@ -50,8 +50,9 @@ t.test('the example config loads, with its users file', async (t) => {
   t.equal(app?.upstream, 'http://127.0.0.1:3001');
   t.same(app?.routes, [
     { path: '/public/**', methods: null, require: null },
-    { path: '/admin/**', methods: null, require: { roles: ['admin'], freshAuth: null } },
-    { path: '/**', methods: null, require: { roles: [], freshAuth: null } },
+    { path: '/admin/**', methods: null, require: { roles: ['admin'], freshAuth: null, mfa: false } },
+    { path: '/secure/**', methods: null, require: { roles: [], freshAuth: 600, mfa: true } },
+    { path: '/**', methods: null, require: { roles: [], freshAuth: null, mfa: false } },
   ]);
   t.same(demo?.settings, DEFAULTS.settings, 'the example spells out exactly the defaults');
 });
@@ -129,7 +130,7 @@ tenants:
   t.same(acme?.apps[0]?.routes[0], {
     path: '/billing/**',
     methods: ['POST', 'PUT'],
-    require: { roles: [], freshAuth: 300 },
+    require: { roles: [], freshAuth: 300, mfa: false },
   });
 
   const sentinel = loadConfigText('store: { redis: { sentinels: [{ host: s1, port: 26379 }], name: mymaster } }', {
@@ -520,6 +521,7 @@ t.test('the settings patch schema the auth-settings API reuses', async (t) => {
       cookie: { sameSite: 'lax', domain: null },
       loginThrottle: { maxFailures: 5, window: '15m', lockout: '30m' },
       refreshGrace: '10s',
+      mfa: { totp: true, webauthn: true, passkeyLogin: true, required: false, rpId: null },
     },
     'GET shape: the SPEC strings',
   );

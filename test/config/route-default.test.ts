@@ -21,7 +21,7 @@ tenants:
 `;
 
 t.test('signed in, any role, no fresh-login window; frozen', async (t) => {
-  t.same(DEFAULTS.route.require, { roles: [], freshAuth: null });
+  t.same(DEFAULTS.route.require, { roles: [], freshAuth: null, mfa: false });
   t.ok(Object.isFrozen(DEFAULTS.route.require) && Object.isFrozen(DEFAULTS.route.require.roles));
 });
 
@@ -29,7 +29,7 @@ t.test('require: authenticated in the config is the default requirement', async 
   const routes = loadConfigText(YAML, { env: {} }).tenants.acme!.apps[0]!.routes;
   t.equal(routes[0]!.require, null, 'anonymous');
   t.equal(routes[1]!.require, DEFAULTS.route.require);
-  t.same(routes[2]!.require, { roles: ['admin'], freshAuth: null });
+  t.same(routes[2]!.require, { roles: ['admin'], freshAuth: null, mfa: false });
 });
 
 t.test('a path no route matches needs the default requirement', async (t) => {
@@ -44,7 +44,7 @@ t.test('a path no route matches needs the default requirement', async (t) => {
   t.same(requirementsOf('GET', '/public/x'), [], 'anonymous route');
   t.same(
     requirementsOf('GET', '/ADMIN/x'),
-    [DEFAULTS.route.require, { roles: ['admin'], freshAuth: null }],
+    [DEFAULTS.route.require, { roles: ['admin'], freshAuth: null, mfa: false }],
     'as written: no route (the default); lower-cased: /admin/**',
   );
 });

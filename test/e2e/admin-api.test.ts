@@ -198,6 +198,9 @@ const SESSION_KEYS = [
   'device',
   'location',
   'authMethod',
+  'amr',
+  'mfaVerified',
+  'mfaVerifiedAt',
   'createdAt',
   'lastActiveAt',
   'expiresAt',
@@ -370,6 +373,9 @@ t.test('GET /users and the Session JSON (SPEC §5)', async (t) => {
       device: { type: 'desktop', os: 'Windows 10', browser: 'Chrome 120' },
       location: null,
       authMethod: 'password',
+      amr: ['pwd'],
+      mfaVerified: false,
+      mfaVerifiedAt: null,
       createdAt: iso(createdAt),
       lastActiveAt: iso(createdAt),
       expiresAt: iso(createdAt + 24 * 3600_000),
@@ -582,6 +588,7 @@ t.test('GET auth-settings: the effective settings in the YAML shape', async (t) 
       cookie: { sameSite: 'lax', domain: null },
       loginThrottle: { maxFailures: 1000, window: '15m', lockout: '30m' },
       refreshGrace: '10s',
+      mfa: { totp: true, webauthn: true, passkeyLogin: true, required: false, rpId: null },
     },
   });
 });

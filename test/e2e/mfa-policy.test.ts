@@ -183,8 +183,11 @@ t.test('forward-auth: 401 with X-Auth-Redirect to the second step, 302 with mode
 
   for (const uri of ['/secure/report?x=1', '/mfa-any/x']) {
     const res = await nginxAuth(gw, uri, { cookie: bob.header() });
-    isMfaChallenge(t, res, null, `nginx ${uri}`);
-    const to = `http://${DASH}/t/acme/login/mfa?rd=${encodeURIComponent(`http://${DASH}${uri}`)}`;
+    // A route with freshAuth names it even before the first second factor.
+    const maxAge = uri.startsWith('/secure') ? 600 : null;
+    isMfaChallenge(t, res, maxAge, `nginx ${uri}`);
+    const ma = maxAge === null ? '' : `max_age=${maxAge}&`;
+    const to = `http://${DASH}/t/acme/login/mfa?${ma}rd=${encodeURIComponent(`http://${DASH}${uri}`)}`;
     t.equal(res.headers['x-auth-redirect'], to, `${uri}: X-Auth-Redirect to the second step`);
     t.equal(res.json().acr_values, 'mfa');
     t.same(
@@ -196,7 +199,7 @@ t.test('forward-auth: 401 with X-Auth-Redirect to the second step, 302 with mode
     t.equal(browser.status, 302, `${uri}: a browser is redirected`);
     t.equal(
       browser.headers.location,
-      `https://${DASH}/t/acme/login/mfa?rd=${encodeURIComponent(`https://${DASH}${uri}`)}`,
+      `https://${DASH}/t/acme/login/mfa?${ma}rd=${encodeURIComponent(`https://${DASH}${uri}`)}`,
     );
     t.equal(browser.headers['x-auth-error-code'], 'ERR_GK_MFA_REQUIRED');
   }
@@ -314,12 +317,12 @@ t.test('tenant mfa.required: enrol first; every other page and API answers the s
   t.equal((await get(gw, jar, '/t/acme/account/sessions')).status, 200, 'and the account pages');
 });
 
-// SPEC §13 with `mfa.required`: every API other than enrolment answers the step. The session
-// token endpoint issues a bearer token (acr "1") to a session that has not passed the
-// required second factor; an app that checks the JWT itself (not through the gateway)
-// would take it.
+// With `mfa.required` every API other than enrolment answers the step. Before the fix the
+// session token endpoint issued a bearer token (acr "1") to a session that had not passed
+// the required second factor; an app that checks the JWT itself (not through the gateway)
+// would have taken it.
 t.test(
-  'BUG: mfa.required: POST /api/v1/session/token gives an access token to a session without the second factor',
+  'mfa.required: POST /api/v1/session/token gives no access token to a session without the second factor (regression)',
   async (t) => {
     const gw = await startTestGateway({ settings: 'mfa: { required: true }' });
     t.teardown(() => gw.stop());
@@ -342,12 +345,12 @@ t.test(
   },
 );
 
-// SPEC §13: "a TOTP code is accepted once (replay refused)". The setup form's sealed
-// secret (`pending`) is not used up by the enrolment: posted again (a double submit, or
-// the form re-sent from the page's history with the page's new token), it enrols the same
-// secret a second time, and the store's one-use-per-step rule is per factor — so a code
-// used at sign-in passes a second time through the twin factor.
-t.test('BUG: the TOTP setup posted twice enrols one secret twice, and a used code then passes again', async (t) => {
+// A TOTP code is accepted once. Before the fix, the setup form's sealed secret (`pending`)
+// was not used up by the enrolment: posted again (a double submit, or the form re-sent from
+// the page's history with the page's new token), it enrolled the same secret a second time,
+// and the store's one-use-per-step rule is per factor — so a code used at sign-in passed a
+// second time through the twin factor. Now a setup enrols once and a user has one app.
+t.test('the TOTP setup posted twice enrols once, and a used code stays used (regression)', async (t) => {
   const gw = await startTestGateway();
   t.teardown(() => gw.stop());
   const bob = await signedIn(gw, 'bob');
@@ -563,8 +566,8 @@ t.test('an older session without a second factor cannot add or remove factors on
   await enrolTotp(gw, owner);
   const factor = (await gw.gw.deps.factors.listFactors('acme', 'u-bob'))[0]!;
   const setup = await get(gw, stolen, '/t/acme/account/security/totp');
-  t.equal(setup.status, 302, 'the TOTP setup: to the second step');
-  t.match(setup.headers.location, /^\/t\/acme\/login\/mfa\?max_age=600&rd=/);
+  t.equal(setup.status, 303, 'a second authenticator app is not offered');
+  t.match(setup.headers.location, /error=totp-exists/);
   const security = await get(gw, stolen, '/t/acme/account/security');
   t.equal(security.status, 200, 'the page itself shows');
   const csrf = /<meta name="csrf-token" content="([^"]+)"/.exec(security.body)![1]!;

@@ -140,8 +140,13 @@ t.test('security page: factors listed and escaped, remove forms, the add forms, 
   t.match(page, 'action="/t/acme/account/security/factors/fac_totp/remove"');
   t.match(page, 'aria-label="Remove security key “&lt;script&gt;alert(1)&lt;/script&gt;”"', 'remove buttons say what');
 
+  t.notMatch(page, 'href="/t/acme/account/security/totp', 'one authenticator app per user: no second one offered');
+  const keysOnly = security({
+    rd: 'https://dashboard.acme.test/admin/?a=1&b=2',
+    factors: FACTORS.filter((f) => f.kind !== 'totp'),
+  });
   t.match(
-    page,
+    keysOnly,
     'href="/t/acme/account/security/totp?rd=https%3A%2F%2Fdashboard.acme.test%2Fadmin%2F%3Fa%3D1%26b%3D2"',
     'TOTP link carries rd, encoded',
   );
@@ -178,7 +183,7 @@ t.test('security page: only what is offered; no recovery codes without a factor;
   t.notMatch(none, /recovery-codes/, 'no recovery codes without a factor');
   t.notMatch(none, /<table/, 'no empty table');
 
-  const totpOnly = security({ offer: { totp: true, webauthn: false } });
+  const totpOnly = security({ offer: { totp: true, webauthn: false }, factors: [] });
   t.notMatch(totpOnly, /webauthn-register|<script/, 'no WebAuthn form, no scripts');
   t.match(totpOnly, 'Set up an authenticator app');
   const keyOnly = security({ offer: { totp: false, webauthn: true } });

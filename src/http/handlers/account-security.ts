@@ -114,10 +114,11 @@ async function renderTotpSetup(
   expiresAt: number,
   rd: string | null,
   error?: string,
+  setupId: string = randomBytes(16).toString('base64url'),
 ): Promise<void> {
   const { tenant, deps } = ctx;
   const pending = deps.mfaCrypto.sealer.seal(
-    JSON.stringify({ secret, expiresAt }),
+    JSON.stringify({ secret, expiresAt, id: setupId }),
     setupAad(tenant.slug, viewer.userId, viewer.sessionId),
   );
   const qrSvg = await totpQrSvg(totpUri(secret, { issuer: tenant.config.displayName, account: viewer.username }));
@@ -142,6 +143,7 @@ export async function getTotpSetup(ctx: GatewayContext<SecurityDeps>): Promise<v
   if (!tenant.settings.mfa.totp) return back(ctx, rd, { error: 'not-offered' });
   const { user, session } = viewer.current;
   const factors = await deps.factors.listFactors(tenant.slug, user.id);
+  if (factors.some((f) => f.kind === 'totp')) return back(ctx, rd, { error: 'totp-exists' });
   if (!freshEnough(ctx, session, factors, 302, rd)) return;
   await renderTotpSetup(
     ctx,
@@ -226,9 +228,11 @@ export async function postTotpSetup(ctx: GatewayContext<SecurityDeps>): Promise<
     field(form, 'pending', 2048),
     setupAad(tenant.slug, caller.user.id, caller.session.id),
   );
-  const setup = opened === null ? null : (JSON.parse(opened) as { secret: string; expiresAt: number });
+  const setup = opened === null ? null : (JSON.parse(opened) as { secret: string; expiresAt: number; id: string });
   const now = deps.clock.now();
   if (!setup || setup.expiresAt < now) return back(ctx, rd, { error: 'totp-failed' });
+  // One authenticator app per user: a code then has one factor to be used once on.
+  if (factors.some((f) => f.kind === 'totp')) return back(ctx, rd, { error: 'totp-exists' });
   const step = matchTotp(setup.secret, field(form, 'code', 32).replace(/\s+/g, ''), now);
   if (step === null) {
     const who = {
@@ -244,8 +248,12 @@ export async function postTotpSetup(ctx: GatewayContext<SecurityDeps>): Promise<
       setup.expiresAt,
       rd,
       'That code is not right. Check the app and try the current code.',
+      setup.id,
     );
   }
+  // A setup page's secret enrols once, however often its form is posted.
+  if (!(await deps.federation.markOnce(tenant.slug, `totp-setup:${setup.id}`, TOTP_SETUP_MS)))
+    return back(ctx, rd, { error: 'totp-failed' });
   const id = newFactorId();
   const added = await deps.factors.addFactor(
     {

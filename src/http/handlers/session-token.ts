@@ -5,6 +5,7 @@ import type { GatewayContext } from '../context.js';
 import { sessionAccessToken, type TokenServiceDeps } from '../../tokens/service.js';
 import { identifyCaller, type CallerDeps } from '../caller.js';
 import { sendError, sendJson } from '../respond.js';
+import { GatewayError } from '../../errors.js';
 
 export async function postSessionToken(ctx: GatewayContext<CallerDeps & TokenServiceDeps>): Promise<void> {
   const { req, res, tenant, deps } = ctx;
@@ -13,5 +14,9 @@ export async function postSessionToken(ctx: GatewayContext<CallerDeps & TokenSer
     return sendError(req, res, 'ERR_GK_UNAUTHENTICATED', {
       headers: { 'www-authenticate': `Bearer realm="${tenant.slug}"` },
     });
+  // A tenant that requires a second factor hands out no token for a session without one:
+  // an app that checks the JWT itself must never see a single-factor token there (SPEC §13).
+  if (tenant.settings.mfa.required && caller.session.mfaAt === null)
+    throw new GatewayError('ERR_GK_MFA_REQUIRED', 'session token needs the second factor');
   sendJson(res, 200, await sessionAccessToken(deps, tenant, caller.session, caller.user), { pragma: 'no-cache' });
 }

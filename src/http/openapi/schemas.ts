@@ -49,6 +49,13 @@ function settingsShape(d: Schema, partial: boolean): Schema {
     cookie: obj({ sameSite: { enum: ['strict', 'lax'] }, domain: nullable('string') }),
     loginThrottle: obj({ maxFailures: { type: 'integer', minimum: 1, maximum: 1000 }, window: d, lockout: d }),
     refreshGrace: { ...d, description: 'A just-rotated refresh token may be presented again for this long.' },
+    mfa: obj({
+      totp: { type: 'boolean', description: 'Offer TOTP (authenticator app) enrolment.' },
+      webauthn: { type: 'boolean', description: 'Offer security keys and passkeys.' },
+      passkeyLogin: { type: 'boolean', description: '“Sign in with a passkey” on the login page.' },
+      required: { type: 'boolean', description: 'Every user must enrol and pass a second factor.' },
+      rpId: { ...nullable('string'), description: 'The WebAuthn RP ID; null = the publicUrl host.' },
+    }),
   });
 }
 
@@ -66,6 +73,10 @@ export const SCHEMAS: Record<string, Schema> = {
         error_description: str('A human-readable message; never a stack trace.'),
         code: ERROR_CODE_SCHEMA,
         max_age: { type: 'integer', minimum: 0, description: 'With `insufficient_user_authentication` only.' },
+        acr_values: {
+          const: 'mfa',
+          description: 'With `ERR_GK_MFA_REQUIRED` only: a second factor is needed (RFC 9470).',
+        },
       },
       ['error', 'error_description', 'code'],
     ),
@@ -240,6 +251,12 @@ export const SCHEMAS: Record<string, Schema> = {
           tid: str(),
           sid: str(),
           auth_time: { type: 'integer' },
+          acr: { enum: ['mfa', '1'], description: '`mfa` when the session passed a second factor, else `1`.' },
+          amr: {
+            type: 'array',
+            items: str(),
+            description: 'RFC 8176 methods of the session (pwd, otp, hwk, swk, user, fed, mfa).',
+          },
         },
         ['active', 'token_type', 'scope', 'client_id', 'sub', 'iss', 'exp', 'iat', 'tid'],
       ),

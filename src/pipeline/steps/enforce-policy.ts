@@ -44,7 +44,8 @@ export const enforcePolicy: Step<EnforcePolicyDeps> = {
       return deny('ERR_GK_REAUTH_REQUIRED', 'auth_too_old', { maxAge: freshAuth });
     }
     if (!mfa && scope.tenant?.settings.mfa.required !== true) return;
-    if (session.mfaAt === null) return deny('ERR_GK_MFA_REQUIRED', 'mfa_missing');
+    if (session.mfaAt === null)
+      return deny('ERR_GK_MFA_REQUIRED', 'mfa_missing', mfaFresh !== null ? { maxAge: mfaFresh } : {});
     if (mfaFresh !== null && now - session.mfaAt > mfaFresh * 1000)
       return deny('ERR_GK_MFA_REQUIRED', 'mfa_too_old', { maxAge: mfaFresh });
   },
