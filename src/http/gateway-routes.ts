@@ -27,14 +27,15 @@ import { postSessionToken } from './handlers/session-token.js';
 import { postToken } from './handlers/token.js';
 import { getJwks, getMetadata } from './handlers/well-known.js';
 import { getOpenApi } from './handlers/openapi.js';
-import { deleteUserSession, getUserSessions, getUsers, postRevokeAll } from './handlers/admin-users.js';
+import { getUsers } from './handlers/admin-users.js';
+import { deleteUserSession, getUserSessions, postRevokeAll } from './handlers/admin-user-sessions.js';
+import { getUsersPage } from './handlers/pages-users-list.js';
 import { deleteMySession, getMySessions, postRevokeOthers } from './handlers/me-sessions.js';
 import { getAuthSettings, patchAuthSettings } from './handlers/auth-settings.js';
 import { getAccountSessions, postRevokeMyOtherSessions, postRevokeMySession } from './handlers/pages-account.js';
 import {
   getRevokeAllConfirm,
   getUserPage,
-  getUsersPage,
   postRevokeAllPage,
   postRevokeUserSessionPage,
 } from './handlers/pages-users.js';

@@ -1,23 +1,14 @@
-// Admin API (SPEC §5): users with their active-session counts; a user's sessions; revoke one;
-// revoke all. A tenant only ever sees its own users and sessions.
+// Admin API (SPEC §5): the tenant's users with their active-session counts (one user's
+// sessions are admin-user-sessions.ts). A tenant only ever sees its own users.
 import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
-import { findUser, listUsers, type DirectoryUser } from '../../directory/users.js';
-import { GatewayError } from '../../errors.js';
-import { listSessions, revokeAllUserSessions, revokeUserSession, type InventoryDeps } from '../../session/inventory.js';
+import { listUsers } from '../../directory/users.js';
+import { listSessions, type InventoryDeps } from '../../session/inventory.js';
 import { requireAdmin, type CallerDeps } from '../caller.js';
-import { sendJson, sendNoContent } from '../respond.js';
-import { requireSensitiveStepUp } from '../sensitive.js';
-import { sessionJsonFor } from '../session-json.js';
+import { sendJson } from '../respond.js';
 
-/** The caller check, the session inventory, the GeoIP reader and the IdP users seen. */
-type AdminDeps = CallerDeps & InventoryDeps & Pick<Deps, 'geo' | 'federation' | 'factors'>;
-
-async function userOr404(ctx: GatewayContext<AdminDeps>): Promise<DirectoryUser> {
-  const user = await findUser(ctx.tenant, ctx.deps.federation, ctx.params.userId ?? '');
-  if (!user) throw new GatewayError('ERR_GK_NOT_FOUND', 'unknown user');
-  return user;
-}
+/** The caller check, the session inventory and the IdP users seen. */
+type AdminDeps = CallerDeps & InventoryDeps & Pick<Deps, 'federation'>;
 
 export async function getUsers(ctx: GatewayContext<AdminDeps>): Promise<void> {
   await requireAdmin(ctx);
@@ -38,33 +29,4 @@ export async function getUsers(ctx: GatewayContext<AdminDeps>): Promise<void> {
     });
   }
   sendJson(ctx.res, 200, { users });
-}
-
-export async function getUserSessions(ctx: GatewayContext<AdminDeps>): Promise<void> {
-  const caller = await requireAdmin(ctx);
-  const user = await userOr404(ctx);
-  const sessions = await listSessions(ctx.deps, ctx.tenant, user.id);
-  sendJson(ctx.res, 200, { sessions: sessions.map((s) => sessionJsonFor(ctx.deps, s, caller.session?.id)) });
-}
-
-export async function deleteUserSession(ctx: GatewayContext<AdminDeps>): Promise<void> {
-  await requireAdmin(ctx);
-  const user = await userOr404(ctx);
-  const ok = await revokeUserSession(
-    ctx.deps,
-    ctx.tenant,
-    user.id,
-    ctx.params.sessionId ?? '',
-    'admin_revoked',
-    ctx.clientIp,
-  );
-  if (!ok) throw new GatewayError('ERR_GK_NOT_FOUND', 'unknown session');
-  sendNoContent(ctx.res);
-}
-
-export async function postRevokeAll(ctx: GatewayContext<AdminDeps>): Promise<void> {
-  await requireSensitiveStepUp(ctx, await requireAdmin(ctx));
-  const user = await userOr404(ctx);
-  const revoked = await revokeAllUserSessions(ctx.deps, ctx.tenant, user.id, 'admin_revoked_all', ctx.clientIp);
-  sendJson(ctx.res, 200, { revoked });
 }

@@ -1,13 +1,13 @@
-// The admin portal's access management: the users list (search, paging), a user's page
-// with its Sessions tab, revoking one session, and revoke-all behind a confirmation page.
-import { findUser, listUsers, type DirectoryUser } from '../../directory/users.js';
+// The admin portal's access management (the users list is pages-users-list.ts): a user's
+// page with its Sessions tab, revoking one session, and revoke-all behind a confirmation page.
+import { findUser, type DirectoryUser } from '../../directory/users.js';
 import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
 import type { CurrentSessionDeps } from '../current-session.js';
 import { listSessions, revokeAllUserSessions, revokeUserSession, type InventoryDeps } from '../../session/inventory.js';
 import { noticeFrom } from '../../ui/format.js';
 import { notFoundPage } from '../../ui/notice-page.js';
-import { userPath, usersPage, usersPath } from '../../ui/portal-users-page.js';
+import { userPath, usersPath } from '../../ui/portal-users-page.js';
 import { revokeAllConfirmPage, USER_NOTICES, userPage } from '../../ui/portal-user-page.js';
 import { toFactorView } from '../../ui/security-page.js';
 import { providerNamesOf } from '../../ui/auth-method.js';
@@ -15,12 +15,6 @@ import { sendErrorPage, sendHtml } from '../respond.js';
 import { sessionJsonFor } from '../session-json.js';
 import { sensitivePageAllowed } from '../sensitive.js';
 import { adminViewer, backTo, pageAction, type Viewer } from './pages-common.js';
-
-export const PAGE_SIZE = 20;
-
-function matches(u: DirectoryUser, q: string): boolean {
-  return [u.username, u.email, u.name, u.id].some((v) => v.toLowerCase().includes(q));
-}
 
 /** The user named by the path, or a 404 page. */
 /** The page viewer, the session inventory, the GeoIP reader and the IdP users seen. */
@@ -41,43 +35,6 @@ async function userOr404(ctx: GatewayContext<UsersPageDeps>, viewer: Viewer): Pr
     }),
   );
   return null;
-}
-
-export async function getUsersPage(ctx: GatewayContext<UsersPageDeps>): Promise<void> {
-  const viewer = await adminViewer(ctx);
-  if (!viewer) return;
-  const q = (ctx.url.searchParams.get('q') ?? '').trim().slice(0, 200);
-  const all = (await listUsers(ctx.tenant, ctx.deps.federation)).filter((u) => !q || matches(u, q.toLowerCase()));
-  const pages = Math.max(1, Math.ceil(all.length / PAGE_SIZE));
-  const asked = Number.parseInt(ctx.url.searchParams.get('page') ?? '1', 10);
-  const page = Math.min(pages, Math.max(1, Number.isFinite(asked) ? asked : 1));
-  const slice = all.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
-  const users = [];
-  for (const u of slice) {
-    const sessions = await listSessions(ctx.deps, ctx.tenant, u.id);
-    users.push({
-      id: u.id,
-      username: u.username,
-      name: u.name,
-      email: u.email,
-      roles: u.roles,
-      activeSessions: sessions.length,
-    });
-  }
-  sendHtml(
-    ctx.res,
-    200,
-    usersPage({
-      slug: ctx.tenant.slug,
-      nav: viewer.nav,
-      q,
-      page,
-      pages,
-      total: all.length,
-      pageSize: PAGE_SIZE,
-      users,
-    }),
-  );
 }
 
 export async function getUserPage(ctx: GatewayContext<UsersPageDeps>): Promise<void> {
