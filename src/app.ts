@@ -10,6 +10,7 @@ import { handleOps, OPS_PATHS, PROBE_PATHS } from './http/handlers/ops.js';
 import { handleProxied, handleUpgrade } from './http/proxy-handler.js';
 import { sendError } from './http/respond.js';
 import { mfaChallenge, stepUpExtra } from './http/deny.js';
+import { pageCsp } from './http/page-csp.js';
 import { logAccess } from './http/access-log.js';
 import { rawErrorAnswer } from './http/error-code.js';
 import { envoyForwardAuth } from './http/handlers/forward-auth.js';
@@ -93,6 +94,7 @@ export function createApp(deps: Deps): App {
       const found = findGatewayRoute(req.method ?? 'GET', rest);
       if (!found) return sendError(req, res, 'ERR_GK_NOT_FOUND', { slug: tenant.slug });
       if ('methodNotAllowed' in found) return sendError(req, res, 'ERR_GK_METHOD_NOT_ALLOWED', { slug: tenant.slug });
+      res.setHeader('content-security-policy', pageCsp(tenant, deps.registry.config.server.publicUrl));
       return found.handler(gatewayContext(req, res, deps, tenant, url, found.params));
     }
     const path = url.split('?', 1)[0]!;

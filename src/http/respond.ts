@@ -6,12 +6,11 @@ import { ERRORS, GatewayError, type ErrorCode } from '../errors.js';
 import { html } from '../ui/html.js';
 import { layout } from '../ui/layout.js';
 import { tagError } from './error-code.js';
+import { DEFAULT_PAGE_CSP } from './page-csp.js';
 
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'cache-control': 'no-store',
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
   'x-frame-options': 'DENY',
   'x-content-type-options': 'nosniff',
   // Not no-referrer: under it a browser sends `Origin: null` with every form POST (Fetch,
@@ -53,7 +52,9 @@ export function sendHtml(
   page: string,
   headers: Record<string, string | string[]> = {},
 ): void {
-  res.writeHead(status, { ...PAGE_HEADERS, 'content-length': Buffer.byteLength(page), ...headers });
+  // A tenant's endpoints set their policy up front (page-csp.ts: where its forms may lead).
+  const csp = res.hasHeader('content-security-policy') ? {} : { 'content-security-policy': DEFAULT_PAGE_CSP };
+  res.writeHead(status, { ...PAGE_HEADERS, ...csp, 'content-length': Buffer.byteLength(page), ...headers });
   res.end(page);
 }
 

@@ -316,14 +316,13 @@ t.test('4. a passkey alone: no username, no password', async (t) => {
 });
 
 t.test(
-  "BUG: a sign-in on the gateway’s own host never reaches an app-host rd: CSP form-action 'self' blocks the redirect",
+  "a sign-in on the gateway’s own host reaches an app-host rd: the CSP's form-action lets the redirect through (regression)",
   async (t) => {
     // rd may name an app host (safeRedirect allows them) and RP ID acme.test covers the
-    // gateway host; the gateway signs the user in and answers 302 to the app host, but the
-    // pages' CSP `form-action 'self'` also governs where a form post redirects to, so
-    // Chromium blocks that redirect: the browser stays where it was, with nothing shown.
-    // The password form alone has the same problem (older than §13); the passkey sign-in and
-    // the second step inherit it.
+    // gateway host; the gateway signs the user in and answers 302 to the app host. A CSP
+    // `form-action` also governs where a form post redirects to: with 'self' alone, Chromium
+    // blocked that redirect and the browser stayed where it was, with nothing shown (the
+    // password form too, the passkey sign-in and the second step alike).
     const gw = `http://${GW_HOST}:${port}`;
     const context = await newContext(browser, { userAgent: UA.linuxFirefox });
     t.teardown(() => context.close());
@@ -333,7 +332,10 @@ t.test(
     p.on('console', (m) => {
       if (m.text().includes('Content Security Policy')) blocked.push(m.text());
     });
-    const onApp = (u: URL) => u.host === `${APP_HOST}:${port}` && u.pathname === '/projects';
+    // The browser must get to the app host. There the host-only session cookie of the
+    // gateway host is not sent (share it with cookie.domain), so the app host may ask for a
+    // sign-in of its own: what matters here is that the redirect was not blocked.
+    const onApp = (u: URL) => u.host === `${APP_HOST}:${port}`;
     /** Where the form post that `submit` makes ends: on the app, or why the browser stopped. */
     async function outcome(submit: () => Promise<void>): Promise<string> {
       blocked.length = 0;
@@ -370,7 +372,7 @@ t.test(
     const passkey = await outcome(() => p.getByRole('button', { name: 'Sign in with a passkey' }).click());
     t.equal(signedIn(), before + 1, 'passkey: the gateway did sign bob in');
     t.equal(passkey, 'on the app', `a passkey sign-in on ${GW_HOST} lands on the app`);
-    if (passkey !== 'on the app') await signOutThere();
+    await signOutThere();
 
     await p.goto(login);
     await p.getByLabel('Username').fill('bob');
@@ -383,7 +385,7 @@ t.test(
     const second = await outcome(() => p.getByRole('button', { name: 'Use security key or passkey' }).click());
     t.equal(signedIn(), before + 1, 'second step: the gateway did sign bob in');
     t.equal(second, 'on the app', `the second step on ${GW_HOST} lands on the app`);
-    if (second !== 'on the app') await signOutThere();
+    await signOutThere();
 
     await p.goto(login);
     await p.getByLabel('Username').fill('alice');

@@ -806,9 +806,10 @@ t.test('page CSP: scripts and fetches from the gateway only, nothing inline', as
     },
     end: () => undefined,
   } as unknown as ServerResponse;
+  (res as unknown as { hasHeader: () => boolean }).hasHeader = () => false;
   sendHtml(res, 200, '<p>x</p>');
   t.equal(
     headers['content-security-policy'],
-    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
   );
 });
