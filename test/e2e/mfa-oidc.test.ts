@@ -3,27 +3,14 @@
 // the second step (no session before it, the callback not replayable into one), and the
 // session then records authMethod `oidc:corp` and amr [fed, otp, mfa].
 import t from 'tap';
-import { TOTP } from 'otpauth';
 import { CookieJar, request, type Response } from '../helpers/http.js';
 import { formToken } from '../helpers/login.js';
+import { codeAt, field } from '../helpers/mfa.js';
 import { callbackAt, oidcSignIn, startOidc } from '../helpers/oidc.js';
 
 const s = await startOidc();
 t.teardown(s.stop);
 const g = s.g;
-
-function codeAt(secret: string, ms: number): string {
-  return new TOTP({ secret, digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: ms });
-}
-
-function field(body: string, name: string): string {
-  const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(body);
-  if (!m) throw new Error(`no ${name} field`);
-  return m[1]!
-    .replace(/&amp;/g, '&')
-    .replace(/&#x2F;/g, '/')
-    .replace(/&quot;/g, '"');
-}
 
 const page = (jar: CookieJar, accept = 'text/html') => ({
   host: s.appHost,

@@ -7,12 +7,12 @@
 // session, five minutes), the Session JSON, the audit events (never a code or a secret), and
 // the configuration's errors.
 import t, { type Test } from 'tap';
-import { TOTP } from 'otpauth';
 import { ConfigError, loadConfigText } from '../../src/config/load.js';
 import { startTestGateway, PASSWORDS, SECRETS, type TestGateway } from '../helpers/gateway.js';
 import { CookieJar, request, type Response } from '../helpers/http.js';
 import { formToken, login } from '../helpers/login.js';
 import { createSoftAuthenticator } from '../helpers/soft-authenticator.js';
+import { codeAt, field } from '../helpers/mfa.js';
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 
 const DASH = 'dashboard.acme.test';
@@ -22,19 +22,6 @@ const g = await startTestGateway();
 t.teardown(() => g.stop());
 
 type User = 'alice' | 'bob';
-
-function codeAt(secret: string, ms: number): string {
-  return new TOTP({ secret, digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: ms });
-}
-
-function field(body: string, name: string): string {
-  const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(body);
-  if (!m) throw new Error(`no ${name} field`);
-  return m[1]!
-    .replace(/&amp;/g, '&')
-    .replace(/&#x2F;/g, '/')
-    .replace(/&quot;/g, '"');
-}
 
 const page = (jar: CookieJar, extra: Record<string, string> = {}) => ({
   host: DASH,

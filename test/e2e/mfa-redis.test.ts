@@ -3,10 +3,10 @@
 // instances on one Redis: a sign-in started on A finishes on B, a code used on one instance
 // is refused on the other, and one code raced on both makes one session.
 import t from 'tap';
-import { TOTP } from 'otpauth';
 import { startTestGateway, PASSWORDS, type TestGateway } from '../helpers/gateway.js';
 import { CookieJar, request, type Response } from '../helpers/http.js';
 import { formToken, login } from '../helpers/login.js';
+import { codeAt, field } from '../helpers/mfa.js';
 import { redisCli, startRedis } from '../helpers/redis.js';
 
 const DASH = 'dashboard.acme.test';
@@ -19,19 +19,6 @@ const A = await startTestGateway({ storeYaml });
 t.teardown(A.stop);
 const B = await startTestGateway({ storeYaml });
 t.teardown(B.stop);
-
-function codeAt(secret: string, ms: number): string {
-  return new TOTP({ secret, digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: ms });
-}
-
-function field(body: string, name: string): string {
-  const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(body);
-  if (!m) throw new Error(`no ${name} field`);
-  return m[1]!
-    .replace(/&amp;/g, '&')
-    .replace(/&#x2F;/g, '/')
-    .replace(/&quot;/g, '"');
-}
 
 const page = (jar: CookieJar) => ({
   host: DASH,

@@ -3,9 +3,9 @@
 // step-up for `require: { mfa: true, freshAuth: 10m }` routes, the second step of a sign-in,
 // a replayed code and a used recovery code refused.
 import t from 'tap';
-import { TOTP } from 'otpauth';
 import { startTestGateway, PASSWORDS } from '../helpers/gateway.js';
 import { CookieJar, request, type Response } from '../helpers/http.js';
+import { codeAt, field } from '../helpers/mfa.js';
 import { formToken, login } from '../helpers/login.js';
 
 const gw = await startTestGateway();
@@ -17,19 +17,6 @@ const html = (jar: CookieJar, extra: Record<string, string> = {}) => ({
   cookie: jar.header(),
   ...extra,
 });
-
-function codeAt(secret: string, ms: number): string {
-  return new TOTP({ secret, digits: 6, period: 30, algorithm: 'SHA1' }).generate({ timestamp: ms });
-}
-
-function field(body: string, name: string): string {
-  const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(body);
-  if (!m) throw new Error(`no ${name} field`);
-  return m[1]!
-    .replace(/&amp;/g, '&')
-    .replace(/&#x2F;/g, '/')
-    .replace(/&quot;/g, '"');
-}
 
 async function get(jar: CookieJar, path: string): Promise<Response> {
   const res = await request(gw.url, path, { headers: html(jar) });

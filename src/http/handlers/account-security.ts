@@ -33,6 +33,7 @@ import { safeRedirect } from '../redirect.js';
 import { relyingPartyFor } from '../relying-party.js';
 import { redirect, sendErrorPage, sendHtml, sendJson } from '../respond.js';
 import { secondStepUrl } from '../second-step.js';
+import { parseJsonField } from '../login-form.js';
 import { backTo, pageAction, pageViewer, type Viewer } from './pages-common.js';
 
 type SecurityDeps = CurrentSessionDeps & ReauthDeps & Pick<Deps, 'factors' | 'mfaCrypto' | 'federation' | 'audit'>;
@@ -319,14 +320,6 @@ export function cleanFactorName(raw: string, fallback: string): string {
     .replace(/\s+/g, ' ')
     .trim();
   return [...name].slice(0, 64).join('') || fallback;
-}
-
-function parseJsonField(raw: string): unknown {
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return null;
-  }
 }
 
 export async function postWebAuthnRegister(ctx: GatewayContext<SecurityDeps>): Promise<void> {

@@ -19,21 +19,20 @@ import {
 } from '../../mfa/second-factor.js';
 import { authenticationOptions } from '../../mfa/webauthn.js';
 import { readSessionCookie } from '../../authn/cookie-session.js';
-import { loginCookieName, serializeLoginCookie } from '../../session/cookie.js';
+import { serializeLoginCookie } from '../../session/cookie.js';
 import { newLoginNonce } from '../../session/csrf.js';
 import { recordSecondFactor, remainingMaxAge, type ReauthDeps } from '../../session/service.js';
 import type { ThrottleDeps } from '../../session/throttle.js';
 import type { FactorRecord, WebAuthnFactor } from '../../store/factors.js';
-import { constantTimeEqual } from '../../util/constant-time.js';
 import { mfaStepPage } from '../../ui/mfa-page.js';
 import { field, readForm } from '../body.js';
 import type { GatewayContext } from '../context.js';
 import { currentSession, type CurrentSession, type CurrentSessionDeps } from '../current-session.js';
 import { loginUrl } from '../deny.js';
 import { isSameSiteRequest } from '../origin-guard.js';
-import { safeRedirect } from '../redirect.js';
 import { relyingPartyFor } from '../relying-party.js';
 import { redirect, sendError, sendErrorPage, sendHtml, sendJson } from '../respond.js';
+import { checkLoginToken, loginRd, maxAgeOf, parseJsonField } from '../login-form.js';
 import { enrolUrl, finishRedirect, pendingUser, startTwoFactorSession, type SecondStepDeps } from '../second-step.js';
 
 type MfaLoginDeps = CurrentSessionDeps & SecondStepDeps & ReauthDeps & ThrottleDeps & CheckDeps & Pick<Deps, 'log'>;
@@ -64,14 +63,6 @@ async function subjectOf(ctx: GatewayContext<MfaLoginDeps>): Promise<Subject | n
   }
   const current = await currentSession(req, tenant, deps);
   return current ? { kind: 'session', current, userId: current.user.id, username: current.user.username } : null;
-}
-
-function rdOf(ctx: GatewayContext<MfaLoginDeps>, raw: string | null): string {
-  return safeRedirect(raw ?? undefined, { publicUrl: ctx.publicUrl, hosts: ctx.tenant.appHosts });
-}
-
-function maxAgeOf(raw: string | null): number | null {
-  return raw !== null && /^\d{1,9}$/.test(raw) ? Number(raw) : null;
 }
 
 function render(
@@ -107,8 +98,8 @@ export async function getLoginMfa(ctx: GatewayContext<MfaLoginDeps>): Promise<vo
   const { tenant, deps } = ctx;
   const maxAge = maxAgeOf(ctx.url.searchParams.get('max_age'));
   const s = await subjectOf(ctx);
-  if (!s) return redirect(ctx.res, 302, loginUrl(tenant.slug, rdOf(ctx, ctx.url.searchParams.get('rd'))));
-  const rd = s.kind === 'pending' ? s.pending.rd : rdOf(ctx, ctx.url.searchParams.get('rd'));
+  if (!s) return redirect(ctx.res, 302, loginUrl(tenant.slug, loginRd(ctx, ctx.url.searchParams.get('rd'))));
+  const rd = s.kind === 'pending' ? s.pending.rd : loginRd(ctx, ctx.url.searchParams.get('rd'));
   const factors = await deps.factors.listFactors(tenant.slug, s.userId);
   // Nothing to step up with: enrol one first (the security page comes back to rd).
   if (factors.length === 0) return redirect(ctx.res, 302, enrolUrl(tenant.slug, rd));
@@ -120,20 +111,10 @@ export async function getLoginMfa(ctx: GatewayContext<MfaLoginDeps>): Promise<vo
   render(ctx, s, factors, await deps.factors.recoveryCodesLeft(tenant.slug, s.userId), { rd, maxAge });
 }
 
-/** The login page's double-submit token and the same-site check, for the forms and the JSON call. */
-function checkToken(ctx: GatewayContext<MfaLoginDeps>, token: string): void {
-  const { req, tenant } = ctx;
-  if (!isSameSiteRequest(req, ctx.publicUrl, tenant))
-    throw new GatewayError('ERR_GK_CSRF', 'cross-site second-step post');
-  const nonce = readSessionCookie(req.headers.cookie, loginCookieName(tenant.cookie.name));
-  if (!nonce || !token || !constantTimeEqual(nonce, token))
-    throw new GatewayError('ERR_GK_CSRF', 'second-step csrf mismatch');
-}
-
 /** Options for a WebAuthn assertion with one of the user's own credentials. */
 export async function postLoginMfaOptions(ctx: GatewayContext<MfaLoginDeps>): Promise<void> {
   const { tenant, deps } = ctx;
-  checkToken(ctx, String(ctx.req.headers['x-csrf-token'] ?? ''));
+  checkLoginToken(ctx, String(ctx.req.headers['x-csrf-token'] ?? ''));
   ctx.req.resume();
   const s = await subjectOf(ctx);
   if (!s) throw new GatewayError('ERR_GK_UNAUTHENTICATED', 'no sign-in in progress');
@@ -151,24 +132,16 @@ export async function postLoginMfaOptions(ctx: GatewayContext<MfaLoginDeps>): Pr
   sendJson(ctx.res, 200, { options });
 }
 
-function parseJsonField(raw: string): unknown {
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return null;
-  }
-}
-
 export async function postLoginMfa(ctx: GatewayContext<MfaLoginDeps>): Promise<void> {
   const { req, res, tenant, deps } = ctx;
   if (!isSameSiteRequest(req, ctx.publicUrl, tenant))
     return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'cross-site second-step post'), { slug: tenant.slug });
   const form = await readForm(req, FORM_LIMIT);
-  checkToken(ctx, field(form, 'csrf_token', 256));
+  checkLoginToken(ctx, field(form, 'csrf_token', 256));
   const maxAge = maxAgeOf(field(form, 'max_age', 16) || null);
   const s = await subjectOf(ctx);
-  if (!s) return redirect(res, 303, loginUrl(tenant.slug, rdOf(ctx, field(form, 'rd', 4096))));
-  const rd = s.kind === 'pending' ? s.pending.rd : rdOf(ctx, field(form, 'rd', 4096));
+  if (!s) return redirect(res, 303, loginUrl(tenant.slug, loginRd(ctx, field(form, 'rd', 4096))));
+  const rd = s.kind === 'pending' ? s.pending.rd : loginRd(ctx, field(form, 'rd', 4096));
   const code = field(form, 'code', 32).replace(/\s+/g, '');
   const recovery = field(form, 'recovery_code', 64);
   const assertion = field(form, 'webauthn_response', FORM_LIMIT);

@@ -10,19 +10,17 @@ import { GatewayError } from '../../errors.js';
 import { rememberChallenge } from '../../mfa/challenges.js';
 import { checkAssertion, type CheckDeps } from '../../mfa/second-factor.js';
 import { authenticationOptions } from '../../mfa/webauthn.js';
-import { readSessionCookie } from '../../authn/cookie-session.js';
-import { loginCookieName, serializeLoginCookie } from '../../session/cookie.js';
+import { serializeLoginCookie } from '../../session/cookie.js';
 import { endSession } from '../../session/end-session.js';
 import { startSession } from '../../session/service.js';
-import { constantTimeEqual } from '../../util/constant-time.js';
 import { field, readForm } from '../body.js';
 import type { GatewayContext } from '../context.js';
 import { currentSession, type CurrentSessionDeps } from '../current-session.js';
 import { loginUrl } from '../deny.js';
 import { isSameSiteRequest } from '../origin-guard.js';
-import { safeRedirect } from '../redirect.js';
 import { relyingPartyFor } from '../relying-party.js';
 import { redirect, sendError, sendJson } from '../respond.js';
+import { checkLoginToken, loginRd, parseJsonField } from '../login-form.js';
 import { finishRedirect, type SecondStepDeps } from '../second-step.js';
 
 type PasskeyDeps = CurrentSessionDeps & SecondStepDeps & CheckDeps & Pick<Deps, 'log'>;
@@ -33,14 +31,10 @@ const FORM_LIMIT = 64 * 1024;
 const boundTo = (nonce: string): string => `login:${createHash('sha256').update(nonce).digest('base64url')}`;
 
 function checkToken(ctx: GatewayContext<PasskeyDeps>, token: string): string {
-  const { req, tenant } = ctx;
+  const { tenant } = ctx;
   if (!tenant.settings.mfa.webauthn || !tenant.settings.mfa.passkeyLogin)
     throw new GatewayError('ERR_GK_NOT_FOUND', 'passkey sign-in is off');
-  if (!isSameSiteRequest(req, ctx.publicUrl, tenant)) throw new GatewayError('ERR_GK_CSRF', 'cross-site passkey post');
-  const nonce = readSessionCookie(req.headers.cookie, loginCookieName(tenant.cookie.name));
-  if (!nonce || !token || !constantTimeEqual(nonce, token))
-    throw new GatewayError('ERR_GK_CSRF', 'passkey csrf mismatch');
-  return nonce;
+  return checkLoginToken(ctx, token);
 }
 
 export async function postPasskeyOptions(ctx: GatewayContext<PasskeyDeps>): Promise<void> {
@@ -56,21 +50,13 @@ export async function postPasskeyOptions(ctx: GatewayContext<PasskeyDeps>): Prom
   sendJson(ctx.res, 200, { options });
 }
 
-function parseJsonField(raw: string): unknown {
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch {
-    return null;
-  }
-}
-
 export async function postPasskeyLogin(ctx: GatewayContext<PasskeyDeps>): Promise<void> {
   const { req, res, tenant, deps } = ctx;
   if (!isSameSiteRequest(req, ctx.publicUrl, tenant))
     return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'cross-site passkey post'), { slug: tenant.slug });
   const form = await readForm(req, FORM_LIMIT);
   const nonce = checkToken(ctx, field(form, 'csrf_token', 256));
-  const rd = safeRedirect(field(form, 'rd', 4096) || undefined, { publicUrl: ctx.publicUrl, hosts: tenant.appHosts });
+  const rd = loginRd(ctx, field(form, 'rd', 4096) || undefined);
   const rememberMe = field(form, 'remember_me', 8) !== '';
   const response = parseJsonField(field(form, 'webauthn_response', FORM_LIMIT));
   const proof = await checkAssertion(deps, tenant.slug, relyingPartyFor(ctx), response, 'passkey-login', {

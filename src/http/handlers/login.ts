@@ -3,9 +3,8 @@
 import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError, type ErrorCode } from '../../errors.js';
-import { loginCookieName, serializeLoginCookie, serializeSessionCookie } from '../../session/cookie.js';
+import { serializeLoginCookie, serializeSessionCookie } from '../../session/cookie.js';
 import { newLoginNonce } from '../../session/csrf.js';
-import { constantTimeEqual } from '../../util/constant-time.js';
 import { isFresh } from '../../session/model.js';
 import { burnVerify, verifyPassword } from '../../session/password.js';
 import { endSession, type EndDeps } from '../../session/end-session.js';
@@ -13,12 +12,11 @@ import { reauthenticate, startSession, type ReauthDeps, type StartDeps } from '.
 import { HashPoolBusyError } from '../../session/hash-pool.js';
 import { loginKeys, throttledCheck, type ThrottleDeps, type ThrottledResult } from '../../session/throttle.js';
 import { loginPage } from '../../ui/login-page.js';
-import { readSessionCookie } from '../../authn/cookie-session.js';
 import { field, readForm } from '../body.js';
 import { currentSession, type CurrentSessionDeps } from '../current-session.js';
 import { isSameSiteRequest } from '../origin-guard.js';
-import { safeRedirect } from '../redirect.js';
 import { redirect, sendError, sendErrorPage, sendHtml } from '../respond.js';
+import { checkLoginToken, loginRd, maxAgeOf } from '../login-form.js';
 import { enrolUrl, toSecondStep, type SecondStepDeps } from '../second-step.js';
 
 /** Who is signed in, the password throttle and hash pool, starting, rotating and ending sessions. */
@@ -39,15 +37,6 @@ function refusal(retryAfter: number, locked: boolean): string {
   if (!locked) return 'Too many sign-in attempts at once. Try again in a moment.';
   const minutes = Math.ceil(retryAfter / 60);
   return `Too many failed sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`;
-}
-
-function rdOf(ctx: GatewayContext<LoginDeps>, raw: string | null | undefined): string {
-  return safeRedirect(raw ?? undefined, { publicUrl: ctx.publicUrl, hosts: ctx.tenant.appHosts });
-}
-
-/** max_age=N in seconds, or null when absent or malformed (malformed is ignored, not trusted). */
-function maxAgeOf(raw: string | null): number | null {
-  return raw !== null && /^\d{1,9}$/.test(raw) ? Number(raw) : null;
 }
 
 /**
@@ -121,7 +110,7 @@ function renderForm(
 }
 
 export async function getLogin(ctx: GatewayContext<LoginDeps>): Promise<void> {
-  const rd = rdOf(ctx, ctx.url.searchParams.get('rd'));
+  const rd = loginRd(ctx, ctx.url.searchParams.get('rd'));
   const prompt = ctx.url.searchParams.get('prompt');
   const maxAge = maxAgeOf(ctx.url.searchParams.get('max_age'));
   const current = await currentSession(ctx.req, ctx.tenant, ctx.deps);
@@ -146,12 +135,9 @@ export async function postLogin(ctx: GatewayContext<LoginDeps>): Promise<void> {
   if (!isSameSiteRequest(req, ctx.publicUrl, tenant))
     return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'cross-site login post'), { slug: tenant.slug });
   const form = await readForm(req);
-  const nonce = readSessionCookie(req.headers.cookie, loginCookieName(tenant.cookie.name));
-  const token = field(form, 'csrf_token', 256);
-  if (!nonce || !token || !constantTimeEqual(nonce, token))
-    return sendError(req, res, new GatewayError('ERR_GK_CSRF', 'login csrf mismatch'), { slug: tenant.slug });
+  checkLoginToken(ctx, field(form, 'csrf_token', 256));
 
-  const rd = rdOf(ctx, field(form, 'rd', 4096));
+  const rd = loginRd(ctx, field(form, 'rd', 4096));
   const username = field(form, 'username', 256);
   const password = field(form, 'password', 1024);
   const reauth = field(form, 'prompt', 16) === 'login';
