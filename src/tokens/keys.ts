@@ -2,8 +2,10 @@
 // every token) or, without one, an ephemeral key with a loud warning. Verification uses
 // only keys from this set and only the configured algorithm. The private keys also seed the
 // gateway's symmetric keys (sealed TOTP secrets, recovery-code hashes): `derive` hands out
-// HKDF outputs, never the private parts themselves.
-import { hkdfSync } from 'node:crypto';
+// HKDF outputs, never the private parts themselves. X-Auth-Jwt has a key of its own (a
+// P-256 key derived from each private key, see assertionKeys), so the identity assertion
+// signed on the hot path costs a fraction of an RSA signature and can never pass as a token.
+import { createECDH, createHash, hkdfSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type CryptoKey, type JWK } from 'jose';
 import type { Algorithm } from '../config/types.js';
@@ -14,7 +16,13 @@ export interface KeySet {
   signing: { kid: string; key: CryptoKey };
   /** kid → public key; the only keys a token may name. */
   verification: ReadonlyMap<string, CryptoKey>;
-  /** The public JWKS served at /.well-known/jwks.json. */
+  /**
+   * The key that signs X-Auth-Jwt (issue 16): ES256, derived from the signing key, its own
+   * kid. Never in `verification`: a token signed with it is refused wherever the gateway
+   * verifies tokens.
+   */
+  assertion: AssertionKey;
+  /** The public JWKS served at /.well-known/jwks.json: the keys of the file, then the assertion keys. */
   jwks: { keys: JWK[] };
   ephemeral: boolean;
   /**
@@ -32,7 +40,72 @@ export interface DerivedKey {
   key: Buffer;
 }
 
+/** An X-Auth-Jwt signing key. */
+export interface AssertionKey {
+  alg: typeof ASSERTION_ALG;
+  kid: string;
+  key: CryptoKey;
+}
+
 const HKDF_SALT = 'gatekeeper';
+/**
+ * ES256: with EdDSA the cheapest of RS256/ES256/EdDSA to sign with jose here (about 65 µs of
+ * CPU against 360 µs for RS256, `npm run bench:assertion`), and the one every common JWT
+ * library verifies (EdDSA is missing from some, e.g. node's jsonwebtoken).
+ */
+export const ASSERTION_ALG = 'ES256';
+export const ASSERTION_PURPOSE = 'identity-assertion';
+// The order of P-256: a private scalar is an integer in [1, n-1].
+const P256_ORDER = BigInt('0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551');
+
+/**
+ * The P-256 private JWK of a 32-byte seed. A seed outside [1, n-1] (odds about 2^-32) is
+ * hashed again until it fits: still uniform, still the same on every instance.
+ */
+function p256FromSeed(seed: Buffer): JWK {
+  let d = seed;
+  for (;;) {
+    const scalar = BigInt(`0x${d.toString('hex')}`);
+    if (scalar > 0n && scalar < P256_ORDER) break;
+    d = createHash('sha256').update(d).digest();
+  }
+  const ecdh = createECDH('prime256v1');
+  ecdh.setPrivateKey(d);
+  const point = ecdh.getPublicKey(); // 0x04 ‖ x ‖ y, 32 bytes each
+  return {
+    kty: 'EC',
+    crv: 'P-256',
+    x: point.subarray(1, 33).toString('base64url'),
+    y: point.subarray(33, 65).toString('base64url'),
+    d: d.toString('base64url'),
+  };
+}
+
+/**
+ * One P-256 key per private key of the set (derive order: the signing key's first, the one
+ * that signs; the others stay published so assertions made before a rotation still verify
+ * while their key is in the file). kid = the RFC 7638 thumbprint of the public key: the same
+ * on every instance with the same file.
+ */
+async function assertionKeys(
+  derived: DerivedKey[],
+  taken: ReadonlyMap<string, unknown>,
+): Promise<{ signing: AssertionKey; publicKeys: JWK[] }> {
+  const publicKeys: JWK[] = [];
+  let signing: AssertionKey | null = null;
+  for (const { key: seed } of derived) {
+    const jwk = p256FromSeed(seed);
+    const pub: JWK = { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y };
+    const kid = await calculateJwkThumbprint(pub);
+    // A thumbprint cannot meet a file key's kid by chance; refuse rather than let one kid name two keys.
+    if (taken.has(kid)) throw new Error(`the derived assertion key's kid ${kid} is already a kid of the file`);
+    publicKeys.push({ ...pub, kid, alg: ASSERTION_ALG, use: 'sig' });
+    signing ??= { alg: ASSERTION_ALG, kid, key: (await importJWK({ ...jwk, kid }, ASSERTION_ALG)) as CryptoKey };
+  }
+  // keySetFromJwks always has a signing key, which has a `d`: derived is never empty.
+  if (!signing) throw new Error('no private key to derive the assertion key from');
+  return { signing, publicKeys };
+}
 
 /**
  * The `derive` of a KeySet. The private scalars stay in this closure: the KeySet object only
@@ -99,7 +172,17 @@ export async function keySetFromJwks(
   const signingKid = signing.kid;
   // The signing key first: new data is sealed under it, older keys only open what they made.
   secrets.sort((a, b) => Number(b.kid === signingKid) - Number(a.kid === signingKid));
-  return { alg, signing, verification, jwks: { keys: publicKeys }, ephemeral, derive: deriver(secrets) };
+  const derive = deriver(secrets);
+  const assertion = await assertionKeys(derive(ASSERTION_PURPOSE), verification);
+  return {
+    alg,
+    signing,
+    verification,
+    assertion: assertion.signing,
+    jwks: { keys: [...publicKeys, ...assertion.publicKeys] },
+    ephemeral,
+    derive,
+  };
 }
 
 /**
