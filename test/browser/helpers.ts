@@ -48,8 +48,11 @@ const GEO_DB = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', '
 export const DESKTOP = { width: 1280, height: 800 } as const;
 export const PHONE = { width: 390, height: 844 } as const;
 
-/** Fails (never skips) when Chromium is missing: `.ci/run` installs Debian's package. */
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * Fails (never skips) when Chromium is missing: `.ci/run` installs Debian's package.
+ * `extraArgs`: more command-line flags (the WebAuthn test's secure-origin flag).
+ */
+export async function launchBrowser(extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium is not installed at ${CHROMIUM}. The browser tests need Debian's chromium package: run .ci/run (it installs it when missing) or apt-get install chromium.`,
@@ -68,6 +71,7 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
       '--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable',
       '--host-resolver-rules=MAP *.acme.test 127.0.0.1',
+      ...extraArgs,
     ],
   });
 }

@@ -2,13 +2,12 @@
 // (acme.test) covers both the gateway host and the app host, with a step-up route on the
 // app; Chromium that treats those two plain-http origins as secure (WebAuthn needs a secure
 // context), and the DevTools protocol's virtual authenticator standing in for a passkey.
-import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Secret, TOTP } from 'otpauth';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { loadConfigText } from '../../src/config/load.js';
 import { createDemoApp } from '../../src/demo/demo-app.js';
 import { hashPassword } from '../../src/session/password.js';
@@ -16,7 +15,7 @@ import { startGateway } from '../../src/server.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { createLogger } from '../../src/util/log.js';
 import { testKeys } from '../helpers/gateway.js';
-import { CHROMIUM, PASSWORDS, type BrowserGateway } from './helpers.js';
+import { launchBrowser, PASSWORDS, type BrowserGateway } from './helpers.js';
 
 /** The app route that needs a second factor within the last ten minutes. */
 export const STEP_UP_PATH = '/step-up/report';
@@ -29,28 +28,10 @@ const GEO_DB = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', '
  * both plain-http origins of this gateway count as secure contexts, so the ceremonies run
  * on the real host names (and RP ID acme.test) instead of localhost.
  */
-export async function launchWebAuthnBrowser(port: number): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is not installed at ${CHROMIUM}. The browser tests need Debian's chromium package: run .ci/run (it installs it when missing) or apt-get install chromium.`,
-    );
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-features=HttpsUpgrades,HttpsFirstBalancedModeAutoEnable',
-      '--host-resolver-rules=MAP *.acme.test 127.0.0.1',
-      `--unsafely-treat-insecure-origin-as-secure=http://${GW_HOST}:${port},http://${APP_HOST}:${port}`,
-    ],
-  });
+export function launchWebAuthnBrowser(port: number): Promise<Browser> {
+  return launchBrowser([
+    `--unsafely-treat-insecure-origin-as-secure=http://${GW_HOST}:${port},http://${APP_HOST}:${port}`,
+  ]);
 }
 
 async function configYaml(port: number, upstream: string): Promise<string> {
