@@ -94,6 +94,20 @@ function render(
   sendErrorPage(ctx.res, opts.code, page, headers);
 }
 
+/** A second factor refused (or not checked: throttled): audited, the page again with the reason. */
+async function refuse(
+  ctx: GatewayContext<MfaLoginDeps>,
+  s: Subject,
+  method: FactorProof['kind'],
+  reason: 'rejected' | 'throttled',
+  opts: Parameters<typeof render>[4],
+): Promise<void> {
+  const { tenant, deps } = ctx;
+  deps.audit.emit('mfa_failed', { tenant: tenant.slug, userId: s.userId, ip: ctx.clientIp, method, reason });
+  const factors = await deps.factors.listFactors(tenant.slug, s.userId);
+  render(ctx, s, factors, await deps.factors.recoveryCodesLeft(tenant.slug, s.userId), opts);
+}
+
 export async function getLoginMfa(ctx: GatewayContext<MfaLoginDeps>): Promise<void> {
   const { tenant, deps } = ctx;
   const maxAge = maxAgeOf(ctx.url.searchParams.get('max_age'));
@@ -161,41 +175,17 @@ export async function postLoginMfa(ctx: GatewayContext<MfaLoginDeps>): Promise<v
         ? checkRecoveryCode(deps, tenant.slug, s.userId, recovery)
         : checkTotp(deps, tenant.slug, s.userId, code);
     const throttled = await throttledProof(deps, tenant, s.userId, ctx.clientIp, check);
-    if (throttled.result.refused) {
-      deps.audit.emit('mfa_failed', {
-        tenant: tenant.slug,
-        userId: s.userId,
-        ip: ctx.clientIp,
-        method,
-        reason: 'throttled',
-      });
-      const factors = await deps.factors.listFactors(tenant.slug, s.userId);
-      return render(ctx, s, factors, await deps.factors.recoveryCodesLeft(tenant.slug, s.userId), {
+    if (throttled.result.refused)
+      return refuse(ctx, s, method, 'throttled', {
         rd,
         maxAge,
         code: 'ERR_GK_THROTTLED',
         error: 'Too many attempts. Wait a while, then try again.',
         headers: { 'retry-after': String(throttled.result.retryAfter) },
       });
-    }
     proof = throttled.proof;
   }
-  if (!proof) {
-    deps.audit.emit('mfa_failed', {
-      tenant: tenant.slug,
-      userId: s.userId,
-      ip: ctx.clientIp,
-      method,
-      reason: 'rejected',
-    });
-    const factors = await deps.factors.listFactors(tenant.slug, s.userId);
-    return render(ctx, s, factors, await deps.factors.recoveryCodesLeft(tenant.slug, s.userId), {
-      rd,
-      maxAge,
-      code: 'ERR_GK_MFA_FAILED',
-      error: FAILED,
-    });
-  }
+  if (!proof) return refuse(ctx, s, method, 'rejected', { rd, maxAge, code: 'ERR_GK_MFA_FAILED', error: FAILED });
   deps.audit.emit('mfa_succeeded', {
     tenant: tenant.slug,
     userId: s.userId,
