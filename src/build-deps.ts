@@ -96,6 +96,11 @@ export async function buildDeps(config: GatewayConfig, overrides: DepsOverrides 
       live.close(id);
     },
     onSessionChanged: (id) => readCache.forget(id),
+    // A revoke-all (one message per user): the store already refuses the revoked sessions.
+    onUserRevoked: (r) => {
+      readCache.forgetUser(r.tenant, r.userId);
+      void live.closeUser(r, async (s) => (await store.getSession(s.tenant, s.id)) !== null);
+    },
     onReconnect: () => {
       tokenCache.clear();
       readCache.clear();

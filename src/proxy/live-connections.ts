@@ -11,6 +11,8 @@ export type LiveSession = Pick<
   'tenant' | 'id' | 'userId' | 'expiresAt' | 'lastActiveAt' | 'idleTimeoutMs'
 >;
 
+const userKey = (tenant: string, userId: string): string => `${tenant}\0${userId}`;
+
 /** What the sweep does with the sessions of open sockets (session/live-watch.ts). */
 export interface SessionWatch {
   now(): number;
@@ -32,6 +34,8 @@ export class LiveConnections {
   private readonly byKey = new Map<string, Set<Duplex>>();
   /** Session id → the session of open sockets, with how many are open. */
   private readonly watched = new Map<string, Watched>();
+  /** tenant\0userId → ids of that user's sessions with open sockets (for a revoke-all). */
+  private readonly byUser = new Map<string, Set<string>>();
   private watch: SessionWatch | null = null;
   private timer: NodeJS.Timeout | null = null;
 
@@ -72,6 +76,27 @@ export class LiveConnections {
     return set.size;
   }
 
+  /**
+   * A revoke-all of this user: the sockets of each of the user's sessions but `except` close
+   * unless `stillValid` (the store, which already refuses every revoked session) says the
+   * session lives on — one created after the revoke-all keeps its sockets. A failed check
+   * closes them (fail closed). Resolves with how many sockets were closed.
+   */
+  async closeUser(
+    r: { tenant: string; userId: string; except: string | null },
+    stillValid: (session: LiveSession) => Promise<boolean>,
+  ): Promise<number> {
+    const ids = [...(this.byUser.get(userKey(r.tenant, r.userId)) ?? [])].filter((id) => id !== r.except);
+    const closed = await Promise.all(
+      ids.map(async (id) => {
+        const entry = this.watched.get(id);
+        const valid = entry ? await stillValid(entry.session).catch(() => false) : false;
+        return valid ? 0 : this.close(id);
+      }),
+    );
+    return closed.reduce((a, b) => a + b, 0);
+  }
+
   get size(): number {
     let n = 0;
     for (const s of this.byKey.values()) n += s.size;
@@ -92,7 +117,7 @@ export class LiveConnections {
     for (const [id, entry] of this.watched) {
       const s = entry.session;
       if (now >= s.expiresAt) {
-        this.watched.delete(id);
+        this.forget(id);
         this.close(id);
         pending.push(watch.expired(s));
       } else if (activityDue(s, now)) {
@@ -114,6 +139,10 @@ export class LiveConnections {
     }
     const { tenant, id, userId, expiresAt, lastActiveAt, idleTimeoutMs } = s;
     this.watched.set(id, { session: { tenant, id, userId, expiresAt, lastActiveAt, idleTimeoutMs }, sockets: 1 });
+    const key = userKey(tenant, userId);
+    let ids = this.byUser.get(key);
+    if (!ids) this.byUser.set(key, (ids = new Set()));
+    ids.add(id);
     if (!this.timer) {
       this.timer = setInterval(() => void this.sweep(), this.sweepIntervalMs);
       // Housekeeping must never keep the process alive.
@@ -123,8 +152,19 @@ export class LiveConnections {
 
   private unfollow(id: string): void {
     const entry = this.watched.get(id);
-    if (entry && --entry.sockets === 0) this.watched.delete(id);
+    if (entry && --entry.sockets === 0) this.forget(id);
     if (this.watched.size === 0) this.stopTimer();
+  }
+
+  /** No longer watched: out of the session map and the user index. */
+  private forget(id: string): void {
+    const entry = this.watched.get(id);
+    if (!entry) return;
+    this.watched.delete(id);
+    const key = userKey(entry.session.tenant, entry.session.userId);
+    const ids = this.byUser.get(key);
+    ids?.delete(id);
+    if (ids?.size === 0) this.byUser.delete(key);
   }
 
   private stopTimer(): void {

@@ -11,11 +11,27 @@ export type BusMessage =
   | { t: 'jti'; id: string; at: number }
   /** A session's record changed (re-authentication): cached copies must be dropped. */
   | { t: 'changed'; id: string; at: number }
-  | { t: 'settings'; tenant: string; at: number };
+  | { t: 'settings'; tenant: string; at: number }
+  /**
+   * A revoke-all: every session of the user that existed at `before` (the revoking
+   * instance's clock), but `except`, is revoked — one message however many there were.
+   */
+  | { t: 'user'; tenant: string; userId: string; before: number; except: string | null; at: number };
+
+/** A revoke-all as the bus carries it. */
+export interface UserRevocation {
+  tenant: string;
+  userId: string;
+  before: number;
+  /** The session it spared (revoke all others), or null. */
+  except: string | null;
+}
 
 export interface BusListener {
   onRevoked?(kind: 'sid' | 'jti', id: string): void;
   onSessionChanged?(id: string): void;
+  /** A revoke-all: drop the user's cached sessions, close the sockets of the revoked ones. */
+  onUserRevoked?(r: UserRevocation): void;
   onSettingsChanged?(tenant: string): void;
   /** Positive caches must be dropped. */
   onReconnect?(): void;
@@ -75,6 +91,12 @@ export class RevocationBus {
     await this.store.publish(JSON.stringify({ t: kind, id, at: this.now() } satisfies BusMessage));
   }
 
+  /** A revoke-all, already in effect in the store: this instance at once, then every other one. */
+  async userRevoked(r: UserRevocation): Promise<void> {
+    for (const l of this.listeners) l.onUserRevoked?.(r);
+    await this.store.publish(JSON.stringify({ t: 'user', ...r, at: this.now() } satisfies BusMessage));
+  }
+
   /** This instance at once, then every other instance. */
   async sessionChanged(id: string): Promise<void> {
     for (const l of this.listeners) l.onSessionChanged?.(id);
@@ -99,6 +121,15 @@ export class RevocationBus {
       for (const l of this.listeners) l.onRevoked?.(m.t, m.id);
     } else if (m.t === 'changed' && typeof m.id === 'string') {
       for (const l of this.listeners) l.onSessionChanged?.(m.id);
+    } else if (
+      m.t === 'user' &&
+      typeof m.tenant === 'string' &&
+      typeof m.userId === 'string' &&
+      typeof m.before === 'number' &&
+      (m.except === null || typeof m.except === 'string')
+    ) {
+      const r = { tenant: m.tenant, userId: m.userId, before: m.before, except: m.except };
+      for (const l of this.listeners) l.onUserRevoked?.(r);
     } else if (m.t === 'settings' && typeof m.tenant === 'string') {
       for (const l of this.listeners) l.onSettingsChanged?.(m.tenant);
     }

@@ -49,6 +49,11 @@ async function announce(
   // bus.revoke adds each id to this instance's LRU, closes its sockets and drops its cached
   // copies at once, then publishes to the other instances.
   await Promise.all(ended.map((s) => deps.bus.revoke('sid', s.id)));
+  count(deps, counted, reason, ip);
+}
+
+/** Metrics and audit for the sessions that really ended now. */
+function count(deps: EndDeps, counted: readonly SessionRef[], reason: EndReason, ip: string | null): void {
   const expiry = EXPIRY[reason];
   for (const s of counted) {
     deps.metrics.sessionsRevoked.inc({ tenant: s.tenant, reason });
@@ -76,9 +81,11 @@ export async function endSession(
 }
 
 /**
- * Ends all of a user's sessions (but `exceptId`): the store removes them atomically and says
- * which it removed, so that every one is announced — also one created while this ran.
- * Returns how many were alive (SPEC §5 `{ revoked: N }`).
+ * Ends all of a user's sessions (but `exceptId`). The store revokes them at one instant —
+ * also one created a moment before, while this was being decided — and at that instant one
+ * bus message tells every instance (this one first) to drop the user's cached sessions and
+ * close their sockets; then the store removes the records in bounded chunks and says which
+ * it removed, to count and audit. Returns how many were alive (SPEC §5 `{ revoked: N }`).
  */
 export async function endSessions(
   deps: EndDeps & Pick<Deps, 'clock'>,
@@ -88,10 +95,16 @@ export async function endSessions(
   ip: string | null,
   exceptId?: string,
 ): Promise<number> {
-  const removed = await deps.store.deleteUserSessions(tenant, userId, exceptId);
+  const before = deps.clock.now();
+  const removed = await deps.store.deleteUserSessions(tenant, userId, exceptId, {
+    onMarked: () => deps.bus.userRevoked({ tenant, userId, before, except: exceptId ?? null }),
+  });
   const now = deps.clock.now();
   const alive = removed.filter((s) => isAlive(s, now));
-  await announce(deps, removed, alive, reason, ip);
+  // This instance's LRU refuses them without a store read; other instances ask the store
+  // (their cached copies went with the message), which refuses them too.
+  for (const s of removed) deps.revocations.add(s.id);
+  count(deps, alive, reason, ip);
   return alive.length;
 }
 

@@ -114,6 +114,17 @@ export class SessionReadCache {
     this.allowedJtis.delete(id);
   }
 
+  /**
+   * A revoke-all: every cached session of the user goes (a later one is simply read
+   * again). A scan of at most MAX_ENTRIES, once per revoke-all rather than once per session.
+   */
+  forgetUser(tenant: string, userId: string): void {
+    this.generation++;
+    for (const [id, entry] of this.sessions.entries()) {
+      if (entry.tenant === tenant && entry.record.userId === userId) this.sessions.delete(id);
+    }
+  }
+
   clear(): void {
     this.generation++;
     this.sessions.clear();

@@ -2,7 +2,16 @@
 // the concern that owns it. MemoryStore and RedisStore extend this with their backend's
 // concern implementations and their own lifecycle (ping, canServeCached, close).
 import type { EventsStore } from './events.js';
-import type { ConcurrencyLimit, CreateSessionResult, SessionPatch, SessionRecord, SessionsStore } from './sessions.js';
+import type {
+  ConcurrencyLimit,
+  CreateSessionResult,
+  DeleteUserSessionsOptions,
+  SessionPage,
+  SessionPageRequest,
+  SessionPatch,
+  SessionRecord,
+  SessionsStore,
+} from './sessions.js';
 import type { SettingsStore } from './settings.js';
 import type { AttemptOutcome, ThrottleAdmission, ThrottleAttempt, ThrottleRule, ThrottleStore } from './throttle.js';
 import type { RefreshChain, RotateArgs, RotateResult, TokensStore } from './tokens.js';
@@ -51,8 +60,17 @@ export abstract class ComposedStore implements SessionStore {
     return this.#c.sessions.listUserSessions(tenant, userId, now);
   }
 
-  deleteUserSessions(tenant: string, userId: string, exceptId?: string): Promise<SessionRecord[]> {
-    return this.#c.sessions.deleteUserSessions(tenant, userId, exceptId);
+  listUserSessionsPage(tenant: string, userId: string, now: number, page: SessionPageRequest): Promise<SessionPage> {
+    return this.#c.sessions.listUserSessionsPage(tenant, userId, now, page);
+  }
+
+  deleteUserSessions(
+    tenant: string,
+    userId: string,
+    exceptId?: string,
+    opts?: DeleteUserSessionsOptions,
+  ): Promise<SessionRecord[]> {
+    return this.#c.sessions.deleteUserSessions(tenant, userId, exceptId, opts);
   }
 
   // ---- tokens

@@ -1,9 +1,24 @@
 // SessionsStore in memory: session records in a Map and the per-user index beside them.
 // JavaScript runs each call to completion, so every method is atomic without locks, which
-// is what the Redis implementation gets from Lua.
+// is what the Redis implementation gets from Lua. A user's sessions are walked on create
+// and revoke-all here (a few microseconds for the at most MAX_SESSIONS_PER_USER a user
+// keeps); the Redis store keeps ordered indexes instead.
 import { isSessionId, tagOfSessionId, userTag } from '../session/ids.js';
 import { isAlive } from '../session/model.js';
-import type { ConcurrencyLimit, CreateSessionResult, SessionPatch, SessionRecord, SessionsStore } from './sessions.js';
+import {
+  decodeSessionCursor,
+  encodeSessionCursor,
+  MAX_SESSIONS_PER_USER,
+  pageOrder,
+  type ConcurrencyLimit,
+  type CreateSessionResult,
+  type DeleteUserSessionsOptions,
+  type SessionPage,
+  type SessionPageRequest,
+  type SessionPatch,
+  type SessionRecord,
+  type SessionsStore,
+} from './sessions.js';
 
 /** Told whenever a session leaves, so what is kept beside it (its refresh chain) goes too. */
 export type SessionRemoved = (tenant: string, sessionId: string) => void;
@@ -16,9 +31,12 @@ export class MemorySessions implements SessionsStore {
   /** tenant\0userId → the user's session ids. */
   readonly #byUser = new Map<string, Set<string>>();
   readonly #removed: SessionRemoved;
+  readonly #maxPerUser: number;
 
-  constructor(removed: SessionRemoved) {
+  /** `maxPerUser` only for tests and benches (users written before the cap existed). */
+  constructor(removed: SessionRemoved, opts: { maxPerUser?: number } = {}) {
     this.#removed = removed;
+    this.#maxPerUser = opts.maxPerUser ?? MAX_SESSIONS_PER_USER;
   }
 
   /** Drops every session that is dead at `now`; returns how many. */
@@ -70,6 +88,15 @@ export class MemorySessions implements SessionsStore {
         evicted.push(s.id);
       }
     }
+    // The per-user cap, whatever the limit: the least recently active of any kind go.
+    const kept = live.filter((s) => !evicted.includes(s.id));
+    if (kept.length >= this.#maxPerUser) {
+      kept.sort((a, b) => a.lastActiveAt - b.lastActiveAt || (a.id < b.id ? -1 : 1));
+      for (const s of kept.slice(0, kept.length - this.#maxPerUser + 1)) {
+        this.#remove(s);
+        evicted.push(s.id);
+      }
+    }
     this.#sessions.set(sessionKey(session.tenant, session.id), { ...session });
     const key = userKey(session.tenant, session.userId);
     const ids = this.#byUser.get(key) ?? new Set<string>();
@@ -112,13 +139,39 @@ export class MemorySessions implements SessionsStore {
       .map((s) => ({ ...s }));
   }
 
-  async deleteUserSessions(tenant: string, userId: string, exceptId?: string): Promise<SessionRecord[]> {
+  async listUserSessionsPage(
+    tenant: string,
+    userId: string,
+    now: number,
+    page: SessionPageRequest,
+  ): Promise<SessionPage> {
+    const after = page.cursor ? decodeSessionCursor(page.cursor) : null;
+    if (page.cursor && !after) throw new TypeError('not a session cursor');
+    const all = this.#userSessions(tenant, userId).sort(pageOrder);
+    const start = after ? all.findIndex((s) => pageOrder(s, { ...s, lastActiveAt: after.at, id: after.id }) > 0) : 0;
+    const slice = start < 0 ? [] : all.slice(start, start + page.limit);
+    const last = slice.at(-1);
+    const more = start >= 0 && start + page.limit < all.length;
+    return {
+      sessions: slice.filter((s) => isAlive(s, now)).map((s) => ({ ...s })),
+      nextCursor: more && last ? encodeSessionCursor({ at: last.lastActiveAt, id: last.id }) : null,
+    };
+  }
+
+  async deleteUserSessions(
+    tenant: string,
+    userId: string,
+    exceptId?: string,
+    opts: DeleteUserSessionsOptions = {},
+  ): Promise<SessionRecord[]> {
+    // One synchronous pass: the revocation and the removal are the same instant here.
     const removed: SessionRecord[] = [];
     for (const s of this.#userSessions(tenant, userId)) {
       if (s.id === exceptId) continue;
       this.#remove(s);
       removed.push({ ...s });
     }
+    await opts.onMarked?.();
     return removed;
   }
 }

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import t from 'tap';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { tagOfSessionId } from '../../src/session/ids.js';
+import { tagOfSessionId, userTag } from '../../src/session/ids.js';
 import { effectiveExpiry } from '../../src/session/model.js';
 import { createStore } from '../../src/store/index.js';
 import { RedisStore } from '../../src/store/redis.js';
@@ -94,9 +94,16 @@ t.test('key layout, and every key carries a TTL', async (t) => {
       `gk:ttl:{acme:${tag}}:s:${s0.id}`,
       `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:s:${remember.id}`,
       `gk:ttl:{acme:${tag}}:u:u1`,
+      `gk:ttl:{acme:${tag}}:ul:u1`,
+      `gk:ttl:{acme:${tag}}:ux:u1`,
       `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:u:u2`,
+      `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:ul:u2`,
+      `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:ux:u2`,
+      // u3's revoke-all: its revocation generation (with a TTL, like everything else).
+      `gk:ttl:{acme:${userTag('acme', 'u3')}}:rv`,
       `${tsBase}s:${ts.id}`,
       `${tsBase}u:u4`,
+      `${tsBase}ux:u4`,
       `${tsBase}rt:${ts.id}`,
       `${tsBase}rtu:${ts.id}`,
       'gk:ttl:{acme}:code:codehash',
