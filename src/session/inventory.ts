@@ -4,18 +4,48 @@
 import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
 import type { SessionRecord, SessionStore } from '../store/types.js';
+import { decodeSessionCursor, type SessionPage, type SessionPageRequest } from '../store/sessions.js';
 import { endSession, endSessions, type EndDeps, type EndReason } from './end-session.js';
 
 /** The clock, the store's session reads and deletes, and what ending a session announces. */
 export type InventoryDeps = EndDeps &
   Pick<Deps, 'clock'> & {
-    store: Pick<SessionStore, 'listUserSessions' | 'getSession' | 'deleteSession' | 'deleteUserSessions'>;
+    store: Pick<
+      SessionStore,
+      'listUserSessions' | 'listUserSessionsPage' | 'getSession' | 'deleteSession' | 'deleteUserSessions'
+    >;
   };
 import { isSessionId, tagOfSessionId, userTag } from './ids.js';
 import { isAlive } from './model.js';
 
 export function listSessions(deps: InventoryDeps, tenant: TenantRuntime, userId: string): Promise<SessionRecord[]> {
   return deps.store.listUserSessions(tenant.slug, userId, deps.clock.now());
+}
+
+/** Page sizes of the session lists (API and pages). */
+export const SESSION_PAGE = { default: 50, max: 500 } as const;
+
+/** One page of the user's live sessions, most recently active first. */
+export function listSessionsPage(
+  deps: InventoryDeps,
+  tenant: TenantRuntime,
+  userId: string,
+  page: SessionPageRequest,
+): Promise<SessionPage> {
+  return deps.store.listUserSessionsPage(tenant.slug, userId, deps.clock.now(), page);
+}
+
+/**
+ * `?limit=&cursor=` of a session list, or null when malformed (the caller answers 400):
+ * limit 1…500 (default 50), cursor one that a previous page gave.
+ */
+export function sessionPageParams(params: URLSearchParams): SessionPageRequest | null {
+  const rawLimit = params.get('limit');
+  const rawCursor = params.get('cursor');
+  const limit = rawLimit === null ? SESSION_PAGE.default : /^\d{1,4}$/.test(rawLimit) ? Number(rawLimit) : NaN;
+  if (!(limit >= 1 && limit <= SESSION_PAGE.max)) return null;
+  if (rawCursor !== null && rawCursor !== '' && !decodeSessionCursor(rawCursor)) return null;
+  return { limit, cursor: rawCursor || null };
 }
 
 /** false when the id is unknown, dead, or not this user's (the caller answers 404). */

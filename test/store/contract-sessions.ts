@@ -3,7 +3,7 @@
 import type { Test } from 'tap';
 import { hashSecret, newSecret, newSessionId } from '../../src/session/ids.js';
 import { isAlive } from '../../src/session/model.js';
-import type { SessionRecord, SessionsStore } from '../../src/store/sessions.js';
+import { MAX_SESSIONS_PER_USER, type SessionRecord, type SessionsStore } from '../../src/store/sessions.js';
 import { DAY, MIN, sessionFor, suite, unlimited, type MakeStore } from './contract-fixture.js';
 
 export function runSessionsContract(t: Test, name: string, make: MakeStore<SessionsStore>): void {
@@ -247,5 +247,102 @@ export function runSessionsContract(t: Test, name: string, make: MakeStore<Sessi
     const s = sessionFor(clock, { id: newSessionId('acme', 'someone-else') });
     await t.rejects(store.createSession(s, unlimited, clock.now()), TypeError);
     await t.rejects(store.createSession(sessionFor(clock, { id: 'sess_nope' }), unlimited, clock.now()), TypeError);
+  });
+
+  test('listUserSessionsPage walks every live session once, most recently active first', async (t, {
+    store,
+    clock,
+  }) => {
+    // 23 sessions, some sharing an activity time (ties go by id, descending), 2 dead.
+    const made = Array.from({ length: 23 }, (_, i) => sessionFor(clock, { lastActiveAt: clock.now() - (i % 7) * MIN }));
+    for (const s of made) await store.createSession(s, unlimited, clock.now());
+    const dead = sessionFor(clock, { lastActiveAt: clock.now() - 40 * MIN });
+    await store.createSession(dead, unlimited, clock.now());
+    await store.createSession(sessionFor(clock, { userId: 'u2' }), unlimited, clock.now());
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = await store.listUserSessionsPage('acme', 'u1', clock.now(), { limit: 5, cursor });
+      t.ok(page.sessions.length <= 5);
+      seen.push(...ids(page.sessions));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor !== null && pages < 20);
+    const expected = [...made]
+      .sort((a, b) => b.lastActiveAt - a.lastActiveAt || (a.id < b.id ? 1 : -1))
+      .map((s) => s.id);
+    t.same(seen, expected, 'every live session once, in order; the dead one and u2 left out');
+    t.same(await store.listUserSessionsPage('acme', 'nobody', clock.now(), { limit: 5 }), {
+      sessions: [],
+      nextCursor: null,
+    });
+    await t.rejects(store.listUserSessionsPage('acme', 'u1', clock.now(), { limit: 5, cursor: 'bogus' }), TypeError);
+  });
+
+  test('a page continues after its cursor even when that session moved or left', async (t, { store, clock }) => {
+    const made = Array.from({ length: 6 }, (_, i) => sessionFor(clock, { lastActiveAt: clock.now() - i * MIN }));
+    for (const s of made) await store.createSession(s, unlimited, clock.now());
+    const first = await store.listUserSessionsPage('acme', 'u1', clock.now(), { limit: 3 });
+    t.same(ids(first.sessions), ids(made.slice(0, 3)));
+    // The cursor's session becomes the most recently active; the next page is still the rest.
+    await store.updateSession('acme', made[2]!.id, { lastActiveAt: clock.now() + 1 }, clock.now());
+    const second = await store.listUserSessionsPage('acme', 'u1', clock.now(), { limit: 3, cursor: first.nextCursor });
+    t.same(ids(second.sessions), ids(made.slice(3)));
+    t.equal(second.nextCursor, null);
+  });
+
+  test(`the per-user cap (${MAX_SESSIONS_PER_USER}) evicts the least recently active, also when unlimited`, async (t, {
+    store,
+    clock,
+  }) => {
+    const oldest = sessionFor(clock, { lastActiveAt: clock.now() - 2 * MIN });
+    const token = sessionFor(clock, { kind: 'token', clientId: 'c', lastActiveAt: clock.now() - MIN });
+    await store.createSession(oldest, unlimited, clock.now());
+    await store.createSession(token, unlimited, clock.now());
+    for (let i = 2; i < MAX_SESSIONS_PER_USER; i += 50)
+      await Promise.all(
+        Array.from({ length: Math.min(50, MAX_SESSIONS_PER_USER - i) }, () =>
+          store.createSession(sessionFor(clock), unlimited, clock.now()),
+        ),
+      );
+    t.equal(await store.getSession('acme', oldest.id).then(Boolean), true, 'at the cap: all kept');
+    const next = await store.createSession(sessionFor(clock), unlimited, clock.now());
+    t.same(next, { ok: true, evicted: [oldest.id] }, 'one more: the least recently active goes, announced');
+    t.equal(await store.getSession('acme', oldest.id), null);
+    const again = await store.createSession(sessionFor(clock), unlimited, clock.now());
+    t.same(again, { ok: true, evicted: [token.id] }, 'of any kind');
+    t.equal((await store.listUserSessions('acme', 'u1', clock.now())).length, MAX_SESSIONS_PER_USER);
+  });
+
+  test('revoke-all takes effect before its records go; a session created after it is left alone', async (t, {
+    store,
+    clock,
+  }) => {
+    const old = Array.from({ length: 150 }, () => sessionFor(clock));
+    for (const s of old) await store.createSession(s, unlimited, clock.now());
+    const kept = old[7]!;
+    let after: SessionRecord | null = null;
+    const removed = await store.deleteUserSessions('acme', 'u1', kept.id, {
+      onMarked: async () => {
+        // Announced here: every old session is already refused, whatever is still stored.
+        for (const s of [old[0]!, old[149]!]) {
+          t.equal(await store.getSession('acme', s.id), null, 'refused at once');
+          t.equal(await store.updateSession('acme', s.id, { lastActiveAt: clock.now() }, clock.now()), false);
+        }
+        t.ok(await store.getSession('acme', kept.id), 'the spared one lives');
+        after = sessionFor(clock);
+        t.same(await store.createSession(after, unlimited, clock.now()), { ok: true, evicted: [] });
+      },
+    });
+    t.equal(removed.length, 149, 'every other old session removed and reported');
+    t.notOk(ids(removed).includes(after!.id));
+    t.same(ids(await store.listUserSessions('acme', 'u1', clock.now())).sort(), [kept.id, after!.id].sort());
+    // The next revoke-all does not spare the one the previous spared.
+    t.same(ids(await store.deleteUserSessions('acme', 'u1')).sort(), [kept.id, after!.id].sort());
+    t.same(await store.listUserSessions('acme', 'u1', clock.now()), []);
+    const fresh = sessionFor(clock);
+    await store.createSession(fresh, unlimited, clock.now());
+    t.ok(await store.getSession('acme', fresh.id), 'a login after a revoke-all works');
   });
 }

@@ -4,7 +4,13 @@ import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
 import { findUser, type DirectoryUser } from '../../directory/users.js';
 import { GatewayError } from '../../errors.js';
-import { listSessions, revokeAllUserSessions, revokeUserSession, type InventoryDeps } from '../../session/inventory.js';
+import {
+  listSessionsPage,
+  revokeAllUserSessions,
+  revokeUserSession,
+  sessionPageParams,
+  type InventoryDeps,
+} from '../../session/inventory.js';
 import { requireAdmin, type CallerDeps } from '../caller.js';
 import { sendJson, sendNoContent } from '../respond.js';
 import { requireSensitiveStepUp } from '../sensitive.js';
@@ -22,8 +28,13 @@ async function userOr404(ctx: GatewayContext<AdminDeps>): Promise<DirectoryUser>
 export async function getUserSessions(ctx: GatewayContext<AdminDeps>): Promise<void> {
   const caller = await requireAdmin(ctx);
   const user = await userOr404(ctx);
-  const sessions = await listSessions(ctx.deps, ctx.tenant, user.id);
-  sendJson(ctx.res, 200, { sessions: sessions.map((s) => sessionJsonFor(ctx.deps, s, caller.session?.id)) });
+  const page = sessionPageParams(ctx.url.searchParams);
+  if (!page) throw new GatewayError('ERR_GK_BAD_REQUEST', 'limit must be 1-500 and cursor one a page gave');
+  const { sessions, nextCursor } = await listSessionsPage(ctx.deps, ctx.tenant, user.id, page);
+  sendJson(ctx.res, 200, {
+    sessions: sessions.map((s) => sessionJsonFor(ctx.deps, s, caller.session?.id)),
+    nextCursor,
+  });
 }
 
 export async function deleteUserSession(ctx: GatewayContext<AdminDeps>): Promise<void> {

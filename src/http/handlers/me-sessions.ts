@@ -3,7 +3,13 @@
 import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError } from '../../errors.js';
-import { listSessions, revokeAllUserSessions, revokeUserSession, type InventoryDeps } from '../../session/inventory.js';
+import {
+  listSessionsPage,
+  revokeAllUserSessions,
+  revokeUserSession,
+  sessionPageParams,
+  type InventoryDeps,
+} from '../../session/inventory.js';
 import { requireUser, type CallerDeps } from '../caller.js';
 import { sendJson, sendNoContent } from '../respond.js';
 import { sessionJsonFor } from '../session-json.js';
@@ -13,9 +19,12 @@ type MeDeps = CallerDeps & InventoryDeps & Pick<Deps, 'geo'>;
 
 export async function getMySessions(ctx: GatewayContext<MeDeps>): Promise<void> {
   const me = await requireUser(ctx);
-  const sessions = await listSessions(ctx.deps, ctx.tenant, me.user.id);
+  const page = sessionPageParams(ctx.url.searchParams);
+  if (!page) throw new GatewayError('ERR_GK_BAD_REQUEST', 'limit must be 1-500 and cursor one a page gave');
+  const { sessions, nextCursor } = await listSessionsPage(ctx.deps, ctx.tenant, me.user.id, page);
   sendJson(ctx.res, 200, {
     sessions: sessions.map((s) => ({ ...sessionJsonFor(ctx.deps, s, me.session.id), current: s.id === me.session.id })),
+    nextCursor,
   });
 }
 
