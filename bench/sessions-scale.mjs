@@ -1,4 +1,5 @@
 // Per-user session scale (issue 16 item 2): a user with 10 and with 1,000 sessions (and
+/* global process, console */
 // 3,000 written as before the per-user cap) on a real redis-server. Sessions are written
 // with the store's own createSession. Reports, per size: the first page (50) of the user's
 // sessions, the whole list, revoke-all, the Redis commands one creation runs (INFO
