@@ -1,8 +1,8 @@
 // The checks a configuration must pass before the gateway starts, shared by `start` and
 // `check-config` so the pre-deploy gate refuses exactly what start refuses: the file
 // (syntax, schema, users and routes files), then what the schema cannot see — a usable
-// signing key (required with Redis), a readable GeoIP database, listeners that do not
-// collide, upstreams that are not the gateway itself. Nothing here binds a port or makes
+// signing key (required with Redis), Redis for several workers, a readable GeoIP
+// database, listeners that do not collide, upstreams that are not the gateway itself. Nothing here binds a port or makes
 // a network call (Redis and identity providers are reached only by a running gateway).
 import { isIPv4, isIPv6 } from 'node:net';
 import { openGeo, type GeoLocator } from './geo/locate.js';
@@ -33,7 +33,12 @@ export interface PreflightOptions {
 /** Loads `path` and runs every check; throws ConfigError with every error and its YAML path. */
 export async function preflight(path: string, opts: PreflightOptions): Promise<Preflight> {
   const config = loadConfigFile(path, { env: opts.env });
-  const errors: ConfigIssue[] = [...keysRule(config), ...listenerRules(config), ...upstreamRules(config)];
+  const errors: ConfigIssue[] = [
+    ...keysRule(config),
+    ...workersRule(config),
+    ...listenerRules(config),
+    ...upstreamRules(config),
+  ];
   let keys: KeySet | null = null;
   let geo: GeoLocator | null = null;
   try {
@@ -65,6 +70,18 @@ export function keysRule(config: GatewayConfig): ConfigIssue[] {
           path: 'keys.file',
           message:
             'required when store.redis is set: every instance must sign with the same key (generate one with: gatekeeper keys generate > keys.json)',
+        },
+      ]
+    : [];
+}
+
+/** Worker processes share nothing but Redis: the in-memory store would give each its own sessions. */
+export function workersRule(config: GatewayConfig): ConfigIssue[] {
+  return config.server.workers > 1 && config.store.redis === null
+    ? [
+        {
+          path: 'server.workers',
+          message: `${config.server.workers} workers need store.redis: the in-memory store cannot be shared between processes (a session made on one worker would be unknown to the others, a revocation on one ignored by them); set store.redis or server.workers: 1`,
         },
       ]
     : [];

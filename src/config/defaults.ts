@@ -37,6 +37,7 @@ export const DEFAULTS: Defaults = deepFreeze({
     shutdownTimeout: 10, // seconds (10s)
     maxHeaderBytes: 16_384, // bytes; larger request heads get 431
     ops: { listen: null }, // host:port or null = no separate ops listener
+    workers: 1, // processes on the one port; `auto` = os.availableParallelism(); > 1 needs store.redis
   },
   store: {
     redis: null, // null = embedded in-memory store (one instance only)

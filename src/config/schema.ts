@@ -1,6 +1,7 @@
 // The closed schema of the YAML config (SPEC §2): validates, normalises, fills DEFAULTS; every problem gets its path.
 // Written with the helpers of zod-helpers.ts; the tenant settings' part is settings-patch.ts.
 import { isIPv4, isIPv6 } from 'node:net';
+import { availableParallelism } from 'node:os';
 import proxyaddr from 'proxy-addr';
 import { z } from 'zod';
 import { parsePasswordHash } from '../session/password.js';
@@ -78,6 +79,13 @@ const trustedProxy = from((v) => {
   }
 });
 
+/** server.workers: a count, or `auto` for one per core this process may use. */
+function checkWorkers(v: unknown): Check<number> {
+  if (v === 'auto') return ok(availableParallelism());
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 256) return ok(v);
+  return fail(`expected a whole number from 1 to 256 or auto, got${echo(v) || ` ${typeName(v)}`}`);
+}
+
 const server = z
   .strictObject({
     listen: listen.optional(),
@@ -86,6 +94,7 @@ const server = z
     shutdownTimeout: duration().optional(),
     maxHeaderBytes: z.number().int().min(1024).max(1_048_576).optional(),
     ops: z.strictObject({ listen: from((v) => (v === null ? ok(null) : checkListen(v))).optional() }).optional(),
+    workers: from(checkWorkers).optional(),
   })
   .transform((s): typeof DEFAULTS.server => ({
     listen: s.listen ?? DEFAULTS.server.listen,
@@ -94,6 +103,7 @@ const server = z
     shutdownTimeout: s.shutdownTimeout ?? DEFAULTS.server.shutdownTimeout,
     maxHeaderBytes: s.maxHeaderBytes ?? DEFAULTS.server.maxHeaderBytes,
     ops: { listen: s.ops?.listen ?? DEFAULTS.server.ops.listen },
+    workers: s.workers ?? DEFAULTS.server.workers,
   }));
 
 const hostPort = z.strictObject({ host: z.string().min(1), port: z.number().int().min(1).max(65535) });

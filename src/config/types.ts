@@ -136,6 +136,8 @@ export interface GatewayConfig {
     shutdownTimeout: number;
     maxHeaderBytes: number;
     ops: { listen: ListenAddress | null };
+    /** Worker processes on the one port (node:cluster); 1 = no cluster. `auto` is resolved at load. */
+    workers: number;
   };
   store: {
     redis: RedisConfig | null;
