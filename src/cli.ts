@@ -11,6 +11,8 @@ import { createDemoApp } from './demo/demo-app.js';
 import { startDemoIdp, type DemoIdp } from './demo/demo-idp.js';
 import { hashPassword } from './session/password.js';
 import { startGateway } from './server.js';
+import { runPrimary } from './cluster/primary.js';
+import { prepareWorker, runWorker, workerId, workerLogger } from './cluster/worker.js';
 import { generateJwks } from './tokens/keys.js';
 import { reloadConfig } from './reload.js';
 import { runReloadOnChange } from './reloader/reload-on-change.js';
@@ -40,13 +42,20 @@ async function load(path: string, log: Logger): Promise<Preflight | null> {
   }
 }
 
-/** `demo`: also run the built-in demo app at the first app's upstream (and the demo IdP), as without a config. */
+/**
+ * `demo`: also run the built-in demo app at the first app's upstream (and the demo IdP), as without a config.
+ * With server.workers > 1 this process becomes the cluster primary (src/cluster/primary.ts) and
+ * each worker it forks runs this same command as a worker (src/cluster/worker.ts).
+ */
 async function start(configArg: string | undefined, demoWanted = false): Promise<number> {
   const configPath = configArg ?? process.env.GATEWAY_CONFIG;
-  const demo = demoWanted || configPath === undefined;
-  const log = createLogger();
+  const worker = workerId();
+  if (worker !== null) prepareWorker();
+  const demo = worker === null && (demoWanted || configPath === undefined);
+  const log = worker !== null ? workerLogger(worker) : createLogger();
   const checked = await load(configPath ?? EXAMPLE_CONFIG, log);
   if (!checked) return 1;
+  if (worker !== null) return runWorker(worker, checked, log);
   const { config, keys, geo } = checked;
   for (const w of checked.warnings) log.warn({ path: w.path }, w.message);
   let demoApp: ReturnType<typeof createDemoApp> | null = null;
@@ -62,6 +71,15 @@ async function start(configArg: string | undefined, demoWanted = false): Promise
       );
       console.log(`demo app listening on ${upstream.origin} (behind the gateway)`);
     }
+  }
+  if (config.server.workers > 1) {
+    // The primary's own checks are done: the workers open the GeoIP database themselves.
+    geo?.close?.();
+    const code = await runPrimary({ config, log: log.child({ worker: 0 }), print: (line) => console.log(line) });
+    demoApp?.close();
+    demoApp?.closeAllConnections();
+    await demoIdp?.close();
+    return code;
   }
   const gw = await startGateway(config, { log, keys, geo });
   console.log(`listening on ${gw.url}`);

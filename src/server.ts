@@ -11,28 +11,38 @@ import { loadAllTenantSettings } from './settings/tenant-settings.js';
 export interface RunningGateway {
   deps: Deps;
   app: App;
-  /** `http://host:port` of the main listener (and the ops listener when set). */
+  /** `http://host:port` of the main listener (and the ops listener when set, or its socket path). */
   url: string;
   opsUrl: string | null;
   stop(): Promise<void>;
 }
 
-function listen(server: http.Server, addr: ListenAddress): Promise<string> {
+/** Binds `addr` (host:port, or a Unix socket path); the URL it answers on, or the path. */
+function listen(server: http.Server, addr: ListenAddress | string): Promise<string> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(addr.port, addr.host, () => {
+    const done = (): void => {
       server.off('error', reject);
-      const a = server.address() as AddressInfo;
-      const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+      const a = server.address();
+      if (typeof a === 'string' || a === null) return resolve(String(a));
+      const host = (a as AddressInfo).family === 'IPv6' ? `[${a.address}]` : a.address;
       resolve(`http://${host}:${a.port}`);
-    });
+    };
+    if (typeof addr === 'string') server.listen(addr, done);
+    else server.listen(addr.port, addr.host, done);
   });
 }
 
-export async function startGateway(
-  config: GatewayConfig,
-  overrides: DepsOverrides & { listen?: ListenAddress } = {},
-): Promise<RunningGateway> {
+export interface StartOverrides extends DepsOverrides {
+  listen?: ListenAddress;
+  /**
+   * A cluster worker: the ops handler answers on this Unix socket (for the primary, which
+   * owns server.ops.listen and asks each worker there) instead of on server.ops.listen.
+   */
+  opsSocket?: string;
+}
+
+export async function startGateway(config: GatewayConfig, overrides: StartOverrides = {}): Promise<RunningGateway> {
   const deps = await buildDeps(config, overrides);
   await deps.bus.start();
   // Identity providers are discovered in the background: one that is down never delays the start.
@@ -44,9 +54,10 @@ export async function startGateway(
   const url = await listen(app.server, overrides.listen ?? config.server.listen);
   let ops: http.Server | null = null;
   let opsUrl: string | null = null;
-  if (config.server.ops.listen) {
+  const opsAt = overrides.opsSocket ?? config.server.ops.listen;
+  if (opsAt) {
     ops = http.createServer(app.opsHandler);
-    opsUrl = await listen(ops, config.server.ops.listen);
+    opsUrl = await listen(ops, opsAt);
   } else {
     deps.log.info('metrics are off: /metrics is served only on the ops listener (set server.ops.listen)');
   }

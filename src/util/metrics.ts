@@ -1,6 +1,9 @@
 // Prometheus metrics (prom-client), one registry per gateway instance so tests and
-// several in-process instances never share counters.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// several in-process instances never share counters. With server.workers > 1 each worker
+// keeps its own registry and the primary sums them at scrape time (prom-client's
+// AggregatorRegistry over the cluster IPC channel): answerClusterScrapes in the workers,
+// clusterMetrics in the primary.
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -123,4 +126,21 @@ export function observeDecision(m: Metrics, decision: string, tenant: string | u
     byKey.set(key, (series = { requests: m.requests.labels(decision, t), latency: m.latency.labels(decision, t) }));
   series.requests.inc();
   series.latency.observe(Number(process.hrtime.bigint() - startedNs) / 1e9);
+}
+
+/**
+ * A cluster worker: answer the primary's scrape requests. Called before the gateway is
+ * built (an empty registry until then, so a scrape during start-up does not wait for its
+ * timeout), and again with the gateway's registry once it exists.
+ */
+export function answerClusterScrapes(registry: Registry = new Registry()): void {
+  // The constructor is what installs prom-client's IPC listener (once per process).
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([registry]);
+}
+
+/** A cluster primary: every worker's metrics, counters and histograms summed. */
+export function clusterMetrics(): { metrics(): Promise<string>; contentType: string } {
+  const aggregator = new AggregatorRegistry();
+  return { metrics: () => aggregator.clusterMetrics(), contentType: aggregator.contentType };
 }
