@@ -1,5 +1,6 @@
-// Per-user session scale (issue 16 item 2): a user with 10 and with 1,000 sessions (and
+// @ts-check
 /* global process, console */
+// Per-user session scale (issue 16 item 2): a user with 10 and with 1,000 sessions (and
 // 3,000 written as before the per-user cap) on a real redis-server. Sessions are written
 // with the store's own createSession. Reports, per size: the first page (50) of the user's
 // sessions, the whole list, revoke-all, the Redis commands one creation runs (INFO
@@ -15,32 +16,50 @@ import { newSessionId, hashSecret, newSecret } from '../src/session/ids.js';
 import { RedisConnection } from '../src/store/redis-connection.js';
 import { RedisSessions } from '../src/store/redis-sessions.js';
 
+/** @typedef {import('../src/store/sessions.js').SessionRecord} SessionRecord */
+/** @typedef {import('../src/store/sessions.js').ConcurrencyLimit} ConcurrencyLimit */
+/** @typedef {[number, number, number, string[]]} SlowlogEntry id, unix time, µs, argv */
+
+/**
+ * @param {string} name
+ * @param {string} dflt
+ */
 const arg = (name, dflt) => {
   const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : dflt;
+  return (i > 0 && process.argv[i + 1]) || dflt;
 };
 const sizes = arg('sizes', '10,1000,3000').split(',').map(Number);
 const rounds = Number(arg('rounds', '5'));
 const MIN = 60_000;
 
+/** @returns {Promise<number>} */
 const freePort = () =>
   new Promise((resolve) => {
     const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
+      const { port } = /** @type {import('node:net').AddressInfo} */ (s.address());
       s.close(() => resolve(port));
     });
   });
 
 const port = await freePort();
 const server = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], { stdio: 'pipe' });
-await new Promise((resolve) => server.stdout.on('data', (d) => /Ready to accept/.test(String(d)) && resolve()));
+await new Promise((/** @type {(v?: unknown) => void} */ resolve) =>
+  server.stdout.on('data', (d) => /Ready to accept/.test(String(d)) && resolve()),
+);
 const raw = new Redis(port);
 const conn = new RedisConnection({ url: `redis://127.0.0.1:${port}` }, 'gk:', pino({ level: 'silent' }));
 const store = new RedisSessions(conn, { keyPrefix: 'gk:', log: pino({ level: 'silent' }), maxPerUser: 100_000 });
-if (conn.client.status !== 'ready') await new Promise((resolve) => conn.client.once('ready', resolve));
+if (conn.client.status !== 'ready')
+  await new Promise((/** @type {(v?: unknown) => void} */ resolve) => conn.client.once('ready', resolve));
 
 let now = Date.parse('2026-12-01T00:00:00Z');
+/** @type {ConcurrencyLimit} */
 const unlimited = { max: 0, policy: 'evict-oldest' };
+/**
+ * @param {string} userId
+ * @param {Partial<SessionRecord>} [over]
+ * @returns {SessionRecord}
+ */
 const session = (userId, over = {}) => ({
   id: newSessionId('acme', userId),
   tenant: 'acme',
@@ -62,6 +81,10 @@ const session = (userId, over = {}) => ({
   ...over,
 });
 
+/**
+ * @param {string} userId
+ * @param {number} n
+ */
 async function fill(userId, n) {
   for (let i = 0; i < n; i += 200)
     await Promise.all(
@@ -73,14 +96,22 @@ async function fill(userId, n) {
 const commandCalls = async () => {
   let total = 0;
   for (const m of (await raw.info('commandstats')).matchAll(/^cmdstat_([a-z|]+):calls=(\d+)/gm))
-    if (!['info', 'slowlog', 'config'].includes(m[1])) total += Number(m[2]);
+    if (!['info', 'slowlog', 'config'].includes(m[1] ?? '')) total += Number(m[2]);
   return total;
 };
+/** @returns {Promise<SlowlogEntry[]>} */
+const slowlog = async () => /** @type {SlowlogEntry[]} */ (await raw.slowlog('GET', -1));
 const longestScriptUs = async () => {
-  const entries = await raw.slowlog('GET', -1);
+  const entries = await slowlog();
   return Math.max(0, ...entries.filter((e) => /^(evalsha|eval)$/i.test(String(e[3][0]))).map((e) => Number(e[2])));
 };
+/** @param {number[]} a */
 const ms = (a) => (a.reduce((x, y) => x + y, 0) / a.length).toFixed(2);
+/**
+ * @template T
+ * @param {() => Promise<T>} f
+ * @returns {Promise<[number, T]>}
+ */
 const time = async (f) => {
   const t0 = process.hrtime.bigint();
   const r = await f();
@@ -91,9 +122,12 @@ await raw.config('SET', 'slowlog-log-slower-than', '0');
 await raw.config('SET', 'slowlog-max-len', '1000000');
 const rows = [];
 for (const n of sizes) {
-  const page = [],
-    list = [],
-    revoke = [];
+  /** @type {number[]} */
+  const page = [];
+  /** @type {number[]} */
+  const list = [];
+  /** @type {number[]} */
+  const revoke = [];
   let createCmds = 0,
     createScriptUs = 0,
     revokeScriptUs = 0,
@@ -116,7 +150,7 @@ for (const n of sizes) {
     if (removed.length !== n + 1) throw new Error(`revoked ${removed.length} of ${n + 1}`);
     revoke.push(tr);
     revokeScriptUs = Math.max(revokeScriptUs, await longestScriptUs());
-    chunks = (await raw.slowlog('GET', -1)).filter((e) => /^evalsha$/i.test(String(e[3][0]))).length;
+    chunks = (await slowlog()).filter((e) => /^evalsha$/i.test(String(e[3][0]))).length;
     if ((await store.listUserSessions('acme', user, now)).length !== 0) throw new Error('left over');
   }
   rows.push({
@@ -131,7 +165,7 @@ for (const n of sizes) {
   });
   now += 1;
 }
-console.log(`redis-server ${(await raw.info('server')).match(/redis_version:(\S+)/)[1]}, ${rounds} rounds, mean`);
+console.log(`redis-server ${(await raw.info('server')).match(/redis_version:(\S+)/)?.[1]}, ${rounds} rounds, mean`);
 console.table(rows);
 await conn.client.quit();
 await raw.quit();
