@@ -4,16 +4,39 @@
 import { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { RedisConfig } from '../config/types.js';
+import { RedisHealth } from './redis-health.js';
 import { StoreUnavailableError } from './types.js';
 
 export const CONNECT_TIMEOUT_MS = 1000;
-export const COMMAND_TIMEOUT_MS = 1000;
+/**
+ * How long a command may go unanswered: what a request waits for a node that is there but
+ * silent (hung, or a host gone without a reset). Redis answers our commands in well under
+ * a millisecond and no script of ours runs longer than a few; 500 ms leaves room for a busy
+ * gateway's event loop without holding a request for a second.
+ */
+export const COMMAND_TIMEOUT_MS = 500;
+/**
+ * Cluster: a command that meets a lost node (its connection refused or closed) or a cluster
+ * that calls itself down (CLUSTERDOWN) fails at once. ioredis' defaults retry both every
+ * 100 ms up to 16 times, refreshing the slot map each time: 1.3–3.5 s before the 503, while
+ * a failover takes seconds anyway. TRYAGAIN (a multi-key command during a resharding) is
+ * tried again after CLUSTER_RETRY_DELAY_MS, and a MOVED/ASK is followed at once, at most
+ * CLUSTER_MAX_REDIRECTIONS times in all: after a failover one or two hops reach the
+ * promoted replica.
+ */
+export const CLUSTER_RETRY_DELAY_MS = 25;
+export const CLUSTER_MAX_REDIRECTIONS = 4;
+/** Bound of one readiness check, and its background re-check period while the store cannot serve. */
+const HEALTH_TIMEOUT_MS = 500;
+const HEALTH_RECHECK_MS = 500;
 /** Reconnect forever, backing off to at most 1 s, so a Redis that comes back is used again. */
 export const backoff = (times: number): number => Math.min(50 * 2 ** Math.min(times, 5), 1000);
 
 /**
- * The request path must not queue behind a dead Redis: no offline queue, one retry, short
- * timeouts. Every call then rejects within about a second while Redis is away.
+ * The request path must not queue behind a dead Redis: no offline queue, no resending after
+ * a reconnect, short timeouts, bounded Cluster retries. Every call then rejects within
+ * COMMAND_TIMEOUT_MS while a node is silent, and at once when its connection is refused
+ * or drops.
  */
 export function connectRedis(cfg: RedisConfig, keyPrefix: string): Redis | Cluster {
   // Auto-pipelining: the commands of every request arriving in the same event-loop turn
@@ -21,7 +44,9 @@ export function connectRedis(cfg: RedisConfig, keyPrefix: string): Redis | Clust
   // profiling showed as 15% of the gateway's CPU on the cookie path.
   const node = {
     keyPrefix,
-    maxRetriesPerRequest: 1,
+    // A command in flight when its connection drops fails (503) instead of waiting for
+    // the reconnect and being sent again: a write might then be applied twice.
+    maxRetriesPerRequest: 0,
     connectTimeout: CONNECT_TIMEOUT_MS,
     commandTimeout: COMMAND_TIMEOUT_MS,
     enableAutoPipelining: true,
@@ -31,6 +56,10 @@ export function connectRedis(cfg: RedisConfig, keyPrefix: string): Redis | Clust
       enableOfflineQueue: false,
       enableAutoPipelining: true,
       clusterRetryStrategy: backoff,
+      retryDelayOnFailover: 0,
+      retryDelayOnClusterDown: 0,
+      retryDelayOnTryAgain: CLUSTER_RETRY_DELAY_MS,
+      maxRedirections: CLUSTER_MAX_REDIRECTIONS,
       redisOptions: node,
     });
   }
@@ -70,6 +99,7 @@ export interface RedisCalls {
 export class RedisConnection implements RedisCalls {
   readonly client: Redis | Cluster;
   readonly #log: Logger;
+  readonly #health: RedisHealth;
   #connected = false;
   readonly #firstReady: Promise<void>;
   #initialWait: Promise<void> | undefined;
@@ -77,18 +107,24 @@ export class RedisConnection implements RedisCalls {
   constructor(cfg: RedisConfig, keyPrefix: string, log: Logger) {
     this.#log = log;
     const client = connectRedis(cfg, keyPrefix);
-    let up = false;
     this.#firstReady = new Promise((resolve) => client.once('ready', resolve));
     client.on('ready', () => {
-      this.#connected = up = true;
+      this.#connected = true;
       this.#log.info('redis store connected');
     });
-    // Log the transition, not every reconnect attempt of an outage.
-    client.on('error', (err: Error) => {
-      if (up) this.#log.warn({ err: err.message }, 'redis store unavailable');
-      up = false;
-    });
+    // An 'error' without a listener would throw; redis-health.ts logs the outage (once).
+    client.on('error', () => {});
     this.client = client;
+    this.#health = new RedisHealth(client, { timeoutMs: HEALTH_TIMEOUT_MS, recheckMs: HEALTH_RECHECK_MS, log });
+  }
+
+  /**
+   * Resolves when the store can serve every key (Cluster: every slot's master answers),
+   * else StoreUnavailableError: what /readyz asks.
+   */
+  async checkHealth(): Promise<void> {
+    if (!this.#connected) await (this.#initialWait ??= this.#waitForFirstConnect());
+    await this.#health.check();
   }
 
   /** Registers a concern's scripts as commands of the client (before it first connects). */
@@ -124,6 +160,7 @@ export class RedisConnection implements RedisCalls {
   }
 
   async close(): Promise<void> {
+    this.#health.close();
     // quit() lets pending replies arrive; while Redis is away, just drop the connection
     // (this also stops the reconnect loop).
     if (this.client.status === 'ready') {

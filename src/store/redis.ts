@@ -49,8 +49,9 @@ export class RedisStore extends ComposedStore {
 
   // ---- lifecycle
 
+  /** Readiness: the store can serve every key right now (Cluster: every slot's master answers). */
   async ping(): Promise<void> {
-    await this.#redis.run('ping', () => this.#redis.client.ping());
+    await this.#redis.checkHealth();
   }
 
   canServeCached(): boolean {

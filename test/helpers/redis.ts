@@ -1,4 +1,4 @@
-// Private redis-server processes for tests: standalone, a 3-master Cluster, and Sentinel.
+// Private redis-server processes for tests: standalone, a 3-master Cluster (3+3 with replicas), and Sentinel.
 // Never touches a Redis the machine may already run: every server gets a free loopback
 // port and its own temp dir, without persistence, and is killed when the test ends.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -141,11 +141,55 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisSer
 
 export interface RedisCluster {
   nodes: { host: string; port: number }[];
+  /** Every node's server, masters and replicas alike (kill one to lose it). */
+  servers: RedisServer[];
+  /** The port of the master that serves `key`'s slot right now (asked of a live node). */
+  masterOf(key: string): Promise<number>;
   stop(): Promise<void>;
 }
 
-/** Three masters, no replicas; resolves when every node reports cluster_state:ok. */
-export async function startCluster(): Promise<RedisCluster> {
+export interface StartClusterOptions {
+  /** Replicas per master (3 masters): 0 (default) or 1 for a 3+3 cluster that can fail over. */
+  replicas?: 0 | 1;
+  /**
+   * cluster-node-timeout in ms (Redis' default is 15 s). A master is taken for failed after
+   * it, and its replica promoted about 0.5–1 s later: keep it short in failover tests.
+   */
+  nodeTimeoutMs?: number;
+  /** cluster-require-full-coverage (Redis' default yes: every slot refused while one has no master). */
+  requireFullCoverage?: boolean;
+}
+
+const liveServer = async (servers: RedisServer[]): Promise<RedisServer> => {
+  for (const s of servers) {
+    try {
+      await redisCli(s.port, 'ping');
+      return s;
+    } catch {
+      // killed: try the next
+    }
+  }
+  throw new Error('no live cluster node');
+};
+
+/** Resolves when every node reports cluster_state:ok and every replica is in sync. */
+async function waitClusterOk(servers: RedisServer[]): Promise<void> {
+  // Gossip needs a moment after `create` returns; there is no event to wait for, so poll.
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (const s of servers) {
+    for (;;) {
+      const info = await redisCli(s.port, 'cluster', 'info');
+      const repl = await redisCli(s.port, 'info', 'replication');
+      if (/cluster_state:ok/.test(info) && (/role:master/.test(repl) || /master_link_status:up/.test(repl))) break;
+      if (Date.now() > deadline) throw new Error(`cluster node ${s.port} never reached cluster_state:ok`);
+      await delay(50);
+    }
+  }
+}
+
+/** Three masters (and optionally a replica each); resolves when the cluster serves every slot. */
+export async function startCluster(opts: StartClusterOptions = {}): Promise<RedisCluster> {
+  const replicas = opts.replicas ?? 0;
   const dir = await mkdtemp(join(tmpdir(), 'gk-cluster-'));
   const servers: RedisServer[] = [];
   const stop = async (): Promise<void> => {
@@ -153,46 +197,59 @@ export async function startCluster(): Promise<RedisCluster> {
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < 3; i++) {
+    // Started side by side; each one pushed as soon as it runs, so stop() finds it.
+    const start = async (i: number): Promise<RedisServer> => {
       // The bus port defaults to port + 10000, which may be taken or out of range.
       const bus = await freePort();
-      servers.push(
-        await startRedis({
-          dir,
-          args: [
-            '--cluster-enabled',
-            'yes',
-            '--cluster-config-file',
-            `nodes-${i}.conf`,
-            '--cluster-port',
-            String(bus),
-            '--dbfilename',
-            `dump-${i}.rdb`,
-          ],
-        }),
-      );
-    }
+      const server = await startRedis({
+        dir,
+        args: [
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${i}.conf`,
+          '--cluster-port',
+          String(bus),
+          '--dbfilename',
+          `dump-${i}.rdb`,
+          ...(opts.nodeTimeoutMs ? ['--cluster-node-timeout', String(opts.nodeTimeoutMs)] : []),
+          ...(opts.requireFullCoverage === false ? ['--cluster-require-full-coverage', 'no'] : []),
+        ],
+      });
+      servers.push(server);
+      return server;
+    };
+    const started = await Promise.all(Array.from({ length: 3 * (1 + replicas) }, (_, i) => start(i)));
+    // In creation order: redis-cli makes the first three the masters.
+    servers.splice(0, servers.length, ...started);
     await run(REDIS_CLI, [
       '--cluster',
       'create',
       ...servers.map((s) => `127.0.0.1:${s.port}`),
       '--cluster-replicas',
-      '0',
+      String(replicas),
       '--cluster-yes',
     ]);
-    // Gossip needs a moment after `create` returns; there is no event to wait for, so poll.
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    for (const s of servers) {
-      while (!/cluster_state:ok/.test(await redisCli(s.port, 'cluster', 'info'))) {
-        if (Date.now() > deadline) throw new Error(`cluster node ${s.port} never reached cluster_state:ok`);
-        await delay(50);
-      }
-    }
+    await waitClusterOk(servers);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { nodes: servers.map((s) => ({ host: '127.0.0.1', port: s.port })), stop };
+  const masterOf = async (key: string): Promise<number> => {
+    const live = await liveServer(servers);
+    const slot = Number((await redisCli(live.port, 'cluster', 'keyslot', key)).trim());
+    // CLUSTER NODES: id addr flags master ping pong epoch link slot-ranges…
+    for (const line of (await redisCli(live.port, 'cluster', 'nodes')).split('\n')) {
+      const [, addr, flags, , , , , , ...ranges] = line.trim().split(' ');
+      if (!addr || !flags?.includes('master') || flags.includes('fail')) continue;
+      for (const r of ranges) {
+        const [lo, hi = lo] = r.split('-').map(Number);
+        if (lo !== undefined && hi !== undefined && slot >= lo && slot <= hi) return Number(addr.split(/[:@]/)[1]);
+      }
+    }
+    throw new Error(`no live master serves slot ${slot}`);
+  };
+  return { nodes: servers.map((s) => ({ host: '127.0.0.1', port: s.port })), servers, masterOf, stop };
 }
 
 export interface RedisSentinel {
