@@ -43,6 +43,8 @@ export const DEFAULTS: Defaults = deepFreeze({
     redis: null, // null = embedded in-memory store (one instance only)
     keyPrefix: 'gk:', // prepended to every Redis key
     failureMode: 'closed', // the only mode: protected routes answer 503 while the store is down
+    durability: 'local', // local | replicated (logins and revocations wait for a replica: WAIT)
+    replicaTimeout: 200, // milliseconds a replicated write waits for a replica, then 503
   },
   keys: {
     file: null, // path of a private JWKS; null = ephemeral key (demo only, warned about)

@@ -129,16 +129,36 @@ const redis = pick<RedisConfig | null>((v) =>
           : 'expected null, a redis:// URL, { sentinels: [{host, port}], name } or { cluster: [{host, port}] }',
 );
 
+/**
+ * store.replicaTimeout's ceiling, in ms: a confirmed write may queue behind another one's
+ * WAIT on their shared connection, and both must fit in the store's 500 ms command timeout.
+ */
+const MAX_REPLICA_TIMEOUT_MS = 250;
+
 const store = z
   .strictObject({
     redis: redis.optional(),
     keyPrefix: z.string().max(64).optional(),
     failureMode: z.enum(['closed']).optional(),
+    durability: z.enum(['local', 'replicated']).optional(),
+    replicaTimeout: z.number().int().min(1).max(MAX_REPLICA_TIMEOUT_MS).optional(),
+  })
+  .superRefine((s, ctx) => {
+    // Asking for replicas without Redis is a mistake to point out, not a wish to ignore.
+    if (s.durability === 'replicated' && !s.redis)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['durability'],
+        message:
+          'replicated needs store.redis (a Redis with at least one replica): the in-memory store has no replica to wait for',
+      });
   })
   .transform((s): typeof DEFAULTS.store => ({
     redis: s.redis ?? DEFAULTS.store.redis,
     keyPrefix: s.keyPrefix ?? DEFAULTS.store.keyPrefix,
     failureMode: s.failureMode ?? DEFAULTS.store.failureMode,
+    durability: s.durability ?? DEFAULTS.store.durability,
+    replicaTimeout: s.replicaTimeout ?? DEFAULTS.store.replicaTimeout,
   }));
 
 const filePath = z.string().min(1);

@@ -143,6 +143,13 @@ export interface GatewayConfig {
     redis: RedisConfig | null;
     keyPrefix: string;
     failureMode: 'closed';
+    /**
+     * What a session creation or a revocation waits for before the gateway answers: the
+     * master applied it (`local`), or also a replica acknowledged it (`replicated`, Redis only).
+     */
+    durability: 'local' | 'replicated';
+    /** replicated: how long to wait for a replica's acknowledgement, in milliseconds (then 503). */
+    replicaTimeout: number;
   };
   keys: { file: string | null; algorithm: Algorithm };
   geoip: { file: string | null };

@@ -4,12 +4,28 @@
 // an index member, the index key from a session's userId) get the full key prefix from
 // ARGV, because ioredis prefixes only the keys passed in KEYS. A session's refresh-token
 // chain (rt:, rtu:, see redis-tokens.ts) lives in its slot and is deleted with it here.
+// Every way a session is removed before its time (delete, revoke-all, eviction, the sweep)
+// leaves a tombstone `t:<id>` for the rest of its lifetime, written in the same script
+// (so replicated with the delete, never apart from it): a read refuses a session whose
+// tombstone exists, and creation never reuses a tombstoned id (see redis-durability.ts).
 import type { Result } from 'ioredis';
 
 /** How many expired sessions one creation drops at most (earliest expiry first). */
 export const SWEEP = 16;
 /** Sessions per revoke-all chunk: one script each, about a millisecond (measured: ~2-4 ms per 100). */
 export const REVOKE_CHUNK = 25;
+
+/**
+ * The tombstone of a session about to be deleted: as long as the session hash would still
+ * have lived (its PTTL, set from the gateway's clock to its effective expiry), so it
+ * outlives any older copy of that hash. Nothing to remember for a hash already gone.
+ */
+const TOMBSTONE = `
+local function tombstone(base, id)
+  local left = redis.call('PTTL', base .. 's:' .. id)
+  if left > 0 then redis.call('SET', base .. 't:' .. id, '1', 'PX', left) end
+end
+`;
 
 /**
  * Shared Lua helpers. `alive` and `expiry` must mirror session/model.ts exactly:
@@ -51,10 +67,12 @@ end
 local function extend(key, ttl)
   if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, int(ttl)) end
 end
+${TOMBSTONE}
 -- Deletes a session and its refresh-token chain (base = the slot's full key prefix,
--- "<keyPrefix>{tenant:tag}:"); returns 1 when the session hash existed.
+-- "<keyPrefix>{tenant:tag}:"), leaving its tombstone; returns 1 when the session hash existed.
 local function drop(base, id)
   redis.call('DEL', base .. 'rt:' .. id, base .. 'rtu:' .. id)
+  tombstone(base, id)
   return redis.call('DEL', base .. 's:' .. id)
 end
 `;
@@ -64,7 +82,7 @@ end
  * ARGV: now, max (0 = unlimited), policy ('evict-oldest'|'reject'), slot key base,
  * session id, lastActiveAt (index score), ttl ms, per-user cap, userId, kind, effective
  * expiry (expiry index score), absolute lifetime left (ms), then the hash's field/value pairs.
- * Returns {'ok', {evicted ids}} or {'limit'}. Touches O(log n) per index entry it reads or
+ * Returns {'ok', {evicted ids}}, {'limit'}, or {'tombstoned'} (the id was revoked: never reused). Touches O(log n) per index entry it reads or
  * writes: the sweep reads at most SWEEP entries, the limit and the cap only the ones they
  * evict (and the dead ones found among them).
  */
@@ -75,6 +93,8 @@ local base = ARGV[4]
 local cap = tonumber(ARGV[8])
 local uid = ARGV[9]
 local U, L, X = KEYS[2], base .. 'ul:' .. uid, base .. 'ux:' .. uid
+-- A revoked id is never brought back, whoever asks.
+if redis.call('EXISTS', base .. 't:' .. ARGV[5]) == 1 then return {'tombstoned'} end
 local gen, except = generation(base, uid)
 -- Indexes written before ul:/ux: existed are brought up to date once (the only walk).
 if redis.call('EXISTS', X) == 0 and redis.call('EXISTS', U) == 1 then
@@ -159,6 +179,7 @@ export const UPDATE_SESSION = `${PRELUDE}
 local now = tonumber(ARGV[1])
 if not alive(KEYS[1], now) then return 0 end
 local base = ARGV[3]
+if redis.call('EXISTS', base .. 't:' .. ARGV[2]) == 1 then return 0 end
 local uid = redis.call('HGET', KEYS[1], 'userId')
 local gen, except = generation(base, uid)
 if revoked(KEYS[1], ARGV[2], gen, except) then return 0 end
@@ -187,10 +208,11 @@ return 1
  * ARGV: session id, slot key base. Returns 1 when the session existed.
  * The chain goes even when the session hash has already expired.
  */
-export const DELETE_SESSION = `
+export const DELETE_SESSION = `${TOMBSTONE}
 redis.call('DEL', KEYS[2], KEYS[3])
 local uid = redis.call('HGET', KEYS[1], 'userId')
 if not uid then return redis.call('DEL', KEYS[1]) end
+tombstone(ARGV[2], ARGV[1])
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', ARGV[2] .. 'u:' .. uid, ARGV[1])
 redis.call('ZREM', ARGV[2] .. 'ul:' .. uid, ARGV[1])
@@ -281,7 +303,7 @@ declare module 'ioredis' {
       sessionKey: string,
       indexKey: string,
       ...args: string[]
-    ): Result<['ok', string[]] | ['limit'], Context>;
+    ): Result<['ok', string[]] | ['limit'] | ['tombstoned'], Context>;
     gkUpdateSession(sessionKey: string, ...args: string[]): Result<number, Context>;
     gkDeleteSession(
       sessionKey: string,

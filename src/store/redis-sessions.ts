@@ -10,12 +10,21 @@
 //                                         drops a bounded batch of the dead from its head.
 //   {<tenant>:<tag>}:rv             HASH  per user of the tag: g:<userId> = revocation
 //                                         generation, x:<userId> = the session it spared.
+//   {<tenant>:<tag>}:t:<sessionId>  STRING "1": a tombstone, the session was removed before
+//                                         its time (revoked, evicted). TTL = what was left
+//                                         of the session's life. Reads refuse the session,
+//                                         creation refuses the id (redis-sessions-scripts.ts).
 // Every session hash carries `g`, the generation at its creation: a revoke-all raises the
 // generation first (one O(1) script, the instant it takes effect), which every read of a
 // session checks, and then removes the records in chunks of REVOKE_CHUNK — so no script
 // grows with the user's sessions, and creation never walks them (O(log n + evicted)).
 // A user's sessions, index and refresh-token chains share one hash tag, so one slot; the
 // scripts (redis-sessions-scripts.ts) delete a session's chain with the session.
+//
+// Creation and revocations go through `writes` (by default the shared connection) and then
+// wait for the store's ReplicaBarrier: nothing with store.durability local, a replica's
+// acknowledgement with replicated (redis-durability.ts, which says why `writes` is then a
+// connection of its own).
 //
 // TTLs are set relative to the gateway's clock (PEXPIRE effectiveExpiry − now) rather than
 // with PEXPIREAT, so a clock skew between gateway and Redis cannot expire a key early.
@@ -24,6 +33,7 @@ import type { Logger } from 'pino';
 import { isSessionId, tagOfSessionId, userTag } from '../session/ids.js';
 import { effectiveExpiry, isAlive } from '../session/model.js';
 import type { RedisCalls } from './redis-connection.js';
+import { NO_BARRIER, ReplicaUnconfirmedError, type ReplicaBarrier } from './redis-durability.js';
 import { slot } from './redis-keys.js';
 import { decodeSession, encodeSession } from './redis-session-codec.js';
 import { REVOKE_CHUNK, SESSION_SCRIPTS } from './redis-sessions-scripts.js';
@@ -56,6 +66,10 @@ export interface RedisSessionsOptions {
   log: Logger;
   /** Only for tests and benches (users written before the cap existed). */
   maxPerUser?: number;
+  /** The connection creation and revocations go through (default: the shared one). */
+  writes?: RedisCalls;
+  /** What those writes wait for before they count (default: nothing, durability local). */
+  barrier?: ReplicaBarrier;
 }
 
 type Hash = Record<string, string>;
@@ -78,17 +92,26 @@ export class RedisSessions implements SessionsStore {
   readonly #prefix: string;
   readonly #log: Logger;
   readonly #maxPerUser: number;
+  readonly #writes: RedisCalls;
+  readonly #barrier: ReplicaBarrier;
 
   constructor(redis: RedisCalls, opts: RedisSessionsOptions) {
     this.#redis = redis;
     this.#prefix = opts.keyPrefix;
     this.#log = opts.log;
     this.#maxPerUser = opts.maxPerUser ?? MAX_SESSIONS_PER_USER;
+    this.#writes = opts.writes ?? redis;
+    this.#barrier = opts.barrier ?? NO_BARRIER;
     redis.defineScripts(SESSION_SCRIPTS);
+    if (this.#writes !== redis) this.#writes.defineScripts(SESSION_SCRIPTS);
   }
 
   get #client() {
     return this.#redis.client;
+  }
+
+  get #writer() {
+    return this.#writes.client;
   }
 
   #sessionKey(tenant: string, id: string): string {
@@ -102,9 +125,10 @@ export class RedisSessions implements SessionsStore {
     }
     const base = slot(session.tenant, tag);
     const ttl = Math.max(1, effectiveExpiry(session) - now);
-    const reply = await this.#redis.run('createSession', () =>
-      this.#client.gkCreateSession(
-        `${base}s:${session.id}`,
+    const key = `${base}s:${session.id}`;
+    const reply = await this.#writes.run('createSession', () =>
+      this.#writer.gkCreateSession(
+        key,
         `${base}u:${session.userId}`,
         String(now),
         String(limit.max),
@@ -121,32 +145,55 @@ export class RedisSessions implements SessionsStore {
         ...encodeSession(session),
       ),
     );
-    return reply[0] === 'ok' ? { ok: true, evicted: reply[1] } : { ok: false, reason: 'limit' };
+    if (reply[0] === 'tombstoned') throw new Error('session id already used by a revoked session');
+    if (reply[0] === 'limit') return { ok: false, reason: 'limit' };
+    try {
+      await this.#barrier.confirm('createSession', key, reply[1]);
+    } catch (err) {
+      // The login fails closed (503) and its session goes at once: its cookie never left,
+      // so nobody could use it, and it must not show in lists or count against the limit.
+      // The evictions stand (err.ended): the caller announces them.
+      await this.#writes
+        .run('createSession', () => this.#writer.gkDeleteSession(key, ...this.#chain(base, session.id)))
+        .catch(() => this.#log.warn({ sessionId: session.id }, 'unconfirmed session left to expire'));
+      throw err instanceof ReplicaUnconfirmedError ? new ReplicaUnconfirmedError('createSession', reply[1]) : err;
+    }
+    return { ok: true, evicted: reply[1] };
+  }
+
+  /** gkDeleteSession's arguments after the session key: chain keys, id, slot base. */
+  #chain(base: string, id: string): [string, string, string, string] {
+    return [`${base}rt:${id}`, `${base}rtu:${id}`, id, `${this.#prefix}${base}`];
   }
 
   async getSession(tenant: string, id: string): Promise<SessionRecord | null> {
     if (!isSessionId(id)) return null;
     const base = slot(tenant, tagOfSessionId(id));
-    // The record and the revocation generations of its slot, in one round trip.
-    const [hash, generations] = await this.#redis.run('getSession', () =>
-      this.#hashes([`${base}s:${id}`, `${base}rv`]),
+    // The record, the revocation generations of its slot and its tombstone, in one round trip.
+    const [[hash, generations], [buried]] = await this.#redis.run('getSession', () =>
+      this.#hashes([`${base}s:${id}`, `${base}rv`], [`${base}t:${id}`]),
     );
     const record = decodeSession(hash!);
     if (record === null && Object.keys(hash!).length > 0)
       this.#log.warn({ sessionId: id }, 'unreadable session record ignored');
-    if (record === null || record.tenant !== tenant || record.id !== id) return null;
+    if (record === null || record.tenant !== tenant || record.id !== id || buried) return null;
     return revokedBy(generations!, hash!, record) ? null : record;
   }
 
-  /** HGETALL of each key in one pipeline (they share a slot, so also on a Cluster). */
-  async #hashes(keys: readonly string[]): Promise<Hash[]> {
+  /**
+   * HGETALL of each key and EXISTS of each tombstone, in one pipeline (they share a slot,
+   * so also on a Cluster).
+   */
+  async #hashes(keys: readonly string[], tombstones: readonly string[] = []): Promise<[Hash[], boolean[]]> {
     const pipeline = this.#client.pipeline();
     for (const key of keys) pipeline.hgetall(key);
+    for (const key of tombstones) pipeline.exists(key);
     const results = (await pipeline.exec()) ?? [];
-    return results.map(([err, hash]) => {
+    const values = results.map(([err, value]) => {
       if (err) throw err;
-      return hash as Hash;
+      return value;
     });
+    return [values.slice(0, keys.length) as Hash[], values.slice(keys.length).map((n) => n === 1)];
   }
 
   async updateSession(tenant: string, id: string, patch: SessionPatch, now: number): Promise<boolean> {
@@ -168,15 +215,12 @@ export class RedisSessions implements SessionsStore {
   async deleteSession(tenant: string, id: string): Promise<boolean> {
     if (!isSessionId(id)) return false;
     const base = slot(tenant, tagOfSessionId(id));
-    const deleted = await this.#redis.run('deleteSession', () =>
-      this.#client.gkDeleteSession(
-        `${base}s:${id}`,
-        `${base}rt:${id}`,
-        `${base}rtu:${id}`,
-        id,
-        `${this.#prefix}${base}`,
-      ),
+    const key = `${base}s:${id}`;
+    const deleted = await this.#writes.run('deleteSession', () =>
+      this.#writer.gkDeleteSession(key, ...this.#chain(base, id)),
     );
+    // Unconfirmed: the revocation stands on the master (and the caller announces it).
+    await this.#barrier.confirm('deleteSession', key, [id]);
     return deleted === 1;
   }
 
@@ -192,13 +236,17 @@ export class RedisSessions implements SessionsStore {
   /** The records of these ids that are the user's and alive (one round trip). */
   async #records(tenant: string, userId: string, ids: readonly string[], now: number): Promise<SessionRecord[]> {
     const base = slot(tenant, userTag(tenant, userId));
-    const hashes = await this.#redis.run('listUserSessions', () =>
-      this.#hashes([`${base}rv`, ...ids.map((id) => `${base}s:${id}`)]),
+    const [hashes, buried] = await this.#redis.run('listUserSessions', () =>
+      this.#hashes(
+        [`${base}rv`, ...ids.map((id) => `${base}s:${id}`)],
+        ids.map((id) => `${base}t:${id}`),
+      ),
     );
     const generations = hashes.shift()!;
-    return hashes.flatMap((hash) => {
+    return hashes.flatMap((hash, i) => {
       const s = decodeSession(hash);
       return s !== null &&
+        !buried[i] &&
         s.tenant === tenant &&
         s.userId === userId &&
         isAlive(s, now) &&
@@ -257,15 +305,17 @@ export class RedisSessions implements SessionsStore {
     const base = slot(tenant, userTag(tenant, userId));
     const index = `${base}u:${userId}`;
     const slotBase = `${this.#prefix}${base}`;
-    const gen = await this.#redis.run('deleteUserSessions', () =>
-      this.#client.gkMarkUserRevoked(index, slotBase, userId, exceptId ?? ''),
+    const gen = await this.#writes.run('deleteUserSessions', () =>
+      this.#writer.gkMarkUserRevoked(index, slotBase, userId, exceptId ?? ''),
     );
+    // Announced as soon as it stands on the master, confirmed or not.
     await opts.onMarked?.();
+    await this.#barrier.confirm('deleteUserSessions', index);
     const removed: SessionRecord[] = [];
     let cursor = '0';
     do {
-      const [next, records] = await this.#redis.run('deleteUserSessions', () =>
-        this.#client.gkDeleteUserSessionsChunk(
+      const [next, records] = await this.#writes.run('deleteUserSessions', () =>
+        this.#writer.gkDeleteUserSessionsChunk(
           index,
           slotBase,
           userId,
@@ -284,6 +334,13 @@ export class RedisSessions implements SessionsStore {
         else removed.push(record);
       }
     } while (cursor !== '0');
+    // One WAIT for every chunk: it covers all the writes this connection made before it
+    // (the user's keys share one slot, so one node).
+    await this.#barrier.confirm(
+      'deleteUserSessions',
+      index,
+      removed.map((s) => s.id),
+    );
     return removed;
   }
 }
