@@ -9,6 +9,10 @@ import type { SessionStore } from './types.js';
 export interface StoreConfig {
   redis: RedisConfig | null;
   keyPrefix: string;
+  /** Redis only (the schema refuses replicated without Redis); default local. */
+  durability?: 'local' | 'replicated';
+  /** replicated: ms to wait for a replica (default 200). */
+  replicaTimeout?: number;
 }
 
 export interface StoreDeps {
@@ -25,5 +29,10 @@ export function createStore(cfg: StoreConfig, deps: StoreDeps): SessionStore {
     );
     return new MemoryStore({ clock: deps.clock });
   }
-  return new RedisStore(cfg.redis, { keyPrefix: cfg.keyPrefix, log: deps.log });
+  return new RedisStore(cfg.redis, {
+    keyPrefix: cfg.keyPrefix,
+    log: deps.log,
+    ...(cfg.durability ? { durability: cfg.durability } : {}),
+    ...(cfg.replicaTimeout ? { replicaTimeoutMs: cfg.replicaTimeout } : {}),
+  });
 }
