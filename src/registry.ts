@@ -1,6 +1,8 @@
 // The runtime view of the configuration, built once per (re)load: tenants with their
 // user maps and cookie spec, apps with compiled route matchers, and the Host → app index.
 import type { AppConfig, GatewayConfig, TenantConfig, TenantSettings, UserRecord } from './config/types.js';
+import { directoryOf } from './directory/directory.js';
+import type { UserIndex } from './directory/user-index.js';
 import { compileRoutes } from './policy/matcher.js';
 import { cookieSpec, type CookieSpec } from './session/cookie.js';
 import { hostMatches } from './util/host.js';
@@ -15,6 +17,8 @@ export interface TenantRuntime {
   cookie: CookieSpec;
   usersById: ReadonlyMap<string, UserRecord>;
   usersByName: ReadonlyMap<string, UserRecord>;
+  /** The file's users sorted for paging and prefix search (the admin lists). */
+  userIndex: UserIndex;
   apps: readonly AppRuntime[];
   /** Hostnames `rd` may point at (SPEC §5). */
   appHosts: readonly string[];
@@ -66,14 +70,17 @@ export function buildRegistry(config: GatewayConfig): Registry {
 }
 
 function buildTenant(config: GatewayConfig, t: TenantConfig): TenantRuntime {
+  // Built ahead by a reload (src/directory/load-in-worker.ts), else now.
+  const directory = directoryOf(t.users);
   const tenant: TenantRuntime = {
     slug: t.slug,
     config: t,
     settings: t.settings,
     issuer: `${config.server.publicUrl}/t/${t.slug}`,
     cookie: cookieSpec(config.server.publicUrl, t.slug, t.settings),
-    usersById: new Map(t.users.map((u) => [u.id, u])),
-    usersByName: new Map(t.users.map((u) => [u.username, u])),
+    usersById: directory.byId,
+    usersByName: directory.byName,
+    userIndex: directory.index,
     apps: [],
     appHosts: t.apps.flatMap((a) => a.hosts),
   };

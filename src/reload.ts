@@ -2,9 +2,14 @@
 // users and route policies without dropping a connection. Anything invalid keeps the old
 // configuration and logs every error. Other changes (listeners, store, apps) need a restart.
 // Settings saved through the API are applied to the new registry before it is swapped in.
-import { ConfigError, loadConfigFile } from './config/load.js';
+// The files are read and parsed in a worker thread and the users indexed in slices
+// (src/directory/load-in-worker.ts): requests keep flowing during a reload of 100k users,
+// and the swap is one assignment, so a request sees the old directory or the new one.
+// Reloads run one at a time; SIGHUPs during one make one more reload after it.
+import { ConfigError } from './config/load.js';
 import type { GatewayConfig } from './config/types.js';
 import type { Deps } from './deps.js';
+import { loadConfigInWorker } from './directory/load-in-worker.js';
 import { buildRegistry } from './registry.js';
 import { swapInRegistry } from './settings/tenant-settings.js';
 import { deepFreeze } from './util/deep-freeze.js';
@@ -31,7 +36,43 @@ export function mergeReloadable(old: GatewayConfig, next: GatewayConfig): { conf
   return { config: deepFreeze({ ...old, tenants }), ignored };
 }
 
-export async function reloadConfig(deps: Deps): Promise<boolean> {
+interface ReloadState {
+  running: Promise<boolean>;
+  again: Promise<boolean> | null;
+}
+const inFlight = new WeakMap<object, ReloadState>();
+
+/**
+ * Reloads users and routes (SIGHUP). While one reload runs, calls share one follow-up reload,
+ * which starts when it ends (so the last SIGHUP's files always win, and never two at once).
+ */
+export function reloadConfig(deps: Deps): Promise<boolean> {
+  const state = inFlight.get(deps);
+  if (state) {
+    state.again ??= state.running.then(
+      () => runAfter(deps),
+      () => runAfter(deps),
+    );
+    return state.again;
+  }
+  return start(deps);
+}
+
+function start(deps: Deps): Promise<boolean> {
+  const running = reloadOnce(deps).finally(() => {
+    const s = inFlight.get(deps);
+    if (s && s.running === running && s.again === null) inFlight.delete(deps);
+  });
+  inFlight.set(deps, { running, again: null });
+  return running;
+}
+
+function runAfter(deps: Deps): Promise<boolean> {
+  inFlight.delete(deps);
+  return start(deps);
+}
+
+async function reloadOnce(deps: Deps): Promise<boolean> {
   const old = deps.registry.config;
   if (!old.source) {
     deps.log.warn('SIGHUP ignored: the configuration was not loaded from a file');
@@ -39,7 +80,7 @@ export async function reloadConfig(deps: Deps): Promise<boolean> {
   }
   let next: GatewayConfig;
   try {
-    next = loadConfigFile(old.source);
+    next = await loadConfigInWorker(old.source);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const e of err.errors)

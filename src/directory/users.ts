@@ -3,6 +3,7 @@
 // keeps for the admin lists. One place answers "who is this session's user".
 import type { UserRecord } from '../config/types.js';
 import type { TenantRuntime } from '../registry.js';
+import { sortKey, UserIndex } from './user-index.js';
 import type { FederationStore, IdpUserRecord } from '../store/federation.js';
 import type { SessionRecord } from '../store/types.js';
 
@@ -66,15 +67,59 @@ export async function findUser(
   return u ? fromIdp(u) : null;
 }
 
-/** Every user: the file's, then those seen at an IdP (by username). */
-export async function listUsers(
-  tenant: Tenant,
+/** A page of the directory: the users, the cursor of the next page (null: the last page), the position. */
+export interface DirectoryPage {
+  users: DirectoryUser[];
+  nextCursor: string | null;
+  /** Matches before this page and in all (for "Showing 21–40 of 95"). */
+  before: number;
+  total: number;
+}
+
+/** The opaque cursor: base64url of the last user's sort key (folded username, NUL, id); stable across reloads. */
+export const encodeCursor = (key: string): string => Buffer.from(key, 'utf8').toString('base64url');
+/** The sort key in a cursor, or null when it is not one of ours. */
+export function decodeCursor(cursor: string): string | null {
+  if (!/^[A-Za-z0-9_-]{1,2000}$/.test(cursor)) return null;
+  const key = Buffer.from(cursor, 'base64url').toString('utf8');
+  return key.includes('\u0000') && encodeCursor(key) === cursor ? key : null;
+}
+
+/**
+ * Up to `limit` users after the cursor's key, sorted by username (file users and those seen
+ * at an IdP merged), filtered by `q`: a case-insensitive prefix of the username, the email
+ * or a word of the name. File users come from the tenant's sorted index (no scan); the IdP
+ * users seen are read from the federation store and filtered here.
+ */
+export async function pageUsers(
+  tenant: Pick<TenantRuntime, 'slug' | 'userIndex' | 'config'>,
   federation: Pick<FederationStore, 'listIdpUsers'>,
-): Promise<DirectoryUser[]> {
-  const file = [...tenant.usersById.values()].map(fromFile);
-  if (tenant.config.identityProviders.length === 0) return file;
-  const known = new Set(tenant.config.identityProviders.map((p) => p.id));
-  const seen = (await federation.listIdpUsers(tenant.slug)).filter((u) => known.has(u.provider)).map(fromIdp);
-  seen.sort((a, b) => a.username.localeCompare(b.username));
-  return [...file, ...seen];
+  o: { afterKey: string; limit: number; q: string },
+): Promise<DirectoryPage> {
+  const file = tenant.userIndex.page(o.afterKey, o.limit + 1, o.q);
+  let idp: DirectoryUser[] = [];
+  let idpBefore = 0;
+  let idpTotal = 0;
+  if (tenant.config.identityProviders.length > 0) {
+    const known = new Set(tenant.config.identityProviders.map((p) => p.id));
+    const seen = (await federation.listIdpUsers(tenant.slug))
+      .filter((u) => known.has(u.provider) && UserIndex.matchesQuery(u, o.q))
+      .map((u) => ({ key: sortKey(u), u }))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const after = seen.filter((x) => x.key > o.afterKey);
+    idpBefore = seen.length - after.length;
+    idpTotal = seen.length;
+    idp = after.slice(0, o.limit + 1).map((x) => fromIdp(x.u));
+  }
+  const merged = [...file.users.map(fromFile), ...idp].map((u) => ({ key: sortKey(u), u }));
+  merged.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const page = merged.slice(0, o.limit);
+  const more = merged.length > o.limit || file.more;
+  const last = page[page.length - 1];
+  return {
+    users: page.map((x) => x.u),
+    nextCursor: more && last ? encodeCursor(last.key) : null,
+    before: file.before + idpBefore,
+    total: file.total + idpTotal,
+  };
 }

@@ -62,18 +62,56 @@ export const SESSION_PATHS: Obj = {
     get: {
       operationId: 'listUsers',
       tags: ['admin'],
-      summary: 'The tenant’s users with their count of active sessions.',
+      summary: 'The tenant’s users, a page at a time, sorted by username, with their count of active sessions.',
+      description:
+        'Pages by cursor: pass the answer’s `nextCursor` as `cursor` for the next page until it is null. ' +
+        'Cursors are opaque and stay valid across reloads of the users file (a cursor names a position in ' +
+        'the username order, not a user: users added or removed meanwhile are listed or skipped by where ' +
+        'they sort). Sessions are counted for the page’s users only.',
       security: READ_AUTH,
       parameters: [
+        {
+          name: 'limit',
+          in: 'query',
+          required: false,
+          description: 'Users per page, 1–500 (default 50). Anything else is a 400.',
+          schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+        },
+        {
+          name: 'cursor',
+          in: 'query',
+          required: false,
+          description:
+            'The `nextCursor` of the previous page; absent for the first page. A cursor this gateway did not issue is a 400.',
+          schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
+        },
         {
           name: 'q',
           in: 'query',
           required: false,
-          description: 'Case-insensitive substring of username, email, name or id.',
-          schema: { type: 'string' },
+          description:
+            'Search: a case-insensitive prefix of the username, the email or a word of the name (`bo` finds bob, bob@… and “Bob Builder”).',
+          schema: { type: 'string', maxLength: 200 },
         },
       ],
-      responses: { 200: answer('Users.', ref('UserList')), 401: R401_STEP_UP, 403: R403_ADMIN, 503: R503 },
+      responses: {
+        200: answer('A page of users.', {
+          type: 'object',
+          properties: {
+            users: { type: 'array', items: ref('User'), maxItems: 500 },
+            nextCursor: {
+              type: ['string', 'null'],
+              description: 'The cursor of the next page; null on the last page.',
+            },
+          },
+          required: ['users', 'nextCursor'],
+          additionalProperties: false,
+        }),
+        400: R400,
+        401: R401_STEP_UP,
+        403: R403_ADMIN,
+        503: R503,
+      },
     },
   },
   '/api/v1/users/{userId}/sessions': {
