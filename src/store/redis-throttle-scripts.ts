@@ -1,5 +1,6 @@
 // The Lua scripts behind RedisThrottle (redis-throttle.ts), and their ioredis typings.
-// An attempt's two throttle keys share the tenant's hash tag `{tenant}`.
+// Each script reads and changes ONE throttle key (a subject's or a source's): the two keys
+// of an attempt live in slots of their own, and redis-throttle.ts runs a script on each.
 // Every decision uses `now` from ARGV (the gateway's clock, never Redis's TIME); TTLs are
 // relative and only clean up. memory-throttle.ts implements the same rules.
 import type { Result } from 'ioredis';
@@ -7,9 +8,8 @@ import type { Result } from 'ioredis';
 const INT = `local function int(n) return string.format('%d', n) end`;
 
 /**
- * Throttle keys: KEYS[1] the attempt's subject, KEYS[2] its source (both under the
- * tenant's hash tag, so one slot). Each is a hash {failures, windowEnd, lockedUntil,
- * a:<attempt id> = until when that attempt in flight holds its place}.
+ * A throttle key (KEYS[1]): the attempt's subject or its source, a hash {failures,
+ * windowEnd, lockedUntil, a:<attempt id> = until when that attempt in flight holds its place}.
  * ARGV: now, windowMs, maxFailures, lockoutMs, inFlightMs, attempt id[, outcome].
  * `load` is memory-throttle.ts current(): a lockout or window that is over starts the count
  * over, lost attempts drop out. `save` rewrites the key with the TTL of its last moment
@@ -62,65 +62,59 @@ end
 `;
 
 /**
- * Admits an attempt before its check (ThrottleStore.admitAttempt). Either key locked:
- * {0, lockedUntil}, nothing written. Failures at maxFailures without a lockout (a lowered
- * rule): locked now, {0, lockedUntil}. Failures + attempts in flight at maxFailures on
- * either key: {0, -1}. Else a place in flight on both keys: {1, -1}.
+ * Admits an attempt on one key before its check (ThrottleStore.admitAttempt does it on the
+ * subject's and the source's). Locked: {0, lockedUntil}, nothing written. Failures at
+ * maxFailures without a lockout (a lowered rule): locked now, {0, lockedUntil}. Failures +
+ * attempts in flight at maxFailures: {0, -1}, nothing written. Else a place in flight:
+ * {1, -1}. Atomic per key: parallel admissions never hold more than maxFailures places.
  */
 export const ADMIT_ATTEMPT = `${THROTTLE_PRELUDE}
-local a, b = load(KEYS[1]), load(KEYS[2])
-local locked = math.max(a.lockedUntil or 0, b.lockedUntil or 0)
-if locked > now then return {0, locked} end
-local lockedNow = -1
-for _, s in ipairs({a, b}) do
-  if s.failures >= maxFailures then lockedNow = lock(s) end
+local s = load(KEYS[1])
+if s.lockedUntil ~= nil and s.lockedUntil > now then return {0, s.lockedUntil} end
+if s.failures >= maxFailures then
+  local lockedUntil = lock(s)
+  save(KEYS[1], s)
+  return {0, lockedUntil}
 end
-local admitted = lockedNow < 0 and a.failures + a.n < maxFailures and b.failures + b.n < maxFailures
-if admitted then
-  a.inFlight[id] = now + inFlightMs
-  b.inFlight[id] = now + inFlightMs
-end
-save(KEYS[1], a)
-save(KEYS[2], b)
-if admitted then return {1, -1} end
-return {0, lockedNow}
+if s.failures + s.n >= maxFailures then return {0, -1} end
+s.inFlight[id] = now + inFlightMs
+save(KEYS[1], s)
+return {1, -1}
 `;
 
 /**
- * Settles an admitted attempt (ThrottleStore.settleAttempt); ARGV[7] = failed | succeeded |
- * abandoned. Its places are given back; a failure counts on each key not locked, and the
- * one that reaches maxFailures locks the key; a success clears the subject's failures.
+ * Settles an attempt on one key; ARGV[7] = failed | cleared | released. Its place is given
+ * back; failed: one more failure unless the key is locked, and reaching maxFailures locks
+ * it; cleared (a success, on the subject): its failures are cleared; released (an
+ * abandoned attempt, a success on the source, or an admission refused on the other key):
+ * nothing more.
  */
 export const SETTLE_ATTEMPT = `${THROTTLE_PRELUDE}
 local outcome = ARGV[7]
-local a, b = load(KEYS[1]), load(KEYS[2])
-a.inFlight[id] = nil
-b.inFlight[id] = nil
+local s = load(KEYS[1])
+s.inFlight[id] = nil
 if outcome == 'failed' then
-  for _, s in ipairs({a, b}) do
-    if s.lockedUntil == nil then
-      if s.windowEnd == nil then s.windowEnd = now + windowMs end
-      s.failures = s.failures + 1
-      if s.failures >= maxFailures then lock(s) end
-    end
+  if s.lockedUntil == nil then
+    if s.windowEnd == nil then s.windowEnd = now + windowMs end
+    s.failures = s.failures + 1
+    if s.failures >= maxFailures then lock(s) end
   end
-elseif outcome == 'succeeded' then
-  a.failures, a.windowEnd = 0, nil
+elseif outcome == 'cleared' then
+  s.failures, s.windowEnd = 0, nil
 end
-save(KEYS[1], a)
-save(KEYS[2], b)
+save(KEYS[1], s)
 return 1
 `;
 
 export const THROTTLE_SCRIPTS = {
-  gkAdmitAttempt: [ADMIT_ATTEMPT, 2, 'refused-when-full'],
+  gkAdmitAttempt: [ADMIT_ATTEMPT, 1, 'refused-when-full'],
   // settles the place its admission took: it must not be lost to a full Redis
-  gkSettleAttempt: [SETTLE_ATTEMPT, 2, 'runs-when-full'],
+  gkSettleAttempt: [SETTLE_ATTEMPT, 1, 'runs-when-full'],
 } as const;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    gkAdmitAttempt(subjectKey: string, sourceKey: string, ...args: string[]): Result<[number, number], Context>;
-    gkSettleAttempt(subjectKey: string, sourceKey: string, ...args: string[]): Result<number, Context>;
+    gkAdmitAttempt(key: string, ...args: string[]): Result<[number, number], Context>;
+    gkSettleAttempt(key: string, ...args: string[]): Result<number, Context>;
   }
 }

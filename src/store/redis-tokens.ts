@@ -4,13 +4,25 @@
 //   {<tenant>:<tag>}:rtu:<sessionId> SET    the chain's used token hashes.
 //                                           Both TTL = exp − now; deleted with the session
 //                                           (redis-sessions-scripts.ts).
-//   {<tenant>}:code:<codeHash>       STRING an authorization code's payload; PX = its ttl.
-//   {<tenant>}:jti:<jti>             STRING "1": a denied access token; TTL = until its exp.
+//   {<tenant>:code:<h>}:<codeHash>   STRING an authorization code's payload; PX = its ttl.
+//   {<tenant>:jti:<h>}:<jti>         STRING "1": a denied access token; TTL = until its exp.
+//                                           Each in a slot of its own (h: redis-keys.ts
+//                                           ownSlot), so a tenant's codes and token checks
+//                                           spread over a Cluster.
+// Earlier versions kept codes and the deny list under the tenant's one slot
+// ({<tenant>}:code:<codeHash>, {<tenant>}:jti:<jti>). Those keys are still honoured until
+// they expire: a code issued there can be taken once, and a denied token stays denied.
+// A denial is also written there, so an instance still on the earlier version (a rolling
+// upgrade) refuses the token too. LEGACY_TENANT_KEYS turns this off once no instance of
+// the earlier version runs and its entries have expired (the longest access-token life).
 import { isSessionId, tagOfSessionId } from '../session/ids.js';
 import type { RedisCalls } from './redis-connection.js';
-import { int, slot, tenantSlot } from './redis-keys.js';
+import { int, ownSlot, slot, tenantSlot } from './redis-keys.js';
 import { TOKEN_SCRIPTS } from './redis-tokens-scripts.js';
 import { checkTtl, type RefreshChain, type RotateArgs, type RotateResult, type TokensStore } from './tokens.js';
+
+/** Read (and, for denials, also write) the tenant-slot keys of the earlier layout. */
+export const LEGACY_TENANT_KEYS = true;
 
 export class RedisTokens implements TokensStore {
   readonly #redis: RedisCalls;
@@ -81,25 +93,42 @@ export class RedisTokens implements TokensStore {
 
   async saveAuthCode(tenant: string, codeHash: string, payload: string, ttlMs: number): Promise<void> {
     checkTtl(ttlMs);
-    const key = `${tenantSlot(tenant)}code:${codeHash}`;
+    const key = `${ownSlot(tenant, 'code', codeHash)}${codeHash}`;
     await this.#redis.run('saveAuthCode', () => this.#client.set(key, payload, 'PX', int(ttlMs)));
   }
 
-  /** GETDEL (Redis ≥ 6.2): of any number of parallel takes, exactly one gets the payload. */
+  /**
+   * GETDEL (Redis ≥ 6.2): of any number of parallel takes, exactly one gets the payload. A
+   * code lives under one key only, so looking under the earlier version's key after a miss
+   * still gives it out once; a code of this version costs one call in its own slot.
+   */
   async takeAuthCode(tenant: string, codeHash: string): Promise<string | null> {
-    const key = `${tenantSlot(tenant)}code:${codeHash}`;
-    return this.#redis.run('takeAuthCode', () => this.#client.getdel(key));
+    const key = `${ownSlot(tenant, 'code', codeHash)}${codeHash}`;
+    const payload = await this.#redis.run('takeAuthCode', () => this.#client.getdel(key));
+    if (payload !== null || !LEGACY_TENANT_KEYS) return payload;
+    const legacy = `${tenantSlot(tenant)}code:${codeHash}`;
+    return this.#redis.run('takeAuthCode', () => this.#client.getdel(legacy));
   }
 
   async denyToken(tenant: string, jti: string, expiresAt: number, now: number): Promise<void> {
-    const key = `${tenantSlot(tenant)}jti:${jti}`;
     // An expired token is refused anyway: nothing to remember.
     if (expiresAt <= now) return;
-    await this.#redis.run('denyToken', () => this.#client.set(key, '1', 'PX', int(expiresAt - now)));
+    const ttl = int(expiresAt - now);
+    const keys = this.#denyKeys(tenant, jti);
+    await this.#redis.run('denyToken', () => Promise.all(keys.map((key) => this.#client.set(key, '1', 'PX', ttl))));
   }
 
   async isTokenDenied(tenant: string, jti: string): Promise<boolean> {
-    const key = `${tenantSlot(tenant)}jti:${jti}`;
-    return (await this.#redis.run('isTokenDenied', () => this.#client.exists(key))) === 1;
+    const keys = this.#denyKeys(tenant, jti);
+    const found = await this.#redis.run('isTokenDenied', () =>
+      Promise.all(keys.map((key) => this.#client.exists(key))),
+    );
+    return found.some((n) => n === 1);
+  }
+
+  /** The deny-list key, and while LEGACY_TENANT_KEYS the earlier version's. */
+  #denyKeys(tenant: string, jti: string): string[] {
+    const key = `${ownSlot(tenant, 'jti', jti)}${jti}`;
+    return LEGACY_TENANT_KEYS ? [key, `${tenantSlot(tenant)}jti:${jti}`] : [key];
   }
 }
