@@ -14,7 +14,7 @@ import { ReplicaUnconfirmedError } from '../../src/store/redis-durability.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { StoreUnavailableError } from '../../src/store/types.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { startRedis } from '../helpers/redis.js';
+import { startCluster, startRedis } from '../helpers/redis.js';
 import { MIN, sessionFor, unlimited } from './contract-fixture.js';
 
 const log = pino({ level: 'silent' });
@@ -242,4 +242,23 @@ t.test('cost: login and revocation latency, local vs replicated (reported, not a
     );
     t.equal(create.length, ROUNDS);
   }
+});
+
+t.test('Cluster: the WAIT goes to the shard of the key (3+3 confirms, 3 masters alone refuse)', async (t) => {
+  const withReplicas = await startCluster({ replicas: 1 });
+  const bare = await startCluster();
+  t.teardown(() => Promise.all([withReplicas.stop(), bare.stop()]));
+  const store = new RedisStore({ cluster: withReplicas.nodes }, { keyPrefix: 'gk:cl:', log, durability: 'replicated' });
+  const refusing = new RedisStore({ cluster: bare.nodes }, { keyPrefix: 'gk:cl:', log, durability: 'replicated' });
+  t.teardown(() => Promise.all([store.close(), refusing.close()]));
+  const clock = new ManualClock();
+  // Users spread over the three shards.
+  const sessions = Array.from({ length: 12 }, (_, i) => sessionFor(clock, { userId: `u${i}` }));
+  for (const s of sessions) t.same(await store.createSession(s, unlimited, clock.now()), { ok: true, evicted: [] });
+  for (const s of sessions.slice(0, 6)) t.equal(await store.deleteSession('acme', s.id), true);
+  t.equal((await store.deleteUserSessions('acme', 'u7')).length, 1);
+  await store.denyToken('acme', 'jti-c', clock.now() + MIN, clock.now());
+  t.equal(await store.getSession('acme', sessions[0]!.id), null);
+  t.strictSame(await store.getSession('acme', sessions[8]!.id), sessions[8]);
+  await t.rejects(refusing.createSession(sessionFor(clock), unlimited, clock.now()), ReplicaUnconfirmedError);
 });
