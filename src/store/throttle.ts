@@ -32,8 +32,9 @@ export type AttemptOutcome = 'failed' | 'succeeded' | 'abandoned';
 
 /**
  * Per key (the attempt's subject and its source): failures in a fixed window that starts at
- * the first failure, the attempts in flight, and a lockout. Both keys are read and changed
- * in one atomic step.
+ * the first failure, the attempts in flight, and a lockout. Per key, reading and changing
+ * is one atomic step (the Redis store admits and settles the two keys separately, each in
+ * its own slot; see redis-throttle.ts).
  */
 export interface ThrottleStore {
   /**

@@ -9,6 +9,7 @@ import { tagOfSessionId, userTag } from '../../src/session/ids.js';
 import { effectiveExpiry } from '../../src/session/model.js';
 import { createStore } from '../../src/store/index.js';
 import { RedisStore } from '../../src/store/redis.js';
+import { ownSlot } from '../../src/store/redis-keys.js';
 import { StoreUnavailableError, type SessionRecord, type SessionStore } from '../../src/store/types.js';
 import { ManualClock } from '../../src/util/clock.js';
 import { freePort } from '../helpers/net.js';
@@ -106,13 +107,11 @@ t.test('key layout, and every key carries a TTL', async (t) => {
       `${tsBase}ux:u4`,
       `${tsBase}rt:${ts.id}`,
       `${tsBase}rtu:${ts.id}`,
-      'gk:ttl:{acme}:code:codehash',
-      'gk:ttl:{acme}:jti:jti-1',
+      `gk:ttl:${ownSlot('acme', 'code', 'codehash')}codehash`,
+      `gk:ttl:${ownSlot('acme', 'jti', 'jti-1')}jti-1`,
+      'gk:ttl:{acme}:jti:jti-1', // the copy an instance of the earlier version reads
       'gk:ttl:{acme}:settings',
-      'gk:ttl:{acme}:thr:u:alice',
-      'gk:ttl:{acme}:thr:ip:203.0.113.7',
-      'gk:ttl:{acme}:thr:u:bob',
-      'gk:ttl:{acme}:thr:ip:203.0.113.8',
+      ...['u:alice', 'ip:203.0.113.7', 'u:bob', 'ip:203.0.113.8'].map((k) => `gk:ttl:${ownSlot('acme', 'thr', k)}${k}`),
     ].sort(),
   );
   // Tenant settings saved through the API never expire (SPEC §4); nothing else lives forever.
@@ -133,16 +132,16 @@ t.test('key layout, and every key carries a TTL', async (t) => {
     const ttl = await raw.pttl(`${tsBase}${k}:${ts.id}`);
     t.ok(ttl > 59 * MIN && ttl <= 60 * MIN, `${k} TTL ${ttl} follows the successor's expiry`);
   }
-  const codeTtl = await raw.pttl('gk:ttl:{acme}:code:codehash');
+  const codeTtl = await raw.pttl(`gk:ttl:${ownSlot('acme', 'code', 'codehash')}codehash`);
   t.ok(codeTtl > 4 * MIN && codeTtl <= 5 * MIN, `code TTL ${codeTtl}`);
-  const jtiTtl = await raw.pttl('gk:ttl:{acme}:jti:jti-1');
+  const jtiTtl = await raw.pttl(`gk:ttl:${ownSlot('acme', 'jti', 'jti-1')}jti-1`);
   t.ok(jtiTtl > MIN && jtiTtl <= 2 * MIN, `deny TTL ${jtiTtl}`);
   for (const k of ['u:alice', 'ip:203.0.113.7']) {
-    const thrTtl = await raw.pttl(`gk:ttl:{acme}:thr:${k}`);
+    const thrTtl = await raw.pttl(`gk:ttl:${ownSlot('acme', 'thr', k)}${k}`);
     t.ok(thrTtl > 14 * MIN && thrTtl <= 15 * MIN, `throttle ${k} TTL ${thrTtl} = the window`);
   }
   for (const k of ['u:bob', 'ip:203.0.113.8']) {
-    const thrTtl = await raw.pttl(`gk:ttl:{acme}:thr:${k}`);
+    const thrTtl = await raw.pttl(`gk:ttl:${ownSlot('acme', 'thr', k)}${k}`);
     t.ok(thrTtl > 0 && thrTtl <= MIN, `throttle ${k} TTL ${thrTtl} = the attempt in flight`);
   }
   t.equal(await raw.type(`gk:ttl:{acme:${tag}}:s:${s0.id}`), 'hash');
