@@ -1,6 +1,6 @@
 // GET /t/{slug}/portal/access-management/users/{userId}: one user, with a Sessions tab
 // (IP, device, location, last activity, created; revoke one; revoke all behind a
-// confirmation page) and a Profile tab; both show the user's second factors (kind, name,
+// confirmation page; a page at a time, Next by cursor) and a Profile tab; both show the user's second factors (kind, name,
 // added, last used; remove one) and how many recovery codes are left.
 import { html, type SafeHtml } from './html.js';
 import { layout, type NavModel } from './layout.js';
@@ -29,7 +29,12 @@ export interface UserPageModel {
   nav: NavModel;
   user: Omit<UserListItem, 'activeSessions'>;
   tab: 'sessions' | 'profile';
+  /** One page of the user's sessions, most recently active first. */
   sessions: readonly SessionView[];
+  /** The next page of sessions; null on the last. */
+  nextHref?: string | null;
+  /** Back to the first page; null on the first. */
+  firstHref?: string | null;
   /** The admin's own session, marked "This device" when it is in the list. */
   viewerSessionId: string;
   nowMs: number;
@@ -65,12 +70,23 @@ ${
 }</section>`;
 }
 
+/** First page / Next links of a paged session list; nothing when it fits one page. */
+export function sessionPager(m: { nextHref?: string | null; firstHref?: string | null }): SafeHtml | '' {
+  if (!m.nextHref && !m.firstHref) return '';
+  return html`<nav class="pager" aria-label="Pages of sessions">
+${m.firstHref ? html`<a class="btn btn-secondary" rel="first" href="${m.firstHref}">← First page</a>` : html`<span></span>`}
+${m.nextHref ? html`<a class="btn btn-secondary" rel="next" href="${m.nextHref}">Next →</a>` : html`<span></span>`}
+</nav>`;
+}
+
 function breadcrumbs(slug: string, name: string) {
   return html`<nav aria-label="Breadcrumb" class="muted crumbs"><a href="${usersPath(slug)}">Users</a> / <span class="break">${name}</span></nav>`;
 }
 
 export function userPage(m: UserPageModel): string {
   const base = userPath(m.slug, m.user.id);
+  // A page of a longer list: counts are of this page only.
+  const paged = Boolean(m.nextHref || m.firstHref);
   const tab = (key: UserPageModel['tab'], label: string) =>
     html`<li><a href="${base}?tab=${key}"${m.tab === key ? html` aria-current="page"` : ''}>${label}</a></li>`;
   const ordered = [...m.sessions].sort((a, b) => b.lastActiveAt.localeCompare(a.lastActiveAt));
@@ -92,17 +108,18 @@ ${
     ? sessionTable(rows, {
         nowMs: m.nowMs,
         csrfToken: m.nav.csrfToken,
-        caption: `${plural(m.sessions.length, 'active session')}, times in UTC`,
+        caption: `${plural(m.sessions.length, 'active session')}${paged ? ' on this page' : ''}, times in UTC`,
         providerNames: m.providerNames,
       })
-    : html`<p class="muted">No active sessions: this user is signed in nowhere.</p>`
-}</section>`;
+    : html`<p class="muted">${m.firstHref ? 'No more active sessions.' : 'No active sessions: this user is signed in nowhere.'}</p>`
+}
+${sessionPager(m)}</section>`;
   return layout(
     { slug: m.slug, title: `${m.user.name} · Users`, nav: { ...m.nav, active: 'users' } },
     html`${breadcrumbs(m.slug, m.user.name)}
 <div class="head"><div><h1 class="break">${m.user.name}</h1><p class="muted break">${m.user.username}${m.user.email ? html` · ${m.user.email}` : ''}</p></div></div>
 ${m.notice ? flash(m.notice.kind, m.notice.text) : ''}
-<ul class="tabs">${tab('sessions', `Sessions (${m.sessions.length})`)}${tab('profile', 'Profile')}</ul>
+<ul class="tabs">${tab('sessions', paged ? 'Sessions' : `Sessions (${m.sessions.length})`)}${tab('profile', 'Profile')}</ul>
 ${body}
 ${factorsCard(m, base)}`,
   );

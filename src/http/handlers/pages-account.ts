@@ -1,8 +1,16 @@
-// The self-service sessions page: GET lists my sessions; POST revokes one of the others or
-// all the others, then redirects back (PRG) with a flash message.
+// The self-service sessions page: GET lists my sessions (50 at a time, most recently active
+// first, Next by cursor); POST revokes one of the others or all the others, then redirects
+// back (PRG) with a flash message.
 import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
-import { listSessions, revokeAllUserSessions, revokeUserSession, type InventoryDeps } from '../../session/inventory.js';
+import {
+  listSessionsPage,
+  revokeAllUserSessions,
+  revokeUserSession,
+  SESSION_PAGE,
+  sessionPageParams,
+  type InventoryDeps,
+} from '../../session/inventory.js';
 import type { CurrentSessionDeps } from '../current-session.js';
 import { ACCOUNT_NOTICES, accountSessionsPage } from '../../ui/account-sessions-page.js';
 import { noticeFrom } from '../../ui/format.js';
@@ -10,6 +18,7 @@ import { providerNamesOf } from '../../ui/auth-method.js';
 import { sendHtml } from '../respond.js';
 import { sessionJsonFor } from '../session-json.js';
 import { backTo, pageAction, pageViewer } from './pages-common.js';
+import { sessionPageLinks } from './pages-users.js';
 
 /** The page viewer, the session inventory and the GeoIP reader. */
 type AccountDeps = CurrentSessionDeps & InventoryDeps & Pick<Deps, 'geo'>;
@@ -20,7 +29,9 @@ export async function getAccountSessions(ctx: GatewayContext<AccountDeps>): Prom
   const viewer = await pageViewer(ctx);
   if (!viewer) return;
   const { user, session } = viewer.current;
-  const sessions = await listSessions(ctx.deps, ctx.tenant, user.id);
+  // A stale or hand-edited cursor or limit in a link shows the first page rather than an error page.
+  const request = sessionPageParams(ctx.url.searchParams) ?? { limit: SESSION_PAGE.default, cursor: null };
+  const { sessions, nextCursor } = await listSessionsPage(ctx.deps, ctx.tenant, user.id, request);
   sendHtml(
     ctx.res,
     200,
@@ -33,6 +44,7 @@ export async function getAccountSessions(ctx: GatewayContext<AccountDeps>): Prom
       nowMs: ctx.deps.clock.now(),
       notice: noticeFrom(ctx.url.searchParams, ACCOUNT_NOTICES),
       providerNames: providerNamesOf(ctx.tenant.config.identityProviders),
+      ...sessionPageLinks(pagePath(ctx), ctx.url.searchParams, nextCursor),
     }),
   );
 }

@@ -1,10 +1,19 @@
 // The admin portal's access management (the users list is pages-users-list.ts): a user's
-// page with its Sessions tab, revoking one session, and revoke-all behind a confirmation page.
+// page with its Sessions tab (a page of 50 at a time, most recently active first, Next by
+// cursor), revoking one session, and revoke-all behind a confirmation page.
 import { findUser, type DirectoryUser } from '../../directory/users.js';
 import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
 import type { CurrentSessionDeps } from '../current-session.js';
-import { listSessions, revokeAllUserSessions, revokeUserSession, type InventoryDeps } from '../../session/inventory.js';
+import {
+  listSessions,
+  listSessionsPage,
+  revokeAllUserSessions,
+  revokeUserSession,
+  SESSION_PAGE,
+  sessionPageParams,
+  type InventoryDeps,
+} from '../../session/inventory.js';
 import { noticeFrom } from '../../ui/format.js';
 import { notFoundPage } from '../../ui/notice-page.js';
 import { userPath, usersPath } from '../../ui/portal-users-page.js';
@@ -16,10 +25,30 @@ import { sessionJsonFor } from '../session-json.js';
 import { sensitivePageAllowed } from '../sensitive.js';
 import { adminViewer, backTo, pageAction, type Viewer } from './pages-common.js';
 
-/** The user named by the path, or a 404 page. */
 /** The page viewer, the session inventory, the GeoIP reader and the IdP users seen. */
 type UsersPageDeps = CurrentSessionDeps & InventoryDeps & Pick<Deps, 'geo' | 'federation' | 'factors'>;
 
+/**
+ * Links of a paged session list at `path`: the next page (null on the last) and the first
+ * (null on the first). The request's own limit, when it gave one, is kept.
+ */
+export function sessionPageLinks(
+  path: string,
+  params: URLSearchParams,
+  nextCursor: string | null,
+): { nextHref: string | null; firstHref: string | null } {
+  const limit = params.get('limit');
+  const href = (cursor: string | null) => {
+    const q = new URLSearchParams();
+    if (limit) q.set('limit', limit);
+    if (cursor) q.set('cursor', cursor);
+    const qs = q.toString();
+    return qs ? `${path}?${qs}` : path;
+  };
+  return { nextHref: nextCursor ? href(nextCursor) : null, firstHref: params.get('cursor') ? href(null) : null };
+}
+
+/** The user named by the path, or a 404 page. */
 async function userOr404(ctx: GatewayContext<UsersPageDeps>, viewer: Viewer): Promise<DirectoryUser | null> {
   const user = await findUser(ctx.tenant, ctx.deps.federation, ctx.params.userId ?? '');
   if (user) return user;
@@ -42,7 +71,9 @@ export async function getUserPage(ctx: GatewayContext<UsersPageDeps>): Promise<v
   if (!viewer) return;
   const user = await userOr404(ctx, viewer);
   if (!user) return;
-  const sessions = await listSessions(ctx.deps, ctx.tenant, user.id);
+  // A stale or hand-edited cursor or limit in a link shows the first page rather than an error page.
+  const request = sessionPageParams(ctx.url.searchParams) ?? { limit: SESSION_PAGE.default, cursor: null };
+  const { sessions, nextCursor } = await listSessionsPage(ctx.deps, ctx.tenant, user.id, request);
   const factors = await ctx.deps.factors.listFactors(ctx.tenant.slug, user.id);
   const recoveryCodesLeft = await ctx.deps.factors.recoveryCodesLeft(ctx.tenant.slug, user.id);
   sendHtml(
@@ -60,6 +91,7 @@ export async function getUserPage(ctx: GatewayContext<UsersPageDeps>): Promise<v
       factors: factors.map(toFactorView),
       recoveryCodesLeft,
       providerNames: providerNamesOf(ctx.tenant.config.identityProviders),
+      ...sessionPageLinks(userPath(ctx.tenant.slug, user.id), ctx.url.searchParams, nextCursor),
     }),
   );
 }
