@@ -182,10 +182,24 @@ t.test('admin API: users, sessions, revoke one, revoke all', async (t) => {
   t.equal((await call(t, 'GET', '/api/v1/users', { headers: admin, query: '?q=bo' })).status, 200);
   t.equal((await call(t, 'GET', '/api/v1/users', { headers: bob.cookie })).status, 403);
   t.equal((await call(t, 'GET', '/api/v1/users')).status, 401);
+  t.equal((await call(t, 'GET', '/api/v1/users', { headers: admin, query: '?cursor=not*a*cursor' })).status, 400);
 
   const u = { userId: 'u-bob' };
   const list = await call(t, 'GET', '/api/v1/users/{userId}/sessions', { headers: bearer(S.adminClient), params: u });
   t.equal(list.json<{ sessions: unknown[] }>().sessions.length, 2);
+  // Paged: one at a time, the second page by the first's cursor, then none.
+  const sessions = '/api/v1/users/{userId}/sessions';
+  const first = (await call(t, 'GET', sessions, { headers: admin, params: u, query: '?limit=1' })).json<{
+    nextCursor: string;
+  }>();
+  const second = await call(t, 'GET', sessions, {
+    headers: admin,
+    params: u,
+    query: `?limit=1&cursor=${first.nextCursor}`,
+  });
+  t.same(second.json<{ nextCursor: unknown }>().nextCursor, null);
+  t.equal((await call(t, 'GET', sessions, { headers: admin, params: u, query: '?cursor=bad' })).status, 400);
+  t.equal((await call(t, 'GET', sessions, { headers: admin, params: u, query: '?limit=501' })).status, 400);
   const nobody = { userId: 'u-nobody' };
   t.equal((await call(t, 'GET', '/api/v1/users/{userId}/sessions', { headers: admin, params: nobody })).status, 404);
   t.equal((await call(t, 'GET', '/api/v1/users/{userId}/sessions', { headers: bob.cookie, params: u })).status, 403);
@@ -322,6 +336,7 @@ t.test('self-service: my sessions', async (t) => {
   t.equal((await call(t, 'GET', '/api/v1/me/sessions', { headers: S.alice.cookie })).status, 200);
   t.equal((await call(t, 'GET', '/api/v1/me/sessions', { headers: client })).status, 403, 'a client token');
   t.equal((await call(t, 'GET', '/api/v1/me/sessions')).status, 401);
+  t.equal((await call(t, 'GET', '/api/v1/me/sessions', { headers: S.alice.cookie, query: '?limit=0' })).status, 400);
   const one = '/api/v1/me/sessions/{id}';
   t.equal((await call(t, 'DELETE', one, { headers: S.alice.withCsrf, params: { id: second.sid } })).status, 204);
   t.equal((await call(t, 'DELETE', one, { headers: S.alice.withCsrf, params: { id: second.sid } })).status, 404);

@@ -28,6 +28,40 @@ const SESSION_ID = idParam('sessionId', 'A session id (`sess_…`).');
 const SENSITIVE =
   'A sensitive action: an admin who holds a second factor (every admin when the tenant sets `mfa.required`) must have passed one within the last 15 minutes, else 401 `ERR_GK_MFA_REQUIRED` with `max_age=900`. A client acting as itself (client credentials) is not asked.';
 const noStore = { 'Cache-Control': { description: '`no-store`', schema: { type: 'string' } } };
+/** `?limit=&cursor=` of a user's session list (session/inventory.ts: sessionPageParams). */
+const SESSION_PAGE_PARAMS = [
+  {
+    name: 'limit',
+    in: 'query',
+    required: false,
+    description: 'Sessions per page, 1–500 (default 50). Anything else is a 400.',
+    schema: { type: 'integer', minimum: 1, maximum: 500, default: 50 },
+  },
+  {
+    name: 'cursor',
+    in: 'query',
+    required: false,
+    description:
+      'The `nextCursor` of the previous page; absent (or empty) for the first page. Anything that is not a cursor the gateway gave is a 400.',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]*$' },
+  },
+];
+const SESSION_PAGING =
+  'Most recently active first, a page at a time: pass the answer’s `nextCursor` as `cursor` for the next page until it is null. ' +
+  'A cursor names a position (last activity and session id), not a session: paging lists once every session whose activity ' +
+  'does not change during the walk, also when the cursor’s own session was active or ended meanwhile; a session active ' +
+  'again during the walk moves to the front, among the pages already read. A user keeps at most 1,000 sessions.';
+/** One page of sessions. */
+const sessionPage = (description: string): Obj =>
+  answer(description, {
+    type: 'object',
+    properties: {
+      sessions: { type: 'array', items: ref('Session'), maxItems: 500 },
+      nextCursor: { type: ['string', 'null'], description: 'The cursor of the next page; null on the last page.' },
+    },
+    required: ['sessions', 'nextCursor'],
+    additionalProperties: false,
+  });
 
 export const SESSION_PATHS: Obj = {
   '/api/v1/session': {
@@ -118,11 +152,13 @@ export const SESSION_PATHS: Obj = {
     get: {
       operationId: 'listUserSessions',
       tags: ['admin'],
-      summary: 'A user’s live sessions.',
+      summary: 'A user’s live sessions, a page at a time.',
+      description: SESSION_PAGING,
       security: READ_AUTH,
-      parameters: [USER_ID],
+      parameters: [USER_ID, ...SESSION_PAGE_PARAMS],
       responses: {
-        200: answer('Sessions.', ref('SessionList')),
+        200: sessionPage('A page of sessions.'),
+        400: R400,
         401: R401_STEP_UP,
         403: R403_ADMIN,
         404: R404,
@@ -188,9 +224,17 @@ export const SESSION_PATHS: Obj = {
     get: {
       operationId: 'listMySessions',
       tags: ['self-service'],
-      summary: 'The caller’s own sessions; `current: true` on this one.',
+      summary: 'The caller’s own sessions, a page at a time; `current: true` on this one.',
+      description: SESSION_PAGING,
       security: READ_AUTH,
-      responses: { 200: answer('My sessions.', ref('SessionList')), 401: R401_STEP_UP, 403: R403_USER, 503: R503 },
+      parameters: SESSION_PAGE_PARAMS,
+      responses: {
+        200: sessionPage('A page of my sessions.'),
+        400: R400,
+        401: R401_STEP_UP,
+        403: R403_USER,
+        503: R503,
+      },
     },
   },
   '/api/v1/me/sessions/{id}': {
