@@ -44,7 +44,8 @@ async function run({ path, env }: WorkerInput): Promise<void> {
       order.byKey.buffer as ArrayBuffer,
       order.emailRank.buffer as ArrayBuffer,
       order.wordRank.buffer as ArrayBuffer,
-      order.wordNo.buffer as ArrayBuffer,
+      order.wordStart.buffer as ArrayBuffer,
+      order.wordLength.buffer as ArrayBuffer,
     ]);
     tenants[slug] = { ...t, users: [] };
   }

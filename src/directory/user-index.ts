@@ -14,19 +14,20 @@ export interface IndexOrder {
   byKey: Int32Array;
   /** Ranks of the users with an email, by folded email. */
   emailRank: Int32Array;
-  /** Name-word entries by word: the user's rank, and which word of the name. */
+  /** Name-word entries by word: the user's rank, and where the word is in the folded name. */
   wordRank: Int32Array;
-  wordNo: Int32Array;
+  wordStart: Int32Array;
+  wordLength: Int32Array;
 }
 
 const fold = (s: string): string => s.toLowerCase();
 /** The sort key of a user listed anywhere (file or identity provider): folded username, NUL, id. */
 export const sortKey = (u: Pick<UserRecord, 'username' | 'id'>): string => `${fold(u.username)}\u0000${u.id}`;
-/** The searchable words of a display name: split on anything that is not a letter or digit. */
-export const nameWords = (name: string): string[] =>
-  fold(name)
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter(Boolean);
+const WORD = /[\p{L}\p{N}]+/gu;
+/** The searchable words of a display name, folded: runs of letters and digits, with where each starts. */
+export function nameWords(name: string): { word: string; start: number }[] {
+  return Array.from(fold(name).matchAll(WORD), (m) => ({ word: m[0], start: m.index }));
+}
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -39,14 +40,15 @@ export function indexOrder(users: readonly UserRecord[]): IndexOrder {
   const emails = users.map((u) => fold(u.email));
   const withEmail = Int32Array.from(users.keys()).filter((i) => emails[i] !== '');
   withEmail.sort((a, b) => cmp(emails[a]!, emails[b]!) || rankOf[a]! - rankOf[b]!);
-  const entries: { w: string; r: number; n: number }[] = [];
-  users.forEach((u, i) => nameWords(u.name).forEach((w, n) => entries.push({ w, r: rankOf[i]!, n })));
-  entries.sort((a, b) => cmp(a.w, b.w) || a.r - b.r || a.n - b.n);
+  const entries: { w: string; r: number; s: number }[] = [];
+  users.forEach((u, i) => nameWords(u.name).forEach((w) => entries.push({ w: w.word, r: rankOf[i]!, s: w.start })));
+  entries.sort((a, b) => cmp(a.w, b.w) || a.r - b.r || a.s - b.s);
   return {
     byKey,
     emailRank: withEmail.map((i) => rankOf[i]!),
     wordRank: Int32Array.from(entries, (e) => e.r),
-    wordNo: Int32Array.from(entries, (e) => e.n),
+    wordStart: Int32Array.from(entries, (e) => e.s),
+    wordLength: Int32Array.from(entries, (e) => e.w.length),
   };
 }
 
@@ -96,21 +98,37 @@ export class UserIndex {
   }
   private keyAt = (rank: number): string => sortKey(this.at(rank));
   private emailAt = (j: number): string => fold(this.at(this.order.emailRank[j]!).email);
-  private wordAt = (j: number): string => nameWords(this.at(this.order.wordRank[j]!).name)[this.order.wordNo[j]!] ?? '';
+  private wordAt = (j: number): string => {
+    const start = this.order.wordStart[j]!;
+    return fold(this.at(this.order.wordRank[j]!).name).slice(start, start + this.order.wordLength[j]!);
+  };
 
   /** Ranks (ascending) of the users whose username, email or a name word starts with `prefix`. */
   private matches(prefix: string): Int32Array {
     const hit = this.recent.get(prefix);
     if (hit) return hit;
-    const ranks = new Set<number>();
-    const scan = (n: number, key: (j: number) => string, rankOf: (j: number) => number): void => {
-      for (let j = lowerBound(n, key, prefix); j < n && key(j).startsWith(prefix); j++) ranks.add(rankOf(j));
+    // One byte per user marks the matches: no set of numbers, and the ranks come out sorted.
+    const marked = new Uint8Array(this.size);
+    let count = 0;
+    const mark = (rank: number): void => {
+      if (marked[rank] === 1) return;
+      marked[rank] = 1;
+      count++;
     };
+    // Each table is sorted, so its matches are one range: [first ≥ prefix, first ≥ prefix + U+FFFF).
+    const range = (n: number, key: (j: number) => string): [number, number] => [
+      lowerBound(n, key, prefix),
+      lowerBound(n, key, `${prefix}\uffff`),
+    ];
     const { emailRank, wordRank } = this.order;
-    scan(this.size, this.keyAt, (j) => j);
-    scan(emailRank.length, this.emailAt, (j) => emailRank[j]!);
-    scan(wordRank.length, this.wordAt, (j) => wordRank[j]!);
-    const out = Int32Array.from(ranks).sort();
+    const [r0, r1] = range(this.size, this.keyAt);
+    for (let r = r0; r < r1; r++) mark(r);
+    const [e0, e1] = range(emailRank.length, this.emailAt);
+    for (let j = e0; j < e1; j++) mark(emailRank[j]!);
+    const [w0, w1] = range(wordRank.length, this.wordAt);
+    for (let j = w0; j < w1; j++) mark(wordRank[j]!);
+    const out = new Int32Array(count);
+    for (let r = 0, k = 0; k < count; r++) if (marked[r] === 1) out[k++] = r;
     if (this.recent.size >= 8) this.recent.delete(this.recent.keys().next().value!);
     this.recent.set(prefix, out);
     return out;
@@ -148,7 +166,7 @@ export class UserIndex {
       !p ||
       fold(u.username).startsWith(p) ||
       fold(u.email).startsWith(p) ||
-      nameWords(u.name).some((w) => w.startsWith(p))
+      nameWords(u.name).some((w) => w.word.startsWith(p))
     );
   }
 }
