@@ -5,7 +5,8 @@
 // session opened (SPEC §3.5, §4 "Revocation propagation"), counted and audited with its
 // reason. Nothing else deletes a session or publishes its end.
 import type { Deps } from '../deps.js';
-import type { SessionRecord, SessionStore } from '../store/types.js';
+import type { ConcurrencyLimit, CreateSessionResult, SessionRecord, SessionStore } from '../store/types.js';
+import { ReplicaUnconfirmedError } from '../store/types.js';
 import { isAlive } from './model.js';
 
 export type EndReason =
@@ -75,7 +76,15 @@ export async function endSession(
 ): Promise<boolean> {
   // Refused here before the store is even asked: the LRU is checked first on every request.
   deps.revocations.add(session.id);
-  const existed = await deps.store.deleteSession(session.tenant, session.id);
+  let existed: boolean;
+  try {
+    existed = await deps.store.deleteSession(session.tenant, session.id);
+  } catch (err) {
+    // store.durability replicated: the revocation stands on the master but no replica has
+    // confirmed it (the caller answers 503). Every instance must still stop serving it.
+    if (err instanceof ReplicaUnconfirmedError) await announce(deps, [session], [session], reason, ip);
+    throw err;
+  }
   await announce(deps, [session], existed ? [session] : [], reason, ip);
   return existed;
 }
@@ -119,4 +128,31 @@ export function sessionsRemoved(
   ip: string | null,
 ): Promise<void> {
   return announce(deps, removed, removed, reason, ip);
+}
+
+/**
+ * Creates a session and announces the ones the store evicted with it (the concurrency limit,
+ * the per-user cap) — also when the creation itself failed for want of a replica's
+ * confirmation (store.durability replicated): those evictions stand on the master.
+ */
+export async function createAnnouncing(
+  deps: EndDeps & { store: Pick<SessionStore, 'createSession'> },
+  session: SessionRecord,
+  limit: ConcurrencyLimit,
+  now: number,
+  ip: string | null,
+): Promise<CreateSessionResult> {
+  const evictedRefs = (ids: readonly string[]) =>
+    ids.map((id) => ({ tenant: session.tenant, userId: session.userId, id }));
+  let result: CreateSessionResult;
+  try {
+    result = await deps.store.createSession(session, limit, now);
+  } catch (err) {
+    if (err instanceof ReplicaUnconfirmedError && err.ended.length > 0)
+      await sessionsRemoved(deps, evictedRefs(err.ended), 'concurrent_limit', ip);
+    throw err;
+  }
+  if (result.ok && result.evicted.length > 0)
+    await sessionsRemoved(deps, evictedRefs(result.evicted), 'concurrent_limit', ip);
+  return result;
 }

@@ -6,7 +6,7 @@ import type { Deps } from '../deps.js';
 import type { TenantRuntime } from '../registry.js';
 import type { SessionRecord, SessionStore } from '../store/types.js';
 import { formatCookieValue } from './cookie.js';
-import { sessionsRemoved, type EndDeps } from './end-session.js';
+import { createAnnouncing, type EndDeps } from './end-session.js';
 import { hashSecret, newSecret, newSessionId } from './ids.js';
 import { activityDue } from './model.js';
 
@@ -65,19 +65,15 @@ export async function startSession(
     idleTimeoutMs: remember ? null : s.idleTimeout * 1000,
     ...ctx.federated,
   };
-  const result = await deps.store.createSession(
+  // The store evicts atomically with the creation; the evicted still have to be announced.
+  const result = await createAnnouncing(
+    deps,
     session,
     { max: s.maxConcurrentSessions, policy: s.concurrentSessionPolicy },
     now,
-  );
-  if (!result.ok) return { ok: false, reason: 'limit' };
-  // The store evicted them atomically with the creation; they still have to be announced.
-  await sessionsRemoved(
-    deps,
-    result.evicted.map((id) => ({ tenant: tenant.slug, userId: user.id, id })),
-    'concurrent_limit',
     ctx.ip,
   );
+  if (!result.ok) return { ok: false, reason: 'limit' };
   deps.metrics.sessionsCreated.inc({ tenant: tenant.slug });
   deps.audit.emit('session_created', {
     tenant: tenant.slug,

@@ -12,24 +12,11 @@
 // WAIT counts the writes the connection itself made, so it is sent on the very connection
 // (Cluster: to the very node) the write went through.
 import type { Cluster, Redis } from 'ioredis';
-import { StoreUnavailableError } from './types.js';
+import { ReplicaUnconfirmedError, StoreUnavailableError } from './types.js';
 
 export type Durability = 'local' | 'replicated';
 
-/**
- * A change the master applied but no replica acknowledged within the bound. It is a
- * StoreUnavailableError (the API answers 503: never a 2xx that a failover could take back).
- * `ended`: sessions the change removed on the master anyway (evicted by a creation, or the
- * revoked ones): the caller still announces them, so no instance keeps serving them.
- */
-export class ReplicaUnconfirmedError extends StoreUnavailableError {
-  readonly ended: readonly string[];
-  constructor(what: string, ended: readonly string[] = []) {
-    super(`redis ${what}: no replica acknowledged the change in time`);
-    this.name = 'ReplicaUnconfirmedError';
-    this.ended = ended;
-  }
-}
+export { ReplicaUnconfirmedError };
 
 /** Waits until the writes made so far on the confirmed-writes connection reached a replica. */
 export interface ReplicaBarrier {

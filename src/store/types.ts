@@ -38,6 +38,21 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/**
+ * A change the master applied but no replica acknowledged within the bound. It is a
+ * StoreUnavailableError (the API answers 503: never a 2xx that a failover could take back).
+ * `ended`: sessions the change removed on the master anyway (evicted by a creation, or the
+ * revoked ones): the caller still announces them, so no instance keeps serving them.
+ */
+export class ReplicaUnconfirmedError extends StoreUnavailableError {
+  readonly ended: readonly string[];
+  constructor(what: string, ended: readonly string[] = []) {
+    super(`redis ${what}: no replica acknowledged the change in time`);
+    this.name = 'ReplicaUnconfirmedError';
+    this.ended = ended;
+  }
+}
+
 /** What a store is and whether it can answer: the part of the contract no concern owns. */
 export interface StoreLifecycle {
   readonly kind: 'memory' | 'redis';

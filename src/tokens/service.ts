@@ -14,7 +14,7 @@ import { issueAccessToken } from './access-token.js';
 import { OAuthError } from './oauth-error.js';
 import { redemptionWasReplayed, revokeReplayedCode, saveRedemptionMarker, type CodeReplayDeps } from './code-replay.js';
 import { formatRefreshToken, openSuccessor, parseRefreshToken, sealSuccessor } from './refresh-token.js';
-import { sessionsRemoved } from '../session/end-session.js';
+import { createAnnouncing } from '../session/end-session.js';
 import { SESSION_CLIENT_ID } from './scopes.js';
 
 /** What the token operations read: signing, the code store, token sessions and their chains. */
@@ -176,14 +176,7 @@ export async function exchangeCode(
   // Token sessions do not evict login sessions by the concurrency limit (it is for
   // interactive logins); the store's cap on sessions per user may still evict the oldest,
   // and those are announced like any other end.
-  const created = await deps.store.createSession(session, { max: 0, policy: 'evict-oldest' }, now);
-  if (created.ok && created.evicted.length > 0)
-    await sessionsRemoved(
-      deps,
-      created.evicted.map((id) => ({ tenant: tenant.slug, userId: user.id, id })),
-      'concurrent_limit',
-      p.ip,
-    );
+  await createAnnouncing(deps, session, { max: 0, policy: 'evict-oldest' }, now, p.ip);
   await deps.store.saveRefreshChain(
     tenant.slug,
     session.id,

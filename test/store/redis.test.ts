@@ -49,7 +49,8 @@ t.test('key layout, and every key carries a TTL', async (t) => {
     expiresAt: clock.now() + 30 * 24 * 60 * MIN,
   });
   await store.createSession(remember, unlimited, clock.now());
-  await store.createSession(sessionFor(clock, { userId: 'u3' }), unlimited, clock.now());
+  const u3 = sessionFor(clock, { userId: 'u3' });
+  await store.createSession(u3, unlimited, clock.now());
   await store.deleteUserSessions('acme', 'u3');
   clock.advance(MIN);
   t.ok(await store.updateSession('acme', s0.id, { lastActiveAt: clock.now() }, clock.now()));
@@ -102,6 +103,11 @@ t.test('key layout, and every key carries a TTL', async (t) => {
       `gk:ttl:{acme:${tagOfSessionId(remember.id)}}:ux:u2`,
       // u3's revoke-all: its revocation generation (with a TTL, like everything else).
       `gk:ttl:{acme:${userTag('acme', 'u3')}}:rv`,
+      // Sessions removed before their time leave a tombstone for the rest of their life.
+      `gk:ttl:{acme:${tag}}:t:${evicted.id}`,
+      `gk:ttl:{acme:${tag}}:t:${s1.id}`,
+      `gk:ttl:{acme:${tagOfSessionId(gone.id)}}:t:${gone.id}`,
+      `gk:ttl:{acme:${userTag('acme', 'u3')}}:t:${u3.id}`,
       `${tsBase}s:${ts.id}`,
       `${tsBase}u:u4`,
       `${tsBase}ux:u4`,
