@@ -189,6 +189,8 @@ async function main() {
   const results = {
     date: new Date().toISOString(),
     cpus: os.cpus().length,
+    // Other work on the machine shows here: every number below is wall time.
+    loadAverage: os.loadavg().map(r1),
     node: process.version,
     sessions: o.sessions,
     users: o.users,
@@ -387,7 +389,7 @@ function print(r) {
       `${u.revokeMs} ms, ${u.revokeScripts} scripts, longest ${r2(u.longestRevokeScriptUs / 1000)} ms`,
     );
     row(
-      `user with ${n} sessions: one more login`,
+      `user with ${n} sessions: one more login${u.sessions >= MAX_SESSIONS_PER_USER ? ' (at the cap: evicts the oldest)' : ''}`,
       `${u.createCalls} Redis calls, script ${r2(u.longestCreateScriptUs / 1000)} ms`,
     );
   }
@@ -410,11 +412,19 @@ function print(r) {
     row('directory start / check-config', `${r1(d.startMs / 1000)} s / ${r1(d.checkConfigMs / 1000)} s`);
     const dr = d.duringReload ?? {};
     row(
-      'SIGHUP reload: time / requests during it',
-      `${r1(d.reloadMs / 1000)} s / ${dr.requests} answered, ${dr.errors} failed, longest ${dr.maxMs} ms, p99 ${dr.p99Ms} ms`,
+      'SIGHUP reload: time / requests answered during it',
+      `${r1(d.reloadMs / 1000)} s / ${dr.requests}, ${d.probeErrors ?? dr.errors ?? 0} failed, ` +
+        `longest ${dr.maxMs} ms, p99 ${dr.p99Ms} ms${dr.over50 === undefined ? '' : `, ${dr.over50} over 50 ms`}`,
     );
+    if (d.control)
+      row(
+        'the same requests before the reload (control)',
+        `${d.control.requests}, longest ${d.control.maxMs} ms, p99 ${d.control.p99Ms} ms, ${d.control.over50} over 50 ms`,
+      );
   }
-  log(`\nbench:scale on ${r.cpus} CPUs, redis-server ${r.redis}, node ${r.node}; ${r.totalSeconds} s in all\n`);
+  log(
+    `\nbench:scale on ${r.cpus} CPUs (load average ${r.loadAverage.join(' ')} at the start), redis-server ${r.redis}, node ${r.node}; ${r.totalSeconds} s in all\n`,
+  );
   log('| what | measured |\n| --- | --- |');
   for (const line of rows) log(line);
 }

@@ -13,7 +13,7 @@ import { RedisSessions } from '../../src/store/redis-sessions.js';
 import { UNLIMITED, inParallel, sessionRecord } from './user-sessions.mjs';
 
 /** In flight per writer: enough for the client to fill each socket write, few enough to stay under the store's command timeout. */
-const IN_FLIGHT = 300;
+const IN_FLIGHT = 100;
 
 /** @typedef {{ redisUrl: string, tenant: string, users: number, now: number, from: number, to: number }} Share */
 
@@ -49,14 +49,16 @@ async function writeShare({ redisUrl, tenant, users, now, from, to }) {
   const conn = new RedisConnection({ url: redisUrl }, 'gk:', log);
   const store = new RedisSessions(conn, { keyPrefix: 'gk:', log });
   let unreported = 0;
+  /** @type {Map<number, import('./user-sessions.mjs').SessionRecord>} the records in flight, the same one for a retry */
+  const pending = new Map();
   await inParallel(to - from, IN_FLIGHT, async (k) => {
     const i = from + k;
     const at = now - (i % 600_000);
-    await store.createSession(
-      sessionRecord(tenant, `u${i % users}`, now, { lastActiveAt: at, createdAt: at }),
-      UNLIMITED,
-      now,
-    );
+    let record = pending.get(i);
+    if (!record)
+      pending.set(i, (record = sessionRecord(tenant, `u${i % users}`, now, { lastActiveAt: at, createdAt: at })));
+    await store.createSession(record, UNLIMITED, now);
+    pending.delete(i);
     if (++unreported === 10_000) {
       process.send?.(unreported);
       unreported = 0;

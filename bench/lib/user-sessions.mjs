@@ -1,5 +1,5 @@
 // @ts-check
-/* global process */
+/* global process, setTimeout */
 // Sessions written straight into Redis with the store's own code (RedisSessions.createSession,
 // so the records, indexes and generations are exactly what logins leave), and the per-user
 // measurements of bench/sessions-scale.mjs and bench/scale.mjs: the first page of a user's
@@ -50,20 +50,26 @@ export const sessionRecord = (tenant, userId, now, over = {}) => ({
 /**
  * Runs `make(i)` for i in [0, n) with at most `concurrency` in flight (the client pipelines
  * what is in flight). A call that fails (the store's short command timeout on a busy machine)
- * is made again once: the same record, the same effect.
+ * is made again, up to 8 times, after a growing pause: `make` must then do the same thing again
+ * (write the same record), so that a timed-out call that did reach Redis leaves no twin.
  * @param {number} n
  * @param {number} concurrency
  * @param {(i: number) => Promise<unknown>} make
- * @param {(done: number) => void} [progress] called every 100,000
  */
-export async function inParallel(n, concurrency, make, progress) {
+export async function inParallel(n, concurrency, make) {
   let next = 0;
-  let done = 0;
   const worker = async () => {
     while (next < n) {
       const i = next++;
-      await make(i).catch(() => make(i));
-      if (++done % 100_000 === 0) progress?.(done);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await make(i);
+          break;
+        } catch (err) {
+          if (attempt === 8) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        }
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
@@ -77,10 +83,10 @@ export async function inParallel(n, concurrency, make, progress) {
  * @param {number} n
  * @param {number} now
  */
-export const fillUser = (store, tenant, userId, n, now) =>
-  inParallel(n, 200, (i) =>
-    store.createSession(sessionRecord(tenant, userId, now, { lastActiveAt: now - i }), UNLIMITED, now),
-  );
+export async function fillUser(store, tenant, userId, n, now) {
+  const records = Array.from({ length: n }, (_, i) => sessionRecord(tenant, userId, now, { lastActiveAt: now - i }));
+  await inParallel(n, 200, (i) => store.createSession(/** @type {SessionRecord} */ (records[i]), UNLIMITED, now));
+}
 
 /** Calls of every command since the server started, but the bench's own (INFO, SLOWLOG, CONFIG). @param {Redis} raw */
 export async function commandCalls(raw) {
