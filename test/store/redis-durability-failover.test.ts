@@ -8,108 +8,19 @@
 //   appendonly yes: every revocation is still refused. An RDB snapshot older than the
 //   revocations brings them back — a stale restore cannot be helped by tombstones, which it
 //   loses too (observed, reported).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import t, { type Test } from 'tap';
-import { Redis } from 'ioredis';
+import t from 'tap';
 import pino from 'pino';
-import type { RedisConfig } from '../../src/config/types.js';
 import { ReplicaUnconfirmedError, type Durability } from '../../src/store/redis-durability.js';
 import { RedisStore } from '../../src/store/redis.js';
 import type { SessionRecord } from '../../src/store/types.js';
 import { StoreUnavailableError } from '../../src/store/types.js';
 import { ManualClock } from '../../src/util/clock.js';
-import { freePort } from '../helpers/net.js';
-import { redisCli, startRedis, type RedisServer } from '../helpers/redis.js';
+import { redisCli, startRedis } from '../helpers/redis.js';
+import { FAST_SYNC, linkUp, sentinelCfg, topology } from '../helpers/sentinel-topology.js';
 import { sessionFor, unlimited } from './contract-fixture.js';
 
 const log = pino({ level: 'silent' });
-const NAME = 'gkdur';
-/** No 5 s wait before a replica's first full sync (repl-diskless-sync-delay). */
-const FAST_SYNC = ['--repl-diskless-sync-delay', '0'];
-
-/**
- * Until the replica acknowledges a write within 100 ms (what WAIT counts; a replica just
- * synced may not ack for a moment): there is no event to await, so ask.
- */
-async function linkUp(master: RedisServer): Promise<void> {
-  const raw = new Redis(master.url);
-  try {
-    await raw.set('probe', '1');
-    while ((await raw.wait(1, 100)) < 1) await delay(20);
-  } finally {
-    raw.disconnect();
-  }
-}
-
-interface Sentinel {
-  port: number;
-  /** Resolves when the sentinel's log has printed a line matching `re` (from now on). */
-  next(re: RegExp): Promise<void>;
-}
-
-/** A master, its replica and a sentinel with a short down-after, all killed at teardown. */
-async function topology(
-  t: Test,
-  args: string[] = [],
-): Promise<{ master: RedisServer; replica: RedisServer; sentinel: Sentinel }> {
-  const master = await startRedis({ args: [...args, ...FAST_SYNC] });
-  const replica = await startRedis({ args: [...args, '--replicaof', '127.0.0.1', String(master.port)] });
-  const dir = await mkdtemp(join(tmpdir(), 'gk-durability-'));
-  const port = await freePort();
-  const conf = join(dir, 'sentinel.conf');
-  await writeFile(
-    conf,
-    [
-      `port ${port}`,
-      'bind 127.0.0.1',
-      `dir ${dir}`,
-      `sentinel monitor ${NAME} 127.0.0.1 ${master.port} 1`,
-      `sentinel down-after-milliseconds ${NAME} 200`,
-      `sentinel failover-timeout ${NAME} 1000`, // an aborted attempt is retried after 2 s
-      '',
-    ].join('\n'),
-  );
-  const child: ChildProcess = spawn('/usr/bin/redis-server', [conf, '--sentinel'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGKILL');
-      await exited;
-    }
-    replica.resume();
-    await Promise.all([master.stop(), replica.stop(), rm(dir, { recursive: true, force: true })]);
-  });
-  let out = '';
-  const waiters: { re: RegExp; from: number; resolve: () => void }[] = [];
-  child.stdout!.on('data', (chunk: Buffer) => {
-    out += chunk.toString();
-    for (const w of [...waiters])
-      if (w.re.test(out.slice(w.from))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-  });
-  child.stderr!.resume();
-  const sentinel: Sentinel = {
-    port,
-    next: (re) => new Promise((resolve) => waiters.push({ re, from: out.length, resolve })),
-  };
-  const seen = (re: RegExp): Promise<void> =>
-    re.test(out) ? Promise.resolve() : new Promise((resolve) => waiters.push({ re, from: 0, resolve }));
-  await linkUp(master);
-  await seen(/\+monitor master/);
-  await seen(/\+slave slave/);
-  return { master, replica, sentinel };
-}
-
-const sentinelCfg = (s: Sentinel): RedisConfig => ({ sentinels: [{ host: '127.0.0.1', port: s.port }], name: NAME });
 
 /** Asks until the store answers again (the failover window), bounded. */
 async function window(store: RedisStore, probe: SessionRecord, since: number): Promise<number> {
