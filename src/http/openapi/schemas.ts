@@ -190,7 +190,6 @@ export const SCHEMAS: Record<string, Schema> = {
     roles: { type: 'array', items: str() },
     activeSessions: { type: 'integer', minimum: 0 },
   }),
-  UserList: closed({ users: { type: 'array', items: ref('User') } }),
   Settings: {
     ...settingsShape(duration, false),
     description: 'The tenant’s effective settings, durations as strings.',
