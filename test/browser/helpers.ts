@@ -226,12 +226,30 @@ ${users.map((u) => `      - ${u}`).join('\n')}
  * clock starting now (so tests can let minutes pass) and its logs captured.
  */
 export async function startBrowserGateway(o: BrowserGatewayOptions = {}): Promise<BrowserGateway> {
+  const port = o.port ?? (await freePort());
+  return startDemoGateway({
+    port,
+    appHost: 'dashboard.acme.test',
+    source: 'browser-test.yaml',
+    yaml: (upstream) => configYaml(port, upstream, o),
+  });
+}
+
+/**
+ * A gateway on `port` with the demo app behind it, from the YAML `yaml` writes for the demo
+ * app's address: a manual clock starting now (whole minutes, so the pages' exact times read
+ * cleanly) and the logs captured. `appHost` is the host `at(path)` addresses.
+ */
+export async function startDemoGateway(o: {
+  port: number;
+  appHost: string;
+  source: string;
+  yaml: (upstream: string) => Promise<string>;
+}): Promise<BrowserGateway> {
   const demo = createDemoApp({ tenantSlug: 'acme' });
   await new Promise<void>((r) => demo.listen(0, '127.0.0.1', r));
   const upstream = `http://127.0.0.1:${(demo.address() as AddressInfo).port}`;
-  const port = o.port ?? (await freePort());
-  const config = loadConfigText(await configYaml(port, upstream, o), { source: 'browser-test.yaml' });
-  // Whole minutes, so the pages' exact times read cleanly.
+  const config = loadConfigText(await o.yaml(upstream), { source: o.source });
   const clock = new ManualClock(Math.floor(Date.now() / 60_000) * 60_000);
   const logs: string[] = [];
   const destination = new Writable({
@@ -245,9 +263,9 @@ export async function startBrowserGateway(o: BrowserGatewayOptions = {}): Promis
     log: createLogger({ level: 'info', destination }),
     keys: await testKeys(),
   });
-  const app = `http://dashboard.acme.test:${port}`;
+  const app = `http://${o.appHost}:${o.port}`;
   return {
-    port,
+    port: o.port,
     gw,
     clock,
     logs,

@@ -2,20 +2,12 @@
 // (acme.test) covers both the gateway host and the app host, with a step-up route on the
 // app; Chromium that treats those two plain-http origins as secure (WebAuthn needs a secure
 // context), and the DevTools protocol's virtual authenticator standing in for a passkey.
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import { loadConfigText } from '../../src/config/load.js';
-import { createDemoApp } from '../../src/demo/demo-app.js';
 import { hashPassword } from '../../src/session/password.js';
-import { startGateway } from '../../src/server.js';
-import { ManualClock } from '../../src/util/clock.js';
-import { createLogger } from '../../src/util/log.js';
-import { testKeys } from '../helpers/gateway.js';
-import { launchBrowser, PASSWORDS, type BrowserGateway } from './helpers.js';
+import { launchBrowser, PASSWORDS, startDemoGateway, type BrowserGateway } from './helpers.js';
 
 /** The app route that needs a second factor within the last ten minutes. */
 export const STEP_UP_PATH = '/step-up/report';
@@ -65,38 +57,13 @@ tenants:
 }
 
 /** A gateway (demo app behind it) on `port`, with a manual clock and its logs captured. */
-export async function startMfaGateway(port: number): Promise<BrowserGateway> {
-  const demo = createDemoApp({ tenantSlug: 'acme' });
-  await new Promise<void>((r) => demo.listen(0, '127.0.0.1', r));
-  const upstream = `http://127.0.0.1:${(demo.address() as AddressInfo).port}`;
-  const config = loadConfigText(await configYaml(port, upstream), { source: 'browser-mfa-test.yaml' });
-  const clock = new ManualClock(Math.floor(Date.now() / 60_000) * 60_000);
-  const logs: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      logs.push(chunk.toString('utf8'));
-      cb();
-    },
-  });
-  const gw = await startGateway(config, {
-    clock,
-    log: createLogger({ level: 'info', destination }),
-    keys: await testKeys(),
-  });
-  const app = `http://${APP_HOST}:${port}`;
-  return {
+export function startMfaGateway(port: number): Promise<BrowserGateway> {
+  return startDemoGateway({
     port,
-    gw,
-    clock,
-    logs,
-    app,
-    at: (path) => `${app}${path}`,
-    stop: async () => {
-      await gw.stop();
-      demo.closeAllConnections();
-      await new Promise<void>((r) => demo.close(() => r()));
-    },
-  };
+    appHost: APP_HOST,
+    source: 'browser-mfa-test.yaml',
+    yaml: (upstream) => configYaml(port, upstream),
+  });
 }
 
 /** A credential as the virtual authenticator reports it (WebAuthn.getCredentials). */
