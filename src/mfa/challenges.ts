@@ -20,13 +20,20 @@ export interface IssuedChallenge {
 const hashOf = (challenge: string): string =>
   createHash('sha256').update('gk-webauthn\0').update(challenge).digest('hex');
 
-/** Keeps the challenge of options just issued, a little longer than the browser waits. */
-export async function rememberChallenge(
+/**
+ * Keeps the challenge of ceremony options just made — a little longer than the browser
+ * waits — bound as `binding` says, and gives the options back as the JSON endpoints answer
+ * them (`{ options }`).
+ */
+export async function withRememberedChallenge<T extends { challenge: string }>(
   store: Pick<FederationStore, 'saveFlow'>,
   tenant: string,
-  issued: IssuedChallenge,
-): Promise<void> {
+  options: T,
+  binding: Omit<IssuedChallenge, 'challenge'>,
+): Promise<{ options: T }> {
+  const issued: IssuedChallenge = { challenge: options.challenge, ...binding };
   await store.saveFlow(tenant, hashOf(issued.challenge), JSON.stringify(issued), WEBAUTHN_TIMEOUT_MS + 60_000);
+  return { options };
 }
 
 /**

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Deps } from '../../deps.js';
 import { GatewayError } from '../../errors.js';
-import { rememberChallenge, takeChallenge } from '../../mfa/challenges.js';
+import { withRememberedChallenge, takeChallenge } from '../../mfa/challenges.js';
 import { totpAad } from '../../mfa/crypto.js';
 import { newRecoveryCodes, normalizeRecoveryCode } from '../../mfa/recovery-codes.js';
 import { amrWith, webAuthnAmr } from '../../mfa/second-factor.js';
@@ -302,13 +302,15 @@ export async function postWebAuthnOptions(ctx: GatewayContext<SecurityDeps>): Pr
     { id: caller.user.id, username: caller.user.username, name: caller.user.name },
     factors.filter((f): f is WebAuthnFactor => f.kind === 'webauthn'),
   );
-  await rememberChallenge(deps.federation, tenant.slug, {
-    challenge: options.challenge,
-    purpose: 'register',
-    userId: caller.user.id,
-    boundTo: `session:${caller.session.id}`,
-  });
-  sendJson(ctx.res, 200, { options });
+  sendJson(
+    ctx.res,
+    200,
+    await withRememberedChallenge(deps.federation, tenant.slug, options, {
+      purpose: 'register',
+      userId: caller.user.id,
+      boundTo: `session:${caller.session.id}`,
+    }),
+  );
 }
 
 /** A credential name as a user typed it: one line, no control characters, at most 64 characters. */

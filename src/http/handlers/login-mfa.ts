@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Deps } from '../../deps.js';
 import { GatewayError, type ErrorCode } from '../../errors.js';
-import { rememberChallenge } from '../../mfa/challenges.js';
+import { withRememberedChallenge } from '../../mfa/challenges.js';
 import { peekPending, pendingCookieName, takePending, type PendingLogin } from '../../mfa/pending-login.js';
 import {
   amrWith,
@@ -137,13 +137,15 @@ export async function postLoginMfaOptions(ctx: GatewayContext<MfaLoginDeps>): Pr
   );
   if (keys.length === 0) throw new GatewayError('ERR_GK_NOT_FOUND', 'no security key enrolled');
   const options = await authenticationOptions(relyingPartyFor(ctx), keys);
-  await rememberChallenge(deps.federation, tenant.slug, {
-    challenge: options.challenge,
-    purpose: 'second-factor',
-    userId: s.userId,
-    boundTo: boundTo(s),
-  });
-  sendJson(ctx.res, 200, { options });
+  sendJson(
+    ctx.res,
+    200,
+    await withRememberedChallenge(deps.federation, tenant.slug, options, {
+      purpose: 'second-factor',
+      userId: s.userId,
+      boundTo: boundTo(s),
+    }),
+  );
 }
 
 export async function postLoginMfa(ctx: GatewayContext<MfaLoginDeps>): Promise<void> {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Deps } from '../../deps.js';
 import { GatewayError } from '../../errors.js';
-import { rememberChallenge } from '../../mfa/challenges.js';
+import { withRememberedChallenge } from '../../mfa/challenges.js';
 import { checkAssertion, type CheckDeps } from '../../mfa/second-factor.js';
 import { authenticationOptions } from '../../mfa/webauthn.js';
 import { serializeLoginCookie } from '../../session/cookie.js';
@@ -41,13 +41,15 @@ export async function postPasskeyOptions(ctx: GatewayContext<PasskeyDeps>): Prom
   const nonce = checkToken(ctx, String(ctx.req.headers['x-csrf-token'] ?? ''));
   ctx.req.resume();
   const options = await authenticationOptions(relyingPartyFor(ctx), null);
-  await rememberChallenge(ctx.deps.federation, ctx.tenant.slug, {
-    challenge: options.challenge,
-    purpose: 'passkey-login',
-    userId: null,
-    boundTo: boundTo(nonce),
-  });
-  sendJson(ctx.res, 200, { options });
+  sendJson(
+    ctx.res,
+    200,
+    await withRememberedChallenge(ctx.deps.federation, ctx.tenant.slug, options, {
+      purpose: 'passkey-login',
+      userId: null,
+      boundTo: boundTo(nonce),
+    }),
+  );
 }
 
 export async function postPasskeyLogin(ctx: GatewayContext<PasskeyDeps>): Promise<void> {
