@@ -2,12 +2,14 @@
 // double-submit token of the login pages with the same-site check, `rd` and `max_age` as
 // the forms carry them, and a JSON form field (a WebAuthn response) read without throwing.
 import { readSessionCookie } from '../authn/cookie-session.js';
-import { GatewayError } from '../errors.js';
-import { loginCookieName } from '../session/cookie.js';
+import { GatewayError, type ErrorCode } from '../errors.js';
+import { loginCookieName, serializeLoginCookie } from '../session/cookie.js';
+import { newLoginNonce } from '../session/csrf.js';
 import { constantTimeEqual } from '../util/constant-time.js';
 import type { GatewayContext } from './context.js';
 import { isSameSiteRequest } from './origin-guard.js';
 import { safeRedirect } from './redirect.js';
+import { sendErrorPage, sendHtml } from './respond.js';
 
 type FormContext = Pick<GatewayContext<unknown>, 'req' | 'tenant' | 'publicUrl'>;
 
@@ -41,4 +43,22 @@ export function parseJsonField(raw: string): unknown {
   } catch {
     return null;
   }
+}
+
+/**
+ * Answers a login-form page (the password form, the second step): a fresh double-submit
+ * nonce in the login cookie and in the page `build` makes with it; 200, or the status of
+ * the error `code` with the code in its small print.
+ */
+export function sendLoginFormPage(
+  ctx: Pick<GatewayContext<unknown>, 'res' | 'tenant'>,
+  code: ErrorCode | null,
+  build: (nonce: string) => string,
+  headers: Record<string, string> = {},
+): void {
+  const nonce = newLoginNonce();
+  const page = build(nonce);
+  const all = { ...headers, 'set-cookie': serializeLoginCookie(ctx.tenant.cookie, nonce) };
+  if (code === null) return sendHtml(ctx.res, 200, page, all);
+  sendErrorPage(ctx.res, code, page, all);
 }

@@ -20,7 +20,6 @@ import {
 import { authenticationOptions } from '../../mfa/webauthn.js';
 import { readSessionCookie } from '../../authn/cookie-session.js';
 import { serializeLoginCookie } from '../../session/cookie.js';
-import { newLoginNonce } from '../../session/csrf.js';
 import { recordSecondFactor, remainingMaxAge, type ReauthDeps } from '../../session/service.js';
 import type { ThrottleDeps } from '../../session/throttle.js';
 import type { FactorRecord, WebAuthnFactor } from '../../store/factors.js';
@@ -31,8 +30,8 @@ import { currentSession, type CurrentSession, type CurrentSessionDeps } from '..
 import { loginUrl } from '../deny.js';
 import { isSameSiteRequest } from '../origin-guard.js';
 import { relyingPartyFor } from '../relying-party.js';
-import { redirect, sendError, sendErrorPage, sendHtml, sendJson } from '../respond.js';
-import { checkLoginToken, loginRd, maxAgeOf, parseJsonField } from '../login-form.js';
+import { redirect, sendError, sendJson } from '../respond.js';
+import { checkLoginToken, loginRd, maxAgeOf, parseJsonField, sendLoginFormPage } from '../login-form.js';
 import { enrolUrl, finishRedirect, pendingUser, startTwoFactorSession, type SecondStepDeps } from '../second-step.js';
 
 type MfaLoginDeps = CurrentSessionDeps & SecondStepDeps & ReauthDeps & ThrottleDeps & CheckDeps & Pick<Deps, 'log'>;
@@ -72,26 +71,24 @@ function render(
   recoveryLeft: number,
   opts: { rd: string; maxAge: number | null; code?: ErrorCode; error?: string; headers?: Record<string, string> },
 ): void {
-  const nonce = newLoginNonce();
-  const page = mfaStepPage({
-    slug: ctx.tenant.slug,
-    tenantName: ctx.tenant.config.displayName,
-    csrfToken: nonce,
-    rd: opts.rd,
-    maxAge: opts.maxAge,
-    username: s.username,
-    stepUp: s.kind === 'session',
-    methods: {
-      totp: factors.some((f) => f.kind === 'totp'),
-      webauthn: factors.some((f) => f.kind === 'webauthn'),
-      recovery: recoveryLeft > 0,
-    },
-    ...(opts.error !== undefined ? { error: opts.error } : {}),
-    ...(opts.code !== undefined ? { errorCode: opts.code } : {}),
-  });
-  const headers = { ...opts.headers, 'set-cookie': serializeLoginCookie(ctx.tenant.cookie, nonce) };
-  if (opts.code === undefined) return sendHtml(ctx.res, 200, page, headers);
-  sendErrorPage(ctx.res, opts.code, page, headers);
+  const page = (nonce: string): string =>
+    mfaStepPage({
+      slug: ctx.tenant.slug,
+      tenantName: ctx.tenant.config.displayName,
+      csrfToken: nonce,
+      rd: opts.rd,
+      maxAge: opts.maxAge,
+      username: s.username,
+      stepUp: s.kind === 'session',
+      methods: {
+        totp: factors.some((f) => f.kind === 'totp'),
+        webauthn: factors.some((f) => f.kind === 'webauthn'),
+        recovery: recoveryLeft > 0,
+      },
+      ...(opts.error !== undefined ? { error: opts.error } : {}),
+      ...(opts.code !== undefined ? { errorCode: opts.code } : {}),
+    });
+  sendLoginFormPage(ctx, opts.code ?? null, page, opts.headers);
 }
 
 /** A second factor refused (or not checked: throttled): audited, the page again with the reason. */

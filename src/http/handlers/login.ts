@@ -4,7 +4,6 @@ import type { Deps } from '../../deps.js';
 import type { GatewayContext } from '../context.js';
 import { GatewayError, type ErrorCode } from '../../errors.js';
 import { serializeLoginCookie, serializeSessionCookie } from '../../session/cookie.js';
-import { newLoginNonce } from '../../session/csrf.js';
 import { isFresh } from '../../session/model.js';
 import { burnVerify, verifyPassword } from '../../session/password.js';
 import { endSession, type EndDeps } from '../../session/end-session.js';
@@ -15,8 +14,8 @@ import { loginPage } from '../../ui/login-page.js';
 import { field, readForm } from '../body.js';
 import { currentSession, type CurrentSessionDeps } from '../current-session.js';
 import { isSameSiteRequest } from '../origin-guard.js';
-import { redirect, sendError, sendErrorPage, sendHtml } from '../respond.js';
-import { checkLoginToken, loginRd, maxAgeOf } from '../login-form.js';
+import { redirect, sendError } from '../respond.js';
+import { checkLoginToken, loginRd, maxAgeOf, sendLoginFormPage } from '../login-form.js';
 import { enrolUrl, toSecondStep, type SecondStepDeps } from '../second-step.js';
 
 /** Who is signed in, the password throttle and hash pool, starting, rotating and ending sessions. */
@@ -80,33 +79,31 @@ function renderForm(
     headers?: Record<string, string>;
   },
 ): void {
-  const nonce = newLoginNonce();
-  const page = loginPage({
-    slug: ctx.tenant.slug,
-    tenantName: ctx.tenant.config.displayName,
-    csrfToken: nonce,
-    rd: opts.rd,
-    rememberMeEnabled: ctx.tenant.settings.rememberMe.enabled,
-    // Passkey sign-in (SPEC §13) starts a new session: not offered when re-authenticating.
-    passkey:
-      opts.reauthUsername === undefined &&
-      ctx.tenant.settings.mfa.webauthn &&
-      ctx.tenant.settings.mfa.passkeyLogin &&
-      ctx.tenant.usersById.size > 0,
-    ...(opts.reauthUsername !== undefined ? { reauthUsername: opts.reauthUsername } : {}),
-    ...(opts.error !== undefined ? { error: opts.error } : {}),
-    ...(code !== null ? { errorCode: code } : {}),
-    ...(opts.username !== undefined ? { username: opts.username } : {}),
-    ...providerChoice(
-      ctx,
-      opts.rd,
-      opts.reauthUsername !== undefined ? (opts.reauthMethod ?? 'password') : undefined,
-      opts.maxAge,
-    ),
-  });
-  const headers = { ...opts.headers, 'set-cookie': serializeLoginCookie(ctx.tenant.cookie, nonce) };
-  if (code === null) return sendHtml(ctx.res, 200, page, headers);
-  sendErrorPage(ctx.res, code, page, headers);
+  const page = (nonce: string): string =>
+    loginPage({
+      slug: ctx.tenant.slug,
+      tenantName: ctx.tenant.config.displayName,
+      csrfToken: nonce,
+      rd: opts.rd,
+      rememberMeEnabled: ctx.tenant.settings.rememberMe.enabled,
+      // Passkey sign-in (SPEC §13) starts a new session: not offered when re-authenticating.
+      passkey:
+        opts.reauthUsername === undefined &&
+        ctx.tenant.settings.mfa.webauthn &&
+        ctx.tenant.settings.mfa.passkeyLogin &&
+        ctx.tenant.usersById.size > 0,
+      ...(opts.reauthUsername !== undefined ? { reauthUsername: opts.reauthUsername } : {}),
+      ...(opts.error !== undefined ? { error: opts.error } : {}),
+      ...(code !== null ? { errorCode: code } : {}),
+      ...(opts.username !== undefined ? { username: opts.username } : {}),
+      ...providerChoice(
+        ctx,
+        opts.rd,
+        opts.reauthUsername !== undefined ? (opts.reauthMethod ?? 'password') : undefined,
+        opts.maxAge,
+      ),
+    });
+  sendLoginFormPage(ctx, code, page, opts.headers);
 }
 
 export async function getLogin(ctx: GatewayContext<LoginDeps>): Promise<void> {
